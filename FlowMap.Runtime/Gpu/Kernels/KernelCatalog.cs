@@ -1,0 +1,23 @@
+using System;
+using System.Collections.Generic;
+
+namespace FlowMap.Gpu.Kernels
+{
+    /// <summary>
+    /// Every compute shader with the C# struct its dispatcher pushes. The push-constant test checks each struct's
+    /// size and field offsets against the shader's SPIR-V, so the shader stays the one source of truth.
+    /// Add a line here with every new kernel.
+    /// </summary>
+    internal static class KernelCatalog
+    {
+        public static readonly IReadOnlyList<(string Shader, Type Push)> All = new List<(string, Type)>
+        {
+            (Luminance.Shader, typeof(Luminance.Push)),
+            (GaussianBlur.Shader, typeof(GaussianBlur.Push)),
+            (Downsample.Shader, typeof(Downsample.Push)),
+            (Gradient.Shader, typeof(Gradient.Push)),
+            (Warp.Shader, typeof(Warp.Push)),
+            (ReduceSum.Shader, typeof(ReduceSum.Push)),
+        };
+    }
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Linq;
+using FlowMap.Gpu;
+using FlowMap.Gpu.Kernels;
+using FlowMap.Tests.Support;
+using Xunit;
+
+namespace FlowMap.Tests.Gpu
+{
+    /// <summary>The GPU layer itself: ownership and leaks, batching and barriers, staging, timestamps, errors.</summary>
+    public sealed class GpuLayerTests : GpuTest
+    {
+        public GpuLayerTests(GpuFixture f) : base(f) { }
+
+        [Fact]
+        public void Nothing_leaks_after_a_pipeline_is_built_run_and_disposed()
+        {
+            _ = Ctx; // skip without a device
+            int handlesAfterDispose;
+            var ctx = GpuContext.Create(new GpuContextOptions { Validation = true });
+            try
+            {
+                using (var a = new GpuImage(ctx, 37, 21))
+                using (var b = new GpuImage(ctx, 37, 21, 2))
+                using (var batch = ctx.BeginBatch("leak", timestamps: true))
+                {
+                    a.Upload(new float[37 * 21]);
+                    Gradient.Record(batch, ctx, a, b);
+                    batch.Submit();
+                    batch.Wait();
+                    Assert.True(ctx.LiveHandles > 0);
+                }
+                handlesAfterDispose = ctx.LiveHandles;
+            }
+            finally
+            {
+                ctx.Dispose(); // throws on any validation error, including objects left alive at vkDestroyDevice
+            }
+            Assert.Equal(4, handlesAfterDispose); // only the cached kernel remains: module, set layout, pipeline layout, pipeline
+            Assert.Equal(0, ctx.LiveHandles);
+            Assert.Equal(0, ctx.BufferBytes);
+        }
+
+        [Fact]
+        public void Dispose_while_in_flight_defers_destruction_until_the_gpu_is_done()
+        {
+            var src = new GpuImage(Ctx, 512, 512);
+            var dst = new GpuImage(Ctx, 512, 512, 2);
+            using var batch = Ctx.BeginBatch("inflight");
+            Gradient.Record(batch, Ctx, src, dst);
+            batch.Submit();
+            src.Dispose(); // still used by the submitted batch: must not be destroyed yet (validation would flag it)
+            dst.Dispose();
+            batch.Wait();
+            Ctx.ThrowIfValidationErrors();
+        }
+
+        [Fact]
+        public void Independent_dispatches_share_no_barrier_and_dependent_ones_get_one()
+        {
+            int w = 41, h = 29;
+            var rng = Rng.Fresh(out int seed);
+            var data = Rng.Floats(rng, w * h);
+            using var src = new GpuImage(Ctx, w, h);
+            src.Upload(data);
+            var outs = Enumerable.Range(0, 6).Select(_ => new GpuImage(Ctx, w, h, 2)).ToArray();
+            using var half = new GpuImage(Ctx, (w + 1) / 2, (h + 1) / 2);
+            using var halfGrad = new GpuImage(Ctx, (w + 1) / 2, (h + 1) / 2, 2);
+            try
+            {
+                using var batch = Ctx.BeginBatch("chain");
+                foreach (var o in outs) Gradient.Record(batch, Ctx, src, o); // 6 readers of src, distinct outputs
+                Assert.Equal(0, batch.BarrierCount);
+                Downsample.Record(batch, Ctx, src, half);
+                Assert.Equal(0, batch.BarrierCount);
+                Gradient.Record(batch, Ctx, half, halfGrad); // reads what the previous dispatch wrote
+                Assert.Equal(1, batch.BarrierCount);
+                batch.Submit();
+                batch.Wait();
+                Compare.AllClose(Gradient.Reference(Downsample.Reference(data, w, h).Select(v => (float)v).ToArray(), half.Width, half.Height),
+                    halfGrad.Download(), 1e-6, 1e-6, $"chained seed {seed}");
+            }
+            finally
+            {
+                foreach (var o in outs) o.Dispose();
+            }
+        }
+
+        [Fact]
+        public void Staging_path_round_trips_like_the_mapped_path()
+        {
+            var rng = Rng.Fresh(out int seed);
+            var data = Rng.Floats(rng, 10_007);
+            using var staged = new GpuBuffer(Ctx, data.Length * 4, "staged", forceStaging: true);
+            staged.Write<float>(data);
+            var back = staged.ReadAll<float>(data.Length);
+            Assert.Equal(data, back);
+        }
+
+        [Fact]
+        public void Timestamps_report_per_kernel_gpu_time()
+        {
+            if (!Ctx.TimestampsSupported) Assert.Skip("Device has no compute timestamps.");
+            using var a = new GpuImage(Ctx, 320, 240);
+            using var b = new GpuImage(Ctx, 320, 240, 2);
+            using var batch = Ctx.BeginBatch("ts", timestamps: true);
+            Gradient.Record(batch, Ctx, a, b);
+            batch.Submit();
+            batch.Wait();
+            var t = Assert.Single(batch.Timings);
+            Assert.Equal(Gradient.Shader, t.Label);
+            Assert.True(t.Milliseconds >= 0);
+        }
+
+        [Fact]
+        public void Wrong_binding_count_or_push_size_is_a_clear_error()
+        {
+            using var a = new GpuImage(Ctx, 8, 8);
+            using var batch = Ctx.BeginBatch("bad");
+            var k = Ctx.Kernel(Gradient.Shader);
+            var e = Assert.Throws<ArgumentException>(() => batch.Dispatch(k, 1, 1, 1, new Gradient.Push { Width = 8, Height = 8 }, a.Buffer));
+            Assert.Contains("binds 2 buffers", e.Message);
+            e = Assert.Throws<ArgumentException>(() => batch.Dispatch(k, 1, 1, 1, new Luminance.Push(), a.Buffer, a.Buffer));
+            Assert.Contains("push constants", e.Message);
+        }
+
+        [Fact]
+        public void Validation_errors_are_caught_and_fail_the_caller()
+        {
+            _ = Ctx;
+            var ctx = GpuContext.Create(new GpuContextOptions { Validation = true, FailOnValidationError = true });
+            try
+            {
+                // Free a buffer handle twice behind the layer's back: a guaranteed validation error.
+                unsafe
+                {
+                    var info = new Silk.NET.Vulkan.BufferCreateInfo { SType = Silk.NET.Vulkan.StructureType.BufferCreateInfo, Size = 0, Usage = Silk.NET.Vulkan.BufferUsageFlags.StorageBufferBit };
+                    Silk.NET.Vulkan.Buffer buf;
+                    ctx.Vk.CreateBuffer(ctx.Device, &info, null, &buf); // size 0 is invalid usage
+                    if (buf.Handle != 0) ctx.Vk.DestroyBuffer(ctx.Device, buf, null);
+                }
+                Assert.Throws<VulkanValidationException>(() => ctx.ThrowIfValidationErrors());
+            }
+            finally
+            {
+                ctx.Dispose();
+            }
+        }
+
+        [Fact]
+        public void Device_choice_prefers_discrete_then_integrated_then_cpu_and_honours_the_name()
+        {
+            GpuDeviceInfo D(string n, GpuDeviceKind k) => new GpuDeviceInfo(n, k, "1.3.0", 1024, 32768, 128, 1 << 27, 32, 1 << 30, false, true);
+            var list = new[] { D("llvmpipe", GpuDeviceKind.Cpu), D("Intel UHD", GpuDeviceKind.IntegratedGpu), D("RTX 4090", GpuDeviceKind.DiscreteGpu) };
+            Assert.Equal(2, GpuContext.ChooseDevice(list, null));
+            Assert.Equal(1, GpuContext.ChooseDevice(list.Take(2).ToList(), null));
+            Assert.Equal(0, GpuContext.ChooseDevice(list, "LLVM"));
+            var e = Assert.Throws<GpuUnavailableException>(() => GpuContext.ChooseDevice(list, "radeon"));
+            Assert.Contains("FLOWMAP_DEVICE", e.Message);
+        }
+    }
+}
