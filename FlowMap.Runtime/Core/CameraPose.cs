@@ -1,0 +1,124 @@
+using System;
+
+namespace FlowMap
+{
+    /// <summary>
+    /// A rigid camera-to-world transform, OpenCV camera axes (x right, y down, z forward), double precision:
+    /// p_world = R p_camera + T. R is row-major 3x3. Frame 0 of a reconstruction is the identity; the scale of T is
+    /// the reconstruction's arbitrary scale unless stated otherwise.
+    /// </summary>
+    public readonly struct CameraPose
+    {
+        private readonly double[]? _r;
+        private readonly double[]? _t;
+
+        public CameraPose(double[] rotationRowMajor, double[] translation)
+        {
+            if (rotationRowMajor == null || rotationRowMajor.Length != 9) throw new ArgumentException("Rotation must be 9 values, row-major.");
+            if (translation == null || translation.Length != 3) throw new ArgumentException("Translation must be 3 values.");
+            _r = (double[])rotationRowMajor.Clone();
+            _t = (double[])translation.Clone();
+        }
+
+        public static CameraPose Identity => new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new double[3]);
+
+        /// <summary>Row-major 3x3 rotation (a copy).</summary>
+        public double[] Rotation => (double[])(_r ?? Identity._r!).Clone();
+        /// <summary>Translation = camera centre in world coordinates (a copy).</summary>
+        public double[] Translation => (double[])(_t ?? new double[3]).Clone();
+
+        public double R(int row, int col) => (_r ?? Identity._r!)[row * 3 + col];
+        public double T(int i) => _t == null ? 0 : _t[i];
+
+        /// <summary>Camera centre in world coordinates.</summary>
+        public (double X, double Y, double Z) Center => (T(0), T(1), T(2));
+
+        /// <summary>this ∘ other: first other, then this (p -> this(other(p))).</summary>
+        public CameraPose Compose(CameraPose other)
+        {
+            var r = new double[9];
+            var t = new double[3];
+            for (int i = 0; i < 3; i++)
+            {
+                for (int j = 0; j < 3; j++)
+                    r[i * 3 + j] = R(i, 0) * other.R(0, j) + R(i, 1) * other.R(1, j) + R(i, 2) * other.R(2, j);
+                t[i] = R(i, 0) * other.T(0) + R(i, 1) * other.T(1) + R(i, 2) * other.T(2) + T(i);
+            }
+            return new CameraPose(r, t);
+        }
+
+        public CameraPose Inverse()
+        {
+            var r = new double[9];
+            var t = new double[3];
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    r[i * 3 + j] = R(j, i);
+            for (int i = 0; i < 3; i++)
+                t[i] = -(r[i * 3] * T(0) + r[i * 3 + 1] * T(1) + r[i * 3 + 2] * T(2));
+            return new CameraPose(r, t);
+        }
+
+        public (double X, double Y, double Z) Transform(double x, double y, double z) =>
+            (R(0, 0) * x + R(0, 1) * y + R(0, 2) * z + T(0),
+             R(1, 0) * x + R(1, 1) * y + R(1, 2) * z + T(1),
+             R(2, 0) * x + R(2, 1) * y + R(2, 2) * z + T(2));
+
+        /// <summary>Unit quaternion (qx, qy, qz, qw) of R, qw &gt;= 0 (Shepperd's method).</summary>
+        public (double Qx, double Qy, double Qz, double Qw) Quaternion
+        {
+            get
+            {
+                double m00 = R(0, 0), m11 = R(1, 1), m22 = R(2, 2), tr = m00 + m11 + m22;
+                double qx, qy, qz, qw;
+                if (tr > 0)
+                {
+                    double s = Math.Sqrt(tr + 1) * 2;
+                    qw = 0.25 * s; qx = (R(2, 1) - R(1, 2)) / s; qy = (R(0, 2) - R(2, 0)) / s; qz = (R(1, 0) - R(0, 1)) / s;
+                }
+                else if (m00 > m11 && m00 > m22)
+                {
+                    double s = Math.Sqrt(1 + m00 - m11 - m22) * 2;
+                    qw = (R(2, 1) - R(1, 2)) / s; qx = 0.25 * s; qy = (R(0, 1) + R(1, 0)) / s; qz = (R(0, 2) + R(2, 0)) / s;
+                }
+                else if (m11 > m22)
+                {
+                    double s = Math.Sqrt(1 + m11 - m00 - m22) * 2;
+                    qw = (R(0, 2) - R(2, 0)) / s; qx = (R(0, 1) + R(1, 0)) / s; qy = 0.25 * s; qz = (R(1, 2) + R(2, 1)) / s;
+                }
+                else
+                {
+                    double s = Math.Sqrt(1 + m22 - m00 - m11) * 2;
+                    qw = (R(1, 0) - R(0, 1)) / s; qx = (R(0, 2) + R(2, 0)) / s; qy = (R(1, 2) + R(2, 1)) / s; qz = 0.25 * s;
+                }
+                double n = Math.Sqrt(qx * qx + qy * qy + qz * qz + qw * qw);
+                if (qw < 0) n = -n;
+                return (qx / n, qy / n, qz / n, qw / n);
+            }
+        }
+
+        /// <summary>Pose from a unit quaternion (normalised here) and a translation.</summary>
+        public static CameraPose FromQuaternion(double qx, double qy, double qz, double qw, double tx, double ty, double tz)
+        {
+            double n = Math.Sqrt(qx * qx + qy * qy + qz * qz + qw * qw);
+            if (!(n > 0)) throw new ArgumentException("Quaternion has zero length.");
+            qx /= n; qy /= n; qz /= n; qw /= n;
+            var r = new[]
+            {
+                1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qz * qw), 2 * (qx * qz + qy * qw),
+                2 * (qx * qy + qz * qw), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qx * qw),
+                2 * (qx * qz - qy * qw), 2 * (qy * qz + qx * qw), 1 - 2 * (qx * qx + qy * qy),
+            };
+            return new CameraPose(r, new[] { tx, ty, tz });
+        }
+
+        /// <summary>Rotation angle of R in radians, in [0, pi].</summary>
+        public double RotationAngle()
+        {
+            double c = (R(0, 0) + R(1, 1) + R(2, 2) - 1) / 2;
+            return Math.Acos(Math.Max(-1, Math.Min(1, c)));
+        }
+
+        public override string ToString() => $"T=({T(0):F4}, {T(1):F4}, {T(2):F4}) angle={RotationAngle() * 180 / Math.PI:F3} deg";
+    }
+}
