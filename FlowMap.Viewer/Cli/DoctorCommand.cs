@@ -26,15 +26,15 @@ namespace FlowMap.Viewer.Cli
                 console.MarkupLine($"[red]Vulkan: {Markup.Escape(r.VulkanError)}[/]");
             else
             {
-                var t = new Table().Title("Vulkan devices (preferred first: discrete, integrated, virtual, CPU; $FLOWMAP_DEVICE picks by name)");
-                foreach (var c in new[] { "", "name", "type", "API", "max WG inv.", "shared mem", "push const", "max SSBO", "subgroup", "heap", "mappable", "timestamps" })
-                    t.AddColumn(c);
+                console.MarkupLine("Vulkan devices (preferred first: discrete, integrated, virtual, CPU; $FLOWMAP_DEVICE picks one by name):");
                 foreach (var d in r.Devices)
-                    t.AddRow(d == r.Selected ? "*" : "", Markup.Escape(d.Name), d.Kind.ToString(), d.ApiVersion, d.MaxWorkGroupInvocations.ToString(),
-                        $"{d.MaxSharedMemoryBytes / 1024} KiB", $"{d.MaxPushConstantBytes} B", $"{d.MaxStorageBufferRange / (1024 * 1024)} MiB",
-                        d.SubgroupSize.ToString(), $"{d.DeviceLocalHeapBytes / (1024 * 1024)} MiB", d.HostVisibleDeviceLocal ? "yes" : "no (staging)",
-                        d.Timestamps ? "yes" : "no");
-                console.Write(t);
+                {
+                    console.MarkupLine($"{(d == r.Selected ? "[green]*[/]" : " ")} [bold]{Markup.Escape(d.Name)}[/]  {d.Kind}, Vulkan {d.ApiVersion}");
+                    console.MarkupLine($"    max work-group invocations {d.MaxWorkGroupInvocations}, shared memory {d.MaxSharedMemoryBytes / 1024} KiB, " +
+                                       $"push constants {d.MaxPushConstantBytes} B, max storage buffer {d.MaxStorageBufferRange / (1024 * 1024)} MiB, subgroup {d.SubgroupSize}");
+                    console.MarkupLine($"    device-local heap {d.DeviceLocalHeapBytes / (1024 * 1024)} MiB, " +
+                                       $"{(d.HostVisibleDeviceLocal ? "mappable (no staging copies)" : "not mappable (staging copies)")}, timestamps {(d.Timestamps ? "yes" : "no")}");
+                }
                 console.MarkupLine($"Validation layer (VK_LAYER_KHRONOS_validation): {(r.ValidationLayer ? "[green]present[/]" : "[yellow]absent[/] (apt-get install vulkan-validationlayers)")}");
             }
             console.MarkupLine(r.OnnxError == null

@@ -1,0 +1,29 @@
+using System.Collections.Generic;
+using Xunit;
+
+namespace FlowMap.Tests.Cli
+{
+    public sealed class DoctorTests
+    {
+        [Fact]
+        public void Without_a_vulkan_driver_doctor_says_what_to_install_and_does_not_crash()
+        {
+            // Point the loader at a driver manifest that does not exist: the situation of a machine with no Vulkan driver.
+            var env = new Dictionary<string, string> { ["VK_ICD_FILENAMES"] = "/nonexistent/icd.json", ["VK_DRIVER_FILES"] = "/nonexistent/icd.json" };
+            var (code, stdout, stderr) = CliProcess.Run(new[] { "doctor" }, env);
+            Assert.Equal(3, code);
+            Assert.Contains("mesa-vulkan-drivers", stdout + stderr);
+            Assert.DoesNotContain("Unhandled exception", stdout + stderr);
+            Assert.Contains("ONNX Runtime", stdout); // the rest of the report still prints
+        }
+
+        [Fact]
+        public void Help_lists_the_subcommands()
+        {
+            var (code, stdout, _) = CliProcess.Run(new[] { "--help" });
+            Assert.Equal(0, code);
+            Assert.Contains("doctor", stdout);
+            Assert.Contains("bench", stdout);
+        }
+    }
+}
