@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace FlowMap.Session
+{
+    /// <summary>The per-frame work behind a session (the live reconstruction pipeline). Called from one thread.</summary>
+    internal interface IFrameProcessor : IDisposable
+    {
+        FrameUpdate Process(Frame frame, CancellationToken token);
+    }
+
+    /// <summary>
+    /// The engine-facing entry point: an engine owns one session, pushes camera frames into it from any thread, and
+    /// receives results as events (raised on the session's pipeline thread) or by polling <see cref="TryGetLatest"/>.
+    /// Frames pushed faster than the pipeline runs wait in a bounded queue where the newest frame wins; drops are
+    /// counted in <see cref="Stats"/>. Dispose (or cancel the token given at creation) to stop.
+    /// </summary>
+    public sealed class ReconstructionSession : IDisposable
+    {
+        private readonly IFrameProcessor _processor;
+        private readonly LatestFrameQueue<Pending> _queue;
+        private readonly CancellationTokenSource _cts;
+        private readonly Thread _thread;
+        private readonly TaskCompletionSource<bool> _done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly List<double> _latencies = new List<double>();
+        private FrameUpdate? _latest;
+        private long _pushed, _processed;
+        private int _width, _height;
+        private bool _disposed;
+
+        private sealed class Pending
+        {
+            public Pending(Frame frame, double pushedAt) { Frame = frame; PushedAt = pushedAt; }
+            public Frame Frame { get; }
+            public double PushedAt { get; }
+        }
+
+        internal ReconstructionSession(IFrameProcessor processor, int queueCapacity = 2, CancellationToken token = default)
+        {
+            _processor = processor ?? throw new ArgumentNullException(nameof(processor));
+            _queue = new LatestFrameQueue<Pending>(queueCapacity);
+            _cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+            _thread = new Thread(Loop) { IsBackground = true, Name = "FlowMap pipeline" };
+            _thread.Start();
+        }
+
+        /// <summary>Raised on the pipeline thread after each processed frame. Handlers must not block for long.</summary>
+        public event Action<FrameUpdate>? FrameProcessed;
+
+        /// <summary>Raised on the pipeline thread when the pipeline fails; the session stops after it.</summary>
+        public event Action<Exception>? Failed;
+
+        /// <summary>Completes when the pipeline thread has finished (after <see cref="Complete"/>, cancellation or a failure).</summary>
+        public Task Completion => _done.Task;
+
+        public SessionStats Stats
+        {
+            get
+            {
+                double median;
+                lock (_latencies)
+                {
+                    var s = _latencies.OrderBy(x => x).ToList();
+                    median = s.Count == 0 ? double.NaN : s[s.Count / 2];
+                }
+                return new SessionStats(Interlocked.Read(ref _pushed), Interlocked.Read(ref _processed), _queue.Dropped, median);
+            }
+        }
+
+        /// <summary>
+        /// Pushes one frame (copied before returning, so the caller may reuse its buffer). Thread-safe.
+        /// </summary>
+        /// <param name="pixels">Rows of <paramref name="width"/> pixels, <paramref name="strideBytes"/> apart, top row first.</param>
+        /// <param name="width">Pixels per row.</param>
+        /// <param name="height">Rows.</param>
+        /// <param name="strideBytes">Bytes from one row to the next (at least width * bytes per pixel).</param>
+        /// <param name="format">Pixel layout.</param>
+        /// <param name="timestampSeconds">Capture time, seconds, increasing.</param>
+        /// <returns>False when an older waiting frame was dropped to make room.</returns>
+        public bool PushFrame(ReadOnlySpan<byte> pixels, int width, int height, int strideBytes, PixelFormat format, double timestampSeconds)
+        {
+            int bpp = format == PixelFormat.Rgb24 ? 3 : 4;
+            if (width < 1 || height < 1) throw new ArgumentException($"Frame size {width}x{height} is empty.");
+            if (strideBytes < width * bpp) throw new ArgumentException($"Stride {strideBytes} is less than {width} pixels x {bpp} bytes.");
+            if (pixels.Length < (long)strideBytes * (height - 1) + width * bpp)
+                throw new ArgumentException($"A {width}x{height} frame with stride {strideBytes} needs {(long)strideBytes * (height - 1) + width * bpp} bytes, got {pixels.Length}.");
+            var rgb = new byte[width * height * 3];
+            for (int y = 0; y < height; y++)
+            {
+                var row = pixels.Slice(y * strideBytes, width * bpp);
+                int o = y * width * 3;
+                switch (format)
+                {
+                    case PixelFormat.Rgb24: row.CopyTo(rgb.AsSpan(o, width * 3)); break;
+                    case PixelFormat.Rgba32:
+                        for (int x = 0; x < width; x++) { rgb[o + 3 * x] = row[4 * x]; rgb[o + 3 * x + 1] = row[4 * x + 1]; rgb[o + 3 * x + 2] = row[4 * x + 2]; }
+                        break;
+                    case PixelFormat.Bgra32:
+                        for (int x = 0; x < width; x++) { rgb[o + 3 * x] = row[4 * x + 2]; rgb[o + 3 * x + 1] = row[4 * x + 1]; rgb[o + 3 * x + 2] = row[4 * x]; }
+                        break;
+                    default: throw new ArgumentOutOfRangeException(nameof(format));
+                }
+            }
+            long index = Interlocked.Increment(ref _pushed) - 1;
+            return PushFrame(new Frame((int)index, timestampSeconds, new RgbImage(width, height, rgb), $"{index:D6}.png"), countPush: false);
+        }
+
+        /// <summary>Pushes a frame already in FlowMap's layout (the frame is not copied: do not modify it afterwards).</summary>
+        public bool PushFrame(Frame frame) => PushFrame(frame, countPush: true);
+
+        private bool PushFrame(Frame frame, bool countPush)
+        {
+            if (_disposed) throw new ObjectDisposedException(nameof(ReconstructionSession));
+            if (frame == null) throw new ArgumentNullException(nameof(frame));
+            if (countPush) Interlocked.Increment(ref _pushed);
+            lock (_queue)
+            {
+                if (_width == 0) { _width = frame.Image.Width; _height = frame.Image.Height; }
+                else if (frame.Image.Width != _width || frame.Image.Height != _height)
+                    throw new ArgumentException($"Frame {frame.Index} is {frame.Image.Width}x{frame.Image.Height}; this session's frames are {_width}x{_height}. " +
+                                                "Start a new session for a new resolution.");
+            }
+            return _queue.Push(new Pending(frame, _clock.Elapsed.TotalSeconds)) == null;
+        }
+
+        /// <summary>The most recent update, or false before the first one. Thread-safe.</summary>
+        public bool TryGetLatest(out FrameUpdate? update)
+        {
+            update = Volatile.Read(ref _latest);
+            return update != null;
+        }
+
+        /// <summary>No more frames: the pipeline finishes the queued ones, then <see cref="Completion"/> completes.</summary>
+        public void Complete() => _queue.Complete();
+
+        private void Loop()
+        {
+            try
+            {
+                Pending? p;
+                while ((p = _queue.Take(_cts.Token)) != null)
+                {
+                    var update = _processor.Process(p.Frame, _cts.Token);
+                    update.LatencySeconds = _clock.Elapsed.TotalSeconds - p.PushedAt;
+                    lock (_latencies) _latencies.Add(update.LatencySeconds);
+                    Volatile.Write(ref _latest, update);
+                    Interlocked.Increment(ref _processed);
+                    FrameProcessed?.Invoke(update);
+                }
+                _done.TrySetResult(true);
+            }
+            catch (OperationCanceledException)
+            {
+                _done.TrySetCanceled();
+            }
+            catch (Exception e)
+            {
+                Failed?.Invoke(e);
+                _done.TrySetException(e);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _cts.Cancel();
+            _queue.Complete();
+            _thread.Join();
+            _processor.Dispose();
+            _queue.Dispose();
+            _cts.Dispose();
+        }
+    }
+}
