@@ -138,7 +138,7 @@ namespace FlowMap.Viewer.Cli
                 if (rel.Split('/').Any(p => p.EndsWith("~", StringComparison.Ordinal))) continue;
                 var meta = entry + ".meta";
                 if (File.Exists(meta)) continue;
-                var guid = Guid(packageName + "/" + rel);
+                var guid = StableGuid(packageName + "/" + rel);
                 var sb = new StringBuilder().Append("fileFormatVersion: 2\nguid: ").Append(guid).Append('\n');
                 if (Directory.Exists(entry)) sb.Append("folderAsset: yes\nDefaultImporter:\n  externalObjects: {}\n  userData: \n  assetBundleName: \n  assetBundleVariant: \n");
                 else if (rel.EndsWith(".dll") || rel.EndsWith(".so") || rel.EndsWith(".dylib"))
@@ -167,7 +167,7 @@ namespace FlowMap.Viewer.Cli
         }
 
         /// <summary>A stable 32-hex-digit GUID from a path (the same file always gets the same GUID).</summary>
-        private static string Guid(string key)
+        private static string StableGuid(string key)
         {
             using var md5 = MD5.Create();
             return string.Concat(md5.ComputeHash(Encoding.UTF8.GetBytes(key)).Select(b => b.ToString("x2")));
