@@ -17,7 +17,9 @@ namespace FlowMap.Viewer
             var root = BuildRoot();
             try
             {
-                return root.Parse(args).Invoke();
+                // Our own handler below prints CliException as one line with its exit code; System.CommandLine's default
+                // handler would swallow it into a stack trace and exit code 1.
+                return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
             }
             catch (CliException e)
             {
