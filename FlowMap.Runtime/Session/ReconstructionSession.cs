@@ -81,8 +81,11 @@ namespace FlowMap.Session
         /// <param name="strideBytes">Bytes from one row to the next (at least width * bytes per pixel).</param>
         /// <param name="format">Pixel layout.</param>
         /// <param name="timestampSeconds">Capture time, seconds, increasing.</param>
+        /// <param name="bottomRowFirst">True when the buffer starts with the bottom row (Unity's Color32[] and textures, OpenGL
+        /// read-backs); FlowMap flips it so its images are top row first.</param>
         /// <returns>False when an older waiting frame was dropped to make room.</returns>
-        public bool PushFrame(ReadOnlySpan<byte> pixels, int width, int height, int strideBytes, PixelFormat format, double timestampSeconds)
+        public bool PushFrame(ReadOnlySpan<byte> pixels, int width, int height, int strideBytes, PixelFormat format, double timestampSeconds,
+            bool bottomRowFirst = false)
         {
             int bpp = format == PixelFormat.Rgb24 ? 3 : 4;
             if (width < 1 || height < 1) throw new ArgumentException($"Frame size {width}x{height} is empty.");
@@ -93,7 +96,7 @@ namespace FlowMap.Session
             for (int y = 0; y < height; y++)
             {
                 var row = pixels.Slice(y * strideBytes, width * bpp);
-                int o = y * width * 3;
+                int o = (bottomRowFirst ? height - 1 - y : y) * width * 3;
                 switch (format)
                 {
                     case PixelFormat.Rgb24: row.CopyTo(rgb.AsSpan(o, width * 3)); break;

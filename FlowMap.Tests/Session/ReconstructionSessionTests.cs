@@ -54,6 +54,22 @@ namespace FlowMap.Tests.Session
         }
 
         [Fact]
+        public void Bottom_row_first_buffers_are_flipped_to_top_row_first()
+        {
+            var proc = new RecordingProcessor();
+            using var s = new ReconstructionSession(proc);
+            int w = 2, h = 3;
+            var rgba = new byte[w * h * 4];
+            for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) rgba[4 * (y * w + x)] = (byte)(10 * y + x); // row y of the buffer
+            s.PushFrame(rgba, w, h, w * 4, PixelFormat.Rgba32, 0.0, bottomRowFirst: true);
+            s.Complete();
+            Assert.True(s.Completion.Wait(TimeSpan.FromSeconds(10)));
+            Assert.True(proc.Seen.TryDequeue(out var f));
+            for (int y = 0; y < h; y++) for (int x = 0; x < w; x++)
+                Assert.Equal((byte)(10 * (h - 1 - y) + x), f!.Image.Pixels[3 * (y * w + x)]);
+        }
+
+        [Fact]
         public void A_slow_pipeline_drops_old_frames_counts_them_and_always_gets_the_newest()
         {
             var proc = new RecordingProcessor { DelayMs = 20 };
