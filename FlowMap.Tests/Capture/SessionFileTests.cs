@@ -129,6 +129,21 @@ namespace FlowMap.Tests.Capture
         }
 
         [Fact]
+        public void Recorded_results_round_trip_exactly_and_malformed_ones_name_the_frame()
+        {
+            var pose = CameraPose.FromQuaternion(0.1, -0.2, 0.3, 0.9, 1.5, -2.25, 0.125);
+            var r = new RecordedResult(17, 0.5666, pose, 263.25, true, 41.5);
+            var back = RecordedResult.Parse(r.ToSessionResult());
+            Assert.Equal(17, back.FrameIndex);
+            Assert.Equal(263.25, back.Focal);
+            Assert.True(back.IsKeyframe);
+            for (int i = 0; i < 3; i++) Assert.Equal(pose.T(i), back.Pose.T(i));
+            for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) Assert.Equal(pose.R(i, j), back.Pose.R(i, j), 12);
+            var e = Assert.Throws<FormatException>(() => RecordedResult.Parse(new SessionResult(9, "{\"frame\":9,\"pose\":[1,2]}")));
+            Assert.Contains("frame 9", e.Message);
+        }
+
+        [Fact]
         public void Not_a_session_is_a_clear_error()
         {
             var p = Path.Combine(_dir, "x.fmsession");

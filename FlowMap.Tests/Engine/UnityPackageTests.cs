@@ -86,6 +86,33 @@ namespace FlowMap.Tests.Engine
             }
         }
 
+        [Fact]
+        public void Pack_nuget_ships_the_runtime_for_net10_and_netstandard21_with_docs()
+        {
+            var outDir = Path.Combine(Path.GetTempPath(), "flowmap-nuget-test-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                var (code, stdout, stderr) = CliProcess.Run(new[] { "pack", "nuget", "--out", outDir }, timeoutMs: 600_000);
+                Assert.True(code == 0, $"pack nuget failed ({code}): {stdout}\n{stderr}");
+                var nupkg = Directory.GetFiles(outDir, "FlowMap.Runtime.*.nupkg").Single();
+                using var zip = ZipFile.OpenRead(nupkg);
+                var names = zip.Entries.Select(e => e.FullName).ToHashSet();
+                foreach (var tfm in new[] { "net10.0", "netstandard2.1" })
+                {
+                    Assert.Contains($"lib/{tfm}/FlowMap.Runtime.dll", names);
+                    Assert.Contains($"lib/{tfm}/FlowMap.Runtime.xml", names);
+                }
+                using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec")).Open());
+                var spec = nuspec.ReadToEnd();
+                Assert.Contains("Silk.NET.Vulkan", spec);
+                Assert.Contains("Microsoft.ML.OnnxRuntime", spec);
+            }
+            finally
+            {
+                try { Directory.Delete(outDir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+
         /// <summary>The assembly's TargetFrameworkAttribute value, read from its metadata without loading it.</summary>
         private static string TargetFramework(byte[] dll)
         {
