@@ -165,7 +165,8 @@ namespace FlowMap.Reconstruction
         private SolverResult RunSolver(SolverWindow window, int steps, SolverWarmStart? warm, CancellationToken token)
         {
             var opts = new SolverOptions { Steps = steps, LearningRate = _o.Solver.LearningRate, Seed = _o.Solver.Seed };
-            var r = _clock.Time("solve", () => _solver.Solve(window, opts, warm, token));
+            int k = SolverResolution.Factor(window.Width, window.Height, _o.Mode == ReconstructionMode.Offline ? _o.OfflineSolverPixels : _o.OnlineSolverPixels);
+            var r = _clock.Time("solve", () => SolverResolution.Solve(_solver, window, opts, warm, k, token));
             foreach (var kv in r.StageMilliseconds) _clock.Add("solve." + kv.Key, kv.Value);
             if (r.Poses.Length != window.Count || r.Depth.Length != window.Count || r.Confidence.Length != window.Count)
                 throw new InvalidOperationException($"The solver returned {r.Poses.Length} poses, {r.Depth.Length} depth maps for a window of {window.Count} frames.");
