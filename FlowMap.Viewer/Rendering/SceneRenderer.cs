@@ -286,7 +286,7 @@ namespace FlowMap.Viewer.Rendering
         {
             int n = Math.Max(1, _pointBuffer.Count);
             // Points spread over roughly the area of a sphere of the scene radius: spacing ~ sqrt(4 pi r^2 / n).
-            return 1.5 * Math.Sqrt(4 * Math.PI * Bounds.Radius * Bounds.Radius / n);
+            return 3.0 * Math.Sqrt(4 * Math.PI * Bounds.Radius * Bounds.Radius / n);
         }
 
         /// <summary>
