@@ -33,6 +33,10 @@ namespace FlowMap.Session
         public FloatImage? Confidence { get; internal set; }
         /// <summary>Points fused from this frame (world coordinates), or null.</summary>
         public PointCloud? NewPoints { get; internal set; }
+        /// <summary>The frame's pixels at the processing resolution, for viewers (an inset), or null when the pipeline does not keep them.</summary>
+        public RgbImage? Image { get; internal set; }
+        /// <summary>Flow from the previous frame to this one at the processing resolution (pixels), for viewers, or null.</summary>
+        public FlowField? Flow { get; internal set; }
         /// <summary>Warnings raised at this frame (low parallax, static camera, ...).</summary>
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
         /// <summary>Milliseconds per pipeline stage for this frame.</summary>
@@ -46,5 +50,9 @@ namespace FlowMap.Session
     /// <param name="Processed">Frames the pipeline finished.</param>
     /// <param name="Dropped">Frames dropped because the pipeline was behind (newest frame wins).</param>
     /// <param name="MedianLatencySeconds">Median push-to-result latency so far.</param>
-    public sealed record SessionStats(long Pushed, long Processed, long Dropped, double MedianLatencySeconds);
+    public sealed record SessionStats(long Pushed, long Processed, long Dropped, double MedianLatencySeconds)
+    {
+        /// <summary>Median milliseconds per pipeline stage (e.g. "flow", "solve", "fuse") over the last 1024 frames.</summary>
+        public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; init; } = new Dictionary<string, double>();
+    }
 }
