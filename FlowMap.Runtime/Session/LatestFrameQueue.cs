@@ -49,6 +49,27 @@ namespace FlowMap.Session
             return dropped;
         }
 
+        /// <summary>
+        /// Adds an item without dropping anything: waits while the queue is full (lossless replay of a recording, where
+        /// every frame must reach the pipeline). Throws <see cref="OperationCanceledException"/> when cancelled.
+        /// </summary>
+        public void PushWaiting(T item, CancellationToken token)
+        {
+            if (item == null) throw new ArgumentNullException(nameof(item));
+            lock (_items)
+            {
+                while (_items.Count >= _capacity && !_completed)
+                {
+                    token.ThrowIfCancellationRequested();
+                    Monitor.Wait(_items, 20);
+                }
+                if (_completed) throw new InvalidOperationException("The queue was completed; no more items are accepted.");
+                _items.Enqueue(item);
+                Interlocked.Increment(ref _enqueued);
+            }
+            _available.Release();
+        }
+
         /// <summary>Waits for the next item; returns null when the queue was completed and is empty.</summary>
         public T? Take(CancellationToken token)
         {
@@ -61,7 +82,12 @@ namespace FlowMap.Session
                 _available.Wait(token);
                 lock (_items)
                 {
-                    if (_items.Count > 0) return _items.Dequeue();
+                    if (_items.Count > 0)
+                    {
+                        var item = _items.Dequeue();
+                        Monitor.PulseAll(_items); // room for a waiting PushWaiting
+                        return item;
+                    }
                     if (_completed) return null;
                 }
             }
@@ -70,7 +96,7 @@ namespace FlowMap.Session
         /// <summary>No more items will be pushed; a waiting <see cref="Take"/> returns null once the queue is empty.</summary>
         public void Complete()
         {
-            lock (_items) _completed = true;
+            lock (_items) { _completed = true; Monitor.PulseAll(_items); }
             _available.Release();
         }
 

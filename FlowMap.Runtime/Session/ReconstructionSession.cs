@@ -27,7 +27,8 @@ namespace FlowMap.Session
         private readonly Thread _thread;
         private readonly TaskCompletionSource<bool> _done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly List<double> _latencies = new List<double>();
+        private readonly RollingWindow _latencies = new RollingWindow(1024);
+        private readonly Dictionary<string, RollingWindow> _stageMs = new Dictionary<string, RollingWindow>();
         private FrameUpdate? _latest;
         private long _pushed, _processed;
         private int _width, _height;
@@ -40,9 +41,12 @@ namespace FlowMap.Session
             public double PushedAt { get; }
         }
 
-        internal ReconstructionSession(IFrameProcessor processor, int queueCapacity = 2, CancellationToken token = default)
+        private readonly bool _dropFrames;
+
+        internal ReconstructionSession(IFrameProcessor processor, int queueCapacity = 2, CancellationToken token = default, bool dropFrames = true)
         {
             _processor = processor ?? throw new ArgumentNullException(nameof(processor));
+            _dropFrames = dropFrames;
             _queue = new LatestFrameQueue<Pending>(queueCapacity);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(token);
             _thread = new Thread(Loop) { IsBackground = true, Name = "FlowMap pipeline" };
@@ -58,17 +62,22 @@ namespace FlowMap.Session
         /// <summary>Completes when the pipeline thread has finished (after <see cref="Complete"/>, cancellation or a failure).</summary>
         public Task Completion => _done.Task;
 
+        /// <summary>Counters, median latency and median milliseconds per pipeline stage over the last 1024 frames. Thread-safe.</summary>
         public SessionStats Stats
         {
             get
             {
                 double median;
+                Dictionary<string, double> stages;
                 lock (_latencies)
                 {
-                    var s = _latencies.OrderBy(x => x).ToList();
-                    median = s.Count == 0 ? double.NaN : s[s.Count / 2];
+                    median = _latencies.Median();
+                    stages = _stageMs.ToDictionary(kv => kv.Key, kv => kv.Value.Median());
                 }
-                return new SessionStats(Interlocked.Read(ref _pushed), Interlocked.Read(ref _processed), _queue.Dropped, median);
+                return new SessionStats(Interlocked.Read(ref _pushed), Interlocked.Read(ref _processed), _queue.Dropped, median)
+                {
+                    StageMedianMilliseconds = stages,
+                };
             }
         }
 
@@ -81,8 +90,11 @@ namespace FlowMap.Session
         /// <param name="strideBytes">Bytes from one row to the next (at least width * bytes per pixel).</param>
         /// <param name="format">Pixel layout.</param>
         /// <param name="timestampSeconds">Capture time, seconds, increasing.</param>
+        /// <param name="bottomRowFirst">True when the buffer starts with the bottom row (Unity's Color32[] and textures, OpenGL
+        /// read-backs); FlowMap flips it so its images are top row first.</param>
         /// <returns>False when an older waiting frame was dropped to make room.</returns>
-        public bool PushFrame(ReadOnlySpan<byte> pixels, int width, int height, int strideBytes, PixelFormat format, double timestampSeconds)
+        public bool PushFrame(ReadOnlySpan<byte> pixels, int width, int height, int strideBytes, PixelFormat format, double timestampSeconds,
+            bool bottomRowFirst = false)
         {
             int bpp = format == PixelFormat.Rgb24 ? 3 : 4;
             if (width < 1 || height < 1) throw new ArgumentException($"Frame size {width}x{height} is empty.");
@@ -93,7 +105,7 @@ namespace FlowMap.Session
             for (int y = 0; y < height; y++)
             {
                 var row = pixels.Slice(y * strideBytes, width * bpp);
-                int o = y * width * 3;
+                int o = (bottomRowFirst ? height - 1 - y : y) * width * 3;
                 switch (format)
                 {
                     case PixelFormat.Rgb24: row.CopyTo(rgb.AsSpan(o, width * 3)); break;
@@ -110,7 +122,10 @@ namespace FlowMap.Session
             return PushFrame(new Frame((int)index, timestampSeconds, new RgbImage(width, height, rgb), $"{index:D6}.png"), countPush: false);
         }
 
-        /// <summary>Pushes a frame already in FlowMap's layout (the frame is not copied: do not modify it afterwards).</summary>
+        /// <summary>
+        /// Pushes a frame already in FlowMap's layout (the frame is not copied: do not modify it afterwards). With
+        /// <see cref="SessionOptions.DropFrames"/> off this waits while the queue is full.
+        /// </summary>
         public bool PushFrame(Frame frame) => PushFrame(frame, countPush: true);
 
         private bool PushFrame(Frame frame, bool countPush)
@@ -124,6 +139,11 @@ namespace FlowMap.Session
                 else if (frame.Image.Width != _width || frame.Image.Height != _height)
                     throw new ArgumentException($"Frame {frame.Index} is {frame.Image.Width}x{frame.Image.Height}; this session's frames are {_width}x{_height}. " +
                                                 "Start a new session for a new resolution.");
+            }
+            if (!_dropFrames)
+            {
+                _queue.PushWaiting(new Pending(frame, _clock.Elapsed.TotalSeconds), _cts.Token);
+                return true;
             }
             return _queue.Push(new Pending(frame, _clock.Elapsed.TotalSeconds)) == null;
         }
@@ -147,7 +167,15 @@ namespace FlowMap.Session
                 {
                     var update = _processor.Process(p.Frame, _cts.Token);
                     update.LatencySeconds = _clock.Elapsed.TotalSeconds - p.PushedAt;
-                    lock (_latencies) _latencies.Add(update.LatencySeconds);
+                    lock (_latencies)
+                    {
+                        _latencies.Add(update.LatencySeconds);
+                        foreach (var kv in update.StageMilliseconds)
+                        {
+                            if (!_stageMs.TryGetValue(kv.Key, out var w)) _stageMs[kv.Key] = w = new RollingWindow(1024);
+                            w.Add(kv.Value);
+                        }
+                    }
                     Volatile.Write(ref _latest, update);
                     Interlocked.Increment(ref _processed);
                     FrameProcessed?.Invoke(update);
@@ -175,6 +203,31 @@ namespace FlowMap.Session
             _processor.Dispose();
             _queue.Dispose();
             _cts.Dispose();
+        }
+    }
+
+    /// <summary>The last N values of a series, for medians that do not grow with the session's length.</summary>
+    internal sealed class RollingWindow
+    {
+        private readonly double[] _values;
+        private int _count, _next;
+
+        public RollingWindow(int capacity) { _values = new double[capacity]; }
+
+        public void Add(double v)
+        {
+            _values[_next] = v;
+            _next = (_next + 1) % _values.Length;
+            if (_count < _values.Length) _count++;
+        }
+
+        public double Median()
+        {
+            if (_count == 0) return double.NaN;
+            var s = new double[_count];
+            Array.Copy(_values, s, _count);
+            Array.Sort(s);
+            return s[_count / 2];
         }
     }
 }

@@ -46,5 +46,9 @@ namespace FlowMap.Session
     /// <param name="Processed">Frames the pipeline finished.</param>
     /// <param name="Dropped">Frames dropped because the pipeline was behind (newest frame wins).</param>
     /// <param name="MedianLatencySeconds">Median push-to-result latency so far.</param>
-    public sealed record SessionStats(long Pushed, long Processed, long Dropped, double MedianLatencySeconds);
+    public sealed record SessionStats(long Pushed, long Processed, long Dropped, double MedianLatencySeconds)
+    {
+        /// <summary>Median milliseconds per pipeline stage (e.g. "flow", "solve", "fuse") over the last 1024 frames.</summary>
+        public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; init; } = new Dictionary<string, double>();
+    }
 }

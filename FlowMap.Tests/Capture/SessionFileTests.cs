@@ -63,7 +63,13 @@ namespace FlowMap.Tests.Capture
             var bytes = File.ReadAllBytes(path);
             // Frame record end offsets, to know how many frames a prefix must yield.
             var rnd = new Random(seed);
-            var cuts = Enumerable.Range(0, 60).Select(_ => rnd.Next(60, bytes.Length)).Append(bytes.Length - 1).ToList();
+            // The info record (file magic, 16-byte header, JSON) must survive for a file to be a session at all;
+            // a cut inside it is a clear error, checked below.
+            int infoEnd = 8 + 16 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8 + 8));
+            var cuts = Enumerable.Range(0, 60).Select(_ => rnd.Next(infoEnd, bytes.Length)).Append(bytes.Length - 1).ToList();
+            var early = Path.Combine(_dir, "early.fmsession");
+            File.WriteAllBytes(early, bytes.AsSpan(0, rnd.Next(9, infoEnd)).ToArray());
+            Assert.Contains("no readable info record", Assert.Throws<InvalidDataException>(() => new SessionReader(early)).Message);
             foreach (int cut in cuts)
             {
                 var p = Path.Combine(_dir, "cut.fmsession");
@@ -95,6 +101,46 @@ namespace FlowMap.Tests.Capture
             foreach (var f in frames) Assert.Equal(written[f.Index].Image.Pixels, f.Image.Pixels);
             var problem = Assert.Single(r.Problems);
             Assert.Contains("checksum mismatch", problem);
+        }
+
+        [Fact]
+        public void A_session_reads_as_a_frame_source_with_its_damage_reported()
+        {
+            Rng.Fresh(out int seed);
+            var path = Write(6, out var written, seed);
+            Assert.True(SessionFileSource.IsSessionFile(path));
+            Assert.False(SessionFileSource.IsSessionFile(path + ".missing"));
+            // Cut the last record in half, as a crash would.
+            var bytes = File.ReadAllBytes(path);
+            var cut = Path.Combine(_dir, "cut.fmsession");
+            File.WriteAllBytes(cut, bytes.AsSpan(0, bytes.Length - 40).ToArray());
+            using var src = new SessionFileSource(cut);
+            Assert.Equal(30.0, src.FramesPerSecond);
+            int n = 0;
+            while (src.TryRead(out var f))
+            {
+                Assert.Equal(written[n].Image.Pixels, f.Image.Pixels);
+                n++;
+            }
+            Assert.Equal(6, n); // the end record was cut, every frame survived
+            Assert.False(src.Complete);
+            Assert.NotNull(src.CutAtByte);
+            Assert.Contains(src.Warnings, w => w.Contains("cut at byte"));
+        }
+
+        [Fact]
+        public void Recorded_results_round_trip_exactly_and_malformed_ones_name_the_frame()
+        {
+            var pose = CameraPose.FromQuaternion(0.1, -0.2, 0.3, 0.9, 1.5, -2.25, 0.125);
+            var r = new RecordedResult(17, 0.5666, pose, 263.25, true, 41.5);
+            var back = RecordedResult.Parse(r.ToSessionResult());
+            Assert.Equal(17, back.FrameIndex);
+            Assert.Equal(263.25, back.Focal);
+            Assert.True(back.IsKeyframe);
+            for (int i = 0; i < 3; i++) Assert.Equal(pose.T(i), back.Pose.T(i));
+            for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) Assert.Equal(pose.R(i, j), back.Pose.R(i, j), 12);
+            var e = Assert.Throws<FormatException>(() => RecordedResult.Parse(new SessionResult(9, "{\"frame\":9,\"pose\":[1,2]}")));
+            Assert.Contains("frame 9", e.Message);
         }
 
         [Fact]

@@ -18,6 +18,18 @@ namespace FlowMap.Tests.Cli
         }
 
         [Fact]
+        public void Doctor_json_is_machine_readable()
+        {
+            var (code, stdout, stderr) = CliProcess.Run(new[] { "doctor", "--json" });
+            using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+            var root = doc.RootElement;
+            Assert.Equal(root.GetProperty("vulkan_error").ValueKind == System.Text.Json.JsonValueKind.Null ? 0 : 3, code);
+            Assert.True(root.GetProperty("cores").GetInt32() >= 1);
+            Assert.True(root.GetProperty("tools").TryGetProperty("ffmpeg", out _));
+            if (code == 0) Assert.True(root.GetProperty("devices").GetArrayLength() >= 1, stderr);
+        }
+
+        [Fact]
         public void Help_lists_the_subcommands()
         {
             var (code, stdout, _) = CliProcess.Run(new[] { "--help" });

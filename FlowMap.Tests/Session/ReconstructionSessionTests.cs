@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using System.Collections.Concurrent;
 using System.Threading;
@@ -22,7 +23,11 @@ namespace FlowMap.Tests.Session
                 if (Throw != null) throw Throw;
                 Seen.Enqueue(frame);
                 if (DelayMs > 0) Thread.Sleep(DelayMs);
-                return new FrameUpdate { FrameIndex = frame.Index, TimestampSeconds = frame.TimestampSeconds, Pose = CameraPose.Identity };
+                return new FrameUpdate
+                {
+                    FrameIndex = frame.Index, TimestampSeconds = frame.TimestampSeconds, Pose = CameraPose.Identity,
+                    StageMilliseconds = new System.Collections.Generic.Dictionary<string, double> { ["flow"] = frame.Index % 3, ["solve"] = 10 },
+                };
             }
 
             public void Dispose() => Disposed = true;
@@ -51,6 +56,39 @@ namespace FlowMap.Tests.Session
                 }
             Assert.True(s.TryGetLatest(out var latest));
             Assert.Equal(1, latest!.FrameIndex);
+        }
+
+        [Fact]
+        public void Bottom_row_first_buffers_are_flipped_to_top_row_first()
+        {
+            var proc = new RecordingProcessor();
+            using var s = new ReconstructionSession(proc);
+            int w = 2, h = 3;
+            var rgba = new byte[w * h * 4];
+            for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) rgba[4 * (y * w + x)] = (byte)(10 * y + x); // row y of the buffer
+            s.PushFrame(rgba, w, h, w * 4, PixelFormat.Rgba32, 0.0, bottomRowFirst: true);
+            s.Complete();
+            Assert.True(s.Completion.Wait(TimeSpan.FromSeconds(10)));
+            Assert.True(proc.Seen.TryDequeue(out var f));
+            for (int y = 0; y < h; y++) for (int x = 0; x < w; x++)
+                Assert.Equal((byte)(10 * (h - 1 - y) + x), f!.Image.Pixels[3 * (y * w + x)]);
+        }
+
+        [Fact]
+        public void Stats_report_median_stage_times_and_a_lossless_session_drops_nothing()
+        {
+            var proc = new RecordingProcessor { DelayMs = 2 };
+            using var s = new ReconstructionSession(proc, queueCapacity: 1, dropFrames: false);
+            var px = new byte[4 * 4 * 3];
+            for (int i = 0; i < 30; i++) s.PushFrame(new Frame(i, i / 30.0, new RgbImage(4, 4, px), $"{i:D6}.png"));
+            s.Complete();
+            Assert.True(s.Completion.Wait(TimeSpan.FromSeconds(30)));
+            var st = s.Stats;
+            Assert.Equal(0, st.Dropped);
+            Assert.Equal(30, st.Processed);
+            Assert.Equal(Enumerable.Range(0, 30), proc.Seen.Select(f => f.Index));
+            Assert.Equal(1, st.StageMedianMilliseconds["flow"]); // values 0,1,2 repeating
+            Assert.Equal(10, st.StageMedianMilliseconds["solve"]);
         }
 
         [Fact]

@@ -14,13 +14,40 @@ namespace FlowMap.Viewer.Cli
         public Command Build()
         {
             var cmd = new Command("doctor", "Print the Vulkan devices found, ONNX Runtime, and whether glslc, ffmpeg and a display are present.");
-            cmd.SetAction(_ => Run());
+            var json = new Option<bool>("--json") { Description = "Print the report as JSON (for scripts)." };
+            cmd.Options.Add(json);
+            cmd.SetAction(p => Run(p.GetValue(json)));
             return cmd;
         }
 
-        private static int Run()
+        private static int Run(bool asJson)
         {
             var r = SystemCheck.Run();
+            if (asJson)
+            {
+                var o = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["vulkan_error"] = r.VulkanError,
+                    ["selected"] = r.Selected?.Name,
+                    ["devices"] = new System.Text.Json.Nodes.JsonArray(r.Devices.Select(d => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["name"] = d.Name, ["kind"] = d.Kind.ToString(), ["api_version"] = d.ApiVersion.ToString(),
+                        ["max_workgroup_invocations"] = d.MaxWorkGroupInvocations, ["shared_memory_bytes"] = d.MaxSharedMemoryBytes,
+                        ["push_constant_bytes"] = d.MaxPushConstantBytes, ["max_storage_buffer_bytes"] = d.MaxStorageBufferRange,
+                        ["subgroup_size"] = d.SubgroupSize, ["device_local_heap_bytes"] = d.DeviceLocalHeapBytes,
+                        ["host_visible_device_local"] = d.HostVisibleDeviceLocal, ["timestamps"] = d.Timestamps,
+                    }).ToArray()),
+                    ["validation_layer"] = r.ValidationLayer,
+                    ["onnxruntime"] = r.OnnxError == null ? r.OnnxRuntimeVersion : null,
+                    ["onnxruntime_error"] = r.OnnxError,
+                    ["onnx_providers"] = new System.Text.Json.Nodes.JsonArray(r.OnnxProviders.Select(x => (System.Text.Json.Nodes.JsonNode)x!).ToArray()),
+                    ["tools"] = new System.Text.Json.Nodes.JsonObject(r.Tools.Select(kv => new System.Collections.Generic.KeyValuePair<string, System.Text.Json.Nodes.JsonNode?>(kv.Key, kv.Value))),
+                    ["display"] = r.Display,
+                    ["cores"] = r.ProcessorCount,
+                };
+                Console.WriteLine(o.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                return r.VulkanError == null ? 0 : 3;
+            }
             var console = AnsiConsole.Console;
             if (r.VulkanError != null)
                 console.MarkupLine($"[red]Vulkan: {Markup.Escape(r.VulkanError)}[/]");

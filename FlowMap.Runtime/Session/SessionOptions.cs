@@ -1,0 +1,56 @@
+using System;
+using System.Threading;
+
+namespace FlowMap.Session
+{
+    /// <summary>How a <see cref="ReconstructionSession"/> runs. The defaults suit a live camera.</summary>
+    public sealed class SessionOptions
+    {
+        /// <summary>
+        /// Processing size in pixels (frames are resized to it before flow and depth). 0 x 0 (default) picks about
+        /// 320x240 keeping the input's aspect ratio.
+        /// </summary>
+        public int ProcessingWidth { get; set; }
+        /// <summary>See <see cref="ProcessingWidth"/>.</summary>
+        public int ProcessingHeight { get; set; }
+
+        /// <summary>A known focal length in pixels at the INPUT resolution (fx = fy), or null to estimate it (default).</summary>
+        public double? FocalPixels { get; set; }
+
+        /// <summary>
+        /// An ONNX monocular depth model used as the depth prior (e.g. Depth Anything V2 Small), or null (default): depth
+        /// is then learned from optical flow alone. The model is checked when the session is created.
+        /// </summary>
+        public string? DepthModelPath { get; set; }
+
+        /// <summary>Frames that may wait for the pipeline (at least 1). Default 2.</summary>
+        public int QueueCapacity { get; set; } = 2;
+
+        /// <summary>
+        /// True (default, live use): when frames arrive faster than the pipeline runs, the oldest waiting frame is
+        /// dropped (the newest wins) and counted. False (replay of a recording): <see cref="ReconstructionSession.PushFrame(Frame)"/>
+        /// waits for room, so every frame is processed and results are deterministic.
+        /// </summary>
+        public bool DropFrames { get; set; } = true;
+
+        /// <summary>Part of a Vulkan device name to use (as the FLOWMAP_DEVICE environment variable), or null for the best device.</summary>
+        public string? Device { get; set; }
+
+        /// <summary>Turns on the Vulkan validation layer (slow; for development and tests).</summary>
+        public bool Validation { get; set; }
+
+        /// <summary>Stops the session when cancelled (as <see cref="ReconstructionSession.Dispose"/> does).</summary>
+        public CancellationToken Cancellation { get; set; }
+
+        internal void Validate()
+        {
+            if (ProcessingWidth < 0 || ProcessingHeight < 0 || (ProcessingWidth == 0) != (ProcessingHeight == 0))
+                throw new ArgumentException($"Processing size {ProcessingWidth}x{ProcessingHeight}: give both (at least 16x16) or neither.");
+            if (ProcessingWidth != 0 && (ProcessingWidth < 16 || ProcessingHeight < 16))
+                throw new ArgumentException($"Processing size {ProcessingWidth}x{ProcessingHeight} is too small (at least 16x16).");
+            if (FocalPixels.HasValue && !(FocalPixels.Value > 0 && !double.IsInfinity(FocalPixels.Value)))
+                throw new ArgumentException($"Focal {FocalPixels} px must be a positive number.");
+            if (QueueCapacity < 1) throw new ArgumentException("QueueCapacity must be at least 1.");
+        }
+    }
+}
