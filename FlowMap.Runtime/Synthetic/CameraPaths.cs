@@ -42,7 +42,7 @@ namespace FlowMap.Synthetic
         private static Func<double, CameraPose> Walk(SplitMix rng)
         {
             double theta0 = rng.Range(0, 2 * Math.PI), dir = rng.NextDouble() < 0.5 ? -1 : 1;
-            double omega = 0.03 / ((WalkRx + WalkRz) / 2); // 3 cm per frame
+            double omega = 0.05 / ((WalkRx + WalkRz) / 2); // 5 cm per frame
             var ph = new double[12];
             for (int i = 0; i < ph.Length; i++) ph[i] = rng.Range(0, 2 * Math.PI);
             return s =>
@@ -58,11 +58,11 @@ namespace FlowMap.Synthetic
                 double hx = -rx * Math.Sin(th) * dir, hz = rz * Math.Cos(th) * dir; // heading
                 double hn = Math.Sqrt(hx * hx + hz * hz);
                 double cx = -x, cz = -z, cn = Math.Sqrt(cx * cx + cz * cz);
-                double beta = 0.75 + 0.35 * Math.Sin(0.017 * s + ph[7]);
+                double beta = 0.3 + 0.3 * Math.Sin(0.04 * s + ph[7]);
                 double fx = Math.Cos(beta) * hx / hn + Math.Sin(beta) * cx / cn, fz = Math.Cos(beta) * hz / hn + Math.Sin(beta) * cz / cn;
-                double pitch = 0.22 + 0.1 * Math.Sin(0.023 * s + ph[8]);
+                double pitch = 0.22 + 0.1 * Math.Sin(0.05 * s + ph[8]);
                 double roll = 0.03 * Math.Sin(0.019 * s + ph[9]);
-                var shake = (0.004 * Math.Sin(2 * Math.PI * s / 4.3 + ph[10]), 0.004 * Math.Sin(2 * Math.PI * s / 6.1 + ph[11]), 0.002 * Math.Sin(2 * Math.PI * s / 8.9 + ph[3]));
+                var shake = (0.006 * Math.Sin(2 * Math.PI * s / 4.3 + ph[10]), 0.006 * Math.Sin(2 * Math.PI * s / 6.1 + ph[11]), 0.003 * Math.Sin(2 * Math.PI * s / 8.9 + ph[3]));
                 return LookAlong(x, y, z, fx, Math.Tan(pitch), fz, roll, shake);
             };
         }
@@ -71,7 +71,7 @@ namespace FlowMap.Synthetic
         private static Func<double, CameraPose> Orbit(SplitMix rng)
         {
             double theta0 = rng.Range(0, 2 * Math.PI), dir = rng.NextDouble() < 0.5 ? -1 : 1;
-            double omega = 0.03 / OrbitRadius, ph = rng.Range(0, 2 * Math.PI);
+            double omega = 0.1 / OrbitRadius, ph = rng.Range(0, 2 * Math.PI);
             return s =>
             {
                 double th = theta0 + dir * omega * s;
@@ -80,26 +80,31 @@ namespace FlowMap.Synthetic
             };
         }
 
-        /// <summary>Forward along a stadium-shaped track in the aisle: straight legs looking ahead, half-turns at the ends.</summary>
+        /// <summary>
+        /// Forward along a stadium-shaped track in the aisle: straight legs looking ahead (8 cm per frame), half-turns at
+        /// the ends taken at a third of the speed (about 2.5 degrees per frame).
+        /// </summary>
         private static Func<double, CameraPose> Forward(SplitMix rng)
         {
-            double r = AisleHalfWidth, len = 2 * AisleHalfLength, total = 2 * len + 2 * Math.PI * r;
-            double a0 = rng.Range(0, 0.3) * len; // start on the first straight leg
-            double speed = 0.04, pitch = rng.Range(0.1, 0.2);
+            double r = AisleHalfWidth, len = 2 * AisleHalfLength;
+            const double speed = 0.08, turnSpeed = speed / 3;
+            double tLeg = len / speed, tTurn = Math.PI * r / turnSpeed, total = 2 * tLeg + 2 * tTurn;
+            double t0 = rng.Range(0, 0.3) * tLeg; // start on the first straight leg
+            double pitch = rng.Range(0.1, 0.2);
             return s =>
             {
-                double a = (a0 + speed * s) % total;
+                double t = (t0 + s) % total;
                 double x, z, hx, hz;
-                if (a < len) { x = AisleX - r; z = -AisleHalfLength + a; hx = 0; hz = 1; }
-                else if (a < len + Math.PI * r)
+                if (t < tLeg) { x = AisleX - r; z = -AisleHalfLength + speed * t; hx = 0; hz = 1; }
+                else if (t < tLeg + tTurn)
                 {
-                    double phi = (a - len) / r; // turn about (AisleX, +L) from the -x side to the +x side
+                    double phi = (t - tLeg) * turnSpeed / r; // turn about (AisleX, +L) from the -x side to the +x side
                     x = AisleX - r * Math.Cos(phi); z = AisleHalfLength + r * Math.Sin(phi); hx = Math.Sin(phi); hz = Math.Cos(phi);
                 }
-                else if (a < 2 * len + Math.PI * r) { x = AisleX + r; z = AisleHalfLength - (a - len - Math.PI * r); hx = 0; hz = -1; }
+                else if (t < 2 * tLeg + tTurn) { x = AisleX + r; z = AisleHalfLength - speed * (t - tLeg - tTurn); hx = 0; hz = -1; }
                 else
                 {
-                    double phi = (a - 2 * len - Math.PI * r) / r;
+                    double phi = (t - 2 * tLeg - tTurn) * turnSpeed / r;
                     x = AisleX + r * Math.Cos(phi); z = -AisleHalfLength - r * Math.Sin(phi); hx = -Math.Sin(phi); hz = -Math.Cos(phi);
                 }
                 return LookAlong(x, -0.05, z, hx, Math.Tan(pitch), hz, 0, (0, 0, 0));
@@ -113,8 +118,8 @@ namespace FlowMap.Synthetic
             double yaw0 = rng.Range(-0.3, 0.3), p1 = rng.Range(0, 2 * Math.PI), p2 = rng.Range(0, 2 * Math.PI), p3 = rng.Range(0, 2 * Math.PI);
             return s =>
             {
-                double yaw = yaw0 + 0.9 * Math.Sin(0.025 * s + p1);
-                double pitch = 0.15 + 0.15 * Math.Sin(0.031 * s + p2);
+                double yaw = yaw0 + 0.9 * Math.Sin(0.04 * s + p1);
+                double pitch = 0.15 + 0.15 * Math.Sin(0.05 * s + p2);
                 double roll = 0.06 * Math.Sin(0.021 * s + p3);
                 return LookAlong(x, y, z, Math.Sin(yaw), Math.Tan(pitch), Math.Cos(yaw), roll, (0, 0, 0));
             };

@@ -241,7 +241,7 @@ namespace FlowMap.Synthetic
                             if (h.Prim < 0) continue;
                             double px = ox + h.T * ex, py = oy + h.T * ey, pz = oz + h.T * ez;
                             double cosine = Math.Abs(h.Nx * ex + h.Ny * ey + h.Nz * ez) / Math.Sqrt(ex * ex + ey * ey + ez * ez);
-                            double fw = h.T / (k.Fx * samples) / Math.Max(cosine, 0.3);
+                            double fw = h.T / k.Fx / Math.Max(cosine, 0.3);
                             var a = Albedo(h.Prim, px, py, pz, h.U, h.V, fw);
                             double s = Shade(px, py, pz, h.Nx, h.Ny, h.Nz);
                             sr += a.R * s; sg += a.G * s; sb += a.B * s;

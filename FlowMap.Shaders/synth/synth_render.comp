@@ -3,7 +3,8 @@
 // double-precision reference). Pinhole camera, pixel centres at integer coordinates: the ray through pixel (u, v) has
 // camera-space direction ((u - cx) / fx, (v - cy) / fy, 1), so the ray parameter t is the z-depth.
 //   colour: uint[height, width], RGBA8 (r in the low byte, a = 255): the mean of samples x samples sub-pixel rays,
-//           each shaded with textures band-limited to its footprint (anti-aliased edges and textures).
+//           each shaded with textures band-limited to the pixel's footprint on the surface (anti-aliased edges and
+//           textures, about as sharp as a good camera).
 //   depth:  float[height, width], z-depth in metres of the pixel-centre ray (0 where nothing is hit).
 // Camera-to-world pose: rows rot0..rot2 = (R row i, T_i).
 #include "common.glsl"
@@ -49,7 +50,7 @@ void main()
             SynthPrim q = scene.prims[h.prim];
             vec3 p = o + h.t * d;
             float cosine = abs(dot(h.n, d)) * inversesqrt(dot(d, d));
-            float w = h.t / (pc.fx * float(s)) / max(cosine, 0.3);
+            float w = h.t / pc.fx / max(cosine, 0.3);
             sum += synthAlbedo(q, p, h.uv, w) * synthShade(p, h.n, pc.light0, pc.light1);
         }
     vec3 c = clamp(sum / float(s * s), 0.0, 1.0);
