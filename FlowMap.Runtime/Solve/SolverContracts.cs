@@ -80,7 +80,8 @@ namespace FlowMap.Solve
     {
         /// <summary>Gradient-descent steps for a fresh window (offline) or per incoming frame (online, warm-started).</summary>
         public int Steps { get; set; } = 300;
-        public double LearningRate { get; set; } = 0.01;
+        /// <summary>Adam step size on the log inverse depth (and half of it on the log focal), decayed tenfold over the steps.</summary>
+        public double LearningRate { get; set; } = 0.03;
         /// <summary>Seed for anything random, so solves are deterministic.</summary>
         public int Seed { get; set; } = 0;
     }

@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+
+namespace FlowMap.Reconstruction
+{
+    /// <summary>Depth of a frame that is not a keyframe, carried over from its keyframe along the flow; and scale alignment of depth maps.</summary>
+    internal static class DepthTransfer
+    {
+        /// <summary>
+        /// For every pixel u of the frame: follow the backward flow (frame -> keyframe) to the keyframe pixel p = u + b(u),
+        /// lift it with the keyframe depth (bilinear, nearest across depth edges), move it into the frame camera and take
+        /// its z. Confidence = backward flow confidence x keyframe confidence at p. Pixels whose match leaves the keyframe
+        /// or lands behind the camera get the median depth with confidence 0.
+        /// </summary>
+        public static (FloatImage Depth, FloatImage Confidence) FromKeyframe(FlowField backward, FloatImage backwardConfidence,
+            FloatImage keyDepth, FloatImage keyConfidence, Intrinsics k, CameraPose keyToFrame)
+        {
+            int w = backward.Width, h = backward.Height;
+            var depth = new FloatImage(w, h); var conf = new FloatImage(w, h);
+            var R = keyToFrame.Rotation; var t = keyToFrame.Translation;
+            var valid = new bool[w * h];
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    double px = x + backward.U(x, y), py = y + backward.V(x, y);
+                    int i = y * w + x;
+                    if (!(px >= 0 && py >= 0 && px <= w - 1 && py <= h - 1)) continue;
+                    int x0 = Math.Min(w - 2, (int)px), y0 = Math.Min(h - 2, (int)py);
+                    double ax = px - x0, ay = py - y0;
+                    float d00 = keyDepth[x0, y0], d01 = keyDepth[x0 + 1, y0], d10 = keyDepth[x0, y0 + 1], d11 = keyDepth[x0 + 1, y0 + 1];
+                    double lo = Math.Min(Math.Min(d00, d01), Math.Min(d10, d11)), hi = Math.Max(Math.Max(d00, d01), Math.Max(d10, d11));
+                    double d;
+                    if (!(lo > 0)) continue;
+                    if (hi > 1.1 * lo)
+                    {
+                        int nx = ax < 0.5 ? x0 : x0 + 1, ny = ay < 0.5 ? y0 : y0 + 1;
+                        d = keyDepth[nx, ny];
+                    }
+                    else d = (1 - ay) * ((1 - ax) * d00 + ax * d01) + ay * ((1 - ax) * d10 + ax * d11);
+                    var (X, Y, Z) = k.Unproject(px, py, d);
+                    double zf = R[6] * X + R[7] * Y + R[8] * Z + t[2];
+                    if (!(zf > 1e-6 * d)) continue;
+                    depth.Data[i] = (float)zf;
+                    float kc = keyConfidence[(int)Math.Round(px), (int)Math.Round(py)];
+                    conf.Data[i] = Math.Max(0, Math.Min(1, backwardConfidence.Data[i] * kc));
+                    valid[i] = true;
+                }
+            var vals = new List<float>();
+            for (int i = 0; i < w * h; i++) if (valid[i]) vals.Add(depth.Data[i]);
+            float fill = vals.Count > 0 ? Median(vals) : Median(new List<float>(keyDepth.Data));
+            for (int i = 0; i < w * h; i++) if (!valid[i]) { depth.Data[i] = fill; conf.Data[i] = 0; }
+            return (depth, conf);
+        }
+
+        /// <summary>
+        /// The factor s that best maps depth b onto depth a (a ~ s b): the median of a / b over pixels where both are
+        /// valid and the confidence is at least 0.3 (all valid pixels when too few are confident); 1 when none.
+        /// </summary>
+        public static double ScaleRatio(FloatImage a, FloatImage b, FloatImage? confidence)
+        {
+            var r = new List<float>(a.Data.Length);
+            for (int pass = 0; pass < 2 && r.Count < 50; pass++)
+            {
+                r.Clear();
+                for (int i = 0; i < a.Data.Length; i++)
+                {
+                    float x = a.Data[i], y = b.Data[i];
+                    if (!(x > 0) || !(y > 0) || float.IsInfinity(x) || float.IsInfinity(y)) continue;
+                    if (pass == 0 && confidence != null && !(confidence.Data[i] >= 0.3f)) continue;
+                    r.Add(x / y);
+                }
+            }
+            return r.Count == 0 ? 1 : Median(r);
+        }
+
+        public static float Median(List<float> v)
+        {
+            if (v.Count == 0) return float.NaN;
+            v.Sort();
+            return v[v.Count / 2];
+        }
+
+        /// <summary>Median end-point length of a flow field over pixels with confidence at least 0.3 (all pixels if too few).</summary>
+        public static double MedianFlow(FlowField f, FloatImage? confidence)
+        {
+            var m = new List<float>(f.Width * f.Height);
+            for (int pass = 0; pass < 2 && m.Count < 50; pass++)
+            {
+                m.Clear();
+                for (int i = 0; i < f.Width * f.Height; i++)
+                {
+                    if (pass == 0 && confidence != null && !(confidence.Data[i] >= 0.3f)) continue;
+                    float u = f.Data[2 * i], v = f.Data[2 * i + 1];
+                    m.Add((float)Math.Sqrt(u * u + v * v));
+                }
+            }
+            return m.Count == 0 ? 0 : Median(m);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+
+namespace FlowMap.Reconstruction
+{
+    /// <summary>
+    /// Sparse 2D-3D correspondences of a frame against a keyframe: keyframe pixel (x, y), where the flow puts it in the
+    /// frame (u, v), and a weight (flow confidence). Kept instead of the dense flow so that a frame's pose can be
+    /// re-estimated when the keyframe's depth is refined, at a few kilobytes per frame.
+    /// </summary>
+    internal sealed class KeyframeMatches
+    {
+        public KeyframeMatches(float[] kx, float[] ky, float[] u, float[] v, float[] w) { Kx = kx; Ky = ky; U = u; V = v; W = w; }
+        public float[] Kx { get; }
+        public float[] Ky { get; }
+        public float[] U { get; }
+        public float[] V { get; }
+        public float[] W { get; }
+        public int Count => Kx.Length;
+
+        /// <summary>Samples about <paramref name="target"/> evenly spaced keyframe pixels with their forward flow and confidence.</summary>
+        public static KeyframeMatches Sample(FlowField forward, FloatImage confidence, int target = 1200)
+        {
+            int w = forward.Width, h = forward.Height;
+            int step = Math.Max(1, (int)Math.Sqrt((double)w * h / target));
+            var kx = new List<float>(); var ky = new List<float>(); var u = new List<float>(); var v = new List<float>(); var wt = new List<float>();
+            for (int y = step / 2; y < h; y += step)
+                for (int x = step / 2; x < w; x += step)
+                {
+                    float c = confidence[x, y];
+                    if (!(c > 0.05f)) continue;
+                    kx.Add(x); ky.Add(y); u.Add(x + forward.U(x, y)); v.Add(y + forward.V(x, y)); wt.Add(c);
+                }
+            return new KeyframeMatches(kx.ToArray(), ky.ToArray(), u.ToArray(), v.ToArray(), wt.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// The pose of a frame relative to a keyframe whose depth is known: the keyframe pixels, lifted to 3D with that depth,
+    /// must project to where the flow carried them. Solved by Gauss-Newton on the reprojection error (Huber, 1 px) over
+    /// the 6-DoF rigid motion, from an initial guess (the previous frame's motion), as in classic PnP refinement
+    /// (e.g. Hartley and Zisserman, ch. 6; the left-perturbation Jacobian of Barfoot, "State Estimation for Robotics").
+    /// </summary>
+    internal static class FramePoseEstimator
+    {
+        /// <summary>
+        /// Returns the transform keyframe camera -> frame camera (p_frame = R p_key + t) and the weighted RMS reprojection
+        /// error in pixels, or null when fewer than 12 usable correspondences exist.
+        /// </summary>
+        public static (CameraPose KeyToFrame, double RmsPixels)? Solve(KeyframeMatches m, FloatImage keyDepth, Intrinsics k, CameraPose initialKeyToFrame, int iterations = 12)
+        {
+            int n = m.Count;
+            var X = new double[3 * n]; var obs = new double[2 * n]; var wt = new double[n];
+            int used = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float d = keyDepth[(int)m.Kx[i], (int)m.Ky[i]];
+                if (!(d > 0) || float.IsInfinity(d)) continue;
+                var (x, y, z) = k.Unproject(m.Kx[i], m.Ky[i], d);
+                X[3 * used] = x; X[3 * used + 1] = y; X[3 * used + 2] = z;
+                obs[2 * used] = m.U[i]; obs[2 * used + 1] = m.V[i]; wt[used] = m.W[i];
+                used++;
+            }
+            if (used < 12) return null;
+            var R = initialKeyToFrame.Rotation; var t = initialKeyToFrame.Translation;
+            double rms = double.NaN;
+            const double huber = 1.0;
+            for (int it = 0; it < iterations; it++)
+            {
+                var H = new double[36]; var g = new double[6];
+                double err = 0, wsum = 0;
+                for (int i = 0; i < used; i++)
+                {
+                    double px = X[3 * i], py = X[3 * i + 1], pz = X[3 * i + 2];
+                    double Xc = R[0] * px + R[1] * py + R[2] * pz + t[0];
+                    double Yc = R[3] * px + R[4] * py + R[5] * pz + t[1];
+                    double Zc = R[6] * px + R[7] * py + R[8] * pz + t[2];
+                    if (Zc <= 1e-9) continue;
+                    double iz = 1 / Zc;
+                    double ru = k.Fx * Xc * iz + k.Cx - obs[2 * i], rv = k.Fy * Yc * iz + k.Cy - obs[2 * i + 1];
+                    double e = Math.Sqrt(ru * ru + rv * rv);
+                    double w = wt[i] * (e <= huber ? 1 : huber / e);
+                    err += wt[i] * e * e; wsum += wt[i];
+                    // d(u, v)/d(Xc, Yc, Zc)
+                    double a0 = k.Fx * iz, a2 = -k.Fx * Xc * iz * iz, b1 = k.Fy * iz, b2 = -k.Fy * Yc * iz * iz;
+                    // Left perturbation X' -> X' + omega x X' + v: dX'/d(omega) = -[X']x = [[0, Z, -Y], [-Z, 0, X], [Y, -X, 0]], dX'/dv = I
+                    var Ju = new[] { a0, 0, a2, /* omega */ a2 * Yc, a0 * Zc - a2 * Xc, -a0 * Yc };
+                    var Jv = new[] { 0, b1, b2, -b1 * Zc + b2 * Yc, -b2 * Xc, b1 * Xc };
+                    for (int r = 0; r < 6; r++)
+                    {
+                        g[r] += w * (Ju[r] * ru + Jv[r] * rv);
+                        for (int c = 0; c < 6; c++) H[r * 6 + c] += w * (Ju[r] * Ju[c] + Jv[r] * Jv[c]);
+                    }
+                }
+                rms = wsum > 0 ? Math.Sqrt(err / wsum) : double.NaN;
+                for (int r = 0; r < 6; r++) H[r * 6 + r] *= 1.0001; // Levenberg damping against rank deficiency
+                for (int r = 0; r < 6; r++) H[r * 6 + r] += 1e-9;
+                var delta = SolveSymmetric(H, g);
+                if (delta == null) break;
+                // delta = (v, omega): apply x <- exp(-delta) x
+                double vx = -delta[0], vy = -delta[1], vz = -delta[2];
+                var dR = Rodrigues(-delta[3], -delta[4], -delta[5]);
+                R = Mul(dR, R);
+                t = new[] { dR[0] * t[0] + dR[1] * t[1] + dR[2] * t[2] + vx, dR[3] * t[0] + dR[4] * t[1] + dR[5] * t[2] + vy, dR[6] * t[0] + dR[7] * t[1] + dR[8] * t[2] + vz };
+                double step = 0; foreach (var d in delta) step += d * d;
+                if (step < 1e-14) break;
+            }
+            if (double.IsNaN(rms) || double.IsNaN(t[0])) return null;
+            return (new CameraPose(R, t), rms);
+        }
+
+        internal static double[] Rodrigues(double wx, double wy, double wz)
+        {
+            double th = Math.Sqrt(wx * wx + wy * wy + wz * wz);
+            if (th < 1e-12) return new double[] { 1, -wz, wy, wz, 1, -wx, -wy, wx, 1 };
+            double kx = wx / th, ky = wy / th, kz = wz / th, c = Math.Cos(th), s = Math.Sin(th), v = 1 - c;
+            return new[]
+            {
+                c + kx * kx * v, kx * ky * v - kz * s, kx * kz * v + ky * s,
+                ky * kx * v + kz * s, c + ky * ky * v, ky * kz * v - kx * s,
+                kz * kx * v - ky * s, kz * ky * v + kx * s, c + kz * kz * v,
+            };
+        }
+
+        private static double[] Mul(double[] a, double[] b)
+        {
+            var r = new double[9];
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    r[i * 3 + j] = a[i * 3] * b[j] + a[i * 3 + 1] * b[3 + j] + a[i * 3 + 2] * b[6 + j];
+            return r;
+        }
+
+        /// <summary>Solves H x = g (H symmetric positive definite, 6x6) by Cholesky; null when not positive definite.</summary>
+        private static double[]? SolveSymmetric(double[] H, double[] g)
+        {
+            const int n = 6;
+            var L = new double[36];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j <= i; j++)
+                {
+                    double s = H[i * n + j];
+                    for (int k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+                    if (i == j) { if (!(s > 0)) return null; L[i * n + i] = Math.Sqrt(s); }
+                    else L[i * n + j] = s / L[j * n + j];
+                }
+            var y = new double[n];
+            for (int i = 0; i < n; i++) { double s = g[i]; for (int k = 0; k < i; k++) s -= L[i * n + k] * y[k]; y[i] = s / L[i * n + i]; }
+            var x = new double[n];
+            for (int i = n - 1; i >= 0; i--) { double s = y[i]; for (int k = i + 1; k < n; k++) s -= L[k * n + i] * x[k]; x[i] = s / L[i * n + i]; }
+            return x;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using FlowMap.Fusion;
+using FlowMap.Solve;
+
+namespace FlowMap.Reconstruction
+{
+    /// <summary>How frames are turned into poses and depth.</summary>
+    public enum ReconstructionMode
+    {
+        /// <summary>Sliding window of keyframes, warm-started, a few descent steps per incoming frame; latency-bound.</summary>
+        Online,
+        /// <summary>All frames in one window solved at the end (recorded sequences); accuracy-bound.</summary>
+        Offline,
+    }
+
+    /// <summary>Settings of a reconstruction. Defaults are the tuned ones; every field is optional.</summary>
+    public sealed class ReconstructionOptions
+    {
+        public ReconstructionMode Mode { get; set; } = ReconstructionMode.Online;
+
+        /// <summary>Processing size (pixels); null: about 320x240 of area keeping the input's aspect (see <see cref="ImageResampler.DefaultProcessingSize"/>).</summary>
+        public (int Width, int Height)? ProcessingSize { get; set; }
+
+        /// <summary>A known focal in pixels of the INPUT resolution (both axes), or null to estimate it.</summary>
+        public double? FixedFocalInputPixels { get; set; }
+
+        /// <summary>
+        /// Online: a frame becomes a keyframe when the median flow from the last keyframe reaches this fraction of
+        /// sqrt(W H) at the processing size (0.03 = about 8 px at 320x240).
+        /// </summary>
+        public double KeyframeFlowFraction { get; set; } = 0.03;
+
+        /// <summary>Online: keyframes in the sliding window.</summary>
+        public int WindowKeyframes { get; set; } = 6;
+
+        /// <summary>Online: the newest keyframes of the window whose depth descent may still change; older ones are frozen.</summary>
+        public int ActiveKeyframes { get; set; } = 3;
+
+        /// <summary>Online: descent steps for the first window (nothing to warm-start from).</summary>
+        public int FirstWindowSteps { get; set; } = 150;
+
+        /// <summary>Online: descent steps when a keyframe joins the window (warm-started).</summary>
+        public int KeyframeSteps { get; set; } = 40;
+
+        /// <summary>Online: descent steps on the current window for each incoming frame that is not a keyframe (0 = none).</summary>
+        public int StepsPerFrame { get; set; } = 0;
+
+        /// <summary>Offline: descent steps of the one window solve.</summary>
+        public int OfflineSteps { get; set; } = 300;
+
+        /// <summary>Below this total median flow (pixels at the processing size) over the whole stream the camera is treated as static.</summary>
+        public double StaticFlowPixels { get; set; } = 1.0;
+
+        /// <summary>Settings passed to the solver (learning rate, seed); its Steps is set per solve from the fields above.</summary>
+        public SolverOptions Solver { get; set; } = new SolverOptions();
+
+        /// <summary>Point cloud fusion settings.</summary>
+        public FusionOptions Fusion { get; set; } = new FusionOptions { PixelStride = 2 };
+
+        /// <summary>Offline: fuse every n-th frame (keyframes are always fused online).</summary>
+        public int OfflineFuseEvery { get; set; } = 3;
+
+        internal void Validate()
+        {
+            if (ProcessingSize is { } s && (s.Width < 8 || s.Height < 8)) throw new ArgumentException($"Processing size {s.Width}x{s.Height} is too small (at least 8x8).");
+            if (FixedFocalInputPixels.HasValue && !(FixedFocalInputPixels.Value > 0)) throw new ArgumentException("A fixed focal must be positive.");
+            if (!(KeyframeFlowFraction > 0)) throw new ArgumentException("KeyframeFlowFraction must be positive.");
+            if (WindowKeyframes < 2) throw new ArgumentException("WindowKeyframes must be at least 2.");
+            if (ActiveKeyframes < 1 || ActiveKeyframes > WindowKeyframes) throw new ArgumentException("ActiveKeyframes must be in [1, WindowKeyframes].");
+            if (FirstWindowSteps < 1 || KeyframeSteps < 1 || OfflineSteps < 1 || StepsPerFrame < 0) throw new ArgumentException("Step counts must be positive.");
+            if (OfflineFuseEvery < 1) throw new ArgumentException("OfflineFuseEvery must be at least 1.");
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Generic;
+
+namespace FlowMap.Reconstruction
+{
+    /// <summary>
+    /// The final estimate for one frame: emitted by <see cref="ReconstructionPipeline.FrameFinalized"/> once nothing will
+    /// change it any more (online: when its keyframe leaves the active part of the window; offline: after the solve).
+    /// </summary>
+    public sealed class FrameEstimate
+    {
+        public int Index { get; internal set; }
+        /// <summary>Source name (file name for image folders, "NNNNNN.png" otherwise).</summary>
+        public string Name { get; internal set; } = "";
+        public double TimestampSeconds { get; internal set; }
+        /// <summary>Camera-to-world, OpenCV axes, frame 0 = identity, the reconstruction's arbitrary scale.</summary>
+        public CameraPose Pose { get; internal set; }
+        public bool IsKeyframe { get; internal set; }
+        /// <summary>z-depth at the processing size, the poses' scale.</summary>
+        public FloatImage Depth { get; internal set; } = null!;
+        /// <summary>Confidence in [0, 1] at the processing size.</summary>
+        public FloatImage Confidence { get; internal set; } = null!;
+    }
+
+    /// <summary>What a whole reconstruction produced (per-frame depth is delivered through <see cref="ReconstructionPipeline.FrameFinalized"/>).</summary>
+    public sealed class ReconstructionResult
+    {
+        public ReconstructionMode Mode { get; internal set; }
+        /// <summary>Input frame size (of the first frame).</summary>
+        public int InputWidth { get; internal set; }
+        public int InputHeight { get; internal set; }
+        /// <summary>Intrinsics at the processing size (one focal, principal point at the centre).</summary>
+        public Intrinsics Processing { get; internal set; } = null!;
+        /// <summary>The same camera at the input size.</summary>
+        public Intrinsics Input { get; internal set; } = null!;
+        /// <summary>Final camera-to-world pose of every processed frame, in frame order.</summary>
+        public IReadOnlyList<(int Index, string Name, CameraPose Pose)> Poses { get; internal set; } = Array.Empty<(int, string, CameraPose)>();
+        public int Keyframes { get; internal set; }
+        /// <summary>The fused coloured point cloud (world = frame 0's camera).</summary>
+        public PointCloud Points { get; internal set; } = PointCloud.Empty;
+        /// <summary>Low parallax, static camera, resolution changes, unobservable focal, ...</summary>
+        public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
+        /// <summary>Median milliseconds per frame of each pipeline stage (solver stages included).</summary>
+        public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; internal set; } = new Dictionary<string, double>();
+        /// <summary>Total milliseconds spent in each stage.</summary>
+        public IReadOnlyDictionary<string, double> StageTotalMilliseconds { get; internal set; } = new Dictionary<string, double>();
+        /// <summary>Names of the components used, e.g. flow "vulkan-pyramid", prior "none".</summary>
+        public IReadOnlyDictionary<string, string> Components { get; internal set; } = new Dictionary<string, string>();
+    }
+}

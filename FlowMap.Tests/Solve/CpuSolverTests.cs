@@ -1,0 +1,75 @@
+using System;
+using FlowMap.Solve;
+using Xunit;
+
+namespace FlowMap.Tests.Solve
+{
+    /// <summary>
+    /// The CPU reference solver on analytic scenes with TRUE flow. Bounds (issue 5): rotation error below 0.5 degrees per
+    /// pair, focal within 2 %, depth AbsRel below 0.05 after one median scale per frame.
+    /// </summary>
+    public sealed class CpuSolverTests
+    {
+        internal static (SolverResult Result, AnalyticScene Scene) Run(string motion, SolverBackend backend, int steps = 600, bool fixedFocal = false,
+            int w = 64, int h = 48, int frames = 4, Action<SolverTuning>? tune = null, int boards = 0)
+        {
+            var scene = new AnalyticScene(w, h, frames, 0.95 * Math.Sqrt(w * h), motion, seed: 2, boards: boards);
+            var window = fixedFocal ? new SolverWindow(scene.Window.Images, scene.Window.Pairs, null, scene.Focal) : scene.Window;
+            using var solver = WindowSolver.Create(backend);
+            if (tune != null && solver is CpuWindowSolver cpu) tune(cpu.Tuning);
+            var result = solver.Solve(window, new SolverOptions { Steps = steps });
+            return (result, scene);
+        }
+
+        /// <summary>A wall and a floor (smooth depth), 4 frames at 64x48, 600 steps.</summary>
+        [Fact]
+        public void Walk_with_true_flow_recovers_rotation_focal_and_depth()
+        {
+            var (r, scene) = Run("walk", SolverBackend.Cpu);
+            double rot = scene.WorstPairRotationErrorDeg(r.Poses);
+            double focalErr = Math.Abs(r.Focal / scene.Focal - 1);
+            double absRel = scene.DepthAbsRel(r.Depth);
+            Assert.True(rot < 0.5, $"rotation error {rot:F3} deg (bound 0.5)");
+            Assert.True(focalErr < 0.02, $"focal {r.Focal:F2} vs {scene.Focal:F2}: {focalErr:P2} (bound 2 %)");
+            Assert.True(absRel < 0.05, $"depth AbsRel {absRel:F4} (bound 0.05)");
+            Assert.True(r.Confidence.Length == 4 && r.Depth.Length == 4 && r.Poses.Length == 4);
+        }
+        [Fact]
+        public void Same_input_gives_an_identical_result()
+        {
+            var a = Run("walk", SolverBackend.Cpu, steps: 20).Result;
+            var b = Run("walk", SolverBackend.Cpu, steps: 20).Result;
+            Assert.Equal(a.Focal, b.Focal);
+            Assert.Equal(a.FinalLoss, b.FinalLoss);
+            for (int f = 0; f < a.Depth.Length; f++) Assert.Equal(a.Depth[f].Data, b.Depth[f].Data);
+        }
+
+        [Fact]
+        public void A_known_focal_is_kept_and_frozen_frames_keep_their_warm_depth()
+        {
+            var scene = new AnalyticScene(40, 30, 3, 35, "walk", seed: 4, boards: 0);
+            var window = new SolverWindow(scene.Window.Images, scene.Window.Pairs, null, 35);
+            var warm = new SolverWarmStart { InitialDepth = new FloatImage?[] { new FloatImage(40, 30, scene.Depth[0]), null, null }, FrozenFrames = 1 };
+            using var solver = WindowSolver.Create(SolverBackend.Cpu);
+            var r = solver.Solve(window, new SolverOptions { Steps = 30 }, warm);
+            Assert.Equal(35, r.Focal);
+            // The frozen frame's depth is the warm start sampled on the grid nodes (exact there).
+            Assert.True(Math.Abs(r.Depth[0][0, 0] - scene.Depth[0][0]) < 1e-4 * scene.Depth[0][0]);
+        }
+
+        [Fact]
+        public void Bad_input_is_rejected_with_a_clear_error()
+        {
+            var scene = new AnalyticScene(20, 15, 2, 20, "walk", boards: 0);
+            var pair = scene.Window.Pairs[0];
+            pair.Forward.Data[7] = float.NaN;
+            using var solver = WindowSolver.Create(SolverBackend.Cpu);
+            var e = Assert.Throws<ArgumentException>(() => solver.Solve(scene.Window, new SolverOptions()));
+            Assert.Contains("non-finite", e.Message);
+            pair.Forward.Data[7] = 0;
+            Assert.Throws<ArgumentOutOfRangeException>(() => solver.Solve(scene.Window, new SolverOptions { LearningRate = double.NaN }));
+            var badPrior = new SolverWindow(scene.Window.Images, scene.Window.Pairs, new[] { new FloatImage(20, 15), new FloatImage(20, 15) });
+            Assert.Throws<ArgumentException>(() => solver.Solve(badPrior, new SolverOptions()));
+        }
+    }
+}
