@@ -91,7 +91,12 @@ namespace FlowMap.Reconstruction
             var update = _o.Mode == ReconstructionMode.Offline ? ProcessOffline(frame, image, token) : ProcessOnline(frame, image, token);
             _clock.Add("total", total.Elapsed.TotalMilliseconds);
             _clock.EndFrame();
-            if (update != null) update.StageMilliseconds = _clock.LastFrame;
+            if (update != null)
+            {
+                update.StageMilliseconds = _clock.LastFrame;
+                update.NewPoints = TakeFusedPoints();
+            }
+            else _fusedThisFrame.Clear();
             return update;
         }
 
@@ -160,7 +165,8 @@ namespace FlowMap.Reconstruction
         private SolverResult RunSolver(SolverWindow window, int steps, SolverWarmStart? warm, CancellationToken token)
         {
             var opts = new SolverOptions { Steps = steps, LearningRate = _o.Solver.LearningRate, Seed = _o.Solver.Seed };
-            var r = _clock.Time("solve", () => _solver.Solve(window, opts, warm, token));
+            int k = SolverResolution.Factor(window.Width, window.Height, _o.Mode == ReconstructionMode.Offline ? _o.OfflineSolverPixels : _o.OnlineSolverPixels);
+            var r = _clock.Time("solve", () => SolverResolution.Solve(_solver, window, opts, warm, k, token));
             foreach (var kv in r.StageMilliseconds) _clock.Add("solve." + kv.Key, kv.Value);
             if (r.Poses.Length != window.Count || r.Depth.Length != window.Count || r.Confidence.Length != window.Count)
                 throw new InvalidOperationException($"The solver returned {r.Poses.Length} poses, {r.Depth.Length} depth maps for a window of {window.Count} frames.");
@@ -178,8 +184,31 @@ namespace FlowMap.Reconstruction
             FrameFinalized?.Invoke(e);
         }
 
-        private void Fuse(FloatImage depth, FloatImage conf, RgbImage image, CameraPose pose) =>
-            _clock.Time("fuse", () => _fusion.Integrate(depth, conf, image, K, pose));
+        private readonly List<PointCloud> _fusedThisFrame = new List<PointCloud>();
+
+        private void Fuse(FloatImage depth, FloatImage conf, RgbImage image, CameraPose pose)
+        {
+            var points = _clock.Time("fuse", () => _fusion.Integrate(depth, conf, image, K, pose));
+            if (!_finished) _fusedThisFrame.Add(points); // live updates only; Finish returns the whole cloud
+        }
+
+        /// <summary>Points fused while this frame was processed (keyframes that became final), or null.</summary>
+        private PointCloud? TakeFusedPoints()
+        {
+            if (_fusedThisFrame.Count == 0) return null;
+            int n = _fusedThisFrame.Sum(c => c.Count);
+            var pos = new float[3 * n]; var col = new byte[3 * n]; var conf = new float[n];
+            int o = 0;
+            foreach (var c in _fusedThisFrame)
+            {
+                Array.Copy(c.Positions, 0, pos, 3 * o, 3 * c.Count);
+                Array.Copy(c.Colors, 0, col, 3 * o, 3 * c.Count);
+                if (c.Confidence != null) Array.Copy(c.Confidence, 0, conf, o, c.Count);
+                o += c.Count;
+            }
+            _fusedThisFrame.Clear();
+            return new PointCloud(pos, col, conf);
+        }
 
         private void CheckParallax()
         {
