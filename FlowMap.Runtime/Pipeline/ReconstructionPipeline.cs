@@ -38,7 +38,7 @@ namespace FlowMap.Reconstruction
         private double _focal;
         private bool _solvedOnce, _finished;
         private int _framesIn, _keyframeCount;
-        private double _cumulativeMedianFlow;
+        private double _cumulativeMedianFlow, _lastMedianFlow, _previousMedianFlow;
         private RgbImage? _previousImage; // offline
         // Online state.
         private readonly List<Keyframe> _window = new List<Keyframe>();
@@ -275,17 +275,21 @@ namespace FlowMap.Reconstruction
                 return Live(frame, CameraPose.Identity, isKeyframe: true, null, null);
             }
             var key = _window[_window.Count - 1];
-            // 2. Flow from the last keyframe to this frame (the prior runs meanwhile when it may be needed).
+            double threshold = _o.KeyframeFlowFraction * Math.Sqrt((double)_w * _h);
+            // 2. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
+            //    flow), its depth prior runs on a task meanwhile, overlapping the GPU work.
+            Task<FloatImage>? speculative = _lastMedianFlow + (_lastMedianFlow - _previousMedianFlow) >= 0.7 * threshold ? StartPrior(image) : null;
             var flow = _clock.Time("flow", () => _flow.Estimate(key.Image, image, token));
             double median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
-            double threshold = _o.KeyframeFlowFraction * Math.Sqrt((double)_w * _h);
             _cumulativeMedianFlow = Math.Max(_cumulativeMedianFlow, median);
+            _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
             if (median >= threshold)
             {
                 // 3. A new keyframe: its prior, then a warm-started window solve.
                 var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
-                k.Prior = AwaitPrior(StartPrior(image));
+                k.Prior = AwaitPrior(speculative ?? StartPrior(image));
+                _lastMedianFlow = _previousMedianFlow = 0;
                 _window.Add(k); _keyframeCount++;
                 SolveWindow(_solvedOnce ? _o.KeyframeSteps : _o.FirstWindowSteps, token);
                 FreezeOld(token);
@@ -295,6 +299,7 @@ namespace FlowMap.Reconstruction
             }
 
             // 4. Not a keyframe: pose against the keyframe's depth (when there is one yet).
+            speculative?.ContinueWith(t => { _ = t.Exception; }, TaskScheduler.Default); // unused guess: observe, never block
             var pend = new Pending { Frame = frame, Image = image, Flow = flow, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence) };
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);
