@@ -9,22 +9,23 @@
 //     T = I0 patch, g = grad I0 (Sobel / 8), H = sum (g - mean g)(g - mean g)^T + eps I precomputed once; per iteration
 //     w_i = I1(x_i + u) bilinear, b = sum g_i ((w_i - mean w) - (T_i - mean T)), u <- u - H^-1 b.
 //  4. The SSD of every visited u is measured; the best one is the output (never worse than u0: divergence-safe).
-// i0, i1: float[h, w]; grad0: vec2[h, w]; init: vec2[h, w]; out: vec2[gridHeight, gridWidth] patch flows, pixels.
+//  Iterations stop early once a step is below 0.01 px.
+// feat0: vec4[h, w] (I0, gx, gy, 0) and quad1: vec4[h, w] (I1 quads) from flow_prep.comp; init: vec2[h, w];
+// out: vec2[gridHeight, gridWidth] patch flows, pixels.
 #include "common.glsl"
 #include "flow/flow_common.glsl"
 FLOWMAP_LOCAL_SIZE_2D
 
-layout(std430, binding = 0) readonly buffer I0 { float v[]; } i0;
-layout(std430, binding = 1) readonly buffer G0 { vec2 g[]; } grad0;
-layout(std430, binding = 2) readonly buffer I1 { float v[]; } i1;
-layout(std430, binding = 3) readonly buffer Init { vec2 f[]; } init;
-layout(std430, binding = 4) writeonly buffer Out { vec2 f[]; } outFlow;
+layout(std430, binding = 0) readonly buffer Feat0 { vec4 f[]; } feat0;
+layout(std430, binding = 1) readonly buffer Quad1 { vec4 q[]; } quad1;
+layout(std430, binding = 2) readonly buffer Init { vec2 f[]; } init;
+layout(std430, binding = 3) writeonly buffer Out { vec2 f[]; } outFlow;
 layout(push_constant) uniform Push
 {
     int width; int height; int patchSize; int stride; int gridWidth; int gridHeight; int iterations; int searchRadius;
 } pc;
 
-FLOWMAP_BILINEAR(sampleI1, i1.v)
+FLOWMAP_BILINEAR_QUAD(sampleI1, quad1.q)
 
 // Mean-normalised SSD of the patch at origin o displaced by u (bilinear).
 float patchCost(ivec2 o, vec2 u, float meanT)
@@ -35,7 +36,7 @@ float patchCost(ivec2 o, vec2 u, float meanT)
         for (int i = 0; i < P; i++)
         {
             ivec2 q = o + ivec2(i, j);
-            float t = i0.v[q.y * pc.width + q.x] - meanT;
+            float t = feat0.f[q.y * pc.width + q.x].x - meanT;
             float w = sampleI1(vec2(q) + u, pc.width, pc.height);
             sw += w; sww += w * w; swt += w * t; stt += t * t;
         }
@@ -62,8 +63,9 @@ void main()
         for (int i = 0; i < P; i++)
         {
             int k = (o.y + j) * pc.width + o.x + i;
-            vec2 g = grad0.g[k];
-            float t = i0.v[k];
+            vec4 f = feat0.f[k];
+            vec2 g = f.yz;
+            float t = f.x;
             sumT += t; sumTT += t * t;
             sumG += g;
             hxx += g.x * g.x; hxy += g.x * g.y; hyy += g.y * g.y;
@@ -104,8 +106,9 @@ void main()
             {
                 ivec2 q = o + ivec2(i, j);
                 int k = q.y * pc.width + q.x;
-                float t = i0.v[k] - meanT;
-                vec2 g = grad0.g[k];
+                vec4 f = feat0.f[k];
+                float t = f.x - meanT;
+                vec2 g = f.yz;
                 float w = sampleI1(vec2(q) + u, pc.width, pc.height);
                 sw += w; sww += w * w; swt += w * t;
                 gw += g * w; gt += g * t;
@@ -117,6 +120,7 @@ void main()
         vec2 b = gw - mw * sumG - gt;
         vec2 du = vec2(hyy * b.x - hxy * b.y, hxx * b.y - hxy * b.x) / det;
         u -= du;
+        if (dot(du, du) < 1e-4) break;
     }
     float finalCost = patchCost(o, u, meanT);
     if (finalCost < bestCost) { bestCost = finalCost; best = u; }

@@ -18,14 +18,16 @@ namespace FlowMap.Flow.Kernels
         /// <summary>Patches per row/column so that a grid of stride <paramref name="stride"/> covers <paramref name="size"/> pixels.</summary>
         public static int GridSize(int size, int patch, int stride) => Math.Max(1, (size - patch + stride - 1) / stride + 1);
 
-        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage i0, GpuImage grad0, GpuImage i1, GpuImage init, GpuImage patches, in Push push)
+        /// <param name="feat0">Features of I0 (FlowPrep).</param>
+        /// <param name="quad1">Quads of I1 (FlowPrep).</param>
+        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage feat0, GpuImage quad1, GpuImage init, GpuImage patches, in Push push)
         {
             if (push.PatchSize > push.Width || push.PatchSize > push.Height || push.PatchSize < 1)
                 throw new ArgumentException($"Patch size {push.PatchSize} does not fit a {push.Width}x{push.Height} level.");
             if (patches.PixelCount < push.GridWidth * push.GridHeight || patches.Channels != 2) throw new ArgumentException("Patch flow buffer too small.");
             var k = ctx.Kernel(Shader, 8, 8);
             batch.Dispatch(k, ComputeKernel.Groups(push.GridWidth, k.LocalX), ComputeKernel.Groups(push.GridHeight, k.LocalY), 1,
-                push, i0.Buffer, grad0.Buffer, i1.Buffer, init.Buffer, patches.Buffer);
+                push, feat0.Buffer, quad1.Buffer, init.Buffer, patches.Buffer);
         }
 
         /// <summary>Mean-normalised SSD of the patch at (ox, oy) displaced by (ux, uy); <paramref name="meanT"/> = mean of the I0 patch.</summary>
@@ -85,6 +87,7 @@ namespace FlowMap.Flow.Kernels
                             }
                         ux = bx; uy = by;
                     }
+                    // (iterations stop once a step is below 0.01 px)
                     // 3. Inverse-compositional iterations; 4. keep the best visited flow.
                     for (int it = 0; it < pc.Iterations; it++)
                     {
@@ -102,8 +105,9 @@ namespace FlowMap.Flow.Kernels
                         double cost = sww - sw * mw - 2 * swt + stt;
                         if (cost < bestCost) { bestCost = cost; bx = ux; by = uy; }
                         double b0 = gwx - mw * sgx - gtx, b1 = gwy - mw * sgy - gty;
-                        ux -= (hyy * b0 - hxy * b1) / det;
-                        uy -= (hxx * b1 - hxy * b0) / det;
+                        double dux = (hyy * b0 - hxy * b1) / det, duy = (hxx * b1 - hxy * b0) / det;
+                        ux -= dux; uy -= duy;
+                        if (dux * dux + duy * duy < 1e-4) break;
                     }
                     double final = Cost(i0, i1, w, h, ox, oy, P, ux, uy, meanT);
                     if (final < bestCost) { bx = ux; by = uy; }
