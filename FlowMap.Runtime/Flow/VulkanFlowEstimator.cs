@@ -95,14 +95,21 @@ namespace FlowMap.Flow
             var ws = _ws;
             ws.RgbA.Write<byte>(a.Pixels);
             ws.RgbB.Write<byte>(b.Pixels);
+            var swProfile = System.Diagnostics.Stopwatch.StartNew();
+            var cpuProfile = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
             using (var batch = _ctx.BeginBatch("flow", s_profile))
             {
                 Record(batch, ws);
+                if (s_profile) Console.Error.WriteLine($"  record {swProfile.Elapsed.TotalMilliseconds:F1} ms");
                 SubmissionsLastPair = 0;
                 batch.Submit();
                 SubmissionsLastPair++;
                 batch.Wait();
-                if (s_profile) PrintProfile(batch);
+                if (s_profile)
+                {
+                    PrintProfile(batch);
+                    Console.Error.WriteLine($"  submit+wait done at {swProfile.Elapsed.TotalMilliseconds:F1} ms, process CPU {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds:F1} ms");
+                }
             }
             token.ThrowIfCancellationRequested();
             int w = a.Width, h = a.Height;
@@ -112,6 +119,7 @@ namespace FlowMap.Flow
             var cb = ws.Confidence[1].Download();
             Sanitize(fwd, cf);
             Sanitize(bwd, cb);
+            if (s_profile) Console.Error.WriteLine($"  readback done at {swProfile.Elapsed.TotalMilliseconds:F1} ms, process CPU {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds:F1} ms");
             return new FlowResult(new FlowField(w, h, fwd), new FlowField(w, h, bwd), new FloatImage(w, h, cf), new FloatImage(w, h, cb));
         }
 
