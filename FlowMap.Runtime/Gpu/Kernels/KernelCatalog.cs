@@ -18,6 +18,8 @@ namespace FlowMap.Gpu.Kernels
             (Gradient.Shader, typeof(Gradient.Push)),
             (Warp.Shader, typeof(Warp.Push)),
             (ReduceSum.Shader, typeof(ReduceSum.Push)),
+            (FlowMap.Synthetic.SynthRender.Shader, typeof(FlowMap.Synthetic.SynthRender.Push)),
+            (FlowMap.Synthetic.SynthFlow.Shader, typeof(FlowMap.Synthetic.SynthFlow.Push)),
         };
     }
 }
