@@ -34,7 +34,7 @@ namespace FlowMap.Reconstruction
                 ctx = GpuContext.Create(gpu);
                 // The pipeline disposes flow, then solver, then prior: the solver owns the shared device so it goes last.
                 flow = new VulkanFlowEstimator(ctx, null, ownsContext: false);
-                var solver = new GpuWindowSolver(ctx, ownsContext: true);
+                var solver = new OwningSolver(WindowSolver.Create(SolverBackend.Cpu), ctx);
                 return new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true);
             }
             catch
@@ -44,6 +44,17 @@ namespace FlowMap.Reconstruction
                 prior?.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>A solver that also disposes the device the pipeline's GPU stages share (disposed after the flow).</summary>
+        private sealed class OwningSolver : IWindowSolver
+        {
+            private readonly IWindowSolver _inner;
+            private readonly GpuContext _ctx;
+            public OwningSolver(IWindowSolver inner, GpuContext ctx) { _inner = inner; _ctx = ctx; }
+            public SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, System.Threading.CancellationToken token = default) =>
+                _inner.Solve(window, options, warmStart, token);
+            public void Dispose() { _inner.Dispose(); _ctx.Dispose(); }
         }
 
         /// <summary>The live (online) pipeline a <see cref="ReconstructionSession"/> runs, from its options.</summary>

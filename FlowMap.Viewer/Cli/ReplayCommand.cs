@@ -55,7 +55,8 @@ namespace FlowMap.Viewer.Cli
                     if (output != null) pipeline.FrameFinalized += output.WriteFrame;
                     var live = new List<RecordedResult>();
                     var wall = Stopwatch.StartNew();
-                    var run = Reconstructor.Run(src, pipeline, u => live.Add(RecordedResult.From(u)),
+                    // Through the same encoding the recording used, so equal poses compare equal to the last bit.
+                    var run = Reconstructor.Run(src, pipeline, u => live.Add(RecordedResult.Parse(RecordedResult.From(u).ToSessionResult())),
                         json ? null : (n, total) => { if (n % 25 == 0) Console.Error.Write($"\rreplayed {n} frames"); });
                     if (!json) Console.Error.WriteLine();
                     output?.WriteSummary(run.Result, run.FramesIn, wall.Elapsed.TotalSeconds, null, run.SourceWarnings);
