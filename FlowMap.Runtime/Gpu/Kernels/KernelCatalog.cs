@@ -18,6 +18,19 @@ namespace FlowMap.Gpu.Kernels
             (Gradient.Shader, typeof(Gradient.Push)),
             (Warp.Shader, typeof(Warp.Push)),
             (ReduceSum.Shader, typeof(ReduceSum.Push)),
+            (Solve.SolverKernels.DepthForward, typeof(Solve.SolverKernels.GridPush)),
+            (Solve.SolverKernels.ProcrustesSums, typeof(Solve.SolverKernels.SumsPush)),
+            (Solve.SolverKernels.ReducePartials, typeof(Solve.SolverKernels.ReducePush)),
+            (Solve.SolverKernels.ProcrustesSolve, typeof(Solve.SolverKernels.SolvePush)),
+            (Solve.SolverKernels.FlowLoss, typeof(Solve.SolverKernels.LossPush)),
+            (Solve.SolverKernels.SoftminFocal, typeof(Solve.SolverKernels.SoftminPush)),
+            (Solve.SolverKernels.ProcrustesBackward, typeof(Solve.SolverKernels.PairsPush)),
+            (Solve.SolverKernels.PointsBackward, typeof(Solve.SolverKernels.PointsPush)),
+            (Solve.SolverKernels.GatherTarget, typeof(Solve.SolverKernels.SizePush)),
+            (Solve.SolverKernels.DepthBackward, typeof(Solve.SolverKernels.DepthBackwardPush)),
+            (Solve.SolverKernels.NodeGrad, typeof(Solve.SolverKernels.NodeGradPush)),
+            (Solve.SolverKernels.ScalarGrads, typeof(Solve.SolverKernels.ScalarGradsPush)),
+            (Solve.SolverKernels.Adam, typeof(Solve.SolverKernels.AdamPush)),
         };
     }
 }
