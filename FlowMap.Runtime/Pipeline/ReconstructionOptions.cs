@@ -48,6 +48,16 @@ namespace FlowMap.Reconstruction
         /// <summary>Offline: descent steps of the one window solve.</summary>
         public int OfflineSteps { get; set; } = 300;
 
+        /// <summary>
+        /// Online: the solver runs on the window shrunk by the smallest integer factor that brings it to at most this many
+        /// pixels (depth and confidence are brought back to the processing size). Its depth is a coarse grid, so this
+        /// costs little accuracy and saves time per step.
+        /// </summary>
+        public int OnlineSolverPixels { get; set; } = 110 * 80;
+
+        /// <summary>Offline: as <see cref="OnlineSolverPixels"/>, for the one solve over all frames.</summary>
+        public int OfflineSolverPixels { get; set; } = 110 * 80;
+
         /// <summary>Below this total median flow (pixels at the processing size) over the whole stream the camera is treated as static.</summary>
         public double StaticFlowPixels { get; set; } = 1.0;
 
@@ -68,6 +78,7 @@ namespace FlowMap.Reconstruction
             if (WindowKeyframes < 2) throw new ArgumentException("WindowKeyframes must be at least 2.");
             if (ActiveKeyframes < 1 || ActiveKeyframes > WindowKeyframes) throw new ArgumentException("ActiveKeyframes must be in [1, WindowKeyframes].");
             if (FirstWindowSteps < 1 || KeyframeSteps < 1 || OfflineSteps < 1 || StepsPerFrame < 0) throw new ArgumentException("Step counts must be positive.");
+            if (OnlineSolverPixels < 64 || OfflineSolverPixels < 64) throw new ArgumentException("Solver pixel budgets must be at least 64.");
             if (OfflineFuseEvery < 1) throw new ArgumentException("OfflineFuseEvery must be at least 1.");
         }
     }

@@ -38,7 +38,7 @@ namespace FlowMap.Reconstruction
         private double _focal;
         private bool _solvedOnce, _finished;
         private int _framesIn, _keyframeCount;
-        private double _cumulativeMedianFlow;
+        private double _cumulativeMedianFlow, _lastMedianFlow, _previousMedianFlow;
         private RgbImage? _previousImage; // offline
         // Online state.
         private readonly List<Keyframe> _window = new List<Keyframe>();
@@ -91,7 +91,12 @@ namespace FlowMap.Reconstruction
             var update = _o.Mode == ReconstructionMode.Offline ? ProcessOffline(frame, image, token) : ProcessOnline(frame, image, token);
             _clock.Add("total", total.Elapsed.TotalMilliseconds);
             _clock.EndFrame();
-            if (update != null) update.StageMilliseconds = _clock.LastFrame;
+            if (update != null)
+            {
+                update.StageMilliseconds = _clock.LastFrame;
+                update.NewPoints = TakeFusedPoints();
+            }
+            else _fusedThisFrame.Clear();
             return update;
         }
 
@@ -160,7 +165,8 @@ namespace FlowMap.Reconstruction
         private SolverResult RunSolver(SolverWindow window, int steps, SolverWarmStart? warm, CancellationToken token)
         {
             var opts = new SolverOptions { Steps = steps, LearningRate = _o.Solver.LearningRate, Seed = _o.Solver.Seed };
-            var r = _clock.Time("solve", () => _solver.Solve(window, opts, warm, token));
+            int k = SolverResolution.Factor(window.Width, window.Height, _o.Mode == ReconstructionMode.Offline ? _o.OfflineSolverPixels : _o.OnlineSolverPixels);
+            var r = _clock.Time("solve", () => SolverResolution.Solve(_solver, window, opts, warm, k, token));
             foreach (var kv in r.StageMilliseconds) _clock.Add("solve." + kv.Key, kv.Value);
             if (r.Poses.Length != window.Count || r.Depth.Length != window.Count || r.Confidence.Length != window.Count)
                 throw new InvalidOperationException($"The solver returned {r.Poses.Length} poses, {r.Depth.Length} depth maps for a window of {window.Count} frames.");
@@ -178,8 +184,31 @@ namespace FlowMap.Reconstruction
             FrameFinalized?.Invoke(e);
         }
 
-        private void Fuse(FloatImage depth, FloatImage conf, RgbImage image, CameraPose pose) =>
-            _clock.Time("fuse", () => _fusion.Integrate(depth, conf, image, K, pose));
+        private readonly List<PointCloud> _fusedThisFrame = new List<PointCloud>();
+
+        private void Fuse(FloatImage depth, FloatImage conf, RgbImage image, CameraPose pose)
+        {
+            var points = _clock.Time("fuse", () => _fusion.Integrate(depth, conf, image, K, pose));
+            if (!_finished) _fusedThisFrame.Add(points); // live updates only; Finish returns the whole cloud
+        }
+
+        /// <summary>Points fused while this frame was processed (keyframes that became final), or null.</summary>
+        private PointCloud? TakeFusedPoints()
+        {
+            if (_fusedThisFrame.Count == 0) return null;
+            int n = _fusedThisFrame.Sum(c => c.Count);
+            var pos = new float[3 * n]; var col = new byte[3 * n]; var conf = new float[n];
+            int o = 0;
+            foreach (var c in _fusedThisFrame)
+            {
+                Array.Copy(c.Positions, 0, pos, 3 * o, 3 * c.Count);
+                Array.Copy(c.Colors, 0, col, 3 * o, 3 * c.Count);
+                if (c.Confidence != null) Array.Copy(c.Confidence, 0, conf, o, c.Count);
+                o += c.Count;
+            }
+            _fusedThisFrame.Clear();
+            return new PointCloud(pos, col, conf);
+        }
 
         private void CheckParallax()
         {
@@ -246,17 +275,21 @@ namespace FlowMap.Reconstruction
                 return Live(frame, CameraPose.Identity, isKeyframe: true, null, null);
             }
             var key = _window[_window.Count - 1];
-            // 2. Flow from the last keyframe to this frame (the prior runs meanwhile when it may be needed).
+            double threshold = _o.KeyframeFlowFraction * Math.Sqrt((double)_w * _h);
+            // 2. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
+            //    flow), its depth prior runs on a task meanwhile, overlapping the GPU work.
+            Task<FloatImage>? speculative = _lastMedianFlow + (_lastMedianFlow - _previousMedianFlow) >= 0.7 * threshold ? StartPrior(image) : null;
             var flow = _clock.Time("flow", () => _flow.Estimate(key.Image, image, token));
             double median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
-            double threshold = _o.KeyframeFlowFraction * Math.Sqrt((double)_w * _h);
             _cumulativeMedianFlow = Math.Max(_cumulativeMedianFlow, median);
+            _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
             if (median >= threshold)
             {
                 // 3. A new keyframe: its prior, then a warm-started window solve.
                 var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
-                k.Prior = AwaitPrior(StartPrior(image));
+                k.Prior = AwaitPrior(speculative ?? StartPrior(image));
+                _lastMedianFlow = _previousMedianFlow = 0;
                 _window.Add(k); _keyframeCount++;
                 SolveWindow(_solvedOnce ? _o.KeyframeSteps : _o.FirstWindowSteps, token);
                 FreezeOld(token);
@@ -266,6 +299,7 @@ namespace FlowMap.Reconstruction
             }
 
             // 4. Not a keyframe: pose against the keyframe's depth (when there is one yet).
+            speculative?.ContinueWith(t => { _ = t.Exception; }, TaskScheduler.Default); // unused guess: observe, never block
             var pend = new Pending { Frame = frame, Image = image, Flow = flow, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence) };
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);

@@ -33,6 +33,10 @@ namespace FlowMap.Session
         public FloatImage? Confidence { get; internal set; }
         /// <summary>Points fused from this frame (world coordinates), or null.</summary>
         public PointCloud? NewPoints { get; internal set; }
+        /// <summary>The frame's pixels at the processing resolution, for viewers (an inset), or null when the pipeline does not keep them.</summary>
+        public RgbImage? Image { get; internal set; }
+        /// <summary>Flow from the previous frame to this one at the processing resolution (pixels), for viewers, or null.</summary>
+        public FlowField? Flow { get; internal set; }
         /// <summary>Warnings raised at this frame (low parallax, static camera, ...).</summary>
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
         /// <summary>Milliseconds per pipeline stage for this frame.</summary>

@@ -95,6 +95,7 @@ namespace FlowMap.Tests.Pipeline
         public TruthSolver(PlaneScene s, bool varyScale = true) { _s = s; _vary = varyScale; }
         private readonly bool _vary;
         public List<(int[] Frames, int Steps, SolverWarmStart? Warm)> Calls { get; } = new List<(int[], int, SolverWarmStart?)>();
+        public List<int> PriorsSeen { get; } = new List<int>();
 
         public SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, CancellationToken token = default)
         {
@@ -102,6 +103,7 @@ namespace FlowMap.Tests.Pipeline
             for (int j = 0; j < window.Count; j++) idx[j] = PlaneScene.Tag(window.Images[j]);
             double scale = _vary ? 1 + 0.5 * Calls.Count : 1;
             Calls.Add((idx, options.Steps, warmStart));
+            PriorsSeen.Add(window.PriorInverseDepth?.Count ?? 0);
             var p0inv = _s.Pose(idx[0]).Inverse();
             var poses = new CameraPose[window.Count];
             var depth = new FloatImage[window.Count];
@@ -120,6 +122,25 @@ namespace FlowMap.Tests.Pipeline
                 StageMilliseconds = new Dictionary<string, double> { ["loss"] = 0.5 } };
         }
 
+        public void Dispose() { }
+    }
+}
+
+namespace FlowMap.Tests.Pipeline
+{
+    /// <summary>A depth prior double: inverse depth 1 / Z everywhere; counts calls.</summary>
+    internal sealed class ConstantPrior : FlowMap.Depth.IDepthPrior
+    {
+        private int _calls;
+        public int Calls => _calls;
+        public string Name => "constant";
+        public FloatImage PredictInverseDepth(RgbImage image, int width, int height)
+        {
+            System.Threading.Interlocked.Increment(ref _calls);
+            var d = new FloatImage(width, height);
+            System.Array.Fill(d.Data, 0.25f);
+            return d;
+        }
         public void Dispose() { }
     }
 }

@@ -78,6 +78,24 @@ namespace FlowMap.Tests.Pipeline
         }
 
         [Fact]
+        public void Depth_prior_reaches_every_solve_and_runs_for_keyframes_only()
+        {
+            var s = new PlaneScene(64, 48, 50, 4, 0.05, 20);
+            var solver = new TruthSolver(s);
+            var prior = new ConstantPrior();
+            using (var p = new ReconstructionPipeline(new ReconstructionOptions { ProcessingSize = (64, 48) }, new TruthFlow(s), solver, prior))
+            {
+                for (int i = 0; i < s.Frames; i++) p.Process(s.Frame(i));
+                var r = p.Finish();
+                Assert.Equal(20, r.Poses.Count);
+                Assert.Equal("constant", r.Components["depth_prior"]);
+                // Keyframes always get a prior; speculative runs for likely keyframes may add a few, but far fewer than frames.
+                Assert.InRange(prior.Calls, r.Keyframes, r.Keyframes + 8);
+            }
+            Assert.All(solver.Calls.Zip(solver.PriorsSeen), c => Assert.Equal(c.First.Frames.Length, c.Second));
+        }
+
+        [Fact]
         public void Static_camera_holds_still_and_warns()
         {
             var s = new PlaneScene(64, 48, 50, 4, 0.0, 20);

@@ -31,6 +31,14 @@ namespace FlowMap.Gpu.Kernels
             (Solve.SolverKernels.NodeGrad, typeof(Solve.SolverKernels.NodeGradPush)),
             (Solve.SolverKernels.ScalarGrads, typeof(Solve.SolverKernels.ScalarGradsPush)),
             (Solve.SolverKernels.Adam, typeof(Solve.SolverKernels.AdamPush)),
+            (FlowMap.Flow.Kernels.FlowUpsample.Shader, typeof(FlowMap.Flow.Kernels.FlowUpsample.Push)),
+            (FlowMap.Flow.Kernels.DisSearch.Shader, typeof(FlowMap.Flow.Kernels.DisSearch.Push)),
+            (FlowMap.Flow.Kernels.DisDensify.Shader, typeof(FlowMap.Flow.Kernels.DisDensify.Push)),
+            (FlowMap.Flow.Kernels.VarData.Shader, typeof(FlowMap.Flow.Kernels.VarData.Push)),
+            (FlowMap.Flow.Kernels.VarSor.Shader, typeof(FlowMap.Flow.Kernels.VarSor.Push)),
+            (FlowMap.Flow.Kernels.FlowConfidence.Shader, typeof(FlowMap.Flow.Kernels.FlowConfidence.Push)),
+            (FlowMap.Synthetic.SynthRender.Shader, typeof(FlowMap.Synthetic.SynthRender.Push)),
+            (FlowMap.Synthetic.SynthFlow.Shader, typeof(FlowMap.Synthetic.SynthFlow.Push)),
         };
     }
 }

@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text.RegularExpressions;
+using FlowMap.Capture.Sessions;
+
+namespace FlowMap.Capture
+{
+    /// <summary>
+    /// Opens the right <see cref="IFrameSource"/> for an input named on a command line:
+    /// a factory added with <see cref="Register"/> (newest first) when it accepts the path; "camera", "camera:N" or a
+    /// /dev/videoN device: <see cref="CameraSource"/>; a folder: <see cref="ImageFolderSource"/>; a file starting with the
+    /// session magic: <see cref="SessionFileSource"/> (paced by <see cref="PacedFrameSource"/> in real time); any other file: <see cref="VideoFileSource"/> (ffprobe decides).
+    /// </summary>
+    public static class FrameSources
+    {
+        private static readonly List<Func<string, IFrameSource?>> Factories = new List<Func<string, IFrameSource?>>();
+        private static readonly object Lock = new object();
+
+        /// <summary>
+        /// Adds a factory consulted before the built-in rules; it returns null for paths it does not handle. Returns a handle
+        /// whose Dispose removes the factory again.
+        /// </summary>
+        public static IDisposable Register(Func<string, IFrameSource?> factory)
+        {
+            if (factory == null) throw new ArgumentNullException(nameof(factory));
+            lock (Lock) Factories.Insert(0, factory);
+            return new Registration(factory);
+        }
+
+        private sealed class Registration : IDisposable
+        {
+            private Func<string, IFrameSource?>? _f;
+            public Registration(Func<string, IFrameSource?> f) { _f = f; }
+            public void Dispose()
+            {
+                var f = _f; _f = null;
+                if (f != null) lock (Lock) Factories.Remove(f);
+            }
+        }
+
+        /// <summary>Opens <paramref name="input"/>; <paramref name="realTime"/> paces videos and sessions at their frame rate.</summary>
+        public static IFrameSource Open(string input, bool realTime = false)
+        {
+            if (string.IsNullOrWhiteSpace(input)) throw new ArgumentException("No input given.", nameof(input));
+            Func<string, IFrameSource?>[] factories;
+            lock (Lock) factories = Factories.ToArray();
+            foreach (var f in factories)
+            {
+                var s = f(input);
+                if (s != null) return s;
+            }
+            var cam = Regex.Match(input, @"^camera(?::(\d+))?$");
+            if (cam.Success) return new CameraSource("/dev/video" + (cam.Groups[1].Success ? cam.Groups[1].Value : "0"));
+            if (Regex.IsMatch(input, @"^/dev/video\d+$")) return new CameraSource(input);
+            if (Directory.Exists(input)) return new ImageFolderSource(input);
+            if (!File.Exists(input)) throw new FileNotFoundException($"Input '{input}' does not exist (expected an image folder, a video file, a session file or 'camera').", input);
+            if (SessionFileSource.IsSessionFile(input))
+            {
+                var session = new SessionFileSource(input);
+                return realTime ? new PacedFrameSource(session) : session;
+            }
+            return new VideoFileSource(input, realTime);
+        }
+    }
+}

@@ -1,0 +1,418 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.InteropServices;
+using FlowMap.Viewer.Scenes;
+using Silk.NET.Vulkan;
+using VkBuffer = Silk.NET.Vulkan.Buffer;
+
+namespace FlowMap.Viewer.Rendering
+{
+    /// <summary>
+    /// Draws a <see cref="ViewerSnapshot"/> into a framebuffer of its render pass: line layers (grid, axes, trajectory,
+    /// frustums), the point cloud as depth-sized splats from one append-only vertex buffer, then the overlay (inset images
+    /// and text). The same renderer serves the offscreen target and the swapchain (one instance per colour format).
+    /// Per-frame vertex data (lines, overlay) lives in one host-visible buffer per frame slot, grown when too small;
+    /// the caller guarantees a slot's previous frame finished before recording into it again.
+    /// </summary>
+    internal sealed unsafe class SceneRenderer : IDisposable
+    {
+        private readonly RenderDevice _dev;
+        private readonly Vk _vk;
+        public RenderPass RenderPass { get; }
+        public Format DepthFormat { get; }
+        public Format ColorFormat { get; }
+
+        private readonly PipelineLayout _sceneLayout, _overlayLayout;
+        private readonly DescriptorSetLayout _texLayout;
+        private readonly Pipeline _points, _lines, _overlay;
+        private readonly DescriptorPool _pool;
+        private readonly DescriptorSet _fontSet, _insetSet;
+        private readonly Sampler _sampler;
+        private readonly Texture _font;
+        private Texture? _inset;
+        private Texture _blank;
+        private long _insetVersion = long.MinValue;
+
+        private readonly GrowableVertexBuffer<ColorVertex> _pointBuffer;
+        private long _pointsGeneration = long.MinValue;
+        private int _chunksUploaded;
+        private readonly List<(double X, double Y, double Z)> _sample = new List<(double, double, double)>();
+        private int _sampledPoints, _pointsAtBounds = -1, _camsAtBounds = -1;
+        private ColorVertex[] _convert = Array.Empty<ColorVertex>();
+
+        private readonly FrameSlot[] _slots;
+        private readonly List<ColorVertex> _lineScratch = new List<ColorVertex>();
+        private readonly List<OverlayVertex> _insetScratch = new List<OverlayVertex>();
+        private readonly List<OverlayVertex> _textScratch = new List<OverlayVertex>();
+
+        private sealed class FrameSlot
+        {
+            public DeviceBuffer? Lines, Overlay;
+        }
+
+        public SceneBounds Bounds { get; private set; } = new SceneBounds((0, 0, 1), 1, 1);
+        public int PointCount => _pointBuffer.Count;
+        public int PointBufferReallocations => _pointBuffer.Reallocations;
+
+        public SceneRenderer(RenderDevice dev, Format colorFormat, ImageLayout finalLayout, int frameSlots)
+        {
+            _dev = dev;
+            _vk = dev.Vk;
+            ColorFormat = colorFormat;
+            DepthFormat = RenderTargets.DepthFormat(dev);
+            RenderPass = RenderTargets.CreateRenderPass(dev, colorFormat, DepthFormat, finalLayout);
+            _slots = Enumerable.Range(0, frameSlots).Select(_ => new FrameSlot()).ToArray();
+            _pointBuffer = new GrowableVertexBuffer<ColorVertex>(dev, hostVisible: false);
+
+            // Layouts: points and lines share an 80-byte vertex push block; the overlay has one texture and its viewport size.
+            var scenePush = new PushConstantRange(ShaderStageFlags.VertexBit, 0, (uint)sizeof(ScenePush));
+            var sli = new PipelineLayoutCreateInfo { SType = StructureType.PipelineLayoutCreateInfo, PushConstantRangeCount = 1, PPushConstantRanges = &scenePush };
+            PipelineLayout sl;
+            _vk.CreatePipelineLayout(dev.Device, &sli, null, &sl).Check("vkCreatePipelineLayout(scene)");
+            _sceneLayout = sl;
+
+            var binding = new DescriptorSetLayoutBinding
+            {
+                Binding = 0, DescriptorType = DescriptorType.CombinedImageSampler, DescriptorCount = 1, StageFlags = ShaderStageFlags.FragmentBit,
+            };
+            var dli = new DescriptorSetLayoutCreateInfo { SType = StructureType.DescriptorSetLayoutCreateInfo, BindingCount = 1, PBindings = &binding };
+            DescriptorSetLayout dl;
+            _vk.CreateDescriptorSetLayout(dev.Device, &dli, null, &dl).Check("vkCreateDescriptorSetLayout");
+            _texLayout = dl;
+            var overlayPush = new PushConstantRange(ShaderStageFlags.VertexBit, 0, 8);
+            var oli = new PipelineLayoutCreateInfo
+            {
+                SType = StructureType.PipelineLayoutCreateInfo, SetLayoutCount = 1, PSetLayouts = &dl, PushConstantRangeCount = 1, PPushConstantRanges = &overlayPush,
+            };
+            PipelineLayout ol;
+            _vk.CreatePipelineLayout(dev.Device, &oli, null, &ol).Check("vkCreatePipelineLayout(overlay)");
+            _overlayLayout = ol;
+
+            _points = CreatePipeline("points", PrimitiveTopology.PointList, _sceneLayout, overlay: false);
+            _lines = CreatePipeline("lines", PrimitiveTopology.LineList, _sceneLayout, overlay: false);
+            _overlay = CreatePipeline("overlay", PrimitiveTopology.TriangleList, _overlayLayout, overlay: true);
+
+            var si = new SamplerCreateInfo
+            {
+                SType = StructureType.SamplerCreateInfo, MagFilter = Filter.Nearest, MinFilter = Filter.Linear, MipmapMode = SamplerMipmapMode.Nearest,
+                AddressModeU = SamplerAddressMode.ClampToEdge, AddressModeV = SamplerAddressMode.ClampToEdge, AddressModeW = SamplerAddressMode.ClampToEdge,
+                MaxLod = 0,
+            };
+            Sampler s;
+            _vk.CreateSampler(dev.Device, &si, null, &s).Check("vkCreateSampler");
+            _sampler = s;
+
+            var poolSize = new DescriptorPoolSize(DescriptorType.CombinedImageSampler, 2);
+            var pci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = 2, PoolSizeCount = 1, PPoolSizes = &poolSize };
+            DescriptorPool pool;
+            _vk.CreateDescriptorPool(dev.Device, &pci, null, &pool).Check("vkCreateDescriptorPool");
+            _pool = pool;
+            var layouts = stackalloc DescriptorSetLayout[2] { dl, dl };
+            var sets = stackalloc DescriptorSet[2];
+            var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = pool, DescriptorSetCount = 2, PSetLayouts = layouts };
+            _vk.AllocateDescriptorSets(dev.Device, &ai, sets).Check("vkAllocateDescriptorSets");
+            _fontSet = sets[0];
+            _insetSet = sets[1];
+
+            _font = new Texture(dev, BitmapFont.AtlasWidth, BitmapFont.AtlasHeight);
+            _font.Upload(BitmapFont.BuildAtlas());
+            WriteSet(_fontSet, _font);
+            _blank = new Texture(dev, 1, 1);
+            _blank.Upload(new byte[] { 0, 0, 0, 0 });
+            WriteSet(_insetSet, _blank);
+        }
+
+        private Pipeline CreatePipeline(string name, PrimitiveTopology topology, PipelineLayout layout, bool overlay)
+        {
+            var vert = _dev.LoadShader(name + ".vert");
+            var frag = _dev.LoadShader(name + ".frag");
+            var entry = (byte*)Marshal.StringToHGlobalAnsi("main");
+            try
+            {
+                var stages = stackalloc PipelineShaderStageCreateInfo[2];
+                stages[0] = new PipelineShaderStageCreateInfo { SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.VertexBit, Module = vert, PName = entry };
+                stages[1] = new PipelineShaderStageCreateInfo { SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.FragmentBit, Module = frag, PName = entry };
+
+                var vb = new VertexInputBindingDescription(0, (uint)(overlay ? sizeof(OverlayVertex) : sizeof(ColorVertex)), VertexInputRate.Vertex);
+                var attrs = stackalloc VertexInputAttributeDescription[3];
+                uint attrCount;
+                if (overlay)
+                {
+                    attrs[0] = new VertexInputAttributeDescription(0, 0, Format.R32G32Sfloat, 0);
+                    attrs[1] = new VertexInputAttributeDescription(1, 0, Format.R32G32Sfloat, 8);
+                    attrs[2] = new VertexInputAttributeDescription(2, 0, Format.R8G8B8A8Unorm, 16);
+                    attrCount = 3;
+                }
+                else
+                {
+                    attrs[0] = new VertexInputAttributeDescription(0, 0, Format.R32G32B32Sfloat, 0);
+                    attrs[1] = new VertexInputAttributeDescription(1, 0, Format.R8G8B8A8Unorm, 12);
+                    attrCount = 2;
+                }
+                var vi = new PipelineVertexInputStateCreateInfo
+                {
+                    SType = StructureType.PipelineVertexInputStateCreateInfo, VertexBindingDescriptionCount = 1, PVertexBindingDescriptions = &vb,
+                    VertexAttributeDescriptionCount = attrCount, PVertexAttributeDescriptions = attrs,
+                };
+                var ia = new PipelineInputAssemblyStateCreateInfo { SType = StructureType.PipelineInputAssemblyStateCreateInfo, Topology = topology };
+                var vp = new PipelineViewportStateCreateInfo { SType = StructureType.PipelineViewportStateCreateInfo, ViewportCount = 1, ScissorCount = 1 };
+                var rs = new PipelineRasterizationStateCreateInfo
+                {
+                    SType = StructureType.PipelineRasterizationStateCreateInfo, PolygonMode = PolygonMode.Fill, CullMode = CullModeFlags.None,
+                    FrontFace = FrontFace.CounterClockwise, LineWidth = 1f,
+                };
+                var ms = new PipelineMultisampleStateCreateInfo { SType = StructureType.PipelineMultisampleStateCreateInfo, RasterizationSamples = SampleCountFlags.Count1Bit };
+                var ds = new PipelineDepthStencilStateCreateInfo
+                {
+                    SType = StructureType.PipelineDepthStencilStateCreateInfo, DepthTestEnable = !overlay, DepthWriteEnable = !overlay,
+                    DepthCompareOp = CompareOp.LessOrEqual,
+                };
+                var blend = new PipelineColorBlendAttachmentState
+                {
+                    BlendEnable = overlay,
+                    SrcColorBlendFactor = BlendFactor.SrcAlpha, DstColorBlendFactor = BlendFactor.OneMinusSrcAlpha, ColorBlendOp = BlendOp.Add,
+                    SrcAlphaBlendFactor = BlendFactor.One, DstAlphaBlendFactor = BlendFactor.OneMinusSrcAlpha, AlphaBlendOp = BlendOp.Add,
+                    ColorWriteMask = ColorComponentFlags.RBit | ColorComponentFlags.GBit | ColorComponentFlags.BBit | ColorComponentFlags.ABit,
+                };
+                var cb = new PipelineColorBlendStateCreateInfo { SType = StructureType.PipelineColorBlendStateCreateInfo, AttachmentCount = 1, PAttachments = &blend };
+                var dyn = stackalloc DynamicState[2] { DynamicState.Viewport, DynamicState.Scissor };
+                var dy = new PipelineDynamicStateCreateInfo { SType = StructureType.PipelineDynamicStateCreateInfo, DynamicStateCount = 2, PDynamicStates = dyn };
+                var ci = new GraphicsPipelineCreateInfo
+                {
+                    SType = StructureType.GraphicsPipelineCreateInfo, StageCount = 2, PStages = stages, PVertexInputState = &vi, PInputAssemblyState = &ia,
+                    PViewportState = &vp, PRasterizationState = &rs, PMultisampleState = &ms, PDepthStencilState = &ds, PColorBlendState = &cb,
+                    PDynamicState = &dy, Layout = layout, RenderPass = RenderPass, Subpass = 0,
+                };
+                Pipeline p;
+                _vk.CreateGraphicsPipelines(_dev.Device, default, 1, &ci, null, &p).Check($"vkCreateGraphicsPipelines({name})");
+                return p;
+            }
+            finally
+            {
+                Marshal.FreeHGlobal((IntPtr)entry);
+                _vk.DestroyShaderModule(_dev.Device, vert, null);
+                _vk.DestroyShaderModule(_dev.Device, frag, null);
+            }
+        }
+
+        private void WriteSet(DescriptorSet set, Texture tex)
+        {
+            var info = new DescriptorImageInfo(_sampler, tex.View, ImageLayout.ShaderReadOnlyOptimal);
+            var w = new WriteDescriptorSet
+            {
+                SType = StructureType.WriteDescriptorSet, DstSet = set, DstBinding = 0, DescriptorCount = 1,
+                DescriptorType = DescriptorType.CombinedImageSampler, PImageInfo = &info,
+            };
+            _vk.UpdateDescriptorSets(_dev.Device, 1, &w, 0, null);
+        }
+
+        /// <summary>
+        /// Brings GPU data up to the snapshot: appends new point chunks (re-uploads all when the generation changed) and
+        /// replaces the inset texture when its version changed (that waits for the device to go idle). Call between frames.
+        /// </summary>
+        public void Sync(ViewerSnapshot s)
+        {
+            if (s.PointsGeneration != _pointsGeneration)
+            {
+                _pointsGeneration = s.PointsGeneration;
+                _dev.WaitIdle();
+                _pointBuffer.Clear();
+                _chunksUploaded = 0;
+                _sample.Clear();
+                _sampledPoints = 0;
+                _pointsAtBounds = -1;
+            }
+            for (; _chunksUploaded < s.PointChunks.Count; _chunksUploaded++)
+                AppendChunk(s.PointChunks[_chunksUploaded]);
+
+            // Bounds: recomputed when points grew by a quarter or the trajectory changed length.
+            int cams = s.Trajectory.Count;
+            if (_pointsAtBounds < 0 || _pointBuffer.Count > _pointsAtBounds * 1.25 + 100 || (cams != _camsAtBounds && (cams < 64 || cams % 16 == 0)))
+            {
+                var all = new List<(double, double, double)>(_sample);
+                foreach (var p in s.Trajectory) all.Add(p.Center);
+                Bounds = SceneBounds.Of(all);
+                _pointsAtBounds = _pointBuffer.Count;
+                _camsAtBounds = cams;
+            }
+
+            if (s.InsetVersion != _insetVersion)
+            {
+                _insetVersion = s.InsetVersion;
+                var strip = ColorMaps.ComposeInset(s.Image, s.Depth, s.Flow, 180);
+                _dev.WaitIdle();
+                if (strip == null)
+                {
+                    WriteSet(_insetSet, _blank);
+                    _inset?.Dispose();
+                    _inset = null;
+                }
+                else
+                {
+                    var (rgba, w, h) = strip.Value;
+                    if (_inset == null || _inset.Width != w || _inset.Height != h)
+                    {
+                        _inset?.Dispose();
+                        _inset = new Texture(_dev, w, h);
+                    }
+                    _inset.Upload(rgba);
+                    WriteSet(_insetSet, _inset);
+                }
+            }
+        }
+
+        private void AppendChunk(PointCloud c)
+        {
+            int n = c.Count;
+            if (n == 0) return;
+            if (_convert.Length < n) _convert = new ColorVertex[Math.Max(n, 1 << 16)];
+            var pos = c.Positions;
+            var col = c.Colors;
+            int kept = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float x = pos[3 * i], y = pos[3 * i + 1], z = pos[3 * i + 2];
+                if (!float.IsFinite(x) || !float.IsFinite(y) || !float.IsFinite(z)) continue;
+                _convert[kept++] = new ColorVertex(x, y, z, ColorVertex.Pack(col[3 * i], col[3 * i + 1], col[3 * i + 2]));
+                // Every 64th point (at most 20k) feeds the bounds.
+                if ((_sampledPoints++ & 63) == 0 && _sample.Count < 20000) _sample.Add((x, y, z));
+            }
+            _pointBuffer.Append(new ReadOnlySpan<ColorVertex>(_convert, 0, kept));
+        }
+
+        /// <summary>Splat diameter in world units: the spacing of a cloud of this size spread over the scene's visible surface.</summary>
+        public double AutoPointSize()
+        {
+            int n = Math.Max(1, _pointBuffer.Count);
+            // Points spread over roughly the area of a sphere of the scene radius: spacing ~ sqrt(4 pi r^2 / n).
+            return 3.0 * Math.Sqrt(4 * Math.PI * Bounds.Radius * Bounds.Radius / n);
+        }
+
+        /// <summary>
+        /// Records one frame into <paramref name="cb"/> (begin/end render pass included) using frame slot <paramref name="slot"/>.
+        /// </summary>
+        public void Record(CommandBuffer cb, int slot, Framebuffer fb, uint width, uint height, ViewCamera camera, RenderSettings settings,
+            ViewerSnapshot s, IReadOnlyList<string> text)
+        {
+            // CPU-side geometry for this frame.
+            _lineScratch.Clear();
+            SceneGeometry.Lines(_lineScratch, s, Bounds, settings);
+            _insetScratch.Clear();
+            _textScratch.Clear();
+            float margin = 8;
+            if (settings.ShowInset && _inset != null)
+            {
+                float maxW = width * 0.6f, maxH = height * 0.28f;
+                float scale = Math.Min(1f, Math.Min(maxW / _inset.Width, maxH / _inset.Height));
+                float w = _inset.Width * scale, h = _inset.Height * scale;
+                SceneGeometry.Quad(_insetScratch, margin, height - margin - h, margin + w, height - margin, 0, 0, 1, 1, ColorVertex.Pack(255, 255, 255));
+            }
+            if (settings.ShowText && text.Count > 0)
+                SceneGeometry.Text(_textScratch, text, margin + 4, margin + 2, height >= 600 ? 2 : 1);
+
+            var fs = _slots[slot];
+            EnsureCapacity(ref fs.Lines, (ulong)(_lineScratch.Count * sizeof(ColorVertex)));
+            EnsureCapacity(ref fs.Overlay, (ulong)((_insetScratch.Count + _textScratch.Count) * sizeof(OverlayVertex)));
+            fs.Lines!.Upload<ColorVertex>(CollectionsMarshal.AsSpan(_lineScratch), 0);
+            fs.Overlay!.Upload<OverlayVertex>(CollectionsMarshal.AsSpan(_insetScratch), 0);
+            fs.Overlay.Upload<OverlayVertex>(CollectionsMarshal.AsSpan(_textScratch), (ulong)(_insetScratch.Count * sizeof(OverlayVertex)));
+
+            var clears = stackalloc ClearValue[2];
+            clears[0].Color = new ClearColorValue(settings.Background.R, settings.Background.G, settings.Background.B, 1f);
+            clears[1].DepthStencil = new ClearDepthStencilValue(1f, 0);
+            var rbi = new RenderPassBeginInfo
+            {
+                SType = StructureType.RenderPassBeginInfo, RenderPass = RenderPass, Framebuffer = fb,
+                RenderArea = new Rect2D(new Offset2D(0, 0), new Extent2D(width, height)), ClearValueCount = 2, PClearValues = clears,
+            };
+            _vk.CmdBeginRenderPass(cb, &rbi, SubpassContents.Inline);
+            var viewport = new Viewport(0, 0, width, height, 0, 1);
+            var scissor = new Rect2D(new Offset2D(0, 0), new Extent2D(width, height));
+            _vk.CmdSetViewport(cb, 0, 1, &viewport);
+            _vk.CmdSetScissor(cb, 0, 1, &scissor);
+
+            var push = new ScenePush();
+            var vp = camera.ViewProjectionColumnMajor();
+            for (int i = 0; i < 16; i++) push.ViewProj[i] = vp[i];
+            if (settings.FixedPointPixels > 0)
+            {
+                push.SizeWorld = 0; push.FocalPx = 0;
+                push.MinPx = push.MaxPx = (float)Math.Min(settings.FixedPointPixels, _dev.MaxPointSize);
+            }
+            else
+            {
+                push.SizeWorld = (float)(AutoPointSize() * settings.PointScale);
+                push.FocalPx = (float)camera.Intrinsics.Fy;
+                push.MinPx = (float)Math.Min(settings.MinPointPixels, _dev.MaxPointSize);
+                push.MaxPx = (float)Math.Min(settings.MaxPointPixels, _dev.MaxPointSize);
+            }
+            ulong zero = 0;
+            if (_lineScratch.Count > 0)
+            {
+                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, _lines);
+                _vk.CmdPushConstants(cb, _sceneLayout, ShaderStageFlags.VertexBit, 0, (uint)sizeof(ScenePush), &push);
+                var buf = fs.Lines.Buffer;
+                _vk.CmdBindVertexBuffers(cb, 0, 1, &buf, &zero);
+                _vk.CmdDraw(cb, (uint)_lineScratch.Count, 1, 0, 0);
+            }
+            if (settings.ShowPoints && _pointBuffer.Count > 0)
+            {
+                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, _points);
+                _vk.CmdPushConstants(cb, _sceneLayout, ShaderStageFlags.VertexBit, 0, (uint)sizeof(ScenePush), &push);
+                var buf = _pointBuffer.Buffer!.Buffer;
+                _vk.CmdBindVertexBuffers(cb, 0, 1, &buf, &zero);
+                _vk.CmdDraw(cb, (uint)_pointBuffer.Count, 1, 0, 0);
+            }
+            if (_insetScratch.Count + _textScratch.Count > 0)
+            {
+                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, _overlay);
+                var size = stackalloc float[2] { width, height };
+                _vk.CmdPushConstants(cb, _overlayLayout, ShaderStageFlags.VertexBit, 0, 8, size);
+                var buf = fs.Overlay.Buffer;
+                _vk.CmdBindVertexBuffers(cb, 0, 1, &buf, &zero);
+                if (_insetScratch.Count > 0)
+                {
+                    var set = _insetSet;
+                    _vk.CmdBindDescriptorSets(cb, PipelineBindPoint.Graphics, _overlayLayout, 0, 1, &set, 0, null);
+                    _vk.CmdDraw(cb, (uint)_insetScratch.Count, 1, 0, 0);
+                }
+                if (_textScratch.Count > 0)
+                {
+                    var set = _fontSet;
+                    _vk.CmdBindDescriptorSets(cb, PipelineBindPoint.Graphics, _overlayLayout, 0, 1, &set, 0, null);
+                    _vk.CmdDraw(cb, (uint)_textScratch.Count, 1, (uint)_insetScratch.Count, 0);
+                }
+            }
+            _vk.CmdEndRenderPass(cb);
+        }
+
+        private void EnsureCapacity(ref DeviceBuffer? b, ulong bytes)
+        {
+            if (b != null && b.Size >= bytes) return;
+            b?.Dispose(); // the caller waited for this slot's previous frame
+            ulong size = 64 * 1024;
+            while (size < bytes) size *= 2;
+            b = new DeviceBuffer(_dev, size, BufferUsageFlags.VertexBufferBit, hostVisible: true);
+        }
+
+        public void Dispose()
+        {
+            _dev.WaitIdle();
+            foreach (var s in _slots) { s.Lines?.Dispose(); s.Overlay?.Dispose(); }
+            _pointBuffer.Dispose();
+            _inset?.Dispose();
+            _blank.Dispose();
+            _font.Dispose();
+            _vk.DestroyDescriptorPool(_dev.Device, _pool, null);
+            _vk.DestroySampler(_dev.Device, _sampler, null);
+            _vk.DestroyPipeline(_dev.Device, _overlay, null);
+            _vk.DestroyPipeline(_dev.Device, _lines, null);
+            _vk.DestroyPipeline(_dev.Device, _points, null);
+            _vk.DestroyPipelineLayout(_dev.Device, _overlayLayout, null);
+            _vk.DestroyDescriptorSetLayout(_dev.Device, _texLayout, null);
+            _vk.DestroyPipelineLayout(_dev.Device, _sceneLayout, null);
+            _vk.DestroyRenderPass(_dev.Device, RenderPass, null);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System;
+using System.Collections.Generic;
+using FlowMap.Session;
+
+namespace FlowMap.Viewer.Scenes
+{
+    /// <summary>
+    /// A running reconstruction as a viewer scene. Subscribes to <see cref="ReconstructionSession.FrameProcessed"/> and keeps
+    /// only the latest state: every pose (the trajectory), keyframe indices, the newest intrinsics, depth, image and flow,
+    /// and the new points as append-only chunks. The event handler does O(1) work under a short lock, so the pipeline
+    /// thread is never held up by drawing; the render thread takes a snapshot per frame (cached until something changes).
+    /// </summary>
+    public sealed class LiveScene : IViewerScene, IDisposable
+    {
+        private readonly object _lock = new object();
+        private readonly ReconstructionSession? _session;
+        private readonly List<CameraPose> _trajectory = new List<CameraPose>();
+        private readonly List<int> _keyframes = new List<int>();
+        private readonly List<PointCloud> _chunks = new List<PointCloud>();
+        private Intrinsics? _intrinsics;
+        private RgbImage? _image;
+        private FloatImage? _depth;
+        private FlowField? _flow;
+        private IReadOnlyDictionary<string, double> _stages = new Dictionary<string, double>();
+        private int _frameNumber = -1;
+        private long _version, _insetVersion;
+        private string? _status = "waiting for frames";
+        private ViewerSnapshot? _cached;
+        private long _cachedVersion = -1;
+
+        /// <summary>A scene fed by <see cref="Post"/> (e.g. from a recorded run or a custom pipeline).</summary>
+        public LiveScene(string title = "FlowMap live")
+        {
+            Title = title ?? throw new ArgumentNullException(nameof(title));
+        }
+
+        /// <summary>A scene fed by <paramref name="session"/>'s events until disposed.</summary>
+        public LiveScene(ReconstructionSession session, string title = "FlowMap live") : this(title)
+        {
+            _session = session ?? throw new ArgumentNullException(nameof(session));
+            _session.FrameProcessed += Post;
+            _session.Failed += OnFailed;
+        }
+
+        public string Title { get; }
+
+        /// <summary>Frames received so far.</summary>
+        public int FramesReceived { get { lock (_lock) return _trajectory.Count; } }
+
+        /// <summary>Adds one pipeline update. Thread-safe; cheap (list appends and reference swaps under a short lock).</summary>
+        public void Post(FrameUpdate update)
+        {
+            if (update == null) throw new ArgumentNullException(nameof(update));
+            lock (_lock)
+            {
+                _trajectory.Add(update.Pose);
+                if (update.IsKeyframe) _keyframes.Add(_trajectory.Count - 1);
+                if (update.NewPoints != null && update.NewPoints.Count > 0) _chunks.Add(update.NewPoints);
+                if (update.Intrinsics != null) _intrinsics = update.Intrinsics;
+                if (update.Image != null || update.Depth != null || update.Flow != null)
+                {
+                    if (update.Image != null) _image = update.Image;
+                    if (update.Depth != null) _depth = update.Depth;
+                    if (update.Flow != null) _flow = update.Flow;
+                    _insetVersion++;
+                }
+                _stages = update.StageMilliseconds;
+                _frameNumber = update.FrameIndex;
+                _status = update.Warnings.Count > 0 ? string.Join("; ", update.Warnings) : "live";
+                _version++;
+            }
+        }
+
+        /// <summary>Marks the run finished (shown on screen).</summary>
+        public void MarkFinished(string status = "finished")
+        {
+            lock (_lock) { _status = status; _version++; }
+        }
+
+        private void OnFailed(Exception e) => MarkFinished("pipeline failed: " + e.Message);
+
+        public ViewerSnapshot Snapshot()
+        {
+            lock (_lock)
+            {
+                if (_cached != null && _cachedVersion == _version) return _cached;
+                _cached = new ViewerSnapshot
+                {
+                    PointChunks = _chunks.ToArray(), Trajectory = _trajectory.ToArray(), Keyframes = _keyframes.ToArray(), Intrinsics = _intrinsics,
+                    CurrentFrame = _trajectory.Count - 1, FrameNumber = _frameNumber, Image = _image, Depth = _depth, Flow = _flow,
+                    InsetVersion = _insetVersion, StageMilliseconds = _stages, Status = _status,
+                };
+                _cachedVersion = _version;
+                return _cached;
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_session != null)
+            {
+                _session.FrameProcessed -= Post;
+                _session.Failed -= OnFailed;
+            }
+        }
+    }
+}
