@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace FlowMap.Synthetic
 {
@@ -12,19 +13,19 @@ namespace FlowMap.Synthetic
         private const double TMin = 1e-3;
         private const double Far = 1e30;
         private readonly double[] _p;
-        private readonly int _count;
+        private readonly int _primBase;
 
         public SceneRaycaster(SceneDescription scene)
         {
             Scene = scene;
-            _count = scene.Count;
+            _primBase = 8 * scene.NodeCount;
             _p = new double[scene.Packed.Length];
             for (int i = 0; i < _p.Length; i++) _p[i] = scene.Packed[i];
         }
 
         public SceneDescription Scene { get; }
 
-        private double P(int prim, int k) => _p[prim * SyntheticPrimitive.Floats + k];
+        private double P(int prim, int k) => _p[_primBase + prim * SyntheticPrimitive.Floats + k];
 
         // ---- textures ----
 
@@ -41,7 +42,7 @@ namespace FlowMap.Synthetic
         {
             unchecked
             {
-                uint h = Hash((uint)cx * 0x8da6b343u ^ Hash((uint)cy * 0xd8163841u ^ Hash((uint)cz * 0xcb1ab31fu ^ seed)));
+                uint h = Hash(((uint)cx * 0x8da6b343u) ^ ((uint)cy * 0xd8163841u) ^ ((uint)cz * 0xcb1ab31fu) ^ seed);
                 return (h >> 8) * (1.0 / 16777216.0);
             }
         }
@@ -98,11 +99,49 @@ namespace FlowMap.Synthetic
 
         private static double SafeInv(double d) => 1.0 / (Math.Abs(d) < 1e-12 ? (d < 0 ? -1e-12 : 1e-12) : d);
 
-        /// <summary>Nearest hit along o + t d with t &gt; 1e-3; Prim = -1 when nothing is hit.</summary>
+        /// <summary>
+        /// Nearest hit along o + t d with t &gt; 1e-3; Prim = -1 when nothing is hit. Depth-first through the hierarchy,
+        /// in the shader's order (so equal distances resolve the same way).
+        /// </summary>
         public Hit Trace(double ox, double oy, double oz, double dx, double dy, double dz)
         {
             var best = new Hit { T = Far, Prim = -1 };
-            for (int i = 0; i < _count; i++)
+            double ix = SafeInv(dx), iy = SafeInv(dy), iz = SafeInv(dz);
+            var stack = new Stack<int>();
+            stack.Push(0);
+            while (stack.Count > 0)
+            {
+                int n = stack.Pop();
+                double t0 = double.NegativeInfinity, t1 = double.PositiveInfinity;
+                Slab(_p[8 * n], _p[8 * n + 4], ox, ix, ref t0, ref t1);
+                Slab(_p[8 * n + 1], _p[8 * n + 5], oy, iy, ref t0, ref t1);
+                Slab(_p[8 * n + 2], _p[8 * n + 6], oz, iz, ref t0, ref t1);
+                if (t1 < Math.Max(t0, 0) || t0 >= best.T) continue;
+                int a = (int)_p[8 * n + 3], b = (int)_p[8 * n + 7];
+                if (b < 0)
+                    for (int i = a; i < a - b; i++) Intersect(i, ox, oy, oz, dx, dy, dz, ref best);
+                else { stack.Push(b); stack.Push(a); }
+            }
+            return best;
+        }
+
+        /// <summary>The same nearest hit without the hierarchy: every primitive in order (tests check that culling drops nothing).</summary>
+        internal Hit TraceAll(double ox, double oy, double oz, double dx, double dy, double dz)
+        {
+            var best = new Hit { T = Far, Prim = -1 };
+            for (int i = 0; i < Scene.Count; i++) Intersect(i, ox, oy, oz, dx, dy, dz, ref best);
+            return best;
+        }
+
+        private static void Slab(double lo, double hi, double o, double inv, ref double t0, ref double t1)
+        {
+            double ta = (lo - o) * inv, tb = (hi - o) * inv;
+            t0 = Math.Max(t0, Math.Min(ta, tb));
+            t1 = Math.Min(t1, Math.Max(ta, tb));
+        }
+
+        private void Intersect(int i, double ox, double oy, double oz, double dx, double dy, double dz, ref Hit best)
+        {
             {
                 int kind = (int)P(i, 3);
                 double cx = P(i, 0), cy = P(i, 1), cz = P(i, 2);
@@ -184,7 +223,6 @@ namespace FlowMap.Synthetic
                     }
                 }
             }
-            return best;
         }
 
         /// <summary>Albedo (r, g, b) at world point p with texture coordinates (u, v), for a sample footprint w in metres.</summary>
@@ -231,22 +269,31 @@ namespace FlowMap.Synthetic
                     var (dx, dy, dz) = Dir(pose, k, x, y);
                     var centre = Trace(ox, oy, oz, dx, dy, dz);
                     depth[i] = centre.Prim >= 0 ? (float)centre.T : 0f;
+                    // 1. One face under all sub-pixel rays: shade once at the centre; else average the shaded sub-pixel rays.
+                    bool uniform = centre.Prim >= 0;
+                    for (int k2 = 0; k2 < samples * samples && uniform && samples > 1; k2++)
+                    {
+                        double u = x + (k2 % samples + 0.5) / samples - 0.5, v = y + (k2 / samples + 0.5) / samples - 0.5;
+                        var (ex, ey, ez) = Dir(pose, k, u, v);
+                        var h = Trace(ox, oy, oz, ex, ey, ez);
+                        if (h.Prim != centre.Prim || h.Nx * centre.Nx + h.Ny * centre.Ny + h.Nz * centre.Nz < 0.999) uniform = false;
+                    }
                     double sr = 0, sg = 0, sb = 0;
-                    for (int sy = 0; sy < samples; sy++)
-                        for (int sx = 0; sx < samples; sx++)
-                        {
-                            double u = x + (sx + 0.5) / samples - 0.5, v = y + (sy + 0.5) / samples - 0.5;
-                            var (ex, ey, ez) = Dir(pose, k, u, v);
-                            var h = Trace(ox, oy, oz, ex, ey, ez);
-                            if (h.Prim < 0) continue;
-                            double px = ox + h.T * ex, py = oy + h.T * ey, pz = oz + h.T * ez;
-                            double cosine = Math.Abs(h.Nx * ex + h.Ny * ey + h.Nz * ez) / Math.Sqrt(ex * ex + ey * ey + ez * ez);
-                            double fw = h.T / k.Fx / Math.Max(cosine, 0.3);
-                            var a = Albedo(h.Prim, px, py, pz, h.U, h.V, fw);
-                            double s = Shade(px, py, pz, h.Nx, h.Ny, h.Nz);
-                            sr += a.R * s; sg += a.G * s; sb += a.B * s;
-                        }
-                    double inv = 1.0 / (samples * samples);
+                    int count = uniform ? 1 : samples * samples;
+                    for (int k2 = 0; k2 < count; k2++)
+                    {
+                        double u = uniform ? x : x + (k2 % samples + 0.5) / samples - 0.5, v = uniform ? y : y + (k2 / samples + 0.5) / samples - 0.5;
+                        var (ex, ey, ez) = Dir(pose, k, u, v);
+                        var h = uniform ? centre : Trace(ox, oy, oz, ex, ey, ez);
+                        if (h.Prim < 0) continue;
+                        double px = ox + h.T * ex, py = oy + h.T * ey, pz = oz + h.T * ez;
+                        double cosine = Math.Abs(h.Nx * ex + h.Ny * ey + h.Nz * ez) / Math.Sqrt(ex * ex + ey * ey + ez * ez);
+                        double fw = 1.5 * h.T / k.Fx / Math.Max(cosine, 0.3);
+                        var a = Albedo(h.Prim, px, py, pz, h.U, h.V, fw);
+                        double s = Shade(px, py, pz, h.Nx, h.Ny, h.Nz);
+                        sr += a.R * s; sg += a.G * s; sb += a.B * s;
+                    }
+                    double inv = 1.0 / count;
                     double r = Clamp01(sr * inv), g = Clamp01(sg * inv), b = Clamp01(sb * inv);
                     rgb[3 * i] = ToByte(r); rgb[3 * i + 1] = ToByte(g); rgb[3 * i + 2] = ToByte(b);
                     if (linear != null) { linear[3 * i] = r; linear[3 * i + 1] = g; linear[3 * i + 2] = b; }

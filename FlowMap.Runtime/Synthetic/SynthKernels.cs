@@ -16,7 +16,7 @@ namespace FlowMap.Synthetic
         [StructLayout(LayoutKind.Sequential)]
         public struct Push
         {
-            public int Width, Height, PrimCount, Samples;
+            public int Width, Height, NodeCount, Samples;
             public float Fx, Fy, Cx, Cy;
             public Vector4 Rot0, Rot1, Rot2;
             public Vector4 Light0, Light1;
@@ -30,7 +30,7 @@ namespace FlowMap.Synthetic
 
         private static Vector4 Light(SceneLight l) => new Vector4((float)l.X, (float)l.Y, (float)l.Z, (float)l.Intensity);
 
-        /// <param name="scene">float[prims, 20] as <see cref="SceneDescription.Packed"/>.</param>
+        /// <param name="scene">The packed scene, <see cref="SceneDescription.Packed"/>.</param>
         /// <param name="colour">uint[H, W] RGBA8.</param>
         /// <param name="depth">float[H, W] z-depth.</param>
         public static void Record(CommandBatch batch, GpuContext ctx, SceneDescription desc, GpuBuffer scene, CameraPose pose, Intrinsics k, int samples,
@@ -44,7 +44,7 @@ namespace FlowMap.Synthetic
             batch.Dispatch(kernel, ComputeKernel.Groups(k.Width, kernel.LocalX), ComputeKernel.Groups(k.Height, kernel.LocalY), 1,
                 new Push
                 {
-                    Width = k.Width, Height = k.Height, PrimCount = desc.Count, Samples = samples,
+                    Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount, Samples = samples,
                     Fx = (float)k.Fx, Fy = (float)k.Fy, Cx = (float)k.Cx, Cy = (float)k.Cy,
                     Rot0 = r0, Rot1 = r1, Rot2 = r2, Light0 = Light(desc.Light0), Light1 = Light(desc.Light1),
                 }, scene, colour, depth);
@@ -65,7 +65,7 @@ namespace FlowMap.Synthetic
         [StructLayout(LayoutKind.Sequential)]
         public struct Push
         {
-            public int Width, Height, PrimCount;
+            public int Width, Height, NodeCount;
             public float Tolerance;
             public float Fx, Fy, Cx, Cy;
             public Vector4 Rel0, Rel1, Rel2;
@@ -88,7 +88,7 @@ namespace FlowMap.Synthetic
             batch.Dispatch(kernel, ComputeKernel.Groups(k.Width, kernel.LocalX), ComputeKernel.Groups(k.Height, kernel.LocalY), 1,
                 new Push
                 {
-                    Width = k.Width, Height = k.Height, PrimCount = desc.Count, Tolerance = (float)Tolerance,
+                    Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount, Tolerance = (float)Tolerance,
                     Fx = (float)k.Fx, Fy = (float)k.Fy, Cx = (float)k.Cx, Cy = (float)k.Cy,
                     Rel0 = a0, Rel1 = a1, Rel2 = a2, PoseB0 = b0, PoseB1 = b1, PoseB2 = b2,
                 }, scene, depthA, flow, occlusion);
