@@ -69,6 +69,51 @@ namespace FlowMap.Tests.Viewer
             Assert.True(checkedPoints > 100, $"only {checkedPoints} isolated points were checked");
         }
 
+        [Theory]
+        [InlineData(400, 0, 1)]
+        [InlineData(400, 400, 1)]
+        [InlineData(400, 399, 2)]
+        [InlineData(400, 100, 4)]
+        [InlineData(1000, 60, 32)]
+        public void Point_stride_is_the_smallest_power_of_two_within_the_budget(int count, int budget, int stride)
+        {
+            Assert.Equal(stride, SceneRenderer.PointStride(count, budget));
+        }
+
+        [Fact]
+        public void Point_budget_draws_every_kth_point_and_no_other()
+        {
+            const int W = 200, H = 150;
+            var k = Intrinsics.Centered(W, H, 160);
+            var scene = ViewerTestSupport.Room(300, 2, new Random(99), k);
+            using var r = ViewerTestSupport.Renderer(W, H);
+            var pose = ViewCamera.LookAt((0, -0.5, -4), (0, 0, 3));
+            var cam = new ViewCamera { Pose = pose, Intrinsics = k, Near = 0.05, Far = 100 };
+            var settings = PointsOnly(1);
+            settings.PointBudget = 100; // 300 points: 1 in 4 drawn
+            var img = r.Render(cam, settings, scene, Array.Empty<string>());
+            r.Device.ThrowIfValidationErrors();
+            Assert.Equal(4, r.Scene.LastPointStride);
+            var cloud = scene.PointChunks[0];
+            var inv = pose.Inverse();
+            var all = Enumerable.Range(0, cloud.Count).Select(i =>
+            {
+                var c = inv.Transform(cloud.Positions[3 * i], cloud.Positions[3 * i + 1], cloud.Positions[3 * i + 2]);
+                k.Project(c.X, c.Y, c.Z, out double u, out double v);
+                return (U: u, V: v, I: i);
+            }).Where(p => p.U > 1 && p.V > 1 && p.U < W - 2 && p.V < H - 2).ToList();
+            int drawn = 0, skipped = 0;
+            foreach (var p in all)
+            {
+                if (all.Any(q => q.I != p.I && Math.Abs(q.U - p.U) < 2 && Math.Abs(q.V - p.V) < 2)) continue;
+                if (Math.Abs(p.U - Math.Round(p.U)) > 0.4 || Math.Abs(p.V - Math.Round(p.V)) > 0.4) continue; // 1-px points: stay off pixel edges
+                var got = ViewerTestSupport.Pixel(img, W, (int)Math.Round(p.U), (int)Math.Round(p.V));
+                if (p.I % 4 == 0) { Assert.Equal((cloud.Colors[3 * p.I], cloud.Colors[3 * p.I + 1], cloud.Colors[3 * p.I + 2]), got); drawn++; }
+                else { Assert.Equal(((byte)0, (byte)0, (byte)0), got); skipped++; }
+            }
+            Assert.True(drawn > 10 && skipped > 30, $"checked {drawn} drawn and {skipped} skipped points");
+        }
+
         [Fact]
         public void Dense_cloud_coverage_matches_a_cpu_splat_rasterisation()
         {

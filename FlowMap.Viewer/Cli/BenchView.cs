@@ -40,30 +40,29 @@ namespace FlowMap.Viewer.Cli
                     var scene = new StaticScene("bench", BenchScene(n, new Random(1)));
                     try
                     {
-                        foreach (bool px1 in new[] { false, true })
+                        foreach (var (label, settings) in Variants(n))
                         {
-                            var settings = Settings(px1);
-                            Console.Error.Write($"\rheadless {n} points ({(px1 ? "1 px" : "splats")})...".PadRight(60));
+                            Console.Error.Write($"\rheadless {n} points ({label})...".PadRight(60));
                             var (fps, fpsRead, upload, dev) = Headless(scene, settings, w, h, f, budget);
                             device = dev;
-                            rows.Add(new[] { "headless", Count(n), px1 ? "1 px" : "splats", $"{w}x{h}", F(1000 / fps) , F(fps), F(fpsRead), F(upload) });
+                            rows.Add(new[] { "headless", Count(n), label, $"{w}x{h}", F(1000 / fps), F(fps), F(fpsRead), F(upload) });
                         }
                     }
                     catch (RenderException e) { throw new CliException(e.Message, 3, e); }
                     if (r.GetValue(noWindow)) continue;
                     if (XvfbServer.Executable == null) { rows.Add(new[] { "window", Count(n), "-", "-", "-", "Xvfb not installed", "-", "-" }); continue; }
-                    foreach (bool px1 in new[] { false, true })
+                    foreach (var (label, settings) in Variants(n))
                     {
-                        Console.Error.Write($"\rwindow (Xvfb) {n} points ({(px1 ? "1 px" : "splats")})...".PadRight(60));
+                        Console.Error.Write($"\rwindow (Xvfb) {n} points ({label})...".PadRight(60));
                         using var x = XvfbServer.Start(w + 64, h + 64);
                         x.UseAsDisplay();
                         try
                         {
                             var res = ViewerApp.Run(scene, new ViewerOptions
                             {
-                                Width = w, Height = h, Settings = Settings(px1), MaxFrames = f + 3, MaxSeconds = budget, PresentMode = "immediate",
+                                Width = w, Height = h, Settings = settings, MaxFrames = f + 3, MaxSeconds = budget, PresentMode = "immediate",
                             });
-                            rows.Add(new[] { "window (Xvfb)", Count(n), px1 ? "1 px" : "splats", $"{w}x{h}", F(1000 / res.Fps), F(res.Fps), "-", "-" });
+                            rows.Add(new[] { "window (Xvfb)", Count(n), label, $"{w}x{h}", F(1000 / res.Fps), F(res.Fps), "-", "-" });
                         }
                         catch (ViewerUnavailableException e) { rows.Add(new[] { "window (Xvfb)", Count(n), "-", "-", "-", e.Message, "-", "-" }); }
                     }
@@ -78,7 +77,17 @@ namespace FlowMap.Viewer.Cli
             return cmd;
         }
 
-        private static RenderSettings Settings(bool onePixel) => onePixel ? new RenderSettings { FixedPointPixels = 1 } : new RenderSettings();
+        /// <summary>Depth-sized splats (all points), 1-pixel points, and, above 250k points, splats within the 250k interactive budget.</summary>
+        private static IEnumerable<(string Label, RenderSettings Settings)> Variants(int n)
+        {
+            yield return ("splats, all", new RenderSettings { InteractivePointBudget = 0 });
+            yield return ("1 px, all", new RenderSettings { FixedPointPixels = 1, InteractivePointBudget = 0 });
+            if (n > 250_000)
+            {
+                int k = SceneRenderer.PointStride(n, 250_000);
+                yield return ($"splats, 1/{k} (250k budget)", new RenderSettings { PointBudget = 250_000, InteractivePointBudget = 0 });
+            }
+        }
 
         private static (double Fps, double FpsReadback, double UploadMs, string Device) Headless(IViewerScene scene, RenderSettings settings, int w, int h, int frames, double budget)
         {

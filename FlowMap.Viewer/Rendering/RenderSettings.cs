@@ -20,6 +20,18 @@ namespace FlowMap.Viewer.Rendering
         /// <summary>When &gt; 0, every point is this many pixels wide regardless of depth.</summary>
         public double FixedPointPixels { get; set; }
 
+        /// <summary>
+        /// Most points drawn per frame (0 = all): above it, 1 in k points (k a power of two) are drawn with wider splats.
+        /// The window applies <see cref="InteractivePointBudget"/> only while the view is moving.
+        /// </summary>
+        public int PointBudget { get; set; }
+
+        /// <summary>
+        /// Point budget while the camera moves in the window (0 = all); the full cloud is drawn when it stops. Null = automatic:
+        /// 250k on a CPU Vulkan device (lavapipe), all points on a GPU.
+        /// </summary>
+        public int? InteractivePointBudget { get; set; }
+
         /// <summary>Smallest and largest splat, pixels.</summary>
         public double MinPointPixels { get; set; } = 1;
         public double MaxPointPixels { get; set; } = 24;

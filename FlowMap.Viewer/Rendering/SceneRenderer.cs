@@ -26,6 +26,7 @@ namespace FlowMap.Viewer.Rendering
         private readonly PipelineLayout _sceneLayout, _overlayLayout;
         private readonly DescriptorSetLayout _texLayout;
         private readonly Pipeline _points, _lines, _overlay;
+        private readonly Dictionary<int, Pipeline> _strided = new Dictionary<int, Pipeline>();
         private readonly DescriptorPool _pool;
         private readonly DescriptorSet _fontSet, _insetSet;
         private readonly Sampler _sampler;
@@ -54,6 +55,8 @@ namespace FlowMap.Viewer.Rendering
         public SceneBounds Bounds { get; private set; } = new SceneBounds((0, 0, 1), 1, 1);
         public int PointCount => _pointBuffer.Count;
         public int PointBufferReallocations => _pointBuffer.Reallocations;
+        /// <summary>1 in how many points the last frame drew (see <see cref="RenderSettings.PointBudget"/>).</summary>
+        public int LastPointStride { get; private set; } = 1;
 
         public SceneRenderer(RenderDevice dev, Format colorFormat, ImageLayout finalLayout, int frameSlots)
         {
@@ -123,7 +126,28 @@ namespace FlowMap.Viewer.Rendering
             WriteSet(_insetSet, _blank);
         }
 
-        private Pipeline CreatePipeline(string name, PrimitiveTopology topology, PipelineLayout layout, bool overlay)
+        /// <summary>
+        /// The points pipeline reading every <paramref name="stride"/>-th vertex (the vertex binding's stride is a multiple of
+        /// the vertex size): a level of detail that draws a uniform subset of the one vertex buffer without copying it.
+        /// </summary>
+        private Pipeline PointsPipeline(int stride)
+        {
+            if (stride == 1) return _points;
+            if (!_strided.TryGetValue(stride, out var p))
+                _strided[stride] = p = CreatePipeline("points", PrimitiveTopology.PointList, _sceneLayout, overlay: false, vertexStride: stride);
+            return p;
+        }
+
+        /// <summary>Every how many points are drawn to stay within <paramref name="budget"/> (a power of two, 1 = all).</summary>
+        public static int PointStride(int count, int budget)
+        {
+            if (budget <= 0 || count <= budget) return 1;
+            int k = 2;
+            while (k < 256 && (long)k * budget < count) k *= 2;
+            return k;
+        }
+
+        private Pipeline CreatePipeline(string name, PrimitiveTopology topology, PipelineLayout layout, bool overlay, int vertexStride = 1)
         {
             var vert = _dev.LoadShader(name + ".vert");
             var frag = _dev.LoadShader(name + ".frag");
@@ -134,7 +158,7 @@ namespace FlowMap.Viewer.Rendering
                 stages[0] = new PipelineShaderStageCreateInfo { SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.VertexBit, Module = vert, PName = entry };
                 stages[1] = new PipelineShaderStageCreateInfo { SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.FragmentBit, Module = frag, PName = entry };
 
-                var vb = new VertexInputBindingDescription(0, (uint)(overlay ? sizeof(OverlayVertex) : sizeof(ColorVertex)), VertexInputRate.Vertex);
+                var vb = new VertexInputBindingDescription(0, (uint)(overlay ? sizeof(OverlayVertex) : sizeof(ColorVertex) * vertexStride), VertexInputRate.Vertex);
                 var attrs = stackalloc VertexInputAttributeDescription[3];
                 uint attrCount;
                 if (overlay)
@@ -332,6 +356,8 @@ namespace FlowMap.Viewer.Rendering
             _vk.CmdSetViewport(cb, 0, 1, &viewport);
             _vk.CmdSetScissor(cb, 0, 1, &scissor);
 
+            int stride = PointStride(_pointBuffer.Count, settings.PointBudget);
+            LastPointStride = stride;
             var push = new ScenePush();
             var vp = camera.ViewProjectionColumnMajor();
             for (int i = 0; i < 16; i++) push.ViewProj[i] = vp[i];
@@ -342,7 +368,8 @@ namespace FlowMap.Viewer.Rendering
             }
             else
             {
-                push.SizeWorld = (float)(AutoPointSize() * settings.PointScale);
+                // A subset of 1 in k points covers the same surfaces with splats sqrt(k) times wider.
+                push.SizeWorld = (float)(AutoPointSize() * settings.PointScale * Math.Sqrt(stride));
                 push.FocalPx = (float)camera.Intrinsics.Fy;
                 push.MinPx = (float)Math.Min(settings.MinPointPixels, _dev.MaxPointSize);
                 push.MaxPx = (float)Math.Min(settings.MaxPointPixels, _dev.MaxPointSize);
@@ -358,11 +385,11 @@ namespace FlowMap.Viewer.Rendering
             }
             if (settings.ShowPoints && _pointBuffer.Count > 0)
             {
-                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, _points);
+                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, PointsPipeline(stride));
                 _vk.CmdPushConstants(cb, _sceneLayout, ShaderStageFlags.VertexBit, 0, (uint)sizeof(ScenePush), &push);
                 var buf = _pointBuffer.Buffer!.Buffer;
                 _vk.CmdBindVertexBuffers(cb, 0, 1, &buf, &zero);
-                _vk.CmdDraw(cb, (uint)_pointBuffer.Count, 1, 0, 0);
+                _vk.CmdDraw(cb, (uint)(_pointBuffer.Count / stride), 1, 0, 0);
             }
             if (_insetScratch.Count + _textScratch.Count > 0)
             {
@@ -409,6 +436,7 @@ namespace FlowMap.Viewer.Rendering
             _vk.DestroyPipeline(_dev.Device, _overlay, null);
             _vk.DestroyPipeline(_dev.Device, _lines, null);
             _vk.DestroyPipeline(_dev.Device, _points, null);
+            foreach (var p in _strided.Values) _vk.DestroyPipeline(_dev.Device, p, null);
             _vk.DestroyPipelineLayout(_dev.Device, _overlayLayout, null);
             _vk.DestroyDescriptorSetLayout(_dev.Device, _texLayout, null);
             _vk.DestroyPipelineLayout(_dev.Device, _sceneLayout, null);
