@@ -13,7 +13,7 @@ namespace FlowMap.Viewer.Cli
     /// <summary>
     /// `flowmap bench view`: viewer frame rates at 100k and 1M points, headless (offscreen, with and without reading the
     /// image back) and in a real window on a private Xvfb display (swapchain, immediate present), with the automatic
-    /// depth-sized splats and with 1-pixel points.
+    /// depth-sized point sprites, 1-pixel sprites, the compute rasteriser, and sprites within a 250k point budget.
     /// </summary>
     public sealed class BenchView : IBenchSuite
     {
@@ -90,12 +90,14 @@ namespace FlowMap.Viewer.Cli
         /// <summary>Depth-sized splats (all points), 1-pixel points, and, above 250k points, splats within the 250k interactive budget.</summary>
         private static IEnumerable<(string Label, RenderSettings Settings)> Variants(int n)
         {
-            yield return ("splats, all", new RenderSettings { InteractivePointBudget = 0 });
-            yield return ("1 px, all", new RenderSettings { FixedPointPixels = 1, InteractivePointBudget = 0 });
+            yield return ("sprites, all", new RenderSettings { PointMode = PointMode.Sprites });
+            yield return ("sprites 1 px, all", new RenderSettings { PointMode = PointMode.Sprites, FixedPointPixels = 1 });
+            yield return ("compute, all", new RenderSettings { PointMode = PointMode.Compute });
+            yield return ("compute 1 px, all", new RenderSettings { PointMode = PointMode.Compute, FixedPointPixels = 1 });
             if (n > 250_000)
             {
                 int k = SceneRenderer.PointStride(n, 250_000);
-                yield return ($"splats, 1/{k} (budget 250k)", new RenderSettings { PointBudget = 250_000, InteractivePointBudget = 0 });
+                yield return ($"sprites, 1/{k} (budget 250k)", new RenderSettings { PointMode = PointMode.Sprites, PointBudget = 250_000 });
             }
         }
 
