@@ -36,6 +36,9 @@ namespace FlowMap.Reconstruction
         /// <summary>Online: the newest keyframes of the window whose depth descent may still change; older ones are frozen.</summary>
         public int ActiveKeyframes { get; set; } = 3;
 
+        /// <summary>Online: keyframes gathered before the first solve (two frames constrain the focal poorly).</summary>
+        public int FirstWindowKeyframes { get; set; } = 3;
+
         /// <summary>Online: descent steps for the first window (nothing to warm-start from).</summary>
         public int FirstWindowSteps { get; set; } = 150;
 
@@ -76,6 +79,7 @@ namespace FlowMap.Reconstruction
             if (FixedFocalInputPixels.HasValue && !(FixedFocalInputPixels.Value > 0)) throw new ArgumentException("A fixed focal must be positive.");
             if (!(KeyframeFlowFraction > 0)) throw new ArgumentException("KeyframeFlowFraction must be positive.");
             if (WindowKeyframes < 2) throw new ArgumentException("WindowKeyframes must be at least 2.");
+            if (FirstWindowKeyframes < 2 || FirstWindowKeyframes > WindowKeyframes) throw new ArgumentException("FirstWindowKeyframes must be in [2, WindowKeyframes].");
             if (ActiveKeyframes < 1 || ActiveKeyframes > WindowKeyframes) throw new ArgumentException("ActiveKeyframes must be in [1, WindowKeyframes].");
             if (FirstWindowSteps < 1 || KeyframeSteps < 1 || OfflineSteps < 1 || StepsPerFrame < 0) throw new ArgumentException("Step counts must be positive.");
             if (OnlineSolverPixels < 64 || OfflineSolverPixels < 64) throw new ArgumentException("Solver pixel budgets must be at least 64.");

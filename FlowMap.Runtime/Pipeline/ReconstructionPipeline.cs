@@ -291,7 +291,8 @@ namespace FlowMap.Reconstruction
                 k.Prior = AwaitPrior(speculative ?? StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
                 _window.Add(k); _keyframeCount++;
-                SolveWindow(_solvedOnce ? _o.KeyframeSteps : _o.FirstWindowSteps, token);
+                if (_solvedOnce) SolveWindow(_o.KeyframeSteps, token);
+                else if (_window.Count >= _o.FirstWindowKeyframes) SolveWindow(_o.FirstWindowSteps, token);
                 FreezeOld(token);
                 var update = Live(frame, k.Pose, true, k.Depth, k.Confidence);
                 update.Intrinsics = K;
@@ -425,6 +426,8 @@ namespace FlowMap.Reconstruction
 
         private void FinishOnline(CancellationToken token)
         {
+            // A short stream may end before the first window filled: solve what there is.
+            if (!_solvedOnce && _window.Count >= 2) SolveWindow(_o.FirstWindowSteps, token);
             foreach (var k in _window) if (!k.Frozen) Finalise(k);
             _window.Clear();
         }
