@@ -48,6 +48,13 @@ namespace FlowMap.Reconstruction
         /// <summary>Online: descent steps on the current window for each incoming frame that is not a keyframe (0 = none).</summary>
         public int StepsPerFrame { get; set; } = 0;
 
+        /// <summary>
+        /// Offline: the one window holds the keyframes chosen as online (wide baselines constrain focal and depth far
+        /// better than adjacent frames, and the window is smaller); every other frame is then posed against its keyframe's
+        /// final depth. False: literally every frame in the window, adjacent pairs (slow; weak focal on slow motion).
+        /// </summary>
+        public bool OfflineKeyframesOnly { get; set; } = true;
+
         /// <summary>Offline: descent steps of the one window solve.</summary>
         public int OfflineSteps { get; set; } = 300;
 
@@ -70,7 +77,7 @@ namespace FlowMap.Reconstruction
         /// <summary>Point cloud fusion settings.</summary>
         public FusionOptions Fusion { get; set; } = new FusionOptions { PixelStride = 2 };
 
-        /// <summary>Offline: fuse every n-th frame (keyframes are always fused online).</summary>
+        /// <summary>Offline with <see cref="OfflineKeyframesOnly"/> false: fuse every n-th frame.</summary>
         public int OfflineFuseEvery { get; set; } = 3;
 
         internal void Validate()
