@@ -254,6 +254,7 @@ namespace FlowMap.Reconstruction
             public FloatImage? Prior;
             public CameraPose Pose = CameraPose.Identity; // global camera-to-world
             public FloatImage? Depth, Confidence;   // global scale, null before its first solve
+            public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
             public bool Frozen;
             public readonly List<Pending> Followers = new List<Pending>(); // non-keyframes posed against it
         }
@@ -297,6 +298,16 @@ namespace FlowMap.Reconstruction
                 var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
                 k.Prior = AwaitPrior(speculative ?? StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
+                if (_solvedOnce && key.Depth != null && !Deferred)
+                {
+                    // Warm start of the new keyframe: its pose against the last keyframe (PnP), then that keyframe's depth
+                    // carried along the flow, so descent starts at the window's scale and near the answer.
+                    var m = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence);
+                    var guess = key.Followers.Count > 0 ? key.Followers[key.Followers.Count - 1].KeyToFrame : CameraPose.Identity;
+                    var pnp = _clock.Time("pose", () => FramePoseEstimator.Solve(m, key.Depth, K, guess));
+                    if (pnp != null)
+                        k.InitialDepth = _clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.Depth, key.Confidence!, K, pnp.Value.KeyToFrame).Depth);
+                }
                 _window.Add(k); _keyframeCount++;
                 if (Deferred) { }                                         // offline: one solve over all keyframes at the end
                 else if (_solvedOnce) SolveWindow(_o.KeyframeSteps, token);
@@ -356,7 +367,7 @@ namespace FlowMap.Reconstruction
             int frozen = win.TakeWhile(k => k.Frozen).Count();
             var warm = _solvedOnce ? new SolverWarmStart
             {
-                InitialDepth = win.Select(k => k.Depth).ToList(),
+                InitialDepth = win.Select(k => k.Depth ?? k.InitialDepth).ToList(),
                 Focal = _focal,
                 FrozenFrames = Math.Min(frozen, win.Count - 1),
             } : null;
