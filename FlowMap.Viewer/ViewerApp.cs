@@ -22,10 +22,29 @@ namespace FlowMap.Viewer
         public int MaxFrames { get; set; }
         /// <summary>Preferred present mode: "fifo" (default, vsync), "mailbox" or "immediate" (benchmarks).</summary>
         public string PresentMode { get; set; } = "fifo";
+        /// <summary>Close after this many seconds from the first frame (0 = no limit).</summary>
+        public double MaxSeconds { get; set; }
         /// <summary>Called once the window is up and the first frame was presented (tests wait for it).</summary>
         public Action? OnFirstFrame { get; set; }
+        /// <summary>Called after every presented frame on the window's thread (tests, scripted tours): can resize or close.</summary>
+        public Action<ViewerWindowControl>? OnFrame { get; set; }
+        /// <summary>Vulkan validation layer on (errors fail the run at the end). Defaults to $FLOWMAP_VALIDATION=1.</summary>
+        public bool Validation { get; set; } = Environment.GetEnvironmentVariable("FLOWMAP_VALIDATION") == "1";
         /// <summary>Folder for screenshots saved with the P key (default: the current folder).</summary>
         public string ScreenshotDirectory { get; set; } = ".";
+    }
+
+    /// <summary>What <see cref="ViewerOptions.OnFrame"/> sees and may do after a presented frame.</summary>
+    public abstract class ViewerWindowControl
+    {
+        /// <summary>Frames presented so far (1 after the first).</summary>
+        public abstract int FramesPresented { get; }
+        /// <summary>Current swapchain size in pixels.</summary>
+        public abstract (int Width, int Height) Size { get; }
+        /// <summary>Asks the window system for a new window size (the swapchain follows).</summary>
+        public abstract void Resize(int width, int height);
+        /// <summary>Closes the window after this frame.</summary>
+        public abstract void Close();
     }
 
     /// <summary>What a window session did.</summary>

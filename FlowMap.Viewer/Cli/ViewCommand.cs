@@ -26,9 +26,10 @@ namespace FlowMap.Viewer.Cli
             var pointScale = new Option<double>("--point-scale") { Description = "Multiplier on the automatic point splat size.", DefaultValueFactory = _ => 1.0 };
             var hide = new Option<string?>("--hide") { Description = "Comma-separated layers to hide: points, trajectory, cameras, grid, axes, inset, text." };
             var frames = new Option<int>("--frames") { Description = "Window: close after this many frames and print the frame rate (0 = until closed).", DefaultValueFactory = _ => 0 };
+            var seconds = new Option<double>("--seconds") { Description = "Window: close after this many seconds (0 = until closed).", DefaultValueFactory = _ => 0 };
             var present = new Option<string>("--present") { Description = "Window present mode: fifo (vsync), mailbox or immediate.", DefaultValueFactory = _ => "fifo" };
             cmd.Arguments.Add(path);
-            foreach (var o in new Option[] { shot, size, camera, pointScale, hide, frames, present }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { shot, size, camera, pointScale, hide, frames, seconds, present }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var (w, h) = Sizes.Parse(r.GetValue(size)!);
@@ -52,7 +53,7 @@ namespace FlowMap.Viewer.Cli
                 {
                     var result = ViewerApp.Run(scene, new ViewerOptions
                     {
-                        Width = w, Height = h, Camera = spec, Settings = settings, MaxFrames = r.GetValue(frames), PresentMode = r.GetValue(present)!,
+                        Width = w, Height = h, Camera = spec, Settings = settings, MaxFrames = r.GetValue(frames), MaxSeconds = r.GetValue(seconds), PresentMode = r.GetValue(present)!,
                         OnFirstFrame = () => Console.Error.WriteLine($"flowmap view: window open {w}x{h}"),
                     });
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

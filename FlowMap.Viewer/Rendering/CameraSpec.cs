@@ -59,11 +59,18 @@ namespace FlowMap.Viewer.Rendering
                 var k = s.Intrinsics?.Resized(width, height) ?? Intrinsics.Centered(width, height, height / (2 * Math.Tan(Math.PI / 6)));
                 return new ViewCamera { Pose = s.Trajectory[i], Intrinsics = k, Near = b.Radius * 1e-3, Far = b.Radius * 200 };
             }
+            return Perspective(StartOrbit(b), b, width, height);
+        }
+
+        /// <summary>The orbit this spec starts a window with (a frame camera starts from the default overview).</summary>
+        public OrbitController StartOrbit(SceneBounds b)
+        {
             var orbit = FromBounds(b);
+            if (_kind == Kind.Frame) return orbit;
             orbit.Yaw = _yaw * Math.PI / 180;
             orbit.Pitch = _pitch * Math.PI / 180;
             orbit.Distance = _dist * b.Radius;
-            return Perspective(orbit, b, width, height);
+            return orbit;
         }
 
         /// <summary>The default orbit about the scene.</summary>

@@ -27,6 +27,7 @@ namespace FlowMap.Viewer.Rendering
         [DllImport(Lib, EntryPoint = "glfwCreateWindow")] public static extern IntPtr CreateWindow(int width, int height, [MarshalAs(UnmanagedType.LPUTF8Str)] string title, IntPtr monitor, IntPtr share);
         [DllImport(Lib, EntryPoint = "glfwDestroyWindow")] public static extern void DestroyWindow(IntPtr window);
         [DllImport(Lib, EntryPoint = "glfwSetWindowTitle")] public static extern void SetWindowTitle(IntPtr window, [MarshalAs(UnmanagedType.LPUTF8Str)] string title);
+        [DllImport(Lib, EntryPoint = "glfwSetWindowSize")] public static extern void SetWindowSize(IntPtr window, int width, int height);
         [DllImport(Lib, EntryPoint = "glfwWindowShouldClose")] public static extern int WindowShouldClose(IntPtr window);
         [DllImport(Lib, EntryPoint = "glfwSetWindowShouldClose")] public static extern void SetWindowShouldClose(IntPtr window, int value);
         [DllImport(Lib, EntryPoint = "glfwPollEvents")] public static extern void PollEvents();

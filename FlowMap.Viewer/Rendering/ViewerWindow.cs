@@ -82,7 +82,7 @@ namespace FlowMap.Viewer.Rendering
 
             try
             {
-                _dev = RenderDevice.Create(new RenderDeviceOptions { SurfaceExtensions = Glfw.RequiredInstanceExtensions() });
+                _dev = RenderDevice.Create(new RenderDeviceOptions { SurfaceExtensions = Glfw.RequiredInstanceExtensions(), Validation = _options.Validation });
             }
             catch (RenderException e)
             {
@@ -193,7 +193,9 @@ namespace FlowMap.Viewer.Rendering
                 else _fps = double.IsNaN(_fps) ? 1 / Math.Max(1e-6, t - last) : 0.9 * _fps + 0.1 / Math.Max(1e-6, t - last);
                 last = t;
                 slot = (slot + 1) % FramesInFlight;
+                if (_options.OnFrame != null) _options.OnFrame(new Control(this, frames));
                 if (_options.MaxFrames > 0 && frames >= _options.MaxFrames) break;
+                if (_options.MaxSeconds > 0 && t - first >= _options.MaxSeconds) break;
             }
             dev.WaitIdle();
             dev.ThrowIfValidationErrors();
@@ -205,7 +207,7 @@ namespace FlowMap.Viewer.Rendering
             if (_orbit == null || (!_boundsSeen && snap.PointCount + snap.Trajectory.Count > 0))
             {
                 // Start from the requested view (an orbit about the scene; a frame camera starts following that frame).
-                _orbit = CameraSpec.FromBounds(b);
+                _orbit = _options.Camera.StartOrbit(b);
                 _boundsSeen = snap.PointCount + snap.Trajectory.Count > 0;
             }
             var o = _orbit;
@@ -324,6 +326,17 @@ namespace FlowMap.Viewer.Rendering
         private static void OnResize(IntPtr window, int width, int height)
         {
             if (s_windows.TryGetValue(window, out var w)) w._needsRecreate = true;
+        }
+
+        private sealed class Control : ViewerWindowControl
+        {
+            private readonly ViewerWindow _w;
+            private readonly int _frames;
+            public Control(ViewerWindow w, int frames) { _w = w; _frames = frames; }
+            public override int FramesPresented => _frames;
+            public override (int Width, int Height) Size => ((int)_w._swapchain!.Extent.Width, (int)_w._swapchain.Extent.Height);
+            public override void Resize(int width, int height) => Glfw.SetWindowSize(_w._window, width, height);
+            public override void Close() => Glfw.SetWindowShouldClose(_w._window, 1);
         }
 
         public void Dispose()

@@ -18,6 +18,14 @@ namespace FlowMap.Gpu.Kernels
             (Gradient.Shader, typeof(Gradient.Push)),
             (Warp.Shader, typeof(Warp.Push)),
             (ReduceSum.Shader, typeof(ReduceSum.Push)),
+            (FlowMap.Flow.Kernels.FlowUpsample.Shader, typeof(FlowMap.Flow.Kernels.FlowUpsample.Push)),
+            (FlowMap.Flow.Kernels.DisSearch.Shader, typeof(FlowMap.Flow.Kernels.DisSearch.Push)),
+            (FlowMap.Flow.Kernels.DisDensify.Shader, typeof(FlowMap.Flow.Kernels.DisDensify.Push)),
+            (FlowMap.Flow.Kernels.VarData.Shader, typeof(FlowMap.Flow.Kernels.VarData.Push)),
+            (FlowMap.Flow.Kernels.VarSor.Shader, typeof(FlowMap.Flow.Kernels.VarSor.Push)),
+            (FlowMap.Flow.Kernels.FlowConfidence.Shader, typeof(FlowMap.Flow.Kernels.FlowConfidence.Push)),
+            (FlowMap.Synthetic.SynthRender.Shader, typeof(FlowMap.Synthetic.SynthRender.Push)),
+            (FlowMap.Synthetic.SynthFlow.Shader, typeof(FlowMap.Synthetic.SynthFlow.Push)),
         };
     }
 }

@@ -1,0 +1,116 @@
+using System;
+using System.Runtime.InteropServices;
+using FlowMap.Gpu;
+
+namespace FlowMap.Flow.Kernels
+{
+    /// <summary>
+    /// Dense inverse search, the per-patch step (integer search + inverse-compositional Lucas-Kanade with mean
+    /// normalisation), FlowMap.Shaders/flow/dis_search.comp. See the shader for the method.
+    /// </summary>
+    internal static class DisSearch
+    {
+        public const string Shader = "dis_search.comp";
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct Push { public int Width, Height, PatchSize, Stride, GridWidth, GridHeight, Iterations, SearchRadius; }
+
+        /// <summary>Patches per row/column so that a grid of stride <paramref name="stride"/> covers <paramref name="size"/> pixels.</summary>
+        public static int GridSize(int size, int patch, int stride) => Math.Max(1, (size - patch + stride - 1) / stride + 1);
+
+        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage i0, GpuImage grad0, GpuImage i1, GpuImage init, GpuImage patches, in Push push)
+        {
+            if (push.PatchSize > push.Width || push.PatchSize > push.Height || push.PatchSize < 1)
+                throw new ArgumentException($"Patch size {push.PatchSize} does not fit a {push.Width}x{push.Height} level.");
+            if (patches.PixelCount < push.GridWidth * push.GridHeight || patches.Channels != 2) throw new ArgumentException("Patch flow buffer too small.");
+            var k = ctx.Kernel(Shader, 8, 8);
+            batch.Dispatch(k, ComputeKernel.Groups(push.GridWidth, k.LocalX), ComputeKernel.Groups(push.GridHeight, k.LocalY), 1,
+                push, i0.Buffer, grad0.Buffer, i1.Buffer, init.Buffer, patches.Buffer);
+        }
+
+        /// <summary>Mean-normalised SSD of the patch at (ox, oy) displaced by (ux, uy); <paramref name="meanT"/> = mean of the I0 patch.</summary>
+        internal static double Cost(ReadOnlySpan<float> i0, ReadOnlySpan<float> i1, int w, int h, int ox, int oy, int p, double ux, double uy, double meanT)
+        {
+            double sw = 0, sww = 0, swt = 0, stt = 0;
+            for (int j = 0; j < p; j++)
+                for (int i = 0; i < p; i++)
+                {
+                    int qx = ox + i, qy = oy + j;
+                    double t = i0[qy * w + qx] - meanT;
+                    double v = FlowSampling.Bilinear(i1, w, h, 1, 0, qx + ux, qy + uy);
+                    sw += v; sww += v * v; swt += v * t; stt += t * t;
+                }
+            double n = p * p;
+            return sww - sw * sw / n - 2 * swt + stt;
+        }
+
+        /// <summary>double[gridHeight, gridWidth, 2] patch flows.</summary>
+        public static double[] Reference(ReadOnlySpan<float> i0, ReadOnlySpan<float> grad0, ReadOnlySpan<float> i1, ReadOnlySpan<float> init, Push pc)
+        {
+            int w = pc.Width, h = pc.Height, P = pc.PatchSize;
+            var result = new double[pc.GridWidth * pc.GridHeight * 2];
+            for (int py = 0; py < pc.GridHeight; py++)
+                for (int px = 0; px < pc.GridWidth; px++)
+                {
+                    int ox = Math.Min(px * pc.Stride, w - P), oy = Math.Min(py * pc.Stride, h - P);
+                    int cx = ox + P / 2, cy = oy + P / 2;
+                    double ux = FlowSampling.Finite(init[2 * (cy * w + cx)]), uy = FlowSampling.Finite(init[2 * (cy * w + cx) + 1]);
+                    double n = P * P;
+                    // 1. Template statistics.
+                    double sumT = 0, sumTT = 0, sgx = 0, sgy = 0, hxx = 0, hxy = 0, hyy = 0;
+                    for (int j = 0; j < P; j++)
+                        for (int i = 0; i < P; i++)
+                        {
+                            int k = (oy + j) * w + ox + i;
+                            double gx = grad0[2 * k], gy = grad0[2 * k + 1], t = i0[k];
+                            sumT += t; sumTT += t * t; sgx += gx; sgy += gy;
+                            hxx += gx * gx; hxy += gx * gy; hyy += gy * gy;
+                        }
+                    double meanT = sumT / n, stt = Math.Max(sumTT - sumT * meanT, 0);
+                    hxx -= sgx * sgx / n; hxy -= sgx * sgy / n; hyy -= sgy * sgy / n;
+                    double eps = 1e-5 * n;
+                    hxx += eps; hyy += eps;
+                    double det = hxx * hyy - hxy * hxy;
+                    double bestCost = pc.SearchRadius > 0 || pc.Iterations == 0 ? Cost(i0, i1, w, h, ox, oy, P, ux, uy, meanT) : double.MaxValue;
+                    double bx = ux, by = uy;
+                    // 2. Integer search around round(u0).
+                    if (pc.SearchRadius > 0)
+                    {
+                        double baseX = Math.Floor(ux + 0.5), baseY = Math.Floor(uy + 0.5);
+                        for (int dy = -pc.SearchRadius; dy <= pc.SearchRadius; dy++)
+                            for (int dx = -pc.SearchRadius; dx <= pc.SearchRadius; dx++)
+                            {
+                                double c = Cost(i0, i1, w, h, ox, oy, P, baseX + dx, baseY + dy, meanT);
+                                if (c < bestCost) { bestCost = c; bx = baseX + dx; by = baseY + dy; }
+                            }
+                        ux = bx; uy = by;
+                    }
+                    // 3. Inverse-compositional iterations; 4. keep the best visited flow.
+                    for (int it = 0; it < pc.Iterations; it++)
+                    {
+                        double sw = 0, sww = 0, swt = 0, gwx = 0, gwy = 0, gtx = 0, gty = 0;
+                        for (int j = 0; j < P; j++)
+                            for (int i = 0; i < P; i++)
+                            {
+                                int qx = ox + i, qy = oy + j, k = qy * w + qx;
+                                double t = i0[k] - meanT, gx = grad0[2 * k], gy = grad0[2 * k + 1];
+                                double v = FlowSampling.Bilinear(i1, w, h, 1, 0, qx + ux, qy + uy);
+                                sw += v; sww += v * v; swt += v * t;
+                                gwx += gx * v; gwy += gy * v; gtx += gx * t; gty += gy * t;
+                            }
+                        double mw = sw / n;
+                        double cost = sww - sw * mw - 2 * swt + stt;
+                        if (cost < bestCost) { bestCost = cost; bx = ux; by = uy; }
+                        double b0 = gwx - mw * sgx - gtx, b1 = gwy - mw * sgy - gty;
+                        ux -= (hyy * b0 - hxy * b1) / det;
+                        uy -= (hxx * b1 - hxy * b0) / det;
+                    }
+                    double final = Cost(i0, i1, w, h, ox, oy, P, ux, uy, meanT);
+                    if (final < bestCost) { bx = ux; by = uy; }
+                    result[2 * (py * pc.GridWidth + px)] = FlowSampling.Finite(bx);
+                    result[2 * (py * pc.GridWidth + px) + 1] = FlowSampling.Finite(by);
+                }
+            return result;
+        }
+    }
+}

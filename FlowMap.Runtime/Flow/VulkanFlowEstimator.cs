@@ -1,0 +1,291 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using FlowMap.Flow.Kernels;
+using FlowMap.Gpu;
+using FlowMap.Gpu.Kernels;
+
+namespace FlowMap.Flow
+{
+    /// <summary>
+    /// Dense optical flow on Vulkan compute, both directions at once, with confidences: a coarse-to-fine dense inverse
+    /// search (DIS, Kroeger et al. ECCV 2016) with a variational refinement on every level.
+    ///
+    /// Per pair, one command batch (one submit, one wait):
+    ///  1. luminance of a and b; an image pyramid by 2x2 box downsampling (ceil sizes: any image size works);
+    ///     Sobel gradients on the levels that are estimated;
+    ///  2. from the coarsest level to <see cref="VulkanFlowOptions.FinestLevel"/>, for both directions side by side:
+    ///     a. initial flow = the coarser level's flow resampled (zero on the coarsest level);
+    ///     b. patch search (flow/dis_search.comp): a small integer cost volume around the initial flow on the coarsest
+    ///        level (large motion), then inverse-compositional Lucas-Kanade on mean-normalised patches (robust to an
+    ///        additive brightness change), the best visited flow kept;
+    ///     c. densification (flow/dis_densify.comp): photometric-error weighted mean of the overlapping patch flows;
+    ///     d. variational refinement (flow/var_data.comp + flow/var_sor.comp): Charbonnier data and edge-aware
+    ///        smoothness terms, lagged weights, red-black SOR; it fills textureless regions from their surroundings;
+    ///  3. the flow resampled to full resolution; confidence (flow/flow_confidence.comp) from forward-backward
+    ///     consistency and photometric agreement after warping.
+    /// GPU buffers are kept and reused while the image size stays the same.
+    ///
+    /// What was tried (measured with `flowmap bench flow`, see the report of issue 4): see the notes at the end of
+    /// this file.
+    /// </summary>
+    public sealed class VulkanFlowEstimator : IFlowEstimator
+    {
+        private readonly GpuContext _ctx;
+        private readonly bool _ownsContext;
+        private readonly VulkanFlowOptions _o;
+        private Workspace? _ws;
+        private bool _disposed;
+
+        /// <summary>Creates the estimator on its own Vulkan device (the best one found; FLOWMAP_DEVICE selects by name).</summary>
+        public VulkanFlowEstimator(VulkanFlowOptions? options = null)
+            : this(GpuContext.Create(GpuContextOptions.FromEnvironment()), options, ownsContext: true) { }
+
+        internal VulkanFlowEstimator(GpuContext ctx, VulkanFlowOptions? options = null, bool ownsContext = false)
+        {
+            _ctx = ctx ?? throw new ArgumentNullException(nameof(ctx));
+            _o = options ?? new VulkanFlowOptions();
+            _o.Validate();
+            _ownsContext = ownsContext;
+        }
+
+        public string Name => "vulkan-dis";
+
+        /// <summary>Name of the Vulkan device the flow runs on.</summary>
+        public string DeviceName => _ctx.Info.Name;
+
+        /// <summary>Most bytes held in GPU buffers by this estimator's device since creation or <see cref="ResetPeakGpuBytes"/>.</summary>
+        public long PeakGpuBytes => _ctx.PeakBufferBytes;
+
+        /// <summary>Releases the buffers of the last size (so the next peak measures one size only).</summary>
+        public void ResetPeakGpuBytes()
+        {
+            _ws?.Dispose();
+            _ws = null;
+            _ctx.WaitIdle();
+            _ctx.ResetPeakBufferBytes();
+        }
+
+        internal GpuContext Context => _ctx;
+
+        /// <summary>How many times GPU buffers were allocated for a new image size (tests: reuse across pairs).</summary>
+        internal int WorkspaceAllocations { get; private set; }
+
+        /// <summary>Queue submissions made by the last <see cref="Estimate"/> (tests: one batch per pair).</summary>
+        internal int SubmissionsLastPair { get; private set; }
+
+        public FlowResult Estimate(RgbImage a, RgbImage b, CancellationToken token = default)
+        {
+            if (_disposed) throw new ObjectDisposedException(nameof(VulkanFlowEstimator));
+            if (a == null) throw new ArgumentNullException(nameof(a));
+            if (b == null) throw new ArgumentNullException(nameof(b));
+            if (a.Width != b.Width || a.Height != b.Height)
+                throw new ArgumentException($"The two images differ in size: {a.Width}x{a.Height} and {b.Width}x{b.Height}.");
+            if (a.Width < 2 || a.Height < 2)
+                throw new ArgumentException($"Images of {a.Width}x{a.Height} are too small for optical flow (at least 2x2).");
+            token.ThrowIfCancellationRequested();
+
+            if (_ws == null || _ws.Width != a.Width || _ws.Height != a.Height)
+            {
+                _ws?.Dispose();
+                _ws = null;
+                _ws = new Workspace(_ctx, _o, a.Width, a.Height);
+                WorkspaceAllocations++;
+            }
+            var ws = _ws;
+            ws.RgbA.Write<byte>(a.Pixels);
+            ws.RgbB.Write<byte>(b.Pixels);
+            using (var batch = _ctx.BeginBatch("flow", s_profile))
+            {
+                Record(batch, ws);
+                SubmissionsLastPair = 0;
+                batch.Submit();
+                SubmissionsLastPair++;
+                batch.Wait();
+                if (s_profile) PrintProfile(batch);
+            }
+            token.ThrowIfCancellationRequested();
+            int w = a.Width, h = a.Height;
+            var fwd = ws.Output(0).Download();
+            var bwd = ws.Output(1).Download();
+            var cf = ws.Confidence[0].Download();
+            var cb = ws.Confidence[1].Download();
+            Sanitize(fwd, cf);
+            Sanitize(bwd, cb);
+            return new FlowResult(new FlowField(w, h, fwd), new FlowField(w, h, bwd), new FloatImage(w, h, cf), new FloatImage(w, h, cb));
+        }
+
+        private static readonly bool s_profile = Environment.GetEnvironmentVariable("FLOWMAP_FLOW_PROFILE") == "1";
+
+        /// <summary>FLOWMAP_FLOW_PROFILE=1: GPU milliseconds per kernel of the last pair on stderr (diagnostics).</summary>
+        private static void PrintProfile(CommandBatch batch)
+        {
+            var sums = new SortedDictionary<string, (double Ms, int N)>();
+            double total = 0;
+            foreach (var t in batch.Timings)
+            {
+                sums.TryGetValue(t.Label, out var v);
+                sums[t.Label] = (v.Ms + t.Milliseconds, v.N + 1);
+                total += t.Milliseconds;
+            }
+            foreach (var kv in sums) Console.Error.WriteLine($"  {kv.Key,-24} {kv.Value.Ms,8:F2} ms in {kv.Value.N} dispatches");
+            Console.Error.WriteLine($"  {"total",-24} {total,8:F2} ms, {batch.DispatchCount} dispatches, {batch.BarrierCount} barriers");
+        }
+
+        /// <summary>Last line of defence: a non-finite flow value becomes 0 with confidence 0 (the kernels already avoid them).</summary>
+        private static void Sanitize(float[] flow, float[] conf)
+        {
+            for (int i = 0; i < conf.Length; i++)
+            {
+                if (!float.IsFinite(flow[2 * i]) || !float.IsFinite(flow[2 * i + 1]))
+                {
+                    flow[2 * i] = 0; flow[2 * i + 1] = 0; conf[i] = 0;
+                }
+                else if (!float.IsFinite(conf[i])) conf[i] = 0;
+            }
+        }
+
+        private void Record(CommandBatch batch, Workspace ws)
+        {
+            var o = _o;
+            // 1. Luminance, pyramid, gradients.
+            Luminance.Record(batch, _ctx, ws.RgbA, ws.Image[0][0], 3, 3 * ws.Width);
+            Luminance.Record(batch, _ctx, ws.RgbB, ws.Image[1][0], 3, 3 * ws.Width);
+            for (int l = 1; l <= ws.Coarsest; l++)
+                for (int d = 0; d < 2; d++)
+                    Downsample.Record(batch, _ctx, ws.Image[d][l - 1], ws.Image[d][l]);
+            for (int l = ws.Finest; l <= ws.Coarsest; l++)
+                for (int d = 0; d < 2; d++)
+                    Gradient.Record(batch, _ctx, ws.Image[d][l], ws.Grad[d][l]);
+
+            // 2. Coarse to fine, both directions side by side (d = 0: a -> b, d = 1: b -> a).
+            for (int d = 0; d < 2; d++) batch.Fill(ws.Init[d][ws.Coarsest].Buffer, 0);
+            for (int l = ws.Coarsest; l >= ws.Finest; l--)
+            {
+                int lw = ws.Image[0][l].Width, lh = ws.Image[0][l].Height;
+                if (l < ws.Coarsest)
+                    for (int d = 0; d < 2; d++)
+                        FlowUpsample.Record(batch, _ctx, ws.Flow[d][l + 1], ws.Init[d][l]);
+                int p = Math.Min(o.PatchSize, Math.Min(lw, lh));
+                int stride = Math.Min(o.PatchStride, p);
+                var sp = new DisSearch.Push
+                {
+                    Width = lw, Height = lh, PatchSize = p, Stride = stride,
+                    GridWidth = DisSearch.GridSize(lw, p, stride), GridHeight = DisSearch.GridSize(lh, p, stride),
+                    Iterations = o.Iterations, SearchRadius = l == ws.Coarsest ? o.CoarseSearchRadius : o.SearchRadius,
+                };
+                for (int d = 0; d < 2; d++)
+                    DisSearch.Record(batch, _ctx, ws.Image[d][l], ws.Grad[d][l], ws.Image[1 - d][l], ws.Init[d][l], ws.Patches[d][l], sp);
+                var dp = new DisDensify.Push
+                {
+                    Width = lw, Height = lh, PatchSize = p, Stride = stride, GridWidth = sp.GridWidth, GridHeight = sp.GridHeight,
+                    MinDiff = o.DensifyMinDiff,
+                };
+                for (int d = 0; d < 2; d++)
+                    DisDensify.Record(batch, _ctx, ws.Image[d][l], ws.Image[1 - d][l], ws.Patches[d][l], ws.Flow[d][l], dp);
+                var vp = new VarData.Push
+                {
+                    Width = lw, Height = lh, Delta = o.Delta, Alpha = o.Alpha, EpsData = o.EpsData, EpsSmooth = o.EpsSmooth, Edge = o.EdgeAwareness,
+                };
+                for (int outer = 0; outer < o.VariationalOuter; outer++)
+                {
+                    for (int d = 0; d < 2; d++)
+                        VarData.Record(batch, _ctx, ws.Image[d][l], ws.Image[1 - d][l], ws.Grad[d][l], ws.Grad[1 - d][l], ws.Flow[d][l], ws.Coef[d], vp);
+                    for (int inner = 0; inner < o.VariationalInner; inner++)
+                        for (int parity = 0; parity < 2; parity++)
+                            for (int d = 0; d < 2; d++)
+                                VarSor.Record(batch, _ctx, ws.Coef[d], ws.Flow[d][l], parity, o.Omega);
+                }
+            }
+
+            // 3. Full resolution; confidences.
+            if (ws.Finest > 0)
+                for (int d = 0; d < 2; d++)
+                    FlowUpsample.Record(batch, _ctx, ws.Flow[d][ws.Finest], ws.FullFlow[d]!);
+            var cp = new FlowConfidence.Push
+            {
+                Width = ws.Width, Height = ws.Height, FbAbs = o.ConfidenceFbAbs, FbRel = o.ConfidenceFbRel, SigmaPhoto = o.ConfidencePhotoSigma,
+            };
+            for (int d = 0; d < 2; d++)
+                FlowConfidence.Record(batch, _ctx, ws.Image[d][0], ws.Image[1 - d][0], ws.Output(d), ws.Output(1 - d), ws.Confidence[d], cp);
+        }
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _ws?.Dispose();
+            _ws = null;
+            if (_ownsContext) _ctx.Dispose();
+        }
+
+        /// <summary>The GPU buffers for one image size, reused from pair to pair.</summary>
+        private sealed class Workspace : IDisposable
+        {
+            private readonly List<IDisposable> _owned = new List<IDisposable>();
+            public readonly int Width, Height, Finest, Coarsest;
+            public readonly GpuBuffer RgbA, RgbB;
+            public readonly GpuImage[][] Image = new GpuImage[2][], Grad = new GpuImage[2][], Flow = new GpuImage[2][], Init = new GpuImage[2][], Patches = new GpuImage[2][];
+            public readonly GpuBuffer[] Coef = new GpuBuffer[2];
+            public readonly GpuImage?[] FullFlow = new GpuImage?[2];
+            public readonly GpuImage[] Confidence = new GpuImage[2];
+
+            public Workspace(GpuContext ctx, VulkanFlowOptions o, int width, int height)
+            {
+                Width = width; Height = height;
+                var sizes = new List<(int W, int H)> { (width, height) };
+                while (sizes.Count - 1 < o.MaxLevel)
+                {
+                    var (w, h) = Downsample.SizeOf(sizes[^1].W, sizes[^1].H);
+                    if (Math.Min(w, h) < o.MinCoarsestSize) break;
+                    sizes.Add((w, h));
+                }
+                Coarsest = sizes.Count - 1;
+                Finest = Math.Min(o.FinestLevel, Coarsest);
+                try
+                {
+                    RgbA = Own(new GpuBuffer(ctx, (long)width * height * 3, "flow.rgbA"));
+                    RgbB = Own(new GpuBuffer(ctx, (long)width * height * 3, "flow.rgbB"));
+                    for (int d = 0; d < 2; d++)
+                    {
+                        Image[d] = new GpuImage[Coarsest + 1];
+                        Grad[d] = new GpuImage[Coarsest + 1];
+                        Flow[d] = new GpuImage[Coarsest + 1];
+                        Init[d] = new GpuImage[Coarsest + 1];
+                        Patches[d] = new GpuImage[Coarsest + 1];
+                        for (int l = 0; l <= Coarsest; l++)
+                        {
+                            var (w, h) = sizes[l];
+                            Image[d][l] = Own(new GpuImage(ctx, w, h, 1, $"flow.image{d}.{l}"));
+                            if (l < Finest) continue;
+                            Grad[d][l] = Own(new GpuImage(ctx, w, h, 2, $"flow.grad{d}.{l}"));
+                            Flow[d][l] = Own(new GpuImage(ctx, w, h, 2, $"flow.flow{d}.{l}"));
+                            Init[d][l] = Own(new GpuImage(ctx, w, h, 2, $"flow.init{d}.{l}"));
+                            int p = Math.Min(o.PatchSize, Math.Min(w, h)), s = Math.Min(o.PatchStride, p);
+                            Patches[d][l] = Own(new GpuImage(ctx, DisSearch.GridSize(w, p, s), DisSearch.GridSize(h, p, s), 2, $"flow.patches{d}.{l}"));
+                        }
+                        var (fw, fh) = sizes[Finest];
+                        Coef[d] = Own(new GpuBuffer(ctx, (long)fw * fh * 6 * sizeof(float), $"flow.coef{d}"));
+                        if (Finest > 0) FullFlow[d] = Own(new GpuImage(ctx, width, height, 2, $"flow.full{d}"));
+                        Confidence[d] = Own(new GpuImage(ctx, width, height, 1, $"flow.conf{d}"));
+                    }
+                }
+                catch
+                {
+                    Dispose();
+                    throw;
+                }
+            }
+
+            public GpuImage Output(int d) => FullFlow[d] ?? Flow[d][0];
+
+            private T Own<T>(T r) where T : IDisposable { _owned.Add(r); return r; }
+
+            public void Dispose()
+            {
+                for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+                _owned.Clear();
+            }
+        }
+    }
+}

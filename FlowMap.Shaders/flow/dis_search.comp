@@ -1,0 +1,124 @@
+#version 450
+// Dense inverse search, patch step (Kroeger et al., "Fast Optical Flow using Dense Inverse Search", ECCV 2016).
+// One invocation per patch of a regular grid: patch (px, py) covers P x P pixels from
+// o = (min(px * S, w - P), min(py * S, h - P)), so the grid covers any image size (the last row/column is clamped).
+//  1. Initial flow u0 = the dense initial flow (upsampled from the coarser level) at the patch centre.
+//  2. Optional integer search: the mean-normalised SSD at every integer offset d in [-R, R]^2 around round(u0); the best
+//     offset replaces u0 when it beats u0 (a small local cost volume; used on coarse levels for large motion).
+//  3. Inverse-compositional Lucas-Kanade with mean normalisation (robust to an additive brightness change):
+//     T = I0 patch, g = grad I0 (Sobel / 8), H = sum (g - mean g)(g - mean g)^T + eps I precomputed once; per iteration
+//     w_i = I1(x_i + u) bilinear, b = sum g_i ((w_i - mean w) - (T_i - mean T)), u <- u - H^-1 b.
+//  4. The SSD of every visited u is measured; the best one is the output (never worse than u0: divergence-safe).
+// i0, i1: float[h, w]; grad0: vec2[h, w]; init: vec2[h, w]; out: vec2[gridHeight, gridWidth] patch flows, pixels.
+#include "common.glsl"
+#include "flow/flow_common.glsl"
+FLOWMAP_LOCAL_SIZE_2D
+
+layout(std430, binding = 0) readonly buffer I0 { float v[]; } i0;
+layout(std430, binding = 1) readonly buffer G0 { vec2 g[]; } grad0;
+layout(std430, binding = 2) readonly buffer I1 { float v[]; } i1;
+layout(std430, binding = 3) readonly buffer Init { vec2 f[]; } init;
+layout(std430, binding = 4) writeonly buffer Out { vec2 f[]; } outFlow;
+layout(push_constant) uniform Push
+{
+    int width; int height; int patchSize; int stride; int gridWidth; int gridHeight; int iterations; int searchRadius;
+} pc;
+
+FLOWMAP_BILINEAR(sampleI1, i1.v)
+
+// Mean-normalised SSD of the patch at origin o displaced by u (bilinear).
+float patchCost(ivec2 o, vec2 u, float meanT)
+{
+    int P = pc.patchSize;
+    float sw = 0.0, sww = 0.0, swt = 0.0, stt = 0.0;
+    for (int j = 0; j < P; j++)
+        for (int i = 0; i < P; i++)
+        {
+            ivec2 q = o + ivec2(i, j);
+            float t = i0.v[q.y * pc.width + q.x] - meanT;
+            float w = sampleI1(vec2(q) + u, pc.width, pc.height);
+            sw += w; sww += w * w; swt += w * t; stt += t * t;
+        }
+    float n = float(P * P);
+    // sum ((w - mw) - t)^2 with sum t = 0
+    return sww - sw * sw / n - 2.0 * swt + stt;
+}
+
+void main()
+{
+    int px = int(gl_GlobalInvocationID.x), py = int(gl_GlobalInvocationID.y);
+    if (px >= pc.gridWidth || py >= pc.gridHeight) return;
+    int P = pc.patchSize;
+    ivec2 o = ivec2(min(px * pc.stride, pc.width - P), min(py * pc.stride, pc.height - P));
+    ivec2 c = o + ivec2(P / 2);
+    vec2 u = finite2(init.f[c.y * pc.width + c.x]);
+    float n = float(P * P);
+
+    // Template statistics: mean, sum of gradients, Hessian.
+    float sumT = 0.0, sumTT = 0.0;
+    vec2 sumG = vec2(0.0);
+    float hxx = 0.0, hxy = 0.0, hyy = 0.0;
+    for (int j = 0; j < P; j++)
+        for (int i = 0; i < P; i++)
+        {
+            int k = (o.y + j) * pc.width + o.x + i;
+            vec2 g = grad0.g[k];
+            float t = i0.v[k];
+            sumT += t; sumTT += t * t;
+            sumG += g;
+            hxx += g.x * g.x; hxy += g.x * g.y; hyy += g.y * g.y;
+        }
+    float meanT = sumT / n;
+    float stt = max(sumTT - sumT * meanT, 0.0);
+    // Mean normalisation removes the patch's mean gradient from the Jacobian: H = sum (g - gm)(g - gm)^T.
+    hxx -= sumG.x * sumG.x / n; hxy -= sumG.x * sumG.y / n; hyy -= sumG.y * sumG.y / n;
+    float eps = 1e-5 * n;
+    hxx += eps; hyy += eps;
+    float det = hxx * hyy - hxy * hxy;
+
+    // Without a search the first iteration measures u0's cost; with one, u0 competes with the integer offsets.
+    float bestCost = pc.searchRadius > 0 || pc.iterations == 0 ? patchCost(o, u, meanT) : 3.0e38;
+    vec2 best = u;
+
+    // Integer search around round(u0).
+    if (pc.searchRadius > 0)
+    {
+        vec2 base = floor(u + 0.5);
+        for (int dy = -pc.searchRadius; dy <= pc.searchRadius; dy++)
+            for (int dx = -pc.searchRadius; dx <= pc.searchRadius; dx++)
+            {
+                vec2 cand = base + vec2(dx, dy);
+                float cost = patchCost(o, cand, meanT);
+                if (cost < bestCost) { bestCost = cost; best = cand; }
+            }
+        u = best;
+    }
+
+    // Inverse-compositional Gauss-Newton iterations.
+    for (int it = 0; it < pc.iterations; it++)
+    {
+        float sw = 0.0, sww = 0.0, swt = 0.0;
+        vec2 gw = vec2(0.0), gt = vec2(0.0);
+        for (int j = 0; j < P; j++)
+            for (int i = 0; i < P; i++)
+            {
+                ivec2 q = o + ivec2(i, j);
+                int k = q.y * pc.width + q.x;
+                float t = i0.v[k] - meanT;
+                vec2 g = grad0.g[k];
+                float w = sampleI1(vec2(q) + u, pc.width, pc.height);
+                sw += w; sww += w * w; swt += w * t;
+                gw += g * w; gt += g * t;
+            }
+        float mw = sw / n;
+        // SSD of the current u comes free with the sums: sum ((w - mw) - t)^2 = sww - sw mw - 2 swt + stt.
+        float cost = sww - sw * mw - 2.0 * swt + stt;
+        if (cost < bestCost) { bestCost = cost; best = u; }
+        vec2 b = gw - mw * sumG - gt;
+        vec2 du = vec2(hyy * b.x - hxy * b.y, hxx * b.y - hxy * b.x) / det;
+        u -= du;
+    }
+    float finalCost = patchCost(o, u, meanT);
+    if (finalCost < bestCost) { bestCost = finalCost; best = u; }
+    outFlow.f[py * pc.gridWidth + px] = finite2(best);
+}

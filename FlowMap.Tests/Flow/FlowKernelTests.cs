@@ -1,0 +1,309 @@
+using System;
+using System.Collections.Generic;
+using FlowMap.Flow.Kernels;
+using FlowMap.Gpu;
+using FlowMap.Gpu.Kernels;
+using FlowMap.Tests.Support;
+using Xunit;
+
+namespace FlowMap.Tests.Flow
+{
+    /// <summary>
+    /// Each optical-flow kernel against its double-precision CPU reference: odd sizes (never multiples of the work group),
+    /// fresh random inputs (seed in every message), a guard region after every output and a NaN/Inf check.
+    /// </summary>
+    public sealed class FlowKernelTests : GpuTest
+    {
+        public FlowKernelTests(GpuFixture f) : base(f) { }
+
+        public static IEnumerable<object[]> Sizes() => new[]
+        {
+            new object[] { 2, 2 }, new object[] { 9, 8 }, new object[] { 37, 23 }, new object[] { 61, 47 }, new object[] { 130, 67 },
+        };
+
+        private const int Guard = 37;
+
+        private GpuImage Output(int w, int h, int channels)
+        {
+            var img = new GpuImage(Ctx, w, h, channels, "out", Guard);
+            img.Buffer.Fill(Compare.GuardBits);
+            return img;
+        }
+
+        private GpuImage Input(float[] data, int w, int h, int channels)
+        {
+            var img = new GpuImage(Ctx, w, h, channels, "in");
+            img.Upload(data);
+            return img;
+        }
+
+        private void Run(Action<CommandBatch> record)
+        {
+            using var batch = Ctx.BeginBatch("test");
+            record(batch);
+            batch.Submit();
+            batch.Wait();
+        }
+
+        private static void Check(GpuImage img, double[] reference, double atol, double rtol, string what)
+        {
+            var all = img.DownloadWithGuard();
+            Compare.AllClose(reference, all, atol, rtol, what);
+            Compare.GuardIntact(all, img.PixelCount * img.Channels, what);
+        }
+
+        /// <summary>A smooth random image in [0, 1] (sum of random sinusoids), so sub-pixel motion is well defined.</summary>
+        internal static float[] SmoothImage(Random r, int w, int h, double shiftX = 0, double shiftY = 0, double period = 6)
+        {
+            var fx = new double[6]; var fy = new double[6]; var ph = new double[6];
+            for (int k = 0; k < 6; k++)
+            {
+                double ang = r.NextDouble() * Math.PI, f = 2 * Math.PI / (period * (1 + 2 * r.NextDouble()));
+                fx[k] = f * Math.Cos(ang); fy[k] = f * Math.Sin(ang); ph[k] = r.NextDouble() * 6.28;
+            }
+            var img = new float[w * h];
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    double s = 0;
+                    for (int k = 0; k < 6; k++) s += Math.Sin(fx[k] * (x - shiftX) + fy[k] * (y - shiftY) + ph[k]);
+                    img[y * w + x] = (float)(0.5 + s / 12);
+                }
+            return img;
+        }
+
+        private static float[] Gradient(float[] img, int w, int h)
+        {
+            var g = FlowMap.Gpu.Kernels.Gradient.Reference(img, w, h);
+            var f = new float[g.Length];
+            for (int i = 0; i < g.Length; i++) f[i] = (float)g[i];
+            return f;
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void FlowUpsample_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            // From the coarser pyramid level (ceil halving) and from an unrelated size.
+            foreach (var (sw, sh) in new[] { Downsample.SizeOf(w, h), (Math.Max(1, w / 3 + 1), Math.Max(1, h / 2 + 2)) })
+            {
+                var src = Rng.Floats(rng, sw * sh * 2, -5, 5);
+                using var s = Input(src, sw, sh, 2);
+                using var d = Output(w, h, 2);
+                Run(b => FlowUpsample.Record(b, Ctx, s, d));
+                // Sample coordinates are computed in float32 (error ~1e-5 px at x ~ 100) on a random field whose values jump by
+                // up to 10 between pixels: 3e-4 absolute.
+                Check(d, FlowUpsample.Reference(src, sw, sh, w, h), 3e-4, 1e-5, $"flow_upsample {sw}x{sh}->{w}x{h} seed {seed}");
+            }
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void DisSearch_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            double tx = rng.NextDouble() * 2 - 1, ty = rng.NextDouble() * 2 - 1;
+            var i0 = SmoothImage(new Random(seed), w, h);
+            var i1 = SmoothImage(new Random(seed), w, h, tx, ty);
+            var g0 = Gradient(i0, w, h);
+            var init = Rng.Floats(rng, w * h * 2, -0.3f, 0.3f);
+            int p = Math.Min(8, Math.Min(w, h)), stride = Math.Min(3, p);
+            // One Gauss-Newton step (more steps are covered by the translation test below: iterates that straddle the
+            // kinks of bilinear sampling at integer offsets may take different float32 / float64 paths), and integer search.
+            foreach (var (radius, iters) in new[] { (0, 1), (2, 1), (1, 0) })
+            {
+                var push = new DisSearch.Push
+                {
+                    Width = w, Height = h, PatchSize = p, Stride = stride, GridWidth = DisSearch.GridSize(w, p, stride), GridHeight = DisSearch.GridSize(h, p, stride),
+                    Iterations = iters, SearchRadius = radius,
+                };
+                using var a = Input(i0, w, h, 1);
+                using var g = Input(g0, w, h, 2);
+                using var b = Input(i1, w, h, 1);
+                using var u = Input(init, w, h, 2);
+                using var o = Output(push.GridWidth, push.GridHeight, 2);
+                Run(bt => DisSearch.Record(bt, Ctx, a, g, b, u, o, push));
+                CheckPatchFlows(o.DownloadWithGuard(), DisSearch.Reference(i0, g0, i1, init, push), push, i0, i1, $"dis_search {w}x{h} radius {radius} iterations {iters} seed {seed}");
+                Compare.GuardIntact(o.DownloadWithGuard(), push.GridWidth * push.GridHeight * 2, "dis_search guard");
+            }
+        }
+
+        /// <summary>
+        /// Patch flows: equal to the reference within 2e-3 px, or, where float32 rounding made the kernel keep a different
+        /// iterate of equal quality (the best visited flow is kept; iterates can tie), a flow whose patch cost (in double)
+        /// is within 2e-5 of the reference's (absolute; float32 cancellation in the cost sums).
+        /// </summary>
+        private static void CheckPatchFlows(float[] gpu, double[] reference, DisSearch.Push pc, float[] i0, float[] i1, string what)
+        {
+            int P = pc.PatchSize, exact = 0;
+            for (int py = 0; py < pc.GridHeight; py++)
+                for (int px = 0; px < pc.GridWidth; px++)
+                {
+                    int k = py * pc.GridWidth + px;
+                    float gu = gpu[2 * k], gv = gpu[2 * k + 1];
+                    Assert.True(float.IsFinite(gu) && float.IsFinite(gv), $"{what}: patch {k} not finite");
+                    if (Math.Abs(gu - reference[2 * k]) <= 2e-3 && Math.Abs(gv - reference[2 * k + 1]) <= 2e-3) { exact++; continue; }
+                    int ox = Math.Min(px * pc.Stride, pc.Width - P), oy = Math.Min(py * pc.Stride, pc.Height - P);
+                    double mean = 0;
+                    for (int j = 0; j < P; j++) for (int i = 0; i < P; i++) mean += i0[(oy + j) * pc.Width + ox + i];
+                    mean /= P * P;
+                    double cg = DisSearch.Cost(i0, i1, pc.Width, pc.Height, ox, oy, P, gu, gv, mean);
+                    double cr = DisSearch.Cost(i0, i1, pc.Width, pc.Height, ox, oy, P, reference[2 * k], reference[2 * k + 1], mean);
+                    // float32 sums of 64 squared intensities (~0.25 each) cancel to ~1e-5 absolute; near-tied integer candidates
+                    // start different iterations: 2 %.
+                    Assert.True(cg <= cr * 1.02 + 2e-5,
+                        $"{what}: patch {k}: gpu ({gu}, {gv}) cost {cg:E4} vs reference ({reference[2 * k]:F5}, {reference[2 * k + 1]:F5}) cost {cr:E4}");
+                }
+            int n = pc.GridWidth * pc.GridHeight;
+            Assert.True(exact >= 0.98 * n, $"{what}: only {exact} of {n} patches equal the reference within 2e-3 px");
+        }
+
+        [Fact]
+        public void DisSearch_recovers_a_subpixel_translation()
+        {
+            var rng = Rng.Fresh(out int seed);
+            int w = 61, h = 47;
+            double tx = 1.7 * (rng.NextDouble() - 0.5), ty = 1.7 * (rng.NextDouble() - 0.5);
+            var i0 = SmoothImage(new Random(seed), w, h, 0, 0, 16);
+            var i1 = SmoothImage(new Random(seed), w, h, tx, ty, 16);
+            var push = new DisSearch.Push { Width = w, Height = h, PatchSize = 8, Stride = 4, GridWidth = DisSearch.GridSize(w, 8, 4), GridHeight = DisSearch.GridSize(h, 8, 4), Iterations = 10 };
+            using var a = Input(i0, w, h, 1);
+            using var g = Input(Gradient(i0, w, h), w, h, 2);
+            using var b = Input(i1, w, h, 1);
+            using var u = Input(new float[w * h * 2], w, h, 2);
+            using var o = Output(push.GridWidth, push.GridHeight, 2);
+            Run(bt => DisSearch.Record(bt, Ctx, a, g, b, u, o, push));
+            var f = o.Download();
+            var grad = Gradient(i0, w, h);
+            // Interior patches (border gradients are one-sided). Bilinear sampling of I1 biases a patch's optimum along its
+            // weakly textured direction (with exact sampling the bias vanishes), so: patches whose mean-normalised Hessian
+            // has eigenvalues within a factor 4 of each other within 0.15 px; the mean over all interior patches (random
+            // phases: the biases average out) within 0.05 px.
+            double mu = 0, mv = 0; int n = 0, wellConditioned = 0;
+            for (int py = 1; py < push.GridHeight - 1; py++)
+                for (int px = 1; px < push.GridWidth - 1; px++)
+                {
+                    int i = py * push.GridWidth + px;
+                    int ox = Math.Min(px * 4, w - 8), oy = Math.Min(py * 4, h - 8);
+                    double sx = 0, sy = 0, hxx = 0, hxy = 0, hyy = 0;
+                    for (int j = 0; j < 8; j++)
+                        for (int k = 0; k < 8; k++)
+                        {
+                            int q = (oy + j) * w + ox + k;
+                            double gx = grad[2 * q], gy = grad[2 * q + 1];
+                            sx += gx; sy += gy; hxx += gx * gx; hxy += gx * gy; hyy += gy * gy;
+                        }
+                    hxx -= sx * sx / 64; hxy -= sx * sy / 64; hyy -= sy * sy / 64;
+                    double tr = hxx + hyy, disc = Math.Sqrt(Math.Max(0, tr * tr / 4 - (hxx * hyy - hxy * hxy)));
+                    if (tr / 2 - disc >= 0.25 * (tr / 2 + disc))
+                    {
+                        wellConditioned++;
+                        Assert.True(Math.Abs(f[2 * i] - tx) < 0.15 && Math.Abs(f[2 * i + 1] - ty) < 0.15,
+                            $"patch {i}: ({f[2 * i]}, {f[2 * i + 1]}) vs true ({tx}, {ty}), seed {seed}");
+                    }
+                    mu += f[2 * i]; mv += f[2 * i + 1]; n++;
+                }
+            Assert.True(wellConditioned >= 5, $"only {wellConditioned} well-conditioned patches, seed {seed}");
+            Assert.True(Math.Abs(mu / n - tx) < 0.05 && Math.Abs(mv / n - ty) < 0.05, $"mean ({mu / n}, {mv / n}) vs true ({tx}, {ty}), seed {seed}");
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void DisDensify_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var i0 = Rng.Floats(rng, w * h);
+            var i1 = Rng.Floats(rng, w * h);
+            int p = Math.Min(8, Math.Min(w, h));
+            foreach (int stride in new[] { 1, Math.Max(1, p / 2), p })
+            {
+                var push = new DisDensify.Push
+                {
+                    Width = w, Height = h, PatchSize = p, Stride = stride, GridWidth = DisSearch.GridSize(w, p, stride), GridHeight = DisSearch.GridSize(h, p, stride),
+                    MinDiff = 1f / 255,
+                };
+                var patches = Rng.Floats(rng, push.GridWidth * push.GridHeight * 2, -3, 3);
+                using var a = Input(i0, w, h, 1);
+                using var b = Input(i1, w, h, 1);
+                using var pf = Input(patches, push.GridWidth, push.GridHeight, 2);
+                using var o = Output(w, h, 2);
+                Run(bt => DisDensify.Record(bt, Ctx, a, b, pf, o, push));
+                // Weights 1 / max(|d|, 1/255) of random images amplify float32 sampling-coordinate rounding: 2e-3 px.
+                Check(o, DisDensify.Reference(i0, i1, patches, push), 2e-3, 1e-3, $"dis_densify {w}x{h} stride {stride} seed {seed}");
+            }
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void VarData_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var i0 = SmoothImage(rng, w, h);
+            var i1 = SmoothImage(rng, w, h);
+            var g0 = Gradient(i0, w, h);
+            var g1 = Gradient(i1, w, h);
+            var flow = Rng.Floats(rng, w * h * 2, -2, 2);
+            var push = new VarData.Push { Width = w, Height = h, Delta = 1, Alpha = 0.3f, EpsData = 0.01f, EpsSmooth = 0.05f, Edge = 5 };
+            using var a = Input(i0, w, h, 1);
+            using var b = Input(i1, w, h, 1);
+            using var ga = Input(g0, w, h, 2);
+            using var gb = Input(g1, w, h, 2);
+            using var f = Input(flow, w, h, 2);
+            using var coef = Output(w, h, 6);
+            Run(bt => VarData.Record(bt, Ctx, a, b, ga, gb, f, coef.Buffer, push));
+            Check(coef, VarData.Reference(i0, i1, g0, g1, flow, push), 1e-5, 2e-4, $"var_data {w}x{h} seed {seed}");
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void VarSor_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var coef = new float[w * h * 6];
+            for (int i = 0; i < w * h; i++)
+            {
+                double d = rng.NextDouble() * 2, gx = rng.NextDouble() - 0.5, gy = rng.NextDouble() - 0.5, c = rng.NextDouble() * 4 - 2;
+                coef[6 * i] = (float)(d * gx * gx); coef[6 * i + 1] = (float)(d * gx * gy); coef[6 * i + 2] = (float)(d * gy * gy);
+                coef[6 * i + 3] = (float)(d * gx * c); coef[6 * i + 4] = (float)(d * gy * c); coef[6 * i + 5] = (float)(0.01 + rng.NextDouble());
+            }
+            var flow = Rng.Floats(rng, w * h * 2, -3, 3);
+            var reference = new double[flow.Length];
+            for (int i = 0; i < flow.Length; i++) reference[i] = flow[i];
+            using var cb = GpuBuffer.FromData<float>(Ctx, coef, "coef");
+            using var f = Output(w, h, 2);
+            f.Upload(flow);
+            // Two full sweeps (red, black, red, black): the black half reads the red half's new values.
+            Run(bt =>
+            {
+                for (int sweep = 0; sweep < 2; sweep++)
+                    for (int parity = 0; parity < 2; parity++)
+                        VarSor.Record(bt, Ctx, cb, f, parity, 1.6f);
+            });
+            var refCoef = new double[coef.Length];
+            for (int i = 0; i < coef.Length; i++) refCoef[i] = coef[i];
+            for (int sweep = 0; sweep < 2; sweep++)
+                for (int parity = 0; parity < 2; parity++)
+                    VarSor.Reference(refCoef, reference, w, h, parity, 1.6);
+            Check(f, reference, 1e-4, 1e-4, $"var_sor {w}x{h} seed {seed}");
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void FlowConfidence_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var i0 = Rng.Floats(rng, w * h);
+            var i1 = Rng.Floats(rng, w * h);
+            var fwd = Rng.Floats(rng, w * h * 2, -3, 3);
+            var bwd = Rng.Floats(rng, w * h * 2, -3, 3);
+            // Make part of the field consistent so both ends of [0, 1] are exercised.
+            for (int i = 0; i < w * h; i += 3) { bwd[2 * i] = -fwd[2 * i]; bwd[2 * i + 1] = -fwd[2 * i + 1]; }
+            var push = new FlowConfidence.Push { Width = w, Height = h, FbAbs = 0.5f, FbRel = 0.1f, SigmaPhoto = 0.2f };
+            using var a = Input(i0, w, h, 1);
+            using var b = Input(i1, w, h, 1);
+            using var fa = Input(fwd, w, h, 2);
+            using var fb = Input(bwd, w, h, 2);
+            using var c = Output(w, h, 1);
+            Run(bt => FlowConfidence.Record(bt, Ctx, a, b, fa, fb, c, push));
+            var reference = FlowConfidence.Reference(i0, i1, fwd, bwd, push);
+            Check(c, reference, 2e-5, 1e-4, $"flow_confidence {w}x{h} seed {seed}");
+            var got = c.Download();
+            foreach (var v in got) Assert.InRange(v, 0f, 1f);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using FlowMap.Session;
+using FlowMap.Viewer.Scenes;
+using Xunit;
+
+namespace FlowMap.Tests.Viewer
+{
+    /// <summary>The live scene: fed by a session's events, keeps the latest state, never holds up the pipeline.</summary>
+    public sealed class LiveSceneTests
+    {
+        private static FrameUpdate Update(int i, bool keyframe)
+        {
+            var pose = CameraPose.FromQuaternion(0, 0, 0, 1, 0.1 * i, 0, 0.2 * i);
+            return new FrameUpdate
+            {
+                FrameIndex = i, Pose = pose, IsKeyframe = keyframe, Intrinsics = Intrinsics.Centered(32, 24, 30 + i),
+                Depth = keyframe ? new FloatImage(32, 24) : null,
+                NewPoints = keyframe ? new PointCloud(new float[] { i, 0, 1, i, 1, 1 }, new byte[] { 1, 2, 3, 4, 5, 6 }) : null,
+                StageMilliseconds = new Dictionary<string, double> { ["flow"] = i },
+            };
+        }
+
+        [Fact]
+        public void Snapshot_holds_trajectory_keyframes_points_and_the_latest_inset()
+        {
+            var scene = new LiveScene();
+            Assert.Equal(0, scene.Snapshot().Trajectory.Count);
+            for (int i = 0; i < 10; i++) scene.Post(Update(i, keyframe: i % 3 == 0));
+            var s = scene.Snapshot();
+            Assert.Equal(10, s.Trajectory.Count);
+            Assert.Equal(new[] { 0, 3, 6, 9 }, s.Keyframes);
+            Assert.Equal(4, s.PointChunks.Count);
+            Assert.Equal(8, s.PointCount);
+            Assert.Equal(9, s.CurrentFrame);
+            Assert.Equal(39, s.Intrinsics!.Fx);
+            Assert.Equal(9.0, s.StageMilliseconds["flow"]);
+            Assert.NotNull(s.Depth);
+            Assert.Same(s, scene.Snapshot()); // unchanged state: the same snapshot, nothing copied
+            long inset = s.InsetVersion;
+            scene.Post(Update(10, keyframe: false));
+            var s2 = scene.Snapshot();
+            Assert.NotSame(s, s2);
+            Assert.Equal(inset, s2.InsetVersion); // no new depth, image or flow
+            Assert.Equal(10, s.Trajectory.Count); // earlier snapshots are not modified
+        }
+
+        [Fact]
+        public void Session_events_feed_the_scene_while_a_slow_reader_takes_snapshots()
+        {
+            using var session = new ReconstructionSession(new CountingProcessor());
+            using var scene = new LiveScene(session);
+            var stop = false;
+            var reader = new Thread(() =>
+            {
+                while (!Volatile.Read(ref stop)) { var s = scene.Snapshot(); Thread.Sleep(s.Trajectory.Count % 2); }
+            });
+            reader.Start();
+            var img = new byte[8 * 6 * 3];
+            for (int i = 0; i < 50; i++)
+            {
+                session.PushFrame(img, 8, 6, 24, PixelFormat.Rgb24, i / 30.0);
+                Thread.Sleep(1);
+            }
+            session.Complete();
+            Assert.True(session.Completion.Wait(TimeSpan.FromSeconds(20)));
+            Volatile.Write(ref stop, true);
+            reader.Join();
+            var snap = scene.Snapshot();
+            Assert.Equal(session.Stats.Processed, snap.Trajectory.Count);
+            Assert.True(snap.Trajectory.Count > 0);
+            Assert.Equal(snap.Trajectory.Count, snap.PointCount); // one point per processed frame
+        }
+
+        private sealed class CountingProcessor : IFrameProcessor
+        {
+            public FrameUpdate Process(Frame frame, CancellationToken token) => new FrameUpdate
+            {
+                FrameIndex = frame.Index, Pose = CameraPose.Identity, IsKeyframe = true,
+                NewPoints = new PointCloud(new float[] { frame.Index, 0, 1 }, new byte[] { 9, 9, 9 }), Image = frame.Image,
+            };
+
+            public void Dispose() { }
+        }
+    }
+}
