@@ -30,7 +30,11 @@ namespace FlowMap.Viewer.Cli
             var iclFrames = new Option<int?>("--icl-frames") { Description = "Use only the first N ICL-NUIM frames (default all 211)." };
             var data = new Option<string?>("--data") { Description = "The shared data folder (default ../shared/data from the repository)." };
             var json = new Option<bool>("--json") { Description = "Print JSON rows instead of a table." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json }) cmd.Options.Add(o);
+            var lr = new Option<double?>("--learning-rate") { Description = "Override the solver's learning rate (tuning)." };
+            var kfSteps = new Option<int?>("--keyframe-steps") { Description = "Override online steps per keyframe (tuning)." };
+            var offSteps = new Option<int?>("--offline-steps") { Description = "Override offline steps (tuning)." };
+            var kfFrac = new Option<double?>("--keyframe-flow") { Description = "Override the keyframe flow fraction of sqrt(W H) (tuning)." };
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -38,18 +42,20 @@ namespace FlowMap.Viewer.Cli
                 foreach (var s in seqList)
                     if (s != "icl" && !SyntheticSequence.PathNames.Contains(s)) throw new CliException($"Unknown sequence '{s}'; expected icl or one of {string.Join(", ", SyntheticSequence.PathNames)}.");
                 bool asJson = r.GetValue(json);
+                _tune = o =>
+                {
+                    if (r.GetValue(lr) is double l) o.Solver.LearningRate = l;
+                    if (r.GetValue(kfSteps) is int k) o.KeyframeSteps = k;
+                    if (r.GetValue(offSteps) is int q) o.OfflineSteps = q;
+                    if (r.GetValue(kfFrac) is double f) o.KeyframeFlowFraction = f;
+                };
                 var log = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
                 var rows = new List<BenchRow>();
                 foreach (var s in seqList)
                 {
-                    foreach (var mode in modeList)
-                    {
-                        log.MarkupLine($"[grey]{s} / {mode.ToString().ToLowerInvariant()} ...[/]");
-                        BenchRow? row = s == "icl"
-                            ? RunIcl(mode, r.GetValue(data), r.GetValue(iclFrames), log)
-                            : RunSynthetic(s, mode, r.GetValue(frames));
-                        if (row != null) { rows.Add(row); log.MarkupLine($"[grey]  {Markup.Escape(row.Short())}[/]"); }
-                    }
+                    log.MarkupLine($"[grey]{s} ...[/]");
+                    var got = s == "icl" ? RunIcl(modeList, r.GetValue(data), r.GetValue(iclFrames), log) : RunSynthetic(s, modeList, r.GetValue(frames));
+                    foreach (var row in got) { rows.Add(row); log.MarkupLine($"[grey]  {Markup.Escape(row.Mode)}: {Markup.Escape(row.Short())}[/]"); }
                 }
                 if (asJson) Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
                 else Print(rows);
@@ -57,6 +63,8 @@ namespace FlowMap.Viewer.Cli
             });
             return cmd;
         }
+
+        private static Action<ReconstructionOptions> _tune = _ => { };
 
         // ------------------------------------------------------------------ sequences
 
@@ -72,35 +80,48 @@ namespace FlowMap.Viewer.Cli
             return Directory.Exists(cwd) ? cwd : null;
         }
 
-        private static BenchRow? RunIcl(ReconstructionMode mode, string? dataDir, int? maxFrames, IAnsiConsole log)
+        private static List<BenchRow> RunIcl(List<ReconstructionMode> modes, string? dataDir, int? maxFrames, IAnsiConsole log)
         {
+            var rows = new List<BenchRow>();
             var root = FindData(dataDir);
             var folder = root == null ? null : Path.Combine(root, "icl_nuim_livingroom1");
             if (folder == null || !Directory.Exists(folder))
             {
                 log.MarkupLine("[yellow]ICL-NUIM livingroom1 not found (../shared/data/icl_nuim_livingroom1): skipped.[/]");
-                return null;
+                return rows;
             }
             var icl = IclNuim.Open(folder);
             int n = Math.Min(icl.Count, maxFrames ?? icl.Count);
             var truth = new Truth(icl.Poses.Take(n).ToList(), icl.Intrinsics, i => icl.ReadDepth(i));
-            using var source = new IndexedSource($"ICL-NUIM livingroom1 ({n} frames)", n, i => new Frame(i, i / 30.0, icl.ReadColor(i), Path.GetFileName(icl.ColorFiles[i])));
-            return Measure("icl-livingroom1", mode, source, truth);
+            foreach (var mode in modes)
+            {
+                // Frames are decoded inside the timed run, as a user's run would.
+                using var source = new IndexedSource($"ICL-NUIM livingroom1 ({n} frames)", n, i => new Frame(i, i / 30.0, icl.ReadColor(i), Path.GetFileName(icl.ColorFiles[i])));
+                rows.Add(Measure("icl-livingroom1", mode, source, truth));
+            }
+            return rows;
         }
 
-        private static BenchRow RunSynthetic(string path, ReconstructionMode mode, int frames)
+        private static List<BenchRow> RunSynthetic(string path, List<ReconstructionMode> modes, int frames)
         {
             using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 1), new SyntheticSequenceOptions { Path = path, Frames = frames, Width = 320, Height = 240, Seed = 1 });
             // Render (and cache) before timing, so the wall time is the reconstruction's only.
             var images = Enumerable.Range(0, seq.Count).Select(seq.Frame).ToList();
-            var truth = new Truth(seq.Poses.ToList(), seq.Intrinsics, seq.Depth);
-            using var source = new IndexedSource($"synthetic room / {path}", seq.Count, i => new Frame(i, i / 30.0, images[i], $"{i:D6}.png"));
-            return Measure("synthetic-" + path, mode, source, truth);
+            var depths = Enumerable.Range(0, seq.Count).Select(seq.Depth).ToList();
+            var truth = new Truth(seq.Poses.ToList(), seq.Intrinsics, i => depths[i]);
+            var rows = new List<BenchRow>();
+            foreach (var mode in modes)
+            {
+                using var source = new IndexedSource($"synthetic room / {path}", seq.Count, i => new Frame(i, i / 30.0, images[i], $"{i:D6}.png"));
+                rows.Add(Measure("synthetic-" + path, mode, source, truth));
+            }
+            return rows;
         }
 
         private static BenchRow Measure(string name, ReconstructionMode mode, IFrameSource source, Truth truth)
         {
             var o = new ReconstructionOptions { Mode = mode };
+            _tune(o);
             using var pipeline = ReconstructionComponents.CreatePipeline(o);
             var depth = new DepthAccumulator(truth);
             pipeline.FrameFinalized += f => depth.Add(f);
@@ -136,6 +157,7 @@ namespace FlowMap.Viewer.Cli
 
         private static void Print(List<BenchRow> rows)
         {
+            if (AnsiConsole.Profile.Width < 200) AnsiConsole.Profile.Width = 200;
             var t = new Table().Title("Reconstruction vs ground truth (ATE after Sim(3) alignment; depth after per-frame median scale (pf) and one scale (1s))");
             foreach (var c in new[] { "sequence", "mode", "frames", "kf", "ATE cm", "ATE %", "rot err deg", "focal err %", "AbsRel pf", "d1 pf", "AbsRel 1s", "d1 1s", "wall s", "fps", "warnings" })
                 t.AddColumn(c);
