@@ -48,28 +48,19 @@ namespace FlowMap.Solve
             rate[p.FocalOffset] = options.LearningRate * Tuning.FocalRateScale;
             var m = new double[p.ParamCount]; var v = new double[p.ParamCount];
             var candidates = SolverReference.FocalCandidates(p);
-            var softLog = new List<double>();
             var ms = new Dictionary<string, double> { ["focal"] = 0, ["step"] = 0 };
             SolverReference.Evaluation? ev = null;
             var sw = new Stopwatch();
             for (int step = 0; step < options.Steps; step++)
             {
                 token.ThrowIfCancellationRequested();
-                if (step < softmin)
+                if (step < softmin && step % Math.Max(1, Tuning.SoftminEvery) == 0)
                 {
                     sw.Restart();
                     f = SolverReference.SoftminFocal(p, SolverReference.Depths(p, prm), candidates, out _);
-                    softLog.Add(Math.Log(f));
                     ms["focal"] += sw.Elapsed.TotalMilliseconds;
                 }
-                else if (step == softmin && softmin > 0)
-                {
-                    // Free focal from here, initialised to the mean of the last soft estimates (METHOD.md).
-                    int n = Math.Max(1, softLog.Count / 3);
-                    double s = 0;
-                    for (int i = softLog.Count - n; i < softLog.Count; i++) s += softLog[i];
-                    f = Math.Exp(s / n);
-                }
+                // From the end of the softmin phase the focal is free, starting from the last soft estimate.
                 if (step == softmin && !focalKnown) trainable[p.FocalOffset] = true;
                 prm[p.FocalOffset] = Math.Log(f);
                 sw.Restart();

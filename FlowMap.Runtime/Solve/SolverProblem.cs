@@ -86,6 +86,9 @@ namespace FlowMap.Solve
         public int FocalOffset => N * Nodes + (Prior != null ? 2 * N : 0);
         public int ParamCount => FocalOffset + 1;
 
+        /// <summary>Pixel stride of the candidate-focal scoring: about 4800 samples per candidate (1 at 64x48, 4 at 320x240).</summary>
+        public int CandidateStride => Math.Max(1, (int)Math.Round(Math.Sqrt(Pixels / 4800.0)));
+
         /// <summary>Total number of flow terms (both directions, every pair): the loss is a mean over them.</summary>
         public double FlowTerms => 2.0 * (N - 1) * W * H;
     }
@@ -109,6 +112,8 @@ namespace FlowMap.Solve
         public double FocalMax { get; set; } = 2.0;
         /// <summary>Fraction of the steps during which the focal is the softmin over candidates; afterwards it is free.</summary>
         public double SoftminFraction { get; set; } = 0.5;
+        /// <summary>During the softmin phase the candidates are re-scored every this many steps (the focal moves slowly).</summary>
+        public int SoftminEvery { get; set; } = 4;
         /// <summary>Softmin sharpness on the relative error: weights exp(-k (E_c / E_min - 1)).</summary>
         public double SoftminSharpness { get; set; } = 10;
         /// <summary>Learning-rate factor reached at the last step (exponential decay from 1).</summary>

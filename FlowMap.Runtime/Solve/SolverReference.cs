@@ -324,7 +324,7 @@ namespace FlowMap.Solve
         }
 
         /// <summary>
-        /// Stage "focal_candidates": each candidate focal scored on pair 0 by the flow loss its own Procrustes pose induces;
+        /// Stage "focal_candidates": each candidate focal scored on pair 0 (pixels every CandidateStride) by the flow loss its own Procrustes pose induces;
         /// returns the softmin-weighted focal (weights exp(-k (E_c / E_min - 1))) and the errors.
         /// </summary>
         public static double SoftminFocal(SolverProblem p, double[][] depth, double[] candidates, out double[] errors)
@@ -332,8 +332,8 @@ namespace FlowMap.Solve
             errors = new double[candidates.Length];
             for (int c = 0; c < candidates.Length; c++)
             {
-                var fit = Procrustes.Solve(ProcrustesSums(p, 0, depth[0], depth[1], candidates[c]));
-                errors[c] = FlowLoss(p, 0, depth[0], depth[1], fit.R, fit.T, candidates[c], gradient: false).Loss;
+                var fit = Procrustes.Solve(ProcrustesSums(p, 0, depth[0], depth[1], candidates[c], p.CandidateStride));
+                errors[c] = FlowLoss(p, 0, depth[0], depth[1], fit.R, fit.T, candidates[c], gradient: false, stride: p.CandidateStride).Loss;
             }
             return SoftminCombine(p, candidates, errors);
         }

@@ -24,7 +24,7 @@ namespace FlowMap.Solve
             switch (backend)
             {
                 case SolverBackend.Cpu: return new CpuWindowSolver();
-                case SolverBackend.Gpu: throw new NotSupportedException("The GPU solver is not built yet; use SolverBackend.Cpu.");
+                case SolverBackend.Gpu: return GpuWindowSolver.CreateOwned();
                 default: throw new ArgumentOutOfRangeException(nameof(backend));
             }
         }

@@ -57,17 +57,22 @@ namespace FlowMap.Synthetic
             d[16] = (float)Br; d[17] = (float)Bg; d[18] = (float)Bb; d[19] = TextureSeed & 0xFFFFFFu;
         }
 
-        /// <summary>Conservative distance from a point to the primitive's axis-aligned bounds (0 inside).</summary>
-        public double BoundsDistance(double x, double y, double z)
+        /// <summary>Half extents of the primitive's axis-aligned bounds about its centre.</summary>
+        public (double X, double Y, double Z) Extents()
         {
-            double ex, ey, ez;
             if (Kind == KindBox)
             {
                 double c = Math.Abs(Math.Cos(Yaw)), s = Math.Abs(Math.Sin(Yaw));
-                ex = c * Hx + s * Hz; ey = Hy; ez = s * Hx + c * Hz;
+                return (c * Hx + s * Hz, Hy, s * Hx + c * Hz);
             }
-            else if (Kind == KindCylinder) { ex = Hx; ey = Hy; ez = Hx; }
-            else { ex = ey = ez = Hx; }
+            if (Kind == KindCylinder) return (Hx, Hy, Hx);
+            return (Hx, Hx, Hx);
+        }
+
+        /// <summary>Conservative distance from a point to the primitive's axis-aligned bounds (0 inside).</summary>
+        public double BoundsDistance(double x, double y, double z)
+        {
+            var (ex, ey, ez) = Extents();
             double dx = Math.Max(0, Math.Abs(x - Cx) - ex), dy = Math.Max(0, Math.Abs(y - Cy) - ey), dz = Math.Max(0, Math.Abs(z - Cz) - ez);
             return Math.Sqrt(dx * dx + dy * dy + dz * dz);
         }
@@ -83,22 +88,31 @@ namespace FlowMap.Synthetic
         public double Intensity { get; }
     }
 
-    /// <summary>The analytic scene: primitives packed once as the GPU reads them, and two lights.</summary>
+    /// <summary>
+    /// The analytic scene: a bounding-volume hierarchy and the primitives (in its leaf order), packed once as the GPU
+    /// reads them (see FlowMap.Shaders/synth/synth_scene.glsl), and two lights.
+    /// </summary>
     internal sealed class SceneDescription
     {
         public SceneDescription(IReadOnlyList<SyntheticPrimitive> primitives, SceneLight light0, SceneLight light1)
         {
             if (primitives.Count == 0) throw new ArgumentException("A scene needs at least one primitive.");
-            Primitives = primitives;
+            var (ordered, nodes, nodeCount) = SceneBvh.Build(primitives);
+            Primitives = ordered;
+            NodeCount = nodeCount;
             Light0 = light0; Light1 = light1;
-            Packed = new float[primitives.Count * SyntheticPrimitive.Floats];
-            for (int i = 0; i < primitives.Count; i++)
-                primitives[i].Pack(Packed.AsSpan(i * SyntheticPrimitive.Floats, SyntheticPrimitive.Floats));
+            Packed = new float[nodes.Length + ordered.Count * SyntheticPrimitive.Floats];
+            nodes.CopyTo(Packed, 0);
+            for (int i = 0; i < ordered.Count; i++)
+                ordered[i].Pack(Packed.AsSpan(nodes.Length + i * SyntheticPrimitive.Floats, SyntheticPrimitive.Floats));
         }
 
+        /// <summary>The primitives in the hierarchy's leaf order (a hit's primitive index refers to this list).</summary>
         public IReadOnlyList<SyntheticPrimitive> Primitives { get; }
         public int Count => Primitives.Count;
-        /// <summary>float[Count, 20]: the exact values the shader reads; the CPU reference reads these too.</summary>
+        /// <summary>Number of hierarchy nodes (8 floats each at the start of <see cref="Packed"/>).</summary>
+        public int NodeCount { get; }
+        /// <summary>float[8 NodeCount + 20 Count]: nodes then primitives, the exact values the shader reads; the CPU reference reads these too.</summary>
         public float[] Packed { get; }
         public SceneLight Light0 { get; }
         public SceneLight Light1 { get; }

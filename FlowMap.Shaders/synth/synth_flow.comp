@@ -18,7 +18,7 @@ layout(std430, binding = 2) writeonly buffer Flow { vec2 v[]; } flow;
 layout(std430, binding = 3) writeonly buffer Occlusion { float v[]; } occlusion;
 layout(push_constant) uniform Push
 {
-    int width; int height; int primCount; float tolerance;
+    int width; int height; int nodeCount; float tolerance;
     float fx; float fy; float cx; float cy;
     vec4 rel0; vec4 rel1; vec4 rel2;
     vec4 poseB0; vec4 poseB1; vec4 poseB2;
@@ -53,7 +53,7 @@ void main()
         vec3 cb = pb / pb.z; // camera-b direction with z = 1: the ray parameter is the z-depth in b
         vec3 d = vec3(dot(pc.poseB0.xyz, cb), dot(pc.poseB1.xyz, cb), dot(pc.poseB2.xyz, cb));
         vec3 o = vec3(pc.poseB0.w, pc.poseB1.w, pc.poseB2.w);
-        SynthHit h = synthTrace(o, d, pc.primCount);
+        SynthHit h = synthTrace(o, d, pc.nodeCount);
         if (h.prim >= 0 && h.t < pb.z * (1.0 - pc.tolerance)) occ = 1.0;
     }
     occlusion.v[i] = occ;

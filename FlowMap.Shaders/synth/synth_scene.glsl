@@ -3,7 +3,11 @@
 // FlowMap.Runtime/Synthetic/SceneRaycaster.cs: keep the two line for line in step.
 //
 // World axes as the camera at identity (OpenCV): x right, y down, z forward; metres.
-// Primitive record, 5 vec4 (std430, 80 bytes), see SyntheticPrimitive in C#:
+// Scene buffer: vec4[2 * nodeCount + 5 * primCount]. First a bounding-volume hierarchy in depth-first order, node
+// n = (lo.xyz, leaf), (hi.xyz, skip): leaf = 8 * first primitive + count for a leaf, -1 for an interior node; skip = the
+// index of the node after n's subtree (SceneBvh in C#). Its boxes are padded so that culling never drops a primitive
+// either precision would hit. Then the primitives,
+// 5 vec4 each (80 bytes), see SyntheticPrimitive in C#:
 //   p0 = (centre.xyz, kind)            kind 0 box, 1 cylinder (axis y), 2 sphere
 //   p1 = (half.xyz, unused)           box half extents; cylinder (radius, half height, -); sphere (radius, -, -)
 //   p2 = (cos yaw, sin yaw, pattern, cell)   pattern 0 noise only, 1 checker, 2 stripes u, 3 stripes v; cell in metres
@@ -14,7 +18,13 @@
 
 struct SynthPrim { vec4 p0; vec4 p1; vec4 p2; vec4 p3; vec4 p4; };
 
-layout(std430, binding = 0) readonly buffer Scene { SynthPrim prims[]; } scene;
+layout(std430, binding = 0) readonly buffer Scene { vec4 v[]; } scene;
+
+SynthPrim synthPrim(int nodeCount, int i)
+{
+    int b = 2 * nodeCount + 5 * i;
+    return SynthPrim(scene.v[b], scene.v[b + 1], scene.v[b + 2], scene.v[b + 3], scene.v[b + 4]);
+}
 
 const float SYNTH_TMIN = 1e-3;
 const float SYNTH_FAR = 1e30;
@@ -28,7 +38,7 @@ uint synthHash(uint x)
 
 float synthLattice(ivec3 c, uint seed)
 {
-    uint h = synthHash(uint(c.x) * 0x8da6b343u ^ synthHash(uint(c.y) * 0xd8163841u ^ synthHash(uint(c.z) * 0xcb1ab31fu ^ seed)));
+    uint h = synthHash((uint(c.x) * 0x8da6b343u) ^ (uint(c.y) * 0xd8163841u) ^ (uint(c.z) * 0xcb1ab31fu) ^ seed);
     return float(h >> 8) * (1.0 / 16777216.0);
 }
 
@@ -75,13 +85,10 @@ vec3 synthToWorld(SynthPrim q, vec3 v) { return vec3(q.p2.x * v.x + q.p2.y * v.z
 
 float synthSafeInv(float d) { return 1.0 / (abs(d) < 1e-12 ? (d < 0.0 ? -1e-12 : 1e-12) : d); }
 
-// Nearest hit along o + t d with t > SYNTH_TMIN; prim = -1 when nothing is hit.
-SynthHit synthTrace(vec3 o, vec3 d, int count)
+// Intersects primitive i (record q) and keeps the hit in best when it is nearer.
+void synthIntersect(SynthPrim q, int i, vec3 o, vec3 d, inout SynthHit best)
 {
-    SynthHit best; best.t = SYNTH_FAR; best.prim = -1; best.n = vec3(0.0); best.uv = vec2(0.0);
-    for (int i = 0; i < count; i++)
     {
-        SynthPrim q = scene.prims[i];
         int kind = int(q.p0.w);
         vec3 c = q.p0.xyz;
         if (kind == 0)
@@ -149,6 +156,31 @@ SynthHit synthTrace(vec3 o, vec3 d, int count)
                 }
             }
         }
+    }
+}
+
+// Nearest hit along o + t d with t > SYNTH_TMIN; prim = -1 when nothing is hit. Stackless walk of the hierarchy in
+// depth-first order: a node whose box the ray misses, or enters beyond the nearest hit so far, jumps to its skip index
+// (the node after its subtree); otherwise the walk descends to the next node.
+SynthHit synthTrace(vec3 o, vec3 d, int nodeCount)
+{
+    SynthHit best; best.t = SYNTH_FAR; best.prim = -1; best.n = vec3(0.0); best.uv = vec2(0.0);
+    vec3 inv = vec3(synthSafeInv(d.x), synthSafeInv(d.y), synthSafeInv(d.z));
+    int n = 0;
+    while (n < nodeCount)
+    {
+        vec4 lo = scene.v[2 * n], hi = scene.v[2 * n + 1];
+        vec3 ta = (lo.xyz - o) * inv, tb = (hi.xyz - o) * inv;
+        vec3 tn = min(ta, tb), tf = max(ta, tb);
+        float t0 = max(tn.x, max(tn.y, tn.z)), t1 = min(tf.x, min(tf.y, tf.z));
+        if (t1 < max(t0, 0.0) || t0 >= best.t) { n = int(hi.w); continue; }
+        int leaf = int(lo.w);
+        if (leaf >= 0)
+        {
+            int first = leaf >> 3, count = leaf & 7;
+            for (int i = first; i < first + count; i++) synthIntersect(synthPrim(nodeCount, i), i, o, d, best);
+        }
+        n++;
     }
     return best;
 }

@@ -61,6 +61,31 @@ namespace FlowMap.Tests.Synthetic
             Assert.Equal(m0[0].Center, m0[2].Center);
         }
 
+        /// <summary>The hierarchy never changes a hit: random rays from the paths' cameras give the same nearest hit as testing every primitive.</summary>
+        [Theory]
+        [InlineData("room", 0)]
+        [InlineData("boxes", 5)]
+        public void Hierarchy_traversal_equals_testing_every_primitive(string sceneName, int seed)
+        {
+            var scene = SyntheticScene.Create(sceneName, seed).Description;
+            Assert.True(scene.NodeCount > 1);
+            var ray = new SceneRaycaster(scene);
+            var rng = new Random(seed);
+            var poses = CameraPaths.Generate("walk", 200, (ulong)seed, 1).Concat(CameraPaths.Generate("forward", 200, (ulong)seed, 1)).ToArray();
+            int hits = 0;
+            for (int n = 0; n < 4000; n++)
+            {
+                var (ox, oy, oz) = poses[rng.Next(poses.Length)].Center;
+                double dx = rng.NextDouble() * 2 - 1, dy = rng.NextDouble() * 2 - 1, dz = rng.NextDouble() * 2 - 1;
+                var a = ray.Trace(ox, oy, oz, dx, dy, dz);
+                var b = ray.TraceAll(ox, oy, oz, dx, dy, dz);
+                Assert.Equal(b.Prim, a.Prim);
+                Assert.Equal(b.T, a.T);
+                if (a.Prim >= 0) hits++;
+            }
+            Assert.Equal(4000, hits); // the room is closed
+        }
+
         [Fact]
         public void Bad_arguments_get_clear_errors()
         {

@@ -1,0 +1,116 @@
+using System;
+using System.Runtime.InteropServices;
+using FlowMap.Gpu;
+
+namespace FlowMap.Solve
+{
+    /// <summary>
+    /// Dispatchers and push-constant structs of the solver kernels, FlowMap.Shaders/solve/*.comp. Each kernel's CPU
+    /// reference is named in its shader's header (SolverReference, Procrustes, InverseDepthGrid, Adam).
+    /// </summary>
+    internal static class SolverKernels
+    {
+        public const string DepthForward = "depth_forward.comp";
+        public const string ProcrustesSums = "procrustes_sums.comp";
+        public const string ReducePartials = "reduce_partials.comp";
+        public const string ProcrustesSolve = "procrustes_solve.comp";
+        public const string FlowLoss = "flow_loss.comp";
+        public const string SoftminFocal = "softmin_focal.comp";
+        public const string ProcrustesBackward = "procrustes_backward.comp";
+        public const string PointsBackward = "points_backward.comp";
+        public const string GatherTarget = "gather_target.comp";
+        public const string DepthBackward = "depth_backward.comp";
+        public const string NodeGrad = "node_grad.comp";
+        public const string ScalarGrads = "scalar_grads.comp";
+        public const string Adam = "adam.comp";
+
+        public const int FitStride = 32;
+        public const int LossStride = 16;
+        public const int BackStride = 16;
+        public const int SumsWidth = 9;
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct GridPush { public int Width, Height, Cell, Gw, Gh, Cw, Ch, Nodes, HasPrior, ScaleBase; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct SumsPush { public int Width, Height, CandidateMode, Pass, FocalIndex, Stride; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct ReducePush { public int Groups, Width; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct SolvePush { public int Problems, Pass; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct LossPush { public int Width, Height, CandidateMode, Gradient, FocalIndex; public float Delta, InvTerms; public int Stride; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct SoftminPush { public int Count, FocalIndex; public float Sharpness; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct PairsPush { public int Pairs; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct PointsPush { public int Width, Height, FocalIndex; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct SizePush { public int Width, Height; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct DepthBackwardPush { public int Width, Height, Frames, Cell, Gw, Gh, Cw, Ch, Nodes, HasPrior, ScaleBase; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct NodeGradPush { public int Width, Height, Frames, Cell, Gw, Gh, Cw, Ch, Nodes; public float Lam; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct ScalarGradsPush { public int Pairs, Frames, HasPrior, ThroughPoses, ScaleBase, FocalIndex; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct AdamPush { public int Count; public float Lr, Beta1, Beta2, C1, C2, Eps; }
+
+        /// <summary>Work groups of a 16 x 16 pixel kernel over W x H.</summary>
+        public static (uint X, uint Y) PixelGroups(int w, int h) => ((uint)((w + 15) / 16), (uint)((h + 15) / 16));
+
+        /// <summary>Samples per work-group side of the reducing kernels (16 invocations x TILE 4 in group_reduce.glsl).</summary>
+        public const int TileSide = 64;
+
+        /// <summary>Work groups of a reducing kernel over the samples of a W x H image taken every <paramref name="stride"/> pixels.</summary>
+        public static (uint X, uint Y) TileGroups(int w, int h, int stride = 1)
+        {
+            int sw = (w + stride - 1) / stride, sh = (h + stride - 1) / stride;
+            return ((uint)((sw + TileSide - 1) / TileSide), (uint)((sh + TileSide - 1) / TileSide));
+        }
+
+        public static int TileGroupCount(int w, int h, int stride = 1) { var (x, y) = TileGroups(w, h, stride); return (int)(x * y); }
+
+        public static void RecordTiles<TPush>(CommandBatch batch, GpuContext ctx, string shader, int w, int h, int stride, int depth, in TPush push, params GpuBuffer[] buffers)
+            where TPush : unmanaged
+        {
+            var k = ctx.Kernel(shader, 16, 16, 1);
+            var (gx, gy) = TileGroups(w, h, stride);
+            batch.Dispatch(k, gx, gy, (uint)depth, push, buffers);
+        }
+
+        public static void RecordPixels<TPush>(CommandBatch batch, GpuContext ctx, string shader, int w, int h, int depth, in TPush push, params GpuBuffer[] buffers)
+            where TPush : unmanaged
+        {
+            var k = ctx.Kernel(shader, 16, 16, 1);
+            var (gx, gy) = PixelGroups(w, h);
+            batch.Dispatch(k, gx, gy, (uint)depth, push, buffers);
+        }
+
+        public static void RecordLinear<TPush>(CommandBatch batch, GpuContext ctx, string shader, int count, uint local, in TPush push, params GpuBuffer[] buffers)
+            where TPush : unmanaged
+        {
+            var k = ctx.Kernel(shader, local, 1, 1);
+            batch.Dispatch(k, (uint)((count + (int)local - 1) / (int)local), 1, 1, push, buffers);
+        }
+
+        /// <summary>src float[rows, groups, width] -> dst float[rows, width], fixed order.</summary>
+        public static void RecordReduce(CommandBatch batch, GpuContext ctx, GpuBuffer src, int rows, int groups, int width, GpuBuffer dst)
+        {
+            var k = ctx.Kernel(ReducePartials, 256, 1, 1);
+            batch.Dispatch(k, (uint)width, (uint)rows, 1, new ReducePush { Groups = groups, Width = width }, src, dst);
+        }
+    }
+}

@@ -1,0 +1,411 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using FlowMap.Gpu;
+using K = FlowMap.Solve.SolverKernels;
+
+namespace FlowMap.Solve
+{
+    /// <summary>
+    /// The solver on Vulkan: every descent step (depth, Procrustes, loss, backward, Adam, and the softmin focal while it
+    /// runs) is recorded into one command batch and submitted once; only the loss is read back, every
+    /// <see cref="LossEvery"/> steps. Reductions are fixed-order trees (deterministic). Mirrors <see cref="CpuWindowSolver"/>.
+    /// </summary>
+    internal sealed class GpuWindowSolver : IWindowSolver
+    {
+        private readonly GpuContext _ctx;
+        private readonly bool _ownsContext;
+
+        public GpuWindowSolver(GpuContext ctx, bool ownsContext = false) { _ctx = ctx; _ownsContext = ownsContext; }
+
+        public static GpuWindowSolver CreateOwned()
+        {
+            GpuContext ctx;
+            try { ctx = GpuContext.Create(GpuContextOptions.FromEnvironment()); }
+            catch (GpuUnavailableException e) { throw new InvalidOperationException("No usable Vulkan device for the GPU solver: " + e.Message, e); }
+            return new GpuWindowSolver(ctx, ownsContext: true);
+        }
+
+        public SolverTuning Tuning { get; } = new SolverTuning();
+        /// <summary>Steps between loss read-backs (the last step is always read).</summary>
+        public int LossEvery { get; set; } = 25;
+        /// <summary>Per-kernel GPU timestamps, summed per kernel into the result's stage times as "gpu:NAME" (slower; for benches).</summary>
+        public bool KernelTimings { get; set; }
+        /// <summary>Optional: called with (step, loss, focal) whenever the loss is read back.</summary>
+        public Action<int, double, double>? OnLoss { get; set; }
+
+        public SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, CancellationToken token = default)
+        {
+            SolverCommon.Validate(window, options, warmStart);
+            var total = Stopwatch.StartNew();
+            var p = new SolverProblem(window, Tuning);
+            using var s = new State(_ctx, p);
+            double f0 = SolverCommon.StartFocal(p, warmStart);
+            var init = SolverCommon.InitialParameters(p, warmStart, f0);
+            s.Params.Write<float>(ToFloat(init));
+            int softmin = SolverCommon.SoftminSteps(p, options, warmStart);
+            var trainable = SolverCommon.Trainable(p, warmStart, focalFree: false);
+            s.WriteRates(trainable, 0);
+            var ms = new Dictionary<string, double> { ["upload"] = total.Elapsed.TotalMilliseconds, ["record"] = 0, ["gpu"] = 0, ["readback"] = 0 };
+            double lastLoss = double.NaN;
+            var sw = new Stopwatch();
+            for (int step = 0; step < options.Steps; step++)
+            {
+                token.ThrowIfCancellationRequested();
+                if (step == softmin && !p.FixedFocal.HasValue) s.WriteRates(trainable, Tuning.FocalRateScale);
+                bool readLoss = step == options.Steps - 1 || (LossEvery > 0 && step % LossEvery == 0) || OnLoss != null && step % Math.Max(1, LossEvery) == 0;
+                sw.Restart();
+                using (var batch = _ctx.BeginBatch("solver step", KernelTimings))
+                {
+                    s.RecordStep(batch, step < softmin && step % Math.Max(1, Tuning.SoftminEvery) == 0, Tuning.GradientThroughPoses, readLoss,
+                        options.LearningRate * SolverCommon.RateFactor(Tuning, step, options.Steps), step + 1);
+                    ms["record"] += sw.Elapsed.TotalMilliseconds;
+                    sw.Restart();
+                    batch.Submit();
+                    batch.Wait();
+                    ms["gpu"] += sw.Elapsed.TotalMilliseconds;
+                    foreach (var t in batch.Timings)
+                        ms["gpu:" + t.Label] = (ms.TryGetValue("gpu:" + t.Label, out var acc) ? acc : 0) + t.Milliseconds;
+                }
+                if (readLoss)
+                {
+                    sw.Restart();
+                    lastLoss = s.ReadLoss();
+                    ms["readback"] += sw.Elapsed.TotalMilliseconds;
+                    OnLoss?.Invoke(step, lastLoss, Math.Exp(s.Params.ReadAll<float>(p.ParamCount)[p.FocalOffset]));
+                }
+            }
+            // Final state: depth and poses of the final parameters.
+            sw.Restart();
+            using (var batch = _ctx.BeginBatch("solver final"))
+            {
+                s.RecordEvaluation(batch);
+                batch.Submit();
+                batch.Wait();
+            }
+            var prm = s.Params.ReadAll<float>(p.ParamCount);
+            double f = p.FixedFocal ?? Math.Exp(prm[p.FocalOffset]);
+            var depth = s.ReadDepth();
+            var fits = s.ReadFits();
+            ms["readback"] += sw.Elapsed.TotalMilliseconds;
+            var pairs = new List<(double[] R, double[] T)>();
+            foreach (var fit in fits) pairs.Add(fit);
+            double finalLoss = s.ReadLoss();
+            ms["total"] = total.Elapsed.TotalMilliseconds;
+            return new SolverResult
+            {
+                Poses = SolverCommon.Chain(pairs),
+                Focal = f,
+                Depth = SolverCommon.ToImages(p, depth),
+                Confidence = SolverCommon.Confidence(p, depth, pairs, f),
+                FinalLoss = finalLoss,
+                Steps = options.Steps,
+                StageMilliseconds = ms,
+            };
+        }
+
+        internal static float[] ToFloat(double[] a)
+        {
+            var r = new float[a.Length];
+            for (int i = 0; i < a.Length; i++) r[i] = (float)a[i];
+            return r;
+        }
+
+        public void Dispose()
+        {
+            if (_ownsContext) _ctx.Dispose();
+        }
+
+        /// <summary>The device buffers of one solve and the recording of its stages.</summary>
+        internal sealed class State : IDisposable
+        {
+            private readonly GpuContext _ctx;
+            private readonly SolverProblem _p;
+            private readonly List<GpuBuffer> _all = new List<GpuBuffer>();
+            public readonly GpuBuffer Params, M, V, Grad, Rate, Prior, FlowF, FlowB, ConfF, ConfB, Depth, GzA, GzB, Gy, Gg,
+                Rows, Srcs, Weights, Candidates, Fits, CandFits, SumsPartials, Sums, LossPartials, Losses, CandLosses,
+                ProcFPartials, ProcF, PriorPartials, PriorSums, SmoothTerms, SmoothSum;
+            private readonly int _groups, _k, _c, _p1, _stride, _candGroups;
+            private readonly float[] _candidates;
+
+            public State(GpuContext ctx, SolverProblem p)
+            {
+                _ctx = ctx; _p = p;
+                int P = p.Pixels, n = p.N;
+                _k = n - 1;
+                _candidates = ToFloat(SolverReference.FocalCandidates(p));
+                _c = _candidates.Length;
+                _groups = K.TileGroupCount(p.W, p.H);
+                _stride = p.CandidateStride;
+                _candGroups = K.TileGroupCount(p.W, p.H, _stride);
+                _p1 = Math.Max(_k, _c);
+                try
+                {
+                    Params = Buf(p.ParamCount, "solver.params"); M = Buf(p.ParamCount, "solver.adam_m"); V = Buf(p.ParamCount, "solver.adam_v");
+                    Grad = Buf(p.ParamCount, "solver.grad"); Rate = Buf(p.ParamCount, "solver.rate");
+                    Prior = Buf(p.Prior != null ? n * P : 1, "solver.prior");
+                    FlowF = Buf(_k * 2 * P, "solver.flow_fwd"); FlowB = Buf(_k * 2 * P, "solver.flow_bwd");
+                    ConfF = Buf(_k * P, "solver.conf_fwd"); ConfB = Buf(_k * P, "solver.conf_bwd");
+                    Depth = Buf(n * P, "solver.depth"); GzA = Buf(_k * P, "solver.gz_src"); GzB = Buf(_k * P, "solver.gz_dst");
+                    Gy = Buf(_k * P, "solver.gy"); Gg = Buf(n * P, "solver.gg");
+                    Candidates = Buf(_c, "solver.candidates"); Fits = Buf(_k * K.FitStride, "solver.fits"); CandFits = Buf(_c * K.FitStride, "solver.cand_fits");
+                    SumsPartials = Buf(Math.Max(_k * _groups, _c * _candGroups) * K.SumsWidth, "solver.sums_partials"); Sums = Buf(_p1 * K.SumsWidth, "solver.sums");
+                    LossPartials = Buf(Math.Max(_k * _groups, _c * _candGroups) * K.LossStride, "solver.loss_partials"); Losses = Buf(_k * K.LossStride, "solver.losses");
+                    CandLosses = Buf(_c * K.LossStride, "solver.cand_losses");
+                    ProcFPartials = Buf(_k * _groups, "solver.procf_partials"); ProcF = Buf(_k, "solver.procf");
+                    PriorPartials = Buf(n * _groups * 2, "solver.prior_partials"); PriorSums = Buf(n * 2, "solver.prior_sums");
+                    SmoothTerms = Buf(n * p.Nodes, "solver.smooth_terms"); SmoothSum = Buf(1, "solver.smooth_sum");
+                    // Inputs.
+                    var fl = new float[_k * 2 * P];
+                    for (int k = 0; k < _k; k++) Array.Copy(p.Forward[k], 0, fl, k * 2 * P, 2 * P);
+                    FlowF.Write<float>(fl);
+                    for (int k = 0; k < _k; k++) Array.Copy(p.Backward[k], 0, fl, k * 2 * P, 2 * P);
+                    FlowB.Write<float>(fl);
+                    var cf = new float[_k * P];
+                    for (int k = 0; k < _k; k++) Array.Copy(p.ForwardConf[k], 0, cf, k * P, P);
+                    ConfF.Write<float>(cf);
+                    for (int k = 0; k < _k; k++) Array.Copy(p.BackwardConf[k], 0, cf, k * P, P);
+                    ConfB.Write<float>(cf);
+                    if (p.Prior != null)
+                    {
+                        var pr = new float[n * P];
+                        for (int fr = 0; fr < n; fr++) Array.Copy(p.Prior[fr], 0, pr, fr * P, P);
+                        Prior.Write<float>(pr);
+                    }
+                    else Prior.Write<float>(new float[1]);
+                    Candidates.Write<float>(_candidates);
+                    var (rows, srcs, weights) = BuildTargetCsr(p);
+                    Rows = GpuBuffer.FromData<int>(ctx, rows, "solver.csr_rows"); _all.Add(Rows);
+                    Srcs = GpuBuffer.FromData<int>(ctx, srcs.Length > 0 ? srcs : new int[1], "solver.csr_srcs"); _all.Add(Srcs);
+                    Weights = GpuBuffer.FromData<float>(ctx, weights.Length > 0 ? weights : new float[1], "solver.csr_weights"); _all.Add(Weights);
+                    foreach (var b in new[] { M, V, Grad, ProcF, PriorSums, SmoothSum, Losses, Fits }) b.Fill(0);
+                }
+                catch
+                {
+                    Dispose();
+                    throw;
+                }
+            }
+
+            private GpuBuffer Buf(int floats, string name)
+            {
+                var b = new GpuBuffer(_ctx, (long)Math.Max(1, floats) * 4, name);
+                _all.Add(b);
+                return b;
+            }
+
+            /// <summary>
+            /// For each pair, the transpose of the bilinear taps that sample frame k+1 at u + flow(u): per target pixel, the
+            /// source pixels and weights (CSR, sources in increasing order). Same taps as SolverReference.ProcrustesPointsBackward.
+            /// </summary>
+            internal static (int[] Rows, int[] Srcs, float[] Weights) BuildTargetCsr(SolverProblem p)
+            {
+                int P = p.Pixels, kk = p.N - 1, w = p.W, h = p.H;
+                var rows = new int[kk * (P + 1)];
+                int total = 0;
+                var count = new int[P];
+                var perPair = new List<(int, int, float)>();
+                var srcsAll = new List<int>(); var wAll = new List<float>();
+                for (int k = 0; k < kk; k++)
+                {
+                    Array.Clear(count, 0, P);
+                    perPair.Clear();
+                    var flow = p.Forward[k]; var conf = p.ForwardConf[k];
+                    for (int y = 0; y < h; y++)
+                        for (int x = 0; x < w; x++)
+                        {
+                            int i = y * w + x;
+                            if (conf[i] <= 0) continue;
+                            // Same float arithmetic as the shader: vec2(x, y) + flow.
+                            float px = x + flow[2 * i], py = y + flow[2 * i + 1];
+                            if (!SolverReference.SampleInside(w, h, px, py, out int x0, out int y0, out double axd, out double ayd)) continue;
+                            float ax = px - x0, ay = py - y0;
+                            void Add(int tx, int ty, float wt) { if (wt > 0) { perPair.Add((ty * w + tx, i, wt)); count[ty * w + tx]++; } }
+                            Add(x0, y0, (1 - ax) * (1 - ay));
+                            if (ax > 0) Add(x0 + 1, y0, ax * (1 - ay));
+                            if (ay > 0) Add(x0, y0 + 1, (1 - ax) * ay);
+                            if (ax > 0 && ay > 0) Add(x0 + 1, y0 + 1, ax * ay);
+                        }
+                    int o = k * (P + 1);
+                    rows[o] = total;
+                    for (int t = 0; t < P; t++) rows[o + t + 1] = rows[o + t] + count[t];
+                    var fill = new int[P];
+                    var srcs = new int[perPair.Count]; var ws = new float[perPair.Count];
+                    foreach (var (target, src, wt) in perPair) // sources arrive in increasing order
+                    {
+                        int at = rows[o + target] - total + fill[target]++;
+                        srcs[at] = src; ws[at] = wt;
+                    }
+                    srcsAll.AddRange(srcs); wAll.AddRange(ws);
+                    total += perPair.Count;
+                }
+                return (rows, srcsAll.ToArray(), wAll.ToArray());
+            }
+
+            public void WriteRates(bool[] trainable, double focalRate)
+            {
+                var r = new float[_p.ParamCount];
+                for (int i = 0; i < r.Length; i++) r[i] = trainable[i] ? 1 : 0;
+                r[_p.FocalOffset] = (float)focalRate;
+                Rate.Write<float>(r);
+            }
+
+            private K.GridPush GridPush() => new K.GridPush
+            {
+                Width = _p.W, Height = _p.H, Cell = _p.Grid.Cell, Gw = _p.Grid.GridWidth, Gh = _p.Grid.GridHeight,
+                Cw = _p.Grid.CoarseWidth, Ch = _p.Grid.CoarseHeight, Nodes = _p.Nodes, HasPrior = _p.Prior != null ? 1 : 0,
+                ScaleBase = _p.N * _p.Nodes,
+            };
+
+            public void RecordDepth(CommandBatch b) =>
+                K.RecordPixels(b, _ctx, K.DepthForward, _p.W, _p.H, _p.N, GridPush(), Params, Prior, Depth);
+
+            /// <summary>Procrustes of every problem (pairs, or candidate focals on pair 0) into the fit records.</summary>
+            public void RecordProcrustes(CommandBatch b, bool candidates)
+            {
+                int problems = candidates ? _c : _k;
+                var fits = candidates ? CandFits : Fits;
+                int stride = candidates ? _stride : 1, groups = candidates ? _candGroups : _groups;
+                for (int pass = 0; pass < 2; pass++)
+                {
+                    K.RecordTiles(b, _ctx, K.ProcrustesSums, _p.W, _p.H, stride, problems,
+                        new K.SumsPush { Width = _p.W, Height = _p.H, CandidateMode = candidates ? 1 : 0, Pass = pass, FocalIndex = _p.FocalOffset, Stride = stride },
+                        Params, Candidates, Depth, FlowF, ConfF, fits, SumsPartials);
+                    K.RecordReduce(b, _ctx, SumsPartials, problems, groups, K.SumsWidth, Sums);
+                    K.RecordLinear(b, _ctx, K.ProcrustesSolve, problems, 64, new K.SolvePush { Problems = problems, Pass = pass }, Sums, fits);
+                }
+            }
+
+            public void RecordLoss(CommandBatch b, bool candidates, bool gradient)
+            {
+                int problems = candidates ? _c : _k;
+                int stride = candidates ? _stride : 1, groups = candidates ? _candGroups : _groups;
+                K.RecordTiles(b, _ctx, K.FlowLoss, _p.W, _p.H, stride, problems,
+                    new K.LossPush
+                    {
+                        Width = _p.W, Height = _p.H, CandidateMode = candidates ? 1 : 0, Gradient = gradient ? 1 : 0, FocalIndex = _p.FocalOffset,
+                        Delta = (float)_p.DeltaPx, InvTerms = (float)(1.0 / _p.FlowTerms), Stride = stride,
+                    },
+                    Params, Candidates, Depth, FlowF, FlowB, ConfF, ConfB, candidates ? CandFits : Fits, GzA, GzB, LossPartials);
+                K.RecordReduce(b, _ctx, LossPartials, problems, groups, K.LossStride, candidates ? CandLosses : Losses);
+            }
+
+            public void RecordStep(CommandBatch b, bool softmin, bool throughPoses, bool smoothLoss, double lr, int step)
+            {
+                RecordDepth(b);
+                if (softmin)
+                {
+                    RecordProcrustes(b, candidates: true);
+                    RecordLoss(b, candidates: true, gradient: false);
+                    K.RecordLinear(b, _ctx, K.SoftminFocal, 1, 1,
+                        new K.SoftminPush { Count = _c, FocalIndex = _p.FocalOffset, Sharpness = (float)_p.Tuning.SoftminSharpness },
+                        CandLosses, Candidates, Params);
+                }
+                RecordProcrustes(b, candidates: false);
+                RecordLoss(b, candidates: false, gradient: true);
+                if (throughPoses)
+                {
+                    K.RecordLinear(b, _ctx, K.ProcrustesBackward, _k, 64, new K.PairsPush { Pairs = _k }, Fits, Losses, Back);
+                    K.RecordTiles(b, _ctx, K.PointsBackward, _p.W, _p.H, 1, _k,
+                        new K.PointsPush { Width = _p.W, Height = _p.H, FocalIndex = _p.FocalOffset },
+                        Params, Depth, FlowF, ConfF, Fits, Back, GzA, Gy, ProcFPartials);
+                    K.RecordReduce(b, _ctx, ProcFPartials, _k, _groups, 1, ProcF);
+                    K.RecordPixels(b, _ctx, K.GatherTarget, _p.W, _p.H, _k, new K.SizePush { Width = _p.W, Height = _p.H }, Rows, Srcs, Weights, Gy, GzB);
+                }
+                RecordDepthBackward(b);
+                if (smoothLoss) K.RecordReduce(b, _ctx, SmoothTerms, 1, _p.N * _p.Nodes, 1, SmoothSum);
+                K.RecordLinear(b, _ctx, K.ScalarGrads, 1, 1,
+                    new K.ScalarGradsPush
+                    {
+                        Pairs = _k, Frames = _p.N, HasPrior = _p.Prior != null ? 1 : 0, ThroughPoses = throughPoses ? 1 : 0,
+                        ScaleBase = _p.N * _p.Nodes, FocalIndex = _p.FocalOffset,
+                    },
+                    Params, Losses, ProcF, PriorSums, Grad);
+                K.RecordLinear(b, _ctx, K.Adam, _p.ParamCount, 64,
+                    new K.AdamPush
+                    {
+                        Count = _p.ParamCount, Lr = (float)lr, Beta1 = (float)FlowMap.Solve.Adam.Beta1, Beta2 = (float)FlowMap.Solve.Adam.Beta2,
+                        C1 = (float)(1 - Math.Pow(FlowMap.Solve.Adam.Beta1, step)), C2 = (float)(1 - Math.Pow(FlowMap.Solve.Adam.Beta2, step)), Eps = (float)FlowMap.Solve.Adam.Epsilon,
+                    },
+                    Params, Grad, M, V, Rate);
+            }
+
+            private GpuBuffer? _back;
+            private GpuBuffer Back => _back ??= Buf(_k * K.BackStride, "solver.back");
+
+            public void RecordDepthBackward(CommandBatch b)
+            {
+                var g = GridPush();
+                K.RecordTiles(b, _ctx, K.DepthBackward, _p.W, _p.H, 1, _p.N,
+                    new K.DepthBackwardPush
+                    {
+                        Width = g.Width, Height = g.Height, Frames = _p.N, Cell = g.Cell, Gw = g.Gw, Gh = g.Gh, Cw = g.Cw, Ch = g.Ch,
+                        Nodes = g.Nodes, HasPrior = g.HasPrior, ScaleBase = g.ScaleBase,
+                    },
+                    Params, Prior, Depth, GzA, GzB, Gg, PriorPartials);
+                if (_p.Prior != null) K.RecordReduce(b, _ctx, PriorPartials, _p.N, _groups, 2, PriorSums);
+                K.RecordLinear(b, _ctx, K.NodeGrad, _p.N * _p.Nodes, 64,
+                    new K.NodeGradPush
+                    {
+                        Width = g.Width, Height = g.Height, Frames = _p.N, Cell = g.Cell, Gw = g.Gw, Gh = g.Gh, Cw = g.Cw, Ch = g.Ch,
+                        Nodes = g.Nodes, Lam = (float)(_p.Tuning.Smoothness / (_p.N * (double)_p.Nodes)),
+                    },
+                    Params, Gg, Grad, SmoothTerms);
+            }
+
+            /// <summary>Depth, fits and loss of the current parameters (no update).</summary>
+            public void RecordEvaluation(CommandBatch b)
+            {
+                RecordDepth(b);
+                RecordProcrustes(b, candidates: false);
+                RecordLoss(b, candidates: false, gradient: true);
+                RecordDepthBackward(b);
+                K.RecordReduce(b, _ctx, SmoothTerms, 1, _p.N * _p.Nodes, 1, SmoothSum);
+            }
+
+            public double ReadLoss()
+            {
+                var l = Losses.ReadAll<float>(_k * K.LossStride);
+                double s = SmoothSum.ReadAll<float>(1)[0];
+                for (int k = 0; k < _k; k++) s += l[k * K.LossStride];
+                return s;
+            }
+
+            public double[][] ReadDepth()
+            {
+                var all = Depth.ReadAll<float>(_p.N * _p.Pixels);
+                var d = new double[_p.N][];
+                for (int fr = 0; fr < _p.N; fr++)
+                {
+                    d[fr] = new double[_p.Pixels];
+                    for (int i = 0; i < _p.Pixels; i++) d[fr][i] = all[fr * _p.Pixels + i];
+                }
+                return d;
+            }
+
+            public (double[] R, double[] T)[] ReadFits() => ReadFitRecords(Fits, _k);
+            public (double[] R, double[] T)[] ReadCandidateFits() => ReadFitRecords(CandFits, _c);
+
+            private static (double[] R, double[] T)[] ReadFitRecords(GpuBuffer buf, int count)
+            {
+                var a = buf.ReadAll<float>(count * K.FitStride);
+                var res = new (double[] R, double[] T)[count];
+                for (int k = 0; k < count; k++)
+                {
+                    var r = new double[9]; var t = new double[3];
+                    for (int i = 0; i < 9; i++) r[i] = a[k * K.FitStride + i];
+                    for (int i = 0; i < 3; i++) t[i] = a[k * K.FitStride + 9 + i];
+                    res[k] = (r, t);
+                }
+                return res;
+            }
+
+            public void Dispose()
+            {
+                for (int i = _all.Count - 1; i >= 0; i--) _all[i].Dispose();
+                _all.Clear();
+            }
+        }
+    }
+}
