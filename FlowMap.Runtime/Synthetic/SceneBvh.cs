@@ -41,8 +41,12 @@ namespace FlowMap.Synthetic
                     foreach (int i in items) ordered.Add(prims[i]);
                     return self;
                 }
-                Recurse(split.Value.Left, depth + 1);
-                Recurse(split.Value.Right, depth + 1);
+                // The child with the larger boxes first: walls and floors are hit early, and their distance then culls
+                // whatever lies behind them.
+                var (first, second) = (split.Value.Left, split.Value.Right);
+                if (Area(Union(second.Select(i => boxes[i]))) > Area(Union(first.Select(i => boxes[i])))) (first, second) = (second, first);
+                Recurse(first, depth + 1);
+                Recurse(second, depth + 1);
                 nodes[self] = new Node { Lo = lo, Hi = hi, Leaf = -1, Skip = nodes.Count };
                 return self;
             }
