@@ -85,7 +85,7 @@ namespace FlowMap.Export
 
         /// <summary>
         /// The model of a reconstruction: one shared camera (id 1), images 1..N named as given with their camera-to-world
-        /// poses, and, when given, the points of <paramref name="points"/> as 3-D points with empty tracks (every
+        /// poses (whitespace in names becomes '_', see <see cref="SafeName"/>), and, when given, the points of <paramref name="points"/> as 3-D points with empty tracks (every
         /// <paramref name="pointStride"/>-th point, to keep the file small).
         /// </summary>
         public static ColmapTextModel FromReconstruction(Intrinsics camera, IReadOnlyList<string> names, IReadOnlyList<CameraPose> cameraToWorld,
@@ -97,7 +97,7 @@ namespace FlowMap.Export
             if (pointStride < 1) throw new ArgumentOutOfRangeException(nameof(pointStride));
             var m = new ColmapTextModel();
             m.Cameras.Add(ColmapCamera.FromIntrinsics(1, camera));
-            for (int i = 0; i < names.Count; i++) m.Images.Add(ColmapImage.FromCameraToWorld(i + 1, 1, names[i], cameraToWorld[i]));
+            for (int i = 0; i < names.Count; i++) m.Images.Add(ColmapImage.FromCameraToWorld(i + 1, 1, SafeName(names[i], i), cameraToWorld[i]));
             if (points != null)
                 for (int i = 0, id = 1; i < points.Count; i += pointStride, id++)
                     m.Points3D.Add(new ColmapPoint3D(id, points.Positions[3 * i], points.Positions[3 * i + 1], points.Positions[3 * i + 2],
@@ -106,6 +106,15 @@ namespace FlowMap.Export
         }
 
         /// <summary>Shortest round-trip text; -0 is written as 0.</summary>
+        /// <summary>COLMAP's text format ends a name at the first space: whitespace becomes '_' (an empty name becomes NNNNNN.png).</summary>
+        public static string SafeName(string? name, int index)
+        {
+            if (string.IsNullOrWhiteSpace(name)) return index.ToString("D6", CultureInfo.InvariantCulture) + ".png";
+            var chars = name!.ToCharArray();
+            for (int i = 0; i < chars.Length; i++) if (char.IsWhiteSpace(chars[i])) chars[i] = '_';
+            return new string(chars);
+        }
+
         private static string F(double v) => (v == 0 ? 0.0 : v).ToString("R", CultureInfo.InvariantCulture);
         private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 

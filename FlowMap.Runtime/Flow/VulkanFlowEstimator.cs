@@ -95,14 +95,21 @@ namespace FlowMap.Flow
             var ws = _ws;
             ws.RgbA.Write<byte>(a.Pixels);
             ws.RgbB.Write<byte>(b.Pixels);
+            var swProfile = System.Diagnostics.Stopwatch.StartNew();
+            var cpuProfile = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
             using (var batch = _ctx.BeginBatch("flow", s_profile))
             {
                 Record(batch, ws);
+                if (s_profile) Console.Error.WriteLine($"  record {swProfile.Elapsed.TotalMilliseconds:F1} ms");
                 SubmissionsLastPair = 0;
                 batch.Submit();
                 SubmissionsLastPair++;
                 batch.Wait();
-                if (s_profile) PrintProfile(batch);
+                if (s_profile)
+                {
+                    PrintProfile(batch);
+                    Console.Error.WriteLine($"  submit+wait done at {swProfile.Elapsed.TotalMilliseconds:F1} ms, process CPU {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds:F1} ms");
+                }
             }
             token.ThrowIfCancellationRequested();
             int w = a.Width, h = a.Height;
@@ -112,6 +119,7 @@ namespace FlowMap.Flow
             var cb = ws.Confidence[1].Download();
             Sanitize(fwd, cf);
             Sanitize(bwd, cb);
+            if (s_profile) Console.Error.WriteLine($"  readback done at {swProfile.Elapsed.TotalMilliseconds:F1} ms, process CPU {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds:F1} ms");
             return new FlowResult(new FlowField(w, h, fwd), new FlowField(w, h, bwd), new FloatImage(w, h, cf), new FloatImage(w, h, cb));
         }
 
@@ -148,19 +156,28 @@ namespace FlowMap.Flow
         private void Record(CommandBatch batch, Workspace ws)
         {
             var o = _o;
-            // 1. Luminance, pyramid, gradients.
-            Luminance.Record(batch, _ctx, ws.RgbA, ws.Image[0][0], 3, 3 * ws.Width);
-            Luminance.Record(batch, _ctx, ws.RgbB, ws.Image[1][0], 3, 3 * ws.Width);
-            for (int l = 1; l <= ws.Coarsest; l++)
+            int F = ws.Finest;
+            // 1. Luminance straight at the finest estimated level (or full resolution), the pyramid, per-level features.
+            for (int d = 0; d < 2; d++)
+            {
+                var rgb = d == 0 ? ws.RgbA : ws.RgbB;
+                if (F == 0) Luminance.Record(batch, _ctx, rgb, ws.Image[d][0], 3, 3 * ws.Width);
+                else if (F == 1) RgbHalf.Record(batch, _ctx, rgb, ws.Width, ws.Height, ws.Image[d][1]);
+                else
+                {
+                    Luminance.Record(batch, _ctx, rgb, ws.Image[d][0], 3, 3 * ws.Width);
+                }
+            }
+            for (int l = Math.Max(1, F == 1 ? 2 : 1); l <= ws.Coarsest; l++)
                 for (int d = 0; d < 2; d++)
                     Downsample.Record(batch, _ctx, ws.Image[d][l - 1], ws.Image[d][l]);
-            for (int l = ws.Finest; l <= ws.Coarsest; l++)
+            for (int l = F; l <= ws.Coarsest; l++)
                 for (int d = 0; d < 2; d++)
-                    Gradient.Record(batch, _ctx, ws.Image[d][l], ws.Grad[d][l]);
+                    FlowPrep.Record(batch, _ctx, ws.Image[d][l], ws.Feat[d][l], ws.Quad[d][l]);
 
             // 2. Coarse to fine, both directions side by side (d = 0: a -> b, d = 1: b -> a).
             for (int d = 0; d < 2; d++) batch.Fill(ws.Init[d][ws.Coarsest].Buffer, 0);
-            for (int l = ws.Coarsest; l >= ws.Finest; l--)
+            for (int l = ws.Coarsest; l >= F; l--)
             {
                 int lw = ws.Image[0][l].Width, lh = ws.Image[0][l].Height;
                 if (l < ws.Coarsest)
@@ -175,14 +192,14 @@ namespace FlowMap.Flow
                     Iterations = o.Iterations, SearchRadius = l == ws.Coarsest ? o.CoarseSearchRadius : o.SearchRadius,
                 };
                 for (int d = 0; d < 2; d++)
-                    DisSearch.Record(batch, _ctx, ws.Image[d][l], ws.Grad[d][l], ws.Image[1 - d][l], ws.Init[d][l], ws.Patches[d][l], sp);
+                    DisSearch.Record(batch, _ctx, ws.Feat[d][l], ws.Quad[1 - d][l], ws.Init[d][l], ws.Patches[d][l], sp);
                 var dp = new DisDensify.Push
                 {
                     Width = lw, Height = lh, PatchSize = p, Stride = stride, GridWidth = sp.GridWidth, GridHeight = sp.GridHeight,
                     MinDiff = o.DensifyMinDiff,
                 };
                 for (int d = 0; d < 2; d++)
-                    DisDensify.Record(batch, _ctx, ws.Image[d][l], ws.Image[1 - d][l], ws.Patches[d][l], ws.Flow[d][l], dp);
+                    DisDensify.Record(batch, _ctx, ws.Feat[d][l], ws.Quad[1 - d][l], ws.Patches[d][l], ws.Flow[d][l], dp);
                 var vp = new VarData.Push
                 {
                     Width = lw, Height = lh, Delta = o.Delta, Alpha = o.Alpha, EpsData = o.EpsData, EpsSmooth = o.EpsSmooth, Edge = o.EdgeAwareness,
@@ -190,24 +207,25 @@ namespace FlowMap.Flow
                 for (int outer = 0; outer < o.VariationalOuter; outer++)
                 {
                     for (int d = 0; d < 2; d++)
-                        VarData.Record(batch, _ctx, ws.Image[d][l], ws.Image[1 - d][l], ws.Grad[d][l], ws.Grad[1 - d][l], ws.Flow[d][l], ws.Coef[d], vp);
+                        VarData.Record(batch, _ctx, ws.Feat[d][l], ws.Feat[1 - d][l], ws.Quad[1 - d][l], ws.Flow[d][l], ws.CoefA[d][l], ws.CoefB[d][l], vp);
                     for (int inner = 0; inner < o.VariationalInner; inner++)
                         for (int parity = 0; parity < 2; parity++)
                             for (int d = 0; d < 2; d++)
-                                VarSor.Record(batch, _ctx, ws.Coef[d], ws.Flow[d][l], parity, o.Omega);
+                                VarSor.Record(batch, _ctx, ws.CoefA[d][l], ws.CoefB[d][l], ws.Flow[d][l], parity, o.Omega);
                 }
             }
 
-            // 3. Full resolution; confidences.
-            if (ws.Finest > 0)
-                for (int d = 0; d < 2; d++)
-                    FlowUpsample.Record(batch, _ctx, ws.Flow[d][ws.Finest], ws.FullFlow[d]!);
+            // 3. Confidences at the finest estimated level; flow and confidence to full resolution.
+            var fl = ws.Image[0][F];
             var cp = new FlowConfidence.Push
             {
-                Width = ws.Width, Height = ws.Height, FbAbs = o.ConfidenceFbAbs, FbRel = o.ConfidenceFbRel, SigmaPhoto = o.ConfidencePhotoSigma,
+                Width = fl.Width, Height = fl.Height, FbAbs = o.ConfidenceFbAbs, FbRel = o.ConfidenceFbRel, SigmaPhoto = o.ConfidencePhotoSigma,
             };
             for (int d = 0; d < 2; d++)
-                FlowConfidence.Record(batch, _ctx, ws.Image[d][0], ws.Image[1 - d][0], ws.Output(d), ws.Output(1 - d), ws.Confidence[d], cp);
+                FlowConfidence.Record(batch, _ctx, ws.Feat[d][F], ws.Quad[1 - d][F], ws.Flow[d][F], ws.Flow[1 - d][F], ws.LevelConfidence[d], cp);
+            if (F > 0)
+                for (int d = 0; d < 2; d++)
+                    FlowFinalize.Record(batch, _ctx, ws.Flow[d][F], ws.LevelConfidence[d], ws.FullFlow[d]!, ws.Confidence[d]);
         }
 
         public void Dispose()
@@ -225,10 +243,11 @@ namespace FlowMap.Flow
             private readonly List<IDisposable> _owned = new List<IDisposable>();
             public readonly int Width, Height, Finest, Coarsest;
             public readonly GpuBuffer RgbA, RgbB;
-            public readonly GpuImage[][] Image = new GpuImage[2][], Grad = new GpuImage[2][], Flow = new GpuImage[2][], Init = new GpuImage[2][], Patches = new GpuImage[2][];
-            public readonly GpuBuffer[] Coef = new GpuBuffer[2];
+            public readonly GpuImage[][] Image = new GpuImage[2][], Feat = new GpuImage[2][], Quad = new GpuImage[2][],
+                Flow = new GpuImage[2][], Init = new GpuImage[2][], Patches = new GpuImage[2][];
+            public readonly GpuImage[][] CoefA = new GpuImage[2][], CoefB = new GpuImage[2][];
             public readonly GpuImage?[] FullFlow = new GpuImage?[2];
-            public readonly GpuImage[] Confidence = new GpuImage[2];
+            public readonly GpuImage[] Confidence = new GpuImage[2], LevelConfidence = new GpuImage[2];
 
             public Workspace(GpuContext ctx, VulkanFlowOptions o, int width, int height)
             {
@@ -249,25 +268,37 @@ namespace FlowMap.Flow
                     for (int d = 0; d < 2; d++)
                     {
                         Image[d] = new GpuImage[Coarsest + 1];
-                        Grad[d] = new GpuImage[Coarsest + 1];
+                        Feat[d] = new GpuImage[Coarsest + 1];
+                        Quad[d] = new GpuImage[Coarsest + 1];
                         Flow[d] = new GpuImage[Coarsest + 1];
                         Init[d] = new GpuImage[Coarsest + 1];
                         Patches[d] = new GpuImage[Coarsest + 1];
+                        CoefA[d] = new GpuImage[Coarsest + 1];
+                        CoefB[d] = new GpuImage[Coarsest + 1];
                         for (int l = 0; l <= Coarsest; l++)
                         {
                             var (w, h) = sizes[l];
+                            // Full-resolution luminance only when it is estimated or the pyramid needs it (finest level >= 2).
+                            if (l == 0 && Finest == 1) continue;
                             Image[d][l] = Own(new GpuImage(ctx, w, h, 1, $"flow.image{d}.{l}"));
                             if (l < Finest) continue;
-                            Grad[d][l] = Own(new GpuImage(ctx, w, h, 2, $"flow.grad{d}.{l}"));
+                            Feat[d][l] = Own(new GpuImage(ctx, w, h, 4, $"flow.feat{d}.{l}"));
+                            Quad[d][l] = Own(new GpuImage(ctx, w, h, 4, $"flow.quad{d}.{l}"));
                             Flow[d][l] = Own(new GpuImage(ctx, w, h, 2, $"flow.flow{d}.{l}"));
                             Init[d][l] = Own(new GpuImage(ctx, w, h, 2, $"flow.init{d}.{l}"));
                             int p = Math.Min(o.PatchSize, Math.Min(w, h)), s = Math.Min(o.PatchStride, p);
+                            CoefA[d][l] = Own(new GpuImage(ctx, w, h, 4, $"flow.coefA{d}.{l}"));
+                            CoefB[d][l] = Own(new GpuImage(ctx, w, h, 2, $"flow.coefB{d}.{l}"));
                             Patches[d][l] = Own(new GpuImage(ctx, DisSearch.GridSize(w, p, s), DisSearch.GridSize(h, p, s), 2, $"flow.patches{d}.{l}"));
                         }
                         var (fw, fh) = sizes[Finest];
-                        Coef[d] = Own(new GpuBuffer(ctx, (long)fw * fh * 6 * sizeof(float), $"flow.coef{d}"));
-                        if (Finest > 0) FullFlow[d] = Own(new GpuImage(ctx, width, height, 2, $"flow.full{d}"));
-                        Confidence[d] = Own(new GpuImage(ctx, width, height, 1, $"flow.conf{d}"));
+                        LevelConfidence[d] = Own(new GpuImage(ctx, fw, fh, 1, $"flow.levelconf{d}"));
+                        if (Finest > 0)
+                        {
+                            FullFlow[d] = Own(new GpuImage(ctx, width, height, 2, $"flow.full{d}"));
+                            Confidence[d] = Own(new GpuImage(ctx, width, height, 1, $"flow.conf{d}"));
+                        }
+                        else Confidence[d] = LevelConfidence[d];
                     }
                 }
                 catch

@@ -44,7 +44,7 @@ namespace FlowMap.Flow
         internal void Validate()
         {
             if (FinestLevel < 0 || MaxLevel < 0 || MinCoarsestSize < 2) throw new ArgumentException("Pyramid levels must be >= 0 and MinCoarsestSize >= 2.");
-            if (PatchSize < 2 || PatchStride < 1 || PatchStride > PatchSize) throw new ArgumentException("PatchSize >= 2 and 1 <= PatchStride <= PatchSize are needed.");
+            if (PatchSize < 2 || PatchSize > 8 || PatchStride < 1 || PatchStride > PatchSize) throw new ArgumentException("2 <= PatchSize <= 8 and 1 <= PatchStride <= PatchSize are needed.");
             if (Iterations < 0 || CoarseSearchRadius < 0 || SearchRadius < 0 || VariationalOuter < 0 || VariationalInner < 0)
                 throw new ArgumentException("Iteration counts and radii must be >= 0.");
             if (!(Omega > 0 && Omega < 2)) throw new ArgumentException("SOR omega must be in (0, 2).");

@@ -10,7 +10,8 @@ namespace FlowMap.Session
     /// <summary>The per-frame work behind a session (the live reconstruction pipeline). Called from one thread.</summary>
     internal interface IFrameProcessor : IDisposable
     {
-        FrameUpdate Process(Frame frame, CancellationToken token);
+        /// <summary>Processes one frame; null when the frame produced no update (nothing is raised then).</summary>
+        FrameUpdate? Process(Frame frame, CancellationToken token);
     }
 
     /// <summary>
@@ -42,6 +43,27 @@ namespace FlowMap.Session
         }
 
         private readonly bool _dropFrames;
+
+        /// <summary>
+        /// Starts a session: picks the Vulkan device, checks the depth model if one is given, and starts the pipeline
+        /// thread. Throws a clear exception when there is no usable Vulkan driver (naming what to install) or the model
+        /// is unusable; nothing is left running then.
+        /// </summary>
+        public static ReconstructionSession Create(SessionOptions? options = null)
+        {
+            options ??= new SessionOptions();
+            options.Validate();
+            var processor = new FlowMap.Reconstruction.PipelineFrameProcessor(FlowMap.Reconstruction.PipelineFactory.CreateLive(options));
+            try
+            {
+                return new ReconstructionSession(processor, options.QueueCapacity, options.Cancellation, options.DropFrames);
+            }
+            catch
+            {
+                processor.Dispose();
+                throw;
+            }
+        }
 
         internal ReconstructionSession(IFrameProcessor processor, int queueCapacity = 2, CancellationToken token = default, bool dropFrames = true)
         {
@@ -166,6 +188,8 @@ namespace FlowMap.Session
                 while ((p = _queue.Take(_cts.Token)) != null)
                 {
                     var update = _processor.Process(p.Frame, _cts.Token);
+                    Interlocked.Increment(ref _processed);
+                    if (update == null) continue;
                     update.LatencySeconds = _clock.Elapsed.TotalSeconds - p.PushedAt;
                     lock (_latencies)
                     {
@@ -177,7 +201,6 @@ namespace FlowMap.Session
                         }
                     }
                     Volatile.Write(ref _latest, update);
-                    Interlocked.Increment(ref _processed);
                     FrameProcessed?.Invoke(update);
                 }
                 _done.TrySetResult(true);

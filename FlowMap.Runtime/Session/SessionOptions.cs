@@ -42,7 +42,8 @@ namespace FlowMap.Session
         /// <summary>Stops the session when cancelled (as <see cref="ReconstructionSession.Dispose"/> does).</summary>
         public CancellationToken Cancellation { get; set; }
 
-        internal void Validate()
+        /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
+        public void Validate()
         {
             if (ProcessingWidth < 0 || ProcessingHeight < 0 || (ProcessingWidth == 0) != (ProcessingHeight == 0))
                 throw new ArgumentException($"Processing size {ProcessingWidth}x{ProcessingHeight}: give both (at least 16x16) or neither.");

@@ -6,18 +6,19 @@ namespace FlowMap.Synthetic
 {
     /// <summary>
     /// A bounding-volume hierarchy over a scene's primitives, built with the surface-area heuristic (MacDonald and
-    /// Booth 1990; as explained in Pharr, Jakob, Humphreys, "Physically Based Rendering", 4.3). Node n is packed as
-    /// 2 vec4: (lo.xyz, a), (hi.xyz, b); a leaf when b &lt; 0 holds primitives a .. a - b - 1 of the reordered list,
-    /// an interior node has children a and b. Boxes are padded by <see cref="Padding"/> so that culling never drops a
-    /// primitive that the float (GPU) or double (reference) intersection would hit.
+    /// Booth 1990; as explained in Pharr, Jakob, Humphreys, "Physically Based Rendering", 4.3), stored in depth-first
+    /// order for a stackless walk with skip indices (Smits, "Efficiency issues for ray tracing", 1998). Node n is packed
+    /// as 2 vec4: (lo.xyz, leaf), (hi.xyz, skip): leaf = 8 x first primitive + count (at most 7) of the reordered list,
+    /// or -1 for an interior node; skip = the node after n's subtree. Boxes are padded by <see cref="Padding"/> so that
+    /// culling never drops a primitive that the float (GPU) or double (reference) intersection would hit.
     /// </summary>
     internal static class SceneBvh
     {
         public const double Padding = 1e-3;
         public const int MaxLeaf = 3;
-        public const int MaxDepth = 28; // the shader's traversal stack holds 32 entries
+        public const int MaxDepth = 64;
 
-        private struct Node { public double[] Lo, Hi; public int A, B; }
+        private struct Node { public double[] Lo, Hi; public int Leaf, Skip; }
 
         /// <summary>Builds the hierarchy; returns the primitives in leaf order and the packed nodes float[nodes, 8].</summary>
         public static (List<SyntheticPrimitive> Ordered, float[] Nodes, int NodeCount) Build(IReadOnlyList<SyntheticPrimitive> prims)
@@ -36,13 +37,17 @@ namespace FlowMap.Synthetic
                 var split = items.Count > MaxLeaf ? BestSplit(items) : null;
                 if (split == null)
                 {
-                    nodes[self] = new Node { Lo = lo, Hi = hi, A = ordered.Count, B = -items.Count };
+                    nodes[self] = new Node { Lo = lo, Hi = hi, Leaf = 8 * ordered.Count + items.Count, Skip = self + 1 };
                     foreach (int i in items) ordered.Add(prims[i]);
                     return self;
                 }
-                int a = Recurse(split.Value.Left, depth + 1);
-                int b = Recurse(split.Value.Right, depth + 1);
-                nodes[self] = new Node { Lo = lo, Hi = hi, A = a, B = b };
+                // The child with the larger boxes first: walls and floors are hit early, and their distance then culls
+                // whatever lies behind them.
+                var (first, second) = (split.Value.Left, split.Value.Right);
+                if (Area(Union(second.Select(i => boxes[i]))) > Area(Union(first.Select(i => boxes[i])))) (first, second) = (second, first);
+                Recurse(first, depth + 1);
+                Recurse(second, depth + 1);
+                nodes[self] = new Node { Lo = lo, Hi = hi, Leaf = -1, Skip = nodes.Count };
                 return self;
             }
 
@@ -69,8 +74,8 @@ namespace FlowMap.Synthetic
             {
                 var nd = nodes[n];
                 for (int c = 0; c < 3; c++) { packed[8 * n + c] = (float)nd.Lo[c]; packed[8 * n + 4 + c] = (float)nd.Hi[c]; }
-                packed[8 * n + 3] = nd.A;
-                packed[8 * n + 7] = nd.B;
+                packed[8 * n + 3] = nd.Leaf;
+                packed[8 * n + 7] = nd.Skip;
             }
             return (ordered, packed, nodes.Count);
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 
 namespace FlowMap.Synthetic
 {
@@ -100,27 +101,26 @@ namespace FlowMap.Synthetic
         private static double SafeInv(double d) => 1.0 / (Math.Abs(d) < 1e-12 ? (d < 0 ? -1e-12 : 1e-12) : d);
 
         /// <summary>
-        /// Nearest hit along o + t d with t &gt; 1e-3; Prim = -1 when nothing is hit. Depth-first through the hierarchy,
-        /// in the shader's order (so equal distances resolve the same way).
+        /// Nearest hit along o + t d with t &gt; 1e-3; Prim = -1 when nothing is hit. The shader's stackless walk of the
+        /// hierarchy (so equal distances resolve the same way): a missed node jumps to its skip index.
         /// </summary>
         public Hit Trace(double ox, double oy, double oz, double dx, double dy, double dz)
         {
             var best = new Hit { T = Far, Prim = -1 };
             double ix = SafeInv(dx), iy = SafeInv(dy), iz = SafeInv(dz);
-            var stack = new Stack<int>();
-            stack.Push(0);
-            while (stack.Count > 0)
+            int nodes = Scene.NodeCount;
+            int n = 0;
+            while (n < nodes)
             {
-                int n = stack.Pop();
                 double t0 = double.NegativeInfinity, t1 = double.PositiveInfinity;
                 Slab(_p[8 * n], _p[8 * n + 4], ox, ix, ref t0, ref t1);
                 Slab(_p[8 * n + 1], _p[8 * n + 5], oy, iy, ref t0, ref t1);
                 Slab(_p[8 * n + 2], _p[8 * n + 6], oz, iz, ref t0, ref t1);
-                if (t1 < Math.Max(t0, 0) || t0 >= best.T) continue;
-                int a = (int)_p[8 * n + 3], b = (int)_p[8 * n + 7];
-                if (b < 0)
-                    for (int i = a; i < a - b; i++) Intersect(i, ox, oy, oz, dx, dy, dz, ref best);
-                else { stack.Push(b); stack.Push(a); }
+                if (t1 < Math.Max(t0, 0) || t0 >= best.T) { n = (int)_p[8 * n + 7]; continue; }
+                int leaf = (int)_p[8 * n + 3];
+                if (leaf >= 0)
+                    for (int i = leaf >> 3; i < (leaf >> 3) + (leaf & 7); i++) Intersect(i, ox, oy, oz, dx, dy, dz, ref best);
+                n++;
             }
             return best;
         }
@@ -255,49 +255,67 @@ namespace FlowMap.Synthetic
         }
 
         /// <summary>
-        /// Renders rows [y0, y1) of a frame exactly as synth_render.comp does: RGB bytes (3 per pixel) and z-depth.
-        /// <paramref name="pose"/> is camera-to-world; rays through pixel centres at integer coordinates.
+        /// Renders a frame exactly as synth_hits.comp then synth_render.comp do: RGB bytes (3 per pixel) and z-depth.
+        /// <paramref name="pose"/> is camera-to-world; rays through pixel centres at integer coordinates. Rows run in
+        /// parallel when <paramref name="parallel"/> is set.
         /// </summary>
-        public void RenderRows(CameraPose pose, Intrinsics k, int samples, int y0, int y1, byte[] rgb, float[] depth, double[]? linear = null)
+        public void RenderFrame(CameraPose pose, Intrinsics k, int samples, byte[] rgb, float[] depth, bool parallel = false)
         {
-            int w = k.Width;
+            int w = k.Width, h = k.Height;
             double ox = pose.T(0), oy = pose.T(1), oz = pose.T(2);
-            for (int y = y0; y < y1; y++)
+            var hits = new Hit[w * h];
+            void HitRow(int y)
+            {
+                for (int x = 0; x < w; x++)
+                {
+                    var (dx, dy, dz) = Dir(pose, k, x, y);
+                    var hit = Trace(ox, oy, oz, dx, dy, dz);
+                    hits[y * w + x] = hit;
+                    depth[y * w + x] = hit.Prim >= 0 ? (float)hit.T : 0f;
+                }
+            }
+            bool SameFace(Hit a, int x, int y)
+            {
+                var b = hits[Math.Min(Math.Max(y, 0), h - 1) * w + Math.Min(Math.Max(x, 0), w - 1)];
+                return a.Prim == b.Prim && a.Nx * b.Nx + a.Ny * b.Ny + a.Nz * b.Nz >= 0.999;
+            }
+            void ColourRow(int y)
+            {
                 for (int x = 0; x < w; x++)
                 {
                     int i = y * w + x;
-                    var (dx, dy, dz) = Dir(pose, k, x, y);
-                    var centre = Trace(ox, oy, oz, dx, dy, dz);
-                    depth[i] = centre.Prim >= 0 ? (float)centre.T : 0f;
-                    // 1. One face under all sub-pixel rays: shade once at the centre; else average the shaded sub-pixel rays.
-                    bool uniform = centre.Prim >= 0;
-                    for (int k2 = 0; k2 < samples * samples && uniform && samples > 1; k2++)
-                    {
-                        double u = x + (k2 % samples + 0.5) / samples - 0.5, v = y + (k2 / samples + 0.5) / samples - 0.5;
-                        var (ex, ey, ez) = Dir(pose, k, u, v);
-                        var h = Trace(ox, oy, oz, ex, ey, ez);
-                        if (h.Prim != centre.Prim || h.Nx * centre.Nx + h.Ny * centre.Ny + h.Nz * centre.Nz < 0.999) uniform = false;
-                    }
+                    var centre = hits[i];
+                    // 1. One face at the pixel and its four neighbours: shade the centre hit once; else average shaded sub-pixel rays.
+                    bool uniform = centre.Prim >= 0 && SameFace(centre, x - 1, y) && SameFace(centre, x + 1, y) && SameFace(centre, x, y - 1) && SameFace(centre, x, y + 1);
                     double sr = 0, sg = 0, sb = 0;
-                    int count = uniform ? 1 : samples * samples;
+                    int count = uniform || samples == 1 ? 1 : samples * samples;
                     for (int k2 = 0; k2 < count; k2++)
                     {
-                        double u = uniform ? x : x + (k2 % samples + 0.5) / samples - 0.5, v = uniform ? y : y + (k2 / samples + 0.5) / samples - 0.5;
+                        double u = count == 1 ? x : x + (k2 % samples + 0.5) / samples - 0.5, v = count == 1 ? y : y + (k2 / samples + 0.5) / samples - 0.5;
                         var (ex, ey, ez) = Dir(pose, k, u, v);
-                        var h = uniform ? centre : Trace(ox, oy, oz, ex, ey, ez);
-                        if (h.Prim < 0) continue;
-                        double px = ox + h.T * ex, py = oy + h.T * ey, pz = oz + h.T * ez;
-                        double cosine = Math.Abs(h.Nx * ex + h.Ny * ey + h.Nz * ez) / Math.Sqrt(ex * ex + ey * ey + ez * ez);
-                        double fw = 1.5 * h.T / k.Fx / Math.Max(cosine, 0.3);
-                        var a = Albedo(h.Prim, px, py, pz, h.U, h.V, fw);
-                        double s = Shade(px, py, pz, h.Nx, h.Ny, h.Nz);
+                        var hit = count == 1 ? centre : Trace(ox, oy, oz, ex, ey, ez);
+                        if (hit.Prim < 0) continue;
+                        double px = ox + hit.T * ex, py = oy + hit.T * ey, pz = oz + hit.T * ez;
+                        double cosine = Math.Abs(hit.Nx * ex + hit.Ny * ey + hit.Nz * ez) / Math.Sqrt(ex * ex + ey * ey + ez * ez);
+                        double fw = 1.5 * hit.T / k.Fx / Math.Max(cosine, 0.3);
+                        var a = Albedo(hit.Prim, px, py, pz, hit.U, hit.V, fw);
+                        double s = Shade(px, py, pz, hit.Nx, hit.Ny, hit.Nz);
                         sr += a.R * s; sg += a.G * s; sb += a.B * s;
                     }
                     double inv = 1.0 / count;
-                    double r = Clamp01(sr * inv), g = Clamp01(sg * inv), b = Clamp01(sb * inv);
-                    rgb[3 * i] = ToByte(r); rgb[3 * i + 1] = ToByte(g); rgb[3 * i + 2] = ToByte(b);
-                    if (linear != null) { linear[3 * i] = r; linear[3 * i + 1] = g; linear[3 * i + 2] = b; }
+                    rgb[3 * i] = ToByte(Clamp01(sr * inv)); rgb[3 * i + 1] = ToByte(Clamp01(sg * inv)); rgb[3 * i + 2] = ToByte(Clamp01(sb * inv));
                 }
+            }
+            if (parallel)
+            {
+                Parallel.For(0, h, HitRow);
+                Parallel.For(0, h, ColourRow);
+            }
+            else
+            {
+                for (int y = 0; y < h; y++) HitRow(y);
+                for (int y = 0; y < h; y++) ColourRow(y);
+            }
         }
 
         private static double Clamp01(double v) => v < 0 ? 0 : (v > 1 ? 1 : v);

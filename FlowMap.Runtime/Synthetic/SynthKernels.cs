@@ -6,8 +6,41 @@ using FlowMap.Gpu;
 namespace FlowMap.Synthetic
 {
     /// <summary>
-    /// Ray-cast rendering of the synthetic scene, FlowMap.Shaders/synth/synth_render.comp; the reference is
-    /// <see cref="SceneRaycaster.RenderRows"/>.
+    /// First rendering pass, the pixel-centre rays: FlowMap.Shaders/synth/synth_hits.comp; the reference is
+    /// <see cref="SceneRaycaster.RenderFrame"/>.
+    /// </summary>
+    internal static class SynthHits
+    {
+        public const string Shader = "synth_hits.comp";
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct Push
+        {
+            public int Width, Height, NodeCount, Unused;
+            public float Fx, Fy, Cx, Cy;
+            public Vector4 Rot0, Rot1, Rot2;
+        }
+
+        /// <param name="hits">vec4[H, W, 2]: (t, primitive, u, v), (normal, 0).</param>
+        /// <param name="depth">float[H, W] z-depth.</param>
+        public static void Record(CommandBatch batch, GpuContext ctx, SceneDescription desc, GpuBuffer scene, CameraPose pose, Intrinsics k, GpuBuffer hits, GpuBuffer depth)
+        {
+            if (hits.SizeBytes < 32L * k.Width * k.Height || depth.SizeBytes < 4L * k.Width * k.Height)
+                throw new ArgumentException($"Output buffers are too small for {k.Width}x{k.Height}.");
+            var (r0, r1, r2) = SynthRender.Rows(pose);
+            var kernel = ctx.Kernel(Shader, 8, 8);
+            batch.Dispatch(kernel, ComputeKernel.Groups(k.Width, kernel.LocalX), ComputeKernel.Groups(k.Height, kernel.LocalY), 1,
+                new Push
+                {
+                    Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount,
+                    Fx = (float)k.Fx, Fy = (float)k.Fy, Cx = (float)k.Cx, Cy = (float)k.Cy, Rot0 = r0, Rot1 = r1, Rot2 = r2,
+                }, scene, hits, depth);
+        }
+    }
+
+    /// <summary>
+    /// Second rendering pass, the colour: FlowMap.Shaders/synth/synth_render.comp; the reference is
+    /// <see cref="SceneRaycaster.RenderFrame"/>.
     /// </summary>
     internal static class SynthRender
     {
@@ -30,15 +63,17 @@ namespace FlowMap.Synthetic
 
         private static Vector4 Light(SceneLight l) => new Vector4((float)l.X, (float)l.Y, (float)l.Z, (float)l.Intensity);
 
+        /// <summary>Records both passes: hits and depth, then the colour.</summary>
         /// <param name="scene">The packed scene, <see cref="SceneDescription.Packed"/>.</param>
+        /// <param name="hits">Scratch vec4[H, W, 2].</param>
         /// <param name="colour">uint[H, W] RGBA8.</param>
         /// <param name="depth">float[H, W] z-depth.</param>
         public static void Record(CommandBatch batch, GpuContext ctx, SceneDescription desc, GpuBuffer scene, CameraPose pose, Intrinsics k, int samples,
-                                  GpuBuffer colour, GpuBuffer depth)
+                                  GpuBuffer hits, GpuBuffer colour, GpuBuffer depth)
         {
             if (samples < 1 || samples > 8) throw new ArgumentOutOfRangeException(nameof(samples), samples, "Samples per axis must be 1..8.");
-            if (colour.SizeBytes < 4L * k.Width * k.Height || depth.SizeBytes < 4L * k.Width * k.Height)
-                throw new ArgumentException($"Output buffers are too small for {k.Width}x{k.Height}.");
+            if (colour.SizeBytes < 4L * k.Width * k.Height) throw new ArgumentException($"Colour buffer is too small for {k.Width}x{k.Height}.");
+            SynthHits.Record(batch, ctx, desc, scene, pose, k, hits, depth);
             var (r0, r1, r2) = Rows(pose);
             var kernel = ctx.Kernel(Shader, 8, 8);
             batch.Dispatch(kernel, ComputeKernel.Groups(k.Width, kernel.LocalX), ComputeKernel.Groups(k.Height, kernel.LocalY), 1,
@@ -47,7 +82,7 @@ namespace FlowMap.Synthetic
                     Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount, Samples = samples,
                     Fx = (float)k.Fx, Fy = (float)k.Fy, Cx = (float)k.Cx, Cy = (float)k.Cy,
                     Rot0 = r0, Rot1 = r1, Rot2 = r2, Light0 = Light(desc.Light0), Light1 = Light(desc.Light1),
-                }, scene, colour, depth);
+                }, scene, hits, colour);
         }
     }
 

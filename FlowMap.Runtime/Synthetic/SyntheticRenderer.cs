@@ -13,7 +13,7 @@ namespace FlowMap.Synthetic
     {
         private readonly GpuContext? _ctx;
         private readonly bool _ownsContext;
-        private readonly GpuBuffer? _scene, _colour, _depth, _depthA, _flow, _occlusion;
+        private readonly GpuBuffer? _scene, _hits, _colour, _depth, _depthA, _flow, _occlusion;
         private readonly SceneRaycaster _cpu;
 
         public SyntheticRenderer(SceneDescription scene, Intrinsics intrinsics, int samples, GpuContext? ctx, bool ownsContext)
@@ -27,6 +27,7 @@ namespace FlowMap.Synthetic
             {
                 long n = (long)intrinsics.Width * intrinsics.Height;
                 _scene = GpuBuffer.FromData<float>(ctx, scene.Packed, "synth.scene");
+                _hits = new GpuBuffer(ctx, 32 * n, "synth.hits");
                 _colour = new GpuBuffer(ctx, 4 * n, "synth.colour");
                 _depth = new GpuBuffer(ctx, 4 * n, "synth.depth");
                 _depthA = new GpuBuffer(ctx, 4 * n, "synth.depthA");
@@ -53,12 +54,12 @@ namespace FlowMap.Synthetic
             var depth = new float[w * h];
             if (_ctx == null)
             {
-                Parallel.For(0, h, y => _cpu.RenderRows(pose, Intrinsics, Samples, y, y + 1, rgb, depth));
+                _cpu.RenderFrame(pose, Intrinsics, Samples, rgb, depth, parallel: true);
                 return (new RgbImage(w, h, rgb), new FloatImage(w, h, depth));
             }
             using (var batch = _ctx.BeginBatch("synth.render"))
             {
-                SynthRender.Record(batch, _ctx, Scene, _scene!, pose, Intrinsics, Samples, _colour!, _depth!);
+                SynthRender.Record(batch, _ctx, Scene, _scene!, pose, Intrinsics, Samples, _hits!, _colour!, _depth!);
                 batch.Submit();
                 batch.Wait();
             }
@@ -102,7 +103,7 @@ namespace FlowMap.Synthetic
 
         public void Dispose()
         {
-            _occlusion?.Dispose(); _flow?.Dispose(); _depthA?.Dispose(); _depth?.Dispose(); _colour?.Dispose(); _scene?.Dispose();
+            _occlusion?.Dispose(); _flow?.Dispose(); _depthA?.Dispose(); _depth?.Dispose(); _colour?.Dispose(); _hits?.Dispose(); _scene?.Dispose();
             if (_ownsContext) _ctx?.Dispose();
         }
     }

@@ -8,23 +8,26 @@
 //  3. Inverse-compositional Lucas-Kanade with mean normalisation (robust to an additive brightness change):
 //     T = I0 patch, g = grad I0 (Sobel / 8), H = sum (g - mean g)(g - mean g)^T + eps I precomputed once; per iteration
 //     w_i = I1(x_i + u) bilinear, b = sum g_i ((w_i - mean w) - (T_i - mean T)), u <- u - H^-1 b.
-//  4. The SSD of every visited u is measured; the best one is the output (never worse than u0: divergence-safe).
-// i0, i1: float[h, w]; grad0: vec2[h, w]; init: vec2[h, w]; out: vec2[gridHeight, gridWidth] patch flows, pixels.
+//  4. The SSD of every visited u is measured; the best one is the output (never worse than u0: divergence-safe),
+//     except that a converged last step (< 0.01 px) is taken as is. Patch size at most MAX_PATCH.
+//  Iterations stop early once a step is below 0.01 px.
+// feat0: vec4[h, w] (I0, gx, gy, 0) and quad1: vec4[h, w] (I1 quads) from flow_prep.comp; init: vec2[h, w];
+// out: vec2[gridHeight, gridWidth] patch flows, pixels.
 #include "common.glsl"
 #include "flow/flow_common.glsl"
 FLOWMAP_LOCAL_SIZE_2D
 
-layout(std430, binding = 0) readonly buffer I0 { float v[]; } i0;
-layout(std430, binding = 1) readonly buffer G0 { vec2 g[]; } grad0;
-layout(std430, binding = 2) readonly buffer I1 { float v[]; } i1;
-layout(std430, binding = 3) readonly buffer Init { vec2 f[]; } init;
-layout(std430, binding = 4) writeonly buffer Out { vec2 f[]; } outFlow;
+layout(std430, binding = 0) readonly buffer Feat0 { vec4 f[]; } feat0;
+layout(std430, binding = 1) readonly buffer Quad1 { vec4 q[]; } quad1;
+layout(std430, binding = 2) readonly buffer Init { vec2 f[]; } init;
+layout(std430, binding = 3) writeonly buffer Out { vec2 f[]; } outFlow;
+#define MAX_PATCH 8
 layout(push_constant) uniform Push
 {
     int width; int height; int patchSize; int stride; int gridWidth; int gridHeight; int iterations; int searchRadius;
 } pc;
 
-FLOWMAP_BILINEAR(sampleI1, i1.v)
+FLOWMAP_BILINEAR_QUAD(sampleI1, quad1.q)
 
 // Mean-normalised SSD of the patch at origin o displaced by u (bilinear).
 float patchCost(ivec2 o, vec2 u, float meanT)
@@ -35,7 +38,7 @@ float patchCost(ivec2 o, vec2 u, float meanT)
         for (int i = 0; i < P; i++)
         {
             ivec2 q = o + ivec2(i, j);
-            float t = i0.v[q.y * pc.width + q.x] - meanT;
+            float t = feat0.f[q.y * pc.width + q.x].x - meanT;
             float w = sampleI1(vec2(q) + u, pc.width, pc.height);
             sw += w; sww += w * w; swt += w * t; stt += t * t;
         }
@@ -55,6 +58,9 @@ void main()
     float n = float(P * P);
 
     // Template statistics: mean, sum of gradients, Hessian.
+    // The template is kept in a private array: on a CPU device (lavapipe) that is a plain vector load per pixel in the
+    // iterations instead of a gather from the buffer.
+    vec3 tpl[MAX_PATCH * MAX_PATCH];
     float sumT = 0.0, sumTT = 0.0;
     vec2 sumG = vec2(0.0);
     float hxx = 0.0, hxy = 0.0, hyy = 0.0;
@@ -62,13 +68,18 @@ void main()
         for (int i = 0; i < P; i++)
         {
             int k = (o.y + j) * pc.width + o.x + i;
-            vec2 g = grad0.g[k];
-            float t = i0.v[k];
+            vec4 f = feat0.f[k];
+            vec2 g = f.yz;
+            float t = f.x;
+            tpl[j * P + i] = f.xyz;
             sumT += t; sumTT += t * t;
             sumG += g;
             hxx += g.x * g.x; hxy += g.x * g.y; hyy += g.y * g.y;
         }
     float meanT = sumT / n;
+    // sum g (T - meanT): constant over the iterations.
+    vec2 gt = vec2(0.0);
+    for (int k = 0; k < P * P; k++) gt += tpl[k].yz * (tpl[k].x - meanT);
     float stt = max(sumTT - sumT * meanT, 0.0);
     // Mean normalisation removes the patch's mean gradient from the Jacobian: H = sum (g - gm)(g - gm)^T.
     hxx -= sumG.x * sumG.x / n; hxy -= sumG.x * sumG.y / n; hyy -= sumG.y * sumG.y / n;
@@ -95,20 +106,18 @@ void main()
     }
 
     // Inverse-compositional Gauss-Newton iterations.
+    bool converged = false;
     for (int it = 0; it < pc.iterations; it++)
     {
         float sw = 0.0, sww = 0.0, swt = 0.0;
-        vec2 gw = vec2(0.0), gt = vec2(0.0);
+        vec2 gw = vec2(0.0);
         for (int j = 0; j < P; j++)
             for (int i = 0; i < P; i++)
             {
-                ivec2 q = o + ivec2(i, j);
-                int k = q.y * pc.width + q.x;
-                float t = i0.v[k] - meanT;
-                vec2 g = grad0.g[k];
-                float w = sampleI1(vec2(q) + u, pc.width, pc.height);
-                sw += w; sww += w * w; swt += w * t;
-                gw += g * w; gt += g * t;
+                vec3 f = tpl[j * P + i];
+                float w = sampleI1(vec2(o + ivec2(i, j)) + u, pc.width, pc.height);
+                sw += w; sww += w * w; swt += w * (f.x - meanT);
+                gw += f.yz * w;
             }
         float mw = sw / n;
         // SSD of the current u comes free with the sums: sum ((w - mw) - t)^2 = sww - sw mw - 2 swt + stt.
@@ -117,8 +126,14 @@ void main()
         vec2 b = gw - mw * sumG - gt;
         vec2 du = vec2(hyy * b.x - hxy * b.y, hxx * b.y - hxy * b.x) / det;
         u -= du;
+        if (dot(du, du) < 1e-4) { converged = true; break; }
     }
-    float finalCost = patchCost(o, u, meanT);
-    if (finalCost < bestCost) { bestCost = finalCost; best = u; }
+    // A converged step (< 0.01 px) is taken as is; otherwise the last iterate must beat the best visited one.
+    if (converged) best = u;
+    else
+    {
+        float finalCost = patchCost(o, u, meanT);
+        if (finalCost < bestCost) { bestCost = finalCost; best = u; }
+    }
     outFlow.f[py * pc.gridWidth + px] = finite2(best);
 }

@@ -29,6 +29,17 @@ vec2 NAME(vec2 p, int w, int h)                                                 
     return mix(top, bot, ay);                                                              \
 }
 
+// Bilinear sample with clamp-to-edge from a quad image (flow_prep.comp): one vec4 load.
+#define FLOWMAP_BILINEAR_QUAD(NAME, BUF)                                                   \
+float NAME(vec2 p, int w, int h)                                                           \
+{                                                                                          \
+    p = clamp(p, vec2(0.0), vec2(float(w - 1), float(h - 1)));                            \
+    int x0 = min(int(p.x), w - 1), y0 = min(int(p.y), h - 1);                              \
+    vec2 a = p - vec2(x0, y0);                                                             \
+    vec4 q = BUF[y0 * w + x0];                                                             \
+    return mix(mix(q.x, q.y, a.x), mix(q.z, q.w, a.x), a.y);                               \
+}
+
 // Replaces NaN/Inf by 0 so a non-finite value never propagates.
 vec2 finite2(vec2 v) { return vec2(isnan(v.x) || isinf(v.x) ? 0.0 : v.x, isnan(v.y) || isinf(v.y) ? 0.0 : v.y); }
 

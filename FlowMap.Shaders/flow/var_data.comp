@@ -5,26 +5,39 @@
 //   data weight  d = delta / sqrt(Iz^2 + epsData^2)   (Charbonnier; 0 where x + u0 leaves the image),
 //   smoothness   s = alpha * exp(-edge * |grad I0(x)|) / sqrt(|grad u0|^2 + |grad v0|^2 + epsSmooth^2)
 //                (forward differences, edge-aware: weaker across image edges, where motion boundaries lie).
-// The linearised data term for the total flow u is d (Ix u + Iy v - c)^2 with c = Ix u0 + Iy v0 - Iz.
-// Out per pixel, 6 floats: d Ix^2, d Ix Iy, d Iy^2, d Ix c, d Iy c, s (read by var_sor.comp).
-// i0, i1: float[h, w]; grad0, grad1: vec2[h, w] (Sobel / 8); flow: vec2[h, w]; coef: float[h, w, 6].
+// The linearised data term for the total flow u is d (Ix u + Iy v - c)^2 with c = Ix u0 + Iy v0 - Iz; s weighs the
+// two forward edges of x, (x, x + (1, 0)) and (x, x + (0, 1)) (var_sor.comp).
+// Out per pixel: coefA = (d Ix^2, d Ix Iy, d Iy^2, d Ix c), coefB = (d Iy c, s).
+// feat0, feat1: vec4[h, w] (I, gx, gy, 0), quad1: vec4[h, w] (flow_prep.comp); flow: vec2[h, w];
+// coefA: vec4[h, w]; coefB: vec2[h, w].
 #include "common.glsl"
 #include "flow/flow_common.glsl"
 FLOWMAP_LOCAL_SIZE_2D
 
-layout(std430, binding = 0) readonly buffer I0 { float v[]; } i0;
-layout(std430, binding = 1) readonly buffer I1 { float v[]; } i1;
-layout(std430, binding = 2) readonly buffer G0 { vec2 g[]; } grad0;
-layout(std430, binding = 3) readonly buffer G1 { vec2 g[]; } grad1;
-layout(std430, binding = 4) readonly buffer Flow { vec2 f[]; } flow;
-layout(std430, binding = 5) writeonly buffer Coef { float c[]; } coef;
+layout(std430, binding = 0) readonly buffer Feat0 { vec4 f[]; } feat0;
+layout(std430, binding = 1) readonly buffer Feat1 { vec4 f[]; } feat1;
+layout(std430, binding = 2) readonly buffer Quad1 { vec4 q[]; } quad1;
+layout(std430, binding = 3) readonly buffer Flow { vec2 f[]; } flow;
+layout(std430, binding = 4) writeonly buffer CoefA { vec4 c[]; } coefA;
+layout(std430, binding = 5) writeonly buffer CoefB { vec2 c[]; } coefB;
 layout(push_constant) uniform Push
 {
     int width; int height; float delta; float alpha; float epsData; float epsSmooth; float edge;
 } pc;
 
-FLOWMAP_BILINEAR(sampleI1, i1.v)
-FLOWMAP_BILINEAR2(sampleG1, grad1.g)
+FLOWMAP_BILINEAR_QUAD(sampleI1, quad1.q)
+
+// Bilinear sample of grad I1 (feat1.yz), clamp-to-edge.
+vec2 sampleG1(vec2 p, int w, int h)
+{
+    p = clamp(p, vec2(0.0), vec2(float(w - 1), float(h - 1)));
+    int x0 = min(int(p.x), w - 1), y0 = min(int(p.y), h - 1);
+    int x1 = min(x0 + 1, w - 1), y1 = min(y0 + 1, h - 1);
+    vec2 a = p - vec2(x0, y0);
+    vec2 top = mix(feat1.f[y0 * w + x0].yz, feat1.f[y0 * w + x1].yz, a.x);
+    vec2 bot = mix(feat1.f[y1 * w + x0].yz, feat1.f[y1 * w + x1].yz, a.x);
+    return mix(top, bot, a.y);
+}
 
 void main()
 {
@@ -34,8 +47,9 @@ void main()
     vec2 u0 = flow.f[i];
     vec2 p = vec2(x, y) + u0;
     bool inside = p.x >= 0.0 && p.y >= 0.0 && p.x <= float(pc.width - 1) && p.y <= float(pc.height - 1);
-    vec2 g0 = grad0.g[i];
-    float iz = sampleI1(p, pc.width, pc.height) - i0.v[i];
+    vec4 f0 = feat0.f[i];
+    vec2 g0 = f0.yz;
+    float iz = sampleI1(p, pc.width, pc.height) - f0.x;
     vec2 g = 0.5 * (g0 + sampleG1(p, pc.width, pc.height));
     float d = inside ? pc.delta / sqrt(iz * iz + pc.epsData * pc.epsData) : 0.0;
     float c = dot(g, u0) - iz;
@@ -44,11 +58,6 @@ void main()
     vec2 uy = flow.f[min(y + 1, pc.height - 1) * pc.width + x] - u0;
     float s = pc.alpha * exp(-pc.edge * length(g0)) / sqrt(dot(ux, ux) + dot(uy, uy) + pc.epsSmooth * pc.epsSmooth);
 
-    int o = 6 * i;
-    coef.c[o] = d * g.x * g.x;
-    coef.c[o + 1] = d * g.x * g.y;
-    coef.c[o + 2] = d * g.y * g.y;
-    coef.c[o + 3] = d * g.x * c;
-    coef.c[o + 4] = d * g.y * c;
-    coef.c[o + 5] = s;
+    coefA.c[i] = vec4(d * g.x * g.x, d * g.x * g.y, d * g.y * g.y, d * g.x * c);
+    coefB.c[i] = vec2(d * g.y * c, s);
 }

@@ -3,9 +3,10 @@
 // FlowMap.Runtime/Synthetic/SceneRaycaster.cs: keep the two line for line in step.
 //
 // World axes as the camera at identity (OpenCV): x right, y down, z forward; metres.
-// Scene buffer: vec4[2 * nodeCount + 5 * primCount]. First a bounding-volume hierarchy, node n = (lo.xyz, a), (hi.xyz, b):
-// a leaf when b < 0 (primitives a .. a - b - 1), else an interior node with children a and b (SceneBvh in C#). Its
-// boxes are padded so that culling never drops a primitive either precision would hit. Then the primitives,
+// Scene buffer: vec4[2 * nodeCount + 5 * primCount]. First a bounding-volume hierarchy in depth-first order, node
+// n = (lo.xyz, leaf), (hi.xyz, skip): leaf = 8 * first primitive + count for a leaf, -1 for an interior node; skip = the
+// index of the node after n's subtree (SceneBvh in C#). Its boxes are padded so that culling never drops a primitive
+// either precision would hit. Then the primitives,
 // 5 vec4 each (80 bytes), see SyntheticPrimitive in C#:
 //   p0 = (centre.xyz, kind)            kind 0 box, 1 cylinder (axis y), 2 sphere
 //   p1 = (half.xyz, unused)           box half extents; cylinder (radius, half height, -); sphere (radius, -, -)
@@ -158,33 +159,28 @@ void synthIntersect(SynthPrim q, int i, vec3 o, vec3 d, inout SynthHit best)
     }
 }
 
-// Nearest hit along o + t d with t > SYNTH_TMIN; prim = -1 when nothing is hit. Depth-first through the hierarchy,
-// skipping nodes whose box the ray misses or enters beyond the nearest hit so far.
+// Nearest hit along o + t d with t > SYNTH_TMIN; prim = -1 when nothing is hit. Stackless walk of the hierarchy in
+// depth-first order: a node whose box the ray misses, or enters beyond the nearest hit so far, jumps to its skip index
+// (the node after its subtree); otherwise the walk descends to the next node.
 SynthHit synthTrace(vec3 o, vec3 d, int nodeCount)
 {
     SynthHit best; best.t = SYNTH_FAR; best.prim = -1; best.n = vec3(0.0); best.uv = vec2(0.0);
     vec3 inv = vec3(synthSafeInv(d.x), synthSafeInv(d.y), synthSafeInv(d.z));
-    int stack[32];
-    int sp = 0;
-    stack[sp++] = 0;
-    while (sp > 0)
+    int n = 0;
+    while (n < nodeCount)
     {
-        int n = stack[--sp];
         vec4 lo = scene.v[2 * n], hi = scene.v[2 * n + 1];
         vec3 ta = (lo.xyz - o) * inv, tb = (hi.xyz - o) * inv;
         vec3 tn = min(ta, tb), tf = max(ta, tb);
         float t0 = max(tn.x, max(tn.y, tn.z)), t1 = min(tf.x, min(tf.y, tf.z));
-        if (t1 < max(t0, 0.0) || t0 >= best.t) continue;
-        int a = int(lo.w), b = int(hi.w);
-        if (b < 0)
+        if (t1 < max(t0, 0.0) || t0 >= best.t) { n = int(hi.w); continue; }
+        int leaf = int(lo.w);
+        if (leaf >= 0)
         {
-            for (int i = a; i < a - b; i++) synthIntersect(synthPrim(nodeCount, i), i, o, d, best);
+            int first = leaf >> 3, count = leaf & 7;
+            for (int i = first; i < first + count; i++) synthIntersect(synthPrim(nodeCount, i), i, o, d, best);
         }
-        else if (sp < 31)
-        {
-            stack[sp++] = b;
-            stack[sp++] = a;
-        }
+        n++;
     }
     return best;
 }

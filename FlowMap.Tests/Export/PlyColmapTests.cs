@@ -164,6 +164,15 @@ namespace FlowMap.Tests.Export
         }
 
         [Fact]
+        public void Names_with_spaces_become_underscores_so_COLMAP_reads_them_whole()
+        {
+            using var tmp = new TempDir();
+            ColmapTextModel.FromReconstruction(Intrinsics.Centered(8, 8, 10), new[] { "my frame 1.png", "" }, new[] { CameraPose.Identity, CameraPose.Identity }).Write(tmp.Path);
+            Assert.Equal(new[] { "my_frame_1.png", "000001.png" }, ColmapTextModel.Read(tmp.Path).Images.Select(i => i.Name));
+            Assert.Throws<ArgumentException>(() => ColmapImage.FromCameraToWorld(1, 1, "a b.png", CameraPose.Identity));
+        }
+
+        [Fact]
         public void Images_file_missing_a_keypoint_line_is_an_error()
         {
             using var tmp = new TempDir();

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
 using System.IO.Hashing;
+using System.Linq;
 using FlowMap.Export;
 using FlowMap.Tests.Support;
 using Xunit;
@@ -112,6 +113,76 @@ namespace FlowMap.Tests.Export
             Assert.Equal($"uint16 {w} {h} {sum} {d[100 * w + 200]} {d[479 * w + 639]}", stdout.Trim());
         }
 
+        private static RgbImage Smooth(int w, int h, int seed)
+        {
+            var r = new Random(seed);
+            var img = new RgbImage(w, h);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    for (int c = 0; c < 3; c++)
+                        img.Pixels[3 * (y * w + x) + c] = (byte)(x * (c + 1) + y * 2 + (int)(40 * Math.Sin(0.1 * x * y + c)) + r.Next(3));
+            return img;
+        }
+
+        private static void AssertMatchesStb(string path)
+        {
+            var bytes = File.ReadAllBytes(path);
+            var stb = StbImageSharp.ImageResult.FromMemory(bytes, StbImageSharp.ColorComponents.RedGreenBlue);
+            var ours = PngImage.ReadRgb(path);
+            Assert.Equal((stb.Width, stb.Height), (ours.Width, ours.Height));
+            Assert.True(stb.Data.AsSpan().SequenceEqual(ours.Pixels), $"{Path.GetFileName(path)}: RGB differs from StbImageSharp");
+            var stbGrey = StbImageSharp.ImageResult.FromMemory(bytes, StbImageSharp.ColorComponents.Grey);
+            Assert.True(stbGrey.Data.AsSpan().SequenceEqual(PngImage.ReadGray8(path).Pixels), $"{Path.GetFileName(path)}: grey differs from StbImageSharp");
+        }
+
+        /// <summary>The zlib-based PNG decoder must give exactly StbImageSharp's pixels, whatever the filters, channels and sizes.</summary>
+        [Fact]
+        public void Fast_PNG_decoding_matches_StbImageSharp_exactly()
+        {
+            using var tmp = new TempDir();
+            var r = Rng.Fresh(out int seed);
+            int k = 0;
+            foreach (var (w, h) in new[] { (1, 1), (37, 23), (200, 3), (3, 90) })
+            {
+                var noise = RandomImage(r, w, h);
+                var smooth = Smooth(w, h, seed + k);
+                foreach (var img in new[] { noise, smooth })
+                {
+                    PngImage.WriteRgb(tmp.File($"rgb{k}.png"), img);
+                    AssertMatchesStb(tmp.File($"rgb{k}.png"));
+                    PngImage.WriteGray8(tmp.File($"g{k}.png"), new GrayImage(w, h, img.Pixels.Where((_, i) => i % 3 == 1).ToArray()));
+                    AssertMatchesStb(tmp.File($"g{k}.png"));
+                    var rgba = new byte[w * h * 4];
+                    for (int i = 0; i < w * h; i++) { rgba[4 * i] = img.Pixels[3 * i]; rgba[4 * i + 1] = img.Pixels[3 * i + 1]; rgba[4 * i + 2] = img.Pixels[3 * i + 2]; rgba[4 * i + 3] = (byte)i; }
+                    using (var fs = File.Create(tmp.File($"a{k}.png")))
+                        new StbImageWriteSharp.ImageWriter().WritePng(rgba, w, h, StbImageWriteSharp.ColorComponents.RedGreenBlueAlpha, fs);
+                    AssertMatchesStb(tmp.File($"a{k}.png"));
+                    k++;
+                }
+            }
+            // libpng-written files (ImageMagick): palette, grey+alpha, interlaced (the last decoded by StbImageSharp).
+            var convert = ExternalTools.Which("convert");
+            if (convert != null)
+            {
+                PngImage.WriteRgb(tmp.File("src.png"), Smooth(64, 40, seed));
+                foreach (var (name, args) in new[] { ("pal.png", new[] { "-colors", "16", "PNG8:" }), ("ga.png", new[] { "-colorspace", "Gray", "-alpha", "on", "-define", "png:color-type=4", "" }),
+                                                     ("il.png", new[] { "-interlace", "PNG", "" }) })
+                {
+                    var a = new[] { tmp.File("src.png") }.Concat(args.Take(args.Length - 1)).Append(args[^1] + tmp.File(name)).ToArray();
+                    var (code, _, err) = ExternalTools.Run(convert, a);
+                    Assert.True(code == 0, err);
+                    AssertMatchesStb(tmp.File(name));
+                }
+            }
+            var sintel = Repo.SharedData("sintel");
+            if (sintel != null)
+            {
+                AssertMatchesStb(Path.Combine(sintel, "final", "cave_2", "frame_0001.png"));
+                AssertMatchesStb(Path.Combine(sintel, "occlusions", "cave_2", "frame_0002.png"));
+            }
+            if (convert == null || sintel == null) Assert.Skip("partly skipped: " + (convert == null ? "ImageMagick convert is not installed; " : "") + (sintel == null ? "../shared/data/sintel is absent" : ""));
+        }
+
         [Fact]
         public void Corrupt_and_truncated_images_are_errors_naming_the_file()
         {
@@ -137,6 +208,9 @@ namespace FlowMap.Tests.Export
             using (var fs = File.Create(jpg)) new StbImageWriteSharp.ImageWriter().WriteJpg(img.Pixels, 40, 30, StbImageWriteSharp.ColorComponents.RedGreenBlue, fs, 90);
             Assert.Equal(40, PngImage.ReadRgb(jpg).Width);
             var jb = File.ReadAllBytes(jpg);
+            var padded = tmp.File("padded.jpg");   // data appended after the end marker (some cameras do this) is fine
+            File.WriteAllBytes(padded, jb.Concat(Enumerable.Repeat((byte)0x55, 500)).ToArray());
+            Assert.True(PngImage.ReadRgb(jpg).Pixels.AsSpan().SequenceEqual(PngImage.ReadRgb(padded).Pixels));
             var cutJpg = tmp.File("cut.jpg");
             File.WriteAllBytes(cutJpg, jb.AsSpan(0, jb.Length - 100).ToArray());
             var je = Assert.Throws<InvalidDataException>(() => PngImage.ReadRgb(cutJpg));

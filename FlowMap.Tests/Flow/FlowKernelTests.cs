@@ -72,12 +72,64 @@ namespace FlowMap.Tests.Flow
             return img;
         }
 
+        /// <summary>Features and quads of an image, from the CPU reference of flow_prep (the kernels' input format).</summary>
+        private (GpuImage Feat, GpuImage Quad) Prep(float[] img, int w, int h)
+        {
+            var (f, q) = FlowPrep.ReferenceFloats(img, w, h);
+            return (Input(f, w, h, 4), Input(q, w, h, 4));
+        }
+
         private static float[] Gradient(float[] img, int w, int h)
         {
             var g = FlowMap.Gpu.Kernels.Gradient.Reference(img, w, h);
             var f = new float[g.Length];
             for (int i = 0; i < g.Length; i++) f[i] = (float)g[i];
             return f;
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void FlowPrep_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var img = Rng.Floats(rng, w * h);
+            using var src = Input(img, w, h, 1);
+            using var feat = Output(w, h, 4);
+            using var quad = Output(w, h, 4);
+            Run(b => FlowPrep.Record(b, Ctx, src, feat, quad));
+            var (f, q) = FlowPrep.Reference(img, w, h);
+            Check(feat, f, 1e-6, 1e-6, $"flow_prep features {w}x{h} seed {seed}");
+            Check(quad, q, 0, 0, $"flow_prep quads {w}x{h} seed {seed}");
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void RgbHalf_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var rgb = new byte[w * h * 3];
+            rng.NextBytes(rgb);
+            using var src = GpuBuffer.FromData<byte>(Ctx, rgb, "rgb");
+            var (hw, hh) = Downsample.SizeOf(w, h);
+            using var dst = Output(hw, hh, 1);
+            Run(b => RgbHalf.Record(b, Ctx, src, w, h, dst));
+            Check(dst, RgbHalf.Reference(rgb, w, h), 1e-6, 1e-6, $"rgb_half {w}x{h} seed {seed}");
+        }
+
+        [Theory, MemberData(nameof(Sizes))]
+        public void FlowFinalize_matches_reference(int w, int h)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var (sw, sh) = Downsample.SizeOf(w, h);
+            var flow = Rng.Floats(rng, sw * sh * 2, -5, 5);
+            var conf = Rng.Floats(rng, sw * sh);
+            using var f = Input(flow, sw, sh, 2);
+            using var c = Input(conf, sw, sh, 1);
+            using var df = Output(w, h, 2);
+            using var dc = Output(w, h, 1);
+            Run(b => FlowFinalize.Record(b, Ctx, f, c, df, dc));
+            var (rf, rc) = FlowFinalize.Reference(flow, conf, sw, sh, w, h);
+            // float32 sample coordinates on random fields (see flow_upsample): 3e-4.
+            Check(df, rf, 3e-4, 1e-5, $"flow_finalize flow {w}x{h} seed {seed}");
+            Check(dc, rc, 3e-5, 1e-5, $"flow_finalize confidence {w}x{h} seed {seed}");
         }
 
         [Theory, MemberData(nameof(Sizes))]
@@ -116,14 +168,16 @@ namespace FlowMap.Tests.Flow
                     Width = w, Height = h, PatchSize = p, Stride = stride, GridWidth = DisSearch.GridSize(w, p, stride), GridHeight = DisSearch.GridSize(h, p, stride),
                     Iterations = iters, SearchRadius = radius,
                 };
-                using var a = Input(i0, w, h, 1);
-                using var g = Input(g0, w, h, 2);
-                using var b = Input(i1, w, h, 1);
+                var (fa, qa) = Prep(i0, w, h);
+                var (fb, qb) = Prep(i1, w, h);
+                using (fa) using (qa) using (fb) using (qb)
+                {
                 using var u = Input(init, w, h, 2);
                 using var o = Output(push.GridWidth, push.GridHeight, 2);
-                Run(bt => DisSearch.Record(bt, Ctx, a, g, b, u, o, push));
+                Run(bt => DisSearch.Record(bt, Ctx, fa, qb, u, o, push));
                 CheckPatchFlows(o.DownloadWithGuard(), DisSearch.Reference(i0, g0, i1, init, push), push, i0, i1, $"dis_search {w}x{h} radius {radius} iterations {iters} seed {seed}");
                 Compare.GuardIntact(o.DownloadWithGuard(), push.GridWidth * push.GridHeight * 2, "dis_search guard");
+                }
             }
         }
 
@@ -166,12 +220,12 @@ namespace FlowMap.Tests.Flow
             var i0 = SmoothImage(new Random(seed), w, h, 0, 0, 16);
             var i1 = SmoothImage(new Random(seed), w, h, tx, ty, 16);
             var push = new DisSearch.Push { Width = w, Height = h, PatchSize = 8, Stride = 4, GridWidth = DisSearch.GridSize(w, 8, 4), GridHeight = DisSearch.GridSize(h, 8, 4), Iterations = 10 };
-            using var a = Input(i0, w, h, 1);
-            using var g = Input(Gradient(i0, w, h), w, h, 2);
-            using var b = Input(i1, w, h, 1);
+            var (fa, qa) = Prep(i0, w, h);
+            var (fb, qb) = Prep(i1, w, h);
+            using var _1 = fa; using var _2 = qa; using var _3 = fb; using var _4 = qb;
             using var u = Input(new float[w * h * 2], w, h, 2);
             using var o = Output(push.GridWidth, push.GridHeight, 2);
-            Run(bt => DisSearch.Record(bt, Ctx, a, g, b, u, o, push));
+            Run(bt => DisSearch.Record(bt, Ctx, fa, qb, u, o, push));
             var f = o.Download();
             var grad = Gradient(i0, w, h);
             // Interior patches (border gradients are one-sided). Bilinear sampling of I1 biases a patch's optimum along its
@@ -221,11 +275,12 @@ namespace FlowMap.Tests.Flow
                     MinDiff = 1f / 255,
                 };
                 var patches = Rng.Floats(rng, push.GridWidth * push.GridHeight * 2, -3, 3);
-                using var a = Input(i0, w, h, 1);
-                using var b = Input(i1, w, h, 1);
+                var (fa, qa) = Prep(i0, w, h);
+                var (fb, qb) = Prep(i1, w, h);
+                using var _1 = fa; using var _2 = qa; using var _3 = fb; using var _4 = qb;
                 using var pf = Input(patches, push.GridWidth, push.GridHeight, 2);
                 using var o = Output(w, h, 2);
-                Run(bt => DisDensify.Record(bt, Ctx, a, b, pf, o, push));
+                Run(bt => DisDensify.Record(bt, Ctx, fa, qb, pf, o, push));
                 // Weights 1 / max(|d|, 1/255) of random images amplify float32 sampling-coordinate rounding: 2e-3 px.
                 Check(o, DisDensify.Reference(i0, i1, patches, push), 2e-3, 1e-3, $"dis_densify {w}x{h} stride {stride} seed {seed}");
             }
@@ -241,14 +296,22 @@ namespace FlowMap.Tests.Flow
             var g1 = Gradient(i1, w, h);
             var flow = Rng.Floats(rng, w * h * 2, -2, 2);
             var push = new VarData.Push { Width = w, Height = h, Delta = 1, Alpha = 0.3f, EpsData = 0.01f, EpsSmooth = 0.05f, Edge = 5 };
-            using var a = Input(i0, w, h, 1);
-            using var b = Input(i1, w, h, 1);
-            using var ga = Input(g0, w, h, 2);
-            using var gb = Input(g1, w, h, 2);
+            var (fa, qa) = Prep(i0, w, h);
+            var (fb, qb) = Prep(i1, w, h);
+            using var _1 = fa; using var _2 = qa; using var _3 = fb; using var _4 = qb;
             using var f = Input(flow, w, h, 2);
-            using var coef = Output(w, h, 6);
-            Run(bt => VarData.Record(bt, Ctx, a, b, ga, gb, f, coef.Buffer, push));
-            Check(coef, VarData.Reference(i0, i1, g0, g1, flow, push), 1e-5, 2e-4, $"var_data {w}x{h} seed {seed}");
+            using var ca = Output(w, h, 4);
+            using var cb = Output(w, h, 2);
+            Run(bt => VarData.Record(bt, Ctx, fa, fb, qb, f, ca, cb, push));
+            var r = VarData.Reference(i0, i1, g0, g1, flow, push);
+            var ra = new double[w * h * 4]; var rb = new double[w * h * 2];
+            for (int i = 0; i < w * h; i++)
+            {
+                for (int k = 0; k < 4; k++) ra[4 * i + k] = r[6 * i + k];
+                rb[2 * i] = r[6 * i + 4]; rb[2 * i + 1] = r[6 * i + 5];
+            }
+            Check(ca, ra, 1e-5, 2e-4, $"var_data coefA {w}x{h} seed {seed}");
+            Check(cb, rb, 1e-5, 2e-4, $"var_data coefB {w}x{h} seed {seed}");
         }
 
         [Theory, MemberData(nameof(Sizes))]
@@ -265,7 +328,14 @@ namespace FlowMap.Tests.Flow
             var flow = Rng.Floats(rng, w * h * 2, -3, 3);
             var reference = new double[flow.Length];
             for (int i = 0; i < flow.Length; i++) reference[i] = flow[i];
-            using var cb = GpuBuffer.FromData<float>(Ctx, coef, "coef");
+            var a4 = new float[w * h * 4]; var b2 = new float[w * h * 2];
+            for (int i = 0; i < w * h; i++)
+            {
+                for (int k = 0; k < 4; k++) a4[4 * i + k] = coef[6 * i + k];
+                b2[2 * i] = coef[6 * i + 4]; b2[2 * i + 1] = coef[6 * i + 5];
+            }
+            using var ca = Input(a4, w, h, 4);
+            using var cb = Input(b2, w, h, 2);
             using var f = Output(w, h, 2);
             f.Upload(flow);
             // Two full sweeps (red, black, red, black): the black half reads the red half's new values.
@@ -273,7 +343,7 @@ namespace FlowMap.Tests.Flow
             {
                 for (int sweep = 0; sweep < 2; sweep++)
                     for (int parity = 0; parity < 2; parity++)
-                        VarSor.Record(bt, Ctx, cb, f, parity, 1.6f);
+                        VarSor.Record(bt, Ctx, ca, cb, f, parity, 1.6f);
             });
             var refCoef = new double[coef.Length];
             for (int i = 0; i < coef.Length; i++) refCoef[i] = coef[i];
@@ -294,12 +364,13 @@ namespace FlowMap.Tests.Flow
             // Make part of the field consistent so both ends of [0, 1] are exercised.
             for (int i = 0; i < w * h; i += 3) { bwd[2 * i] = -fwd[2 * i]; bwd[2 * i + 1] = -fwd[2 * i + 1]; }
             var push = new FlowConfidence.Push { Width = w, Height = h, FbAbs = 0.5f, FbRel = 0.1f, SigmaPhoto = 0.2f };
-            using var a = Input(i0, w, h, 1);
-            using var b = Input(i1, w, h, 1);
+            var (pa, qa) = Prep(i0, w, h);
+            var (pb, qb) = Prep(i1, w, h);
+            using var _1 = pa; using var _2 = qa; using var _3 = pb; using var _4 = qb;
             using var fa = Input(fwd, w, h, 2);
             using var fb = Input(bwd, w, h, 2);
             using var c = Output(w, h, 1);
-            Run(bt => FlowConfidence.Record(bt, Ctx, a, b, fa, fb, c, push));
+            Run(bt => FlowConfidence.Record(bt, Ctx, pa, qb, fa, fb, c, push));
             var reference = FlowConfidence.Reference(i0, i1, fwd, bwd, push);
             Check(c, reference, 2e-5, 1e-4, $"flow_confidence {w}x{h} seed {seed}");
             var got = c.Download();

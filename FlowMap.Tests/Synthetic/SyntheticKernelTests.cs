@@ -52,20 +52,22 @@ namespace FlowMap.Tests.Synthetic
             using var sceneBuf = GpuBuffer.FromData<float>(Ctx, scene.Description.Packed, "scene");
             using var colour = Output((long)w * h);
             using var depth = Output((long)w * h);
+            using var hits = Output(8L * w * h);
             using (var batch = Ctx.BeginBatch("test"))
             {
-                SynthRender.Record(batch, Ctx, scene.Description, sceneBuf, pose, k, samples, colour, depth);
+                SynthRender.Record(batch, Ctx, scene.Description, sceneBuf, pose, k, samples, hits, colour, depth);
                 batch.Submit(); batch.Wait();
             }
             var refRgb = new byte[w * h * 3];
             var refDepth = new float[w * h];
             var cpu = new SceneRaycaster(scene.Description);
-            cpu.RenderRows(pose, k, samples, 0, h, refRgb, refDepth);
+            cpu.RenderFrame(pose, k, samples, refRgb, refDepth);
 
             var gpuDepth = ReadAll(depth);
             var gpuColourF = ReadAll(colour);
             Compare.GuardIntact(gpuDepth, w * h, "depth");
             Compare.GuardIntact(gpuColourF, w * h, "colour");
+            Compare.GuardIntact(ReadAll(hits), 8 * w * h, "hits");
             var gpuColour = new uint[w * h];
             colour.Read<uint>(gpuColour);
 
@@ -105,7 +107,7 @@ namespace FlowMap.Tests.Synthetic
             CameraPose a = poses[frame], b = poses[frame + 3];
             var cpu = new SceneRaycaster(scene.Description);
             var depthA = new float[w * h];
-            cpu.RenderRows(a, k, 1, 0, h, new byte[w * h * 3], depthA);
+            cpu.RenderFrame(a, k, 1, new byte[w * h * 3], depthA);
 
             using var sceneBuf = GpuBuffer.FromData<float>(Ctx, scene.Description.Packed, "scene");
             using var dA = GpuBuffer.FromData<float>(Ctx, depthA, "depthA");

@@ -4,9 +4,10 @@
 Reads lines "A B OUT_PREFIX" from stdin (image paths and an output prefix), runs DIS with the ULTRAFAST, FAST and
 MEDIUM presets on every pair, writes OUT_PREFIX.<preset>.flo (Middlebury .flo) and prints one JSON line per pair:
 {"a": A, "b": B, "ms": {"ultrafast": [..], ...}} with the time of the flow call only (grayscale conversion and file
-I/O excluded), repeated --repeats times after one warm-up call. OpenCV runs with --threads threads.
+I/O excluded), repeated --repeats times after one warm-up call, and "cpu_ms": the process CPU time per call (all threads).
+OpenCV runs with --threads threads.
 """
-import argparse, json, sys, time
+import argparse, json, resource, sys, time
 import numpy as np
 import cv2
 
@@ -38,17 +39,20 @@ def main():
         if ia is None or ib is None:
             print(json.dumps({"a": a, "b": b, "error": "cannot read image"}), flush=True)
             continue
-        times = {}
+        times, cpu = {}, {}
         for name, d in dis.items():
             flow = d.calc(ia, ib, None)  # warm-up
             ms = []
+            r0 = resource.getrusage(resource.RUSAGE_SELF)
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
                 flow = d.calc(ia, ib, None)
                 ms.append((time.perf_counter() - t0) * 1000.0)
+            r1 = resource.getrusage(resource.RUSAGE_SELF)
             write_flo(f"{out}.{name}.flo", flow)
             times[name] = ms
-        print(json.dumps({"a": a, "b": b, "ms": times}), flush=True)
+            cpu[name] = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1000.0 / args.repeats
+        print(json.dumps({"a": a, "b": b, "ms": times, "cpu_ms": cpu}), flush=True)
 
 
 if __name__ == "__main__":

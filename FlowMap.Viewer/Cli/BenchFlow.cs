@@ -29,6 +29,8 @@ namespace FlowMap.Viewer.Cli
             public double EpeAll { get; set; }
             public double EpeNoc { get; set; }
             public double MedianMs { get; set; }
+            /// <summary>Process CPU time per pair (all threads, lavapipe's included): robust when other jobs share the cores.</summary>
+            public double CpuMs { get; set; }
             public long PeakGpuBytes { get; set; }
         }
 
@@ -60,14 +62,16 @@ namespace FlowMap.Viewer.Cli
                             est.ResetPeakGpuBytes();
                             var res = est.Estimate(p.A, p.B); // warm-up (pipelines compile on first use)
                             var ms = new List<double>();
+                            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                             for (int i = 0; i < reps; i++)
                             {
                                 var sw = Stopwatch.StartNew();
                                 res = est.Estimate(p.A, p.B);
                                 ms.Add(sw.Elapsed.TotalMilliseconds);
                             }
+                            double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / reps;
                             var (all, noc) = FlowError.EndPointError(res.Forward, p.Truth, p.Occluded, p.Invalid);
-                            rows.Add(new Row { Pair = p.Name, Method = est.Name, EpeAll = all, EpeNoc = noc, MedianMs = Median(ms), PeakGpuBytes = est.PeakGpuBytes });
+                            rows.Add(new Row { Pair = p.Name, Method = est.Name, EpeAll = all, EpeNoc = noc, MedianMs = Median(ms), CpuMs = cpuMs, PeakGpuBytes = est.PeakGpuBytes });
                         }
                     }
                     Console.Error.WriteLine();
@@ -165,7 +169,8 @@ namespace FlowMap.Viewer.Cli
                     var flow = FlowIo.ReadFlo(Path.Combine(tmp, $"dis{i}.{preset}.flo"));
                     var (all, noc) = FlowError.EndPointError(flow, pairs[i].Truth, pairs[i].Occluded, pairs[i].Invalid);
                     var t = ms.GetProperty(preset).EnumerateArray().Select(e => e.GetDouble()).ToList();
-                    rows.Add(new Row { Pair = pairs[i].Name, Method = "DIS " + preset.ToUpperInvariant(), EpeAll = all, EpeNoc = noc, MedianMs = Median(t) });
+                    double cpu = doc.RootElement.TryGetProperty("cpu_ms", out var c) ? c.GetProperty(preset).GetDouble() : double.NaN;
+                    rows.Add(new Row { Pair = pairs[i].Name, Method = "DIS " + preset.ToUpperInvariant(), EpeAll = all, EpeNoc = noc, MedianMs = Median(t), CpuMs = cpu });
                 }
             }
             return null;
@@ -178,18 +183,19 @@ namespace FlowMap.Viewer.Cli
                 Console.WriteLine(JsonSerializer.Serialize(new { rows, note }, new JsonSerializerOptions { WriteIndented = true }));
                 return;
             }
-            var t = new Table().Title("Optical flow: EPE (all / non-occluded, px) and median ms per pair; ratios = ours / DIS MEDIUM");
-            foreach (var c in new[] { "pair", "method", "EPE all", "EPE noc", "ms/pair", "peak GPU MiB", "EPE ratio", "time ratio" }) t.AddColumn(c);
+            var t = new Table().Title("Optical flow: EPE (all / non-occluded, px), median wall ms and mean process CPU ms per pair; ratios = ours / DIS MEDIUM");
+            foreach (var c in new[] { "pair", "method", "EPE all", "EPE noc", "ms/pair", "CPU ms/pair", "peak GPU MiB", "EPE ratio", "time ratio", "CPU ratio" }) t.AddColumn(c);
             foreach (var p in pairs)
             {
                 var med = rows.FirstOrDefault(x => x.Pair == p.Name && x.Method == "DIS MEDIUM");
                 foreach (var row in rows.Where(x => x.Pair == p.Name))
                 {
                     bool ours = !row.Method.StartsWith("DIS", StringComparison.Ordinal);
-                    t.AddRow(Markup.Escape(p.Name), row.Method, F(row.EpeAll), F(row.EpeNoc), F(row.MedianMs),
+                    t.AddRow(Markup.Escape(p.Name), row.Method, F(row.EpeAll), F(row.EpeNoc), F(row.MedianMs), F(row.CpuMs),
                         row.PeakGpuBytes > 0 ? F(row.PeakGpuBytes / 1048576.0) : "-",
                         ours && med != null ? F(row.EpeAll / med.EpeAll) : "-",
-                        ours && med != null ? F(row.MedianMs / med.MedianMs) : "-");
+                        ours && med != null ? F(row.MedianMs / med.MedianMs) : "-",
+                        ours && med != null ? F(row.CpuMs / med.CpuMs) : "-");
                 }
             }
             if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;

@@ -13,7 +13,7 @@ namespace FlowMap.Viewer.Cli
     /// <summary>
     /// `flowmap bench view`: viewer frame rates at 100k and 1M points, headless (offscreen, with and without reading the
     /// image back) and in a real window on a private Xvfb display (swapchain, immediate present), with the automatic
-    /// depth-sized splats and with 1-pixel points.
+    /// depth-sized point sprites, 1-pixel sprites, the compute rasteriser, and sprites within a 250k point budget.
     /// </summary>
     public sealed class BenchView : IBenchSuite
     {
@@ -40,37 +40,46 @@ namespace FlowMap.Viewer.Cli
                     var scene = new StaticScene("bench", BenchScene(n, new Random(1)));
                     try
                     {
-                        foreach (bool px1 in new[] { false, true })
+                        foreach (var (label, settings) in Variants(n))
                         {
-                            var settings = Settings(px1);
-                            Console.Error.Write($"\rheadless {n} points ({(px1 ? "1 px" : "splats")})...".PadRight(60));
-                            var (fps, fpsRead, upload, dev) = Headless(scene, settings, w, h, f, budget);
+                            Console.Error.Write($"\rheadless {n} points ({label})...".PadRight(60));
+                            var (fps, fpsRead, upload, cpu, dev) = Headless(scene, settings, w, h, f, budget);
                             device = dev;
-                            rows.Add(new[] { "headless", Count(n), px1 ? "1 px" : "splats", $"{w}x{h}", F(1000 / fps) , F(fps), F(fpsRead), F(upload) });
+                            rows.Add(new[] { "headless", Count(n), label, F(1000 / fps), F(cpu), F(fps), F(fpsRead), F(upload) });
                         }
                     }
                     catch (RenderException e) { throw new CliException(e.Message, 3, e); }
                     if (r.GetValue(noWindow)) continue;
                     if (XvfbServer.Executable == null) { rows.Add(new[] { "window", Count(n), "-", "-", "-", "Xvfb not installed", "-", "-" }); continue; }
-                    foreach (bool px1 in new[] { false, true })
+                    foreach (var (label, settings) in Variants(n))
                     {
-                        Console.Error.Write($"\rwindow (Xvfb) {n} points ({(px1 ? "1 px" : "splats")})...".PadRight(60));
+                        Console.Error.Write($"\rwindow (Xvfb) {n} points ({label})...".PadRight(60));
                         using var x = XvfbServer.Start(w + 64, h + 64);
                         x.UseAsDisplay();
                         try
                         {
+                            // Process CPU time between the first and the last presented frame (renderer threads included).
+                            TimeSpan cpuFirst = default, cpuLast = default;
                             var res = ViewerApp.Run(scene, new ViewerOptions
                             {
-                                Width = w, Height = h, Settings = Settings(px1), MaxFrames = f + 3, MaxSeconds = budget, PresentMode = "immediate",
+                                Width = w, Height = h, Settings = settings, MaxFrames = f + 3, MaxSeconds = budget, PresentMode = "immediate",
+                                OnFrame = c =>
+                                {
+                                    if (c.FramesPresented == 1) cpuFirst = Process.GetCurrentProcess().TotalProcessorTime;
+                                    cpuLast = Process.GetCurrentProcess().TotalProcessorTime;
+                                },
                             });
-                            rows.Add(new[] { "window (Xvfb)", Count(n), px1 ? "1 px" : "splats", $"{w}x{h}", F(1000 / res.Fps), F(res.Fps), "-", "-" });
+                            double cpu = res.Frames > 1 ? (cpuLast - cpuFirst).TotalMilliseconds / (res.Frames - 1) : double.NaN;
+                            rows.Add(new[] { "window (Xvfb)", Count(n), label, F(1000 / res.Fps), F(cpu), F(res.Fps), "-", "-" });
                         }
                         catch (ViewerUnavailableException e) { rows.Add(new[] { "window (Xvfb)", Count(n), "-", "-", "-", e.Message, "-", "-" }); }
                     }
                 }
                 Console.Error.WriteLine();
-                var t = new Table().Title($"Viewer frame rate on {Markup.Escape(device)} (overview camera, grid/axes/trajectory/frustums/text on; window: immediate present)");
-                foreach (var c in new[] { "mode", "points", "drawn as", "size", "ms/frame", "fps", "fps+readback", "upload ms" }) t.AddColumn(c);
+                if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 132);
+                var t = new Table().Title($"Viewer frame rate on {Markup.Escape(device)} at {w}x{h} (overview camera, all layers on; window: immediate present). " +
+                                          $"CPU ms = process CPU time per frame (lavapipe draws on the CPU); load average {Load()}");
+                foreach (var c in new[] { "mode", "points", "drawn as", "wall ms/frame", "CPU ms/frame", "fps", "fps+readback", "upload ms" }) t.AddColumn(c);
                 foreach (var row in rows) t.AddRow(row.Select(Markup.Escape).ToArray());
                 AnsiConsole.Write(t);
                 return 0;
@@ -78,9 +87,21 @@ namespace FlowMap.Viewer.Cli
             return cmd;
         }
 
-        private static RenderSettings Settings(bool onePixel) => onePixel ? new RenderSettings { FixedPointPixels = 1 } : new RenderSettings();
+        /// <summary>Depth-sized splats (all points), 1-pixel points, and, above 250k points, splats within the 250k interactive budget.</summary>
+        private static IEnumerable<(string Label, RenderSettings Settings)> Variants(int n)
+        {
+            yield return ("sprites, all", new RenderSettings { PointMode = PointMode.Sprites });
+            yield return ("sprites 1 px, all", new RenderSettings { PointMode = PointMode.Sprites, FixedPointPixels = 1 });
+            yield return ("compute, all", new RenderSettings { PointMode = PointMode.Compute });
+            yield return ("compute 1 px, all", new RenderSettings { PointMode = PointMode.Compute, FixedPointPixels = 1 });
+            if (n > 250_000)
+            {
+                int k = SceneRenderer.PointStride(n, 250_000);
+                yield return ($"sprites, 1/{k} (budget 250k)", new RenderSettings { PointMode = PointMode.Sprites, PointBudget = 250_000 });
+            }
+        }
 
-        private static (double Fps, double FpsReadback, double UploadMs, string Device) Headless(IViewerScene scene, RenderSettings settings, int w, int h, int frames, double budget)
+        private static (double Fps, double FpsReadback, double UploadMs, double CpuMs, string Device) Headless(IViewerScene scene, RenderSettings settings, int w, int h, int frames, double budget)
         {
             using var r = new OffscreenRenderer(w, h);
             var snap = scene.Snapshot();
@@ -89,10 +110,12 @@ namespace FlowMap.Viewer.Cli
             double upload = sw.Elapsed.TotalMilliseconds;
             var orbit = CameraSpec.FromBounds(r.Scene.Bounds);
             var text = ViewerApp.Hud(snap, double.NaN, null, null);
+            double cpuMs = double.NaN;
             double Run(bool readBack)
             {
                 for (int i = 0; i < 3; i++) r.Render(CameraSpec.Perspective(orbit, r.Scene.Bounds, w, h), settings, snap, text, readBack);
                 var t = Stopwatch.StartNew();
+                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 int done = 0;
                 while (done < frames && (done < 2 || t.Elapsed.TotalSeconds < budget))
                 {
@@ -100,11 +123,12 @@ namespace FlowMap.Viewer.Cli
                     r.Render(CameraSpec.Perspective(orbit, r.Scene.Bounds, w, h), settings, snap, text, readBack);
                     done++;
                 }
+                if (!readBack) cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / done;
                 return done / t.Elapsed.TotalSeconds;
             }
             double fps = Run(false);
             double fpsRead = Run(true);
-            return (fps, fpsRead, upload, r.Device.DeviceName);
+            return (fps, fpsRead, upload, cpuMs, r.Device.DeviceName);
         }
 
         /// <summary>
@@ -134,6 +158,12 @@ namespace FlowMap.Viewer.Cli
                 PointChunks = new[] { new PointCloud(pos, col) }, Trajectory = traj, Keyframes = Enumerable.Range(0, 10).Select(i => i * 10).ToList(),
                 Intrinsics = Intrinsics.Centered(640, 480, 525), CurrentFrame = 99, FrameNumber = 99,
             };
+        }
+
+        private static string Load()
+        {
+            try { return System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+            catch (System.IO.IOException) { return "?"; }
         }
 
         private static string Count(int n) => n >= 1_000_000 ? $"{n / 1e6:0.##}M" : n >= 1000 ? $"{n / 1e3:0.##}k" : n.ToString(CultureInfo.InvariantCulture);

@@ -90,7 +90,7 @@ namespace FlowMap.Viewer.Rendering
     }
 
     /// <summary>
-    /// An append-only vertex store that grows by doubling (never reallocated per frame): the point cloud's one vertex
+    /// An append-only vertex store (also readable as a storage buffer, for the compute point rasteriser) that grows by doubling (never reallocated per frame): the point cloud's one vertex
     /// buffer. Appends write past the vertices the GPU may be drawing, so they need no wait; growth waits for the
     /// device to go idle, copies the old contents on the GPU, and frees the old buffer.
     /// </summary>
@@ -123,7 +123,7 @@ namespace FlowMap.Viewer.Rendering
         {
             long cap = Math.Max(Capacity, 4096);
             while (cap < need) cap *= 2;
-            var next = new DeviceBuffer(_dev, (ulong)cap * (ulong)sizeof(T), BufferUsageFlags.VertexBufferBit, _hostVisible);
+            var next = new DeviceBuffer(_dev, (ulong)cap * (ulong)sizeof(T), BufferUsageFlags.VertexBufferBit | BufferUsageFlags.StorageBufferBit, _hostVisible);
             if (_buffer != null)
             {
                 _dev.WaitIdle();

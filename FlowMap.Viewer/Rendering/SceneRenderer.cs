@@ -26,6 +26,7 @@ namespace FlowMap.Viewer.Rendering
         private readonly PipelineLayout _sceneLayout, _overlayLayout;
         private readonly DescriptorSetLayout _texLayout;
         private readonly Pipeline _points, _lines, _overlay;
+        private readonly Dictionary<int, Pipeline> _strided = new Dictionary<int, Pipeline>();
         private readonly DescriptorPool _pool;
         private readonly DescriptorSet _fontSet, _insetSet;
         private readonly Sampler _sampler;
@@ -49,11 +50,24 @@ namespace FlowMap.Viewer.Rendering
         private sealed class FrameSlot
         {
             public DeviceBuffer? Lines, Overlay;
+            // Compute point rasteriser: per-pixel depth and colour, and the descriptor set binding them with the points.
+            public DeviceBuffer? Depth, Color;
+            public DescriptorSet RasterSet;
+            public ulong BoundPoints;
         }
+
+        private readonly DescriptorSetLayout _rasterSetLayout;
+        private readonly PipelineLayout _rasterLayout, _resolveLayout;
+        private readonly Pipeline _raster, _resolve;
+        private readonly DescriptorPool _rasterPool;
 
         public SceneBounds Bounds { get; private set; } = new SceneBounds((0, 0, 1), 1, 1);
         public int PointCount => _pointBuffer.Count;
         public int PointBufferReallocations => _pointBuffer.Reallocations;
+        /// <summary>How the last frame drew its points.</summary>
+        public PointMode LastPointMode { get; private set; }
+        /// <summary>1 in how many points the last frame drew (see <see cref="RenderSettings.PointBudget"/>).</summary>
+        public int LastPointStride { get; private set; } = 1;
 
         public SceneRenderer(RenderDevice dev, Format colorFormat, ImageLayout finalLayout, int frameSlots)
         {
@@ -66,7 +80,7 @@ namespace FlowMap.Viewer.Rendering
             _pointBuffer = new GrowableVertexBuffer<ColorVertex>(dev, hostVisible: false);
 
             // Layouts: points and lines share an 80-byte vertex push block; the overlay has one texture and its viewport size.
-            var scenePush = new PushConstantRange(ShaderStageFlags.VertexBit, 0, (uint)sizeof(ScenePush));
+            var scenePush = new PushConstantRange(ShaderStageFlags.VertexBit, 0, ScenePush.SceneBytes);
             var sli = new PipelineLayoutCreateInfo { SType = StructureType.PipelineLayoutCreateInfo, PushConstantRangeCount = 1, PPushConstantRanges = &scenePush };
             PipelineLayout sl;
             _vk.CreatePipelineLayout(dev.Device, &sli, null, &sl).Check("vkCreatePipelineLayout(scene)");
@@ -92,6 +106,49 @@ namespace FlowMap.Viewer.Rendering
             _points = CreatePipeline("points", PrimitiveTopology.PointList, _sceneLayout, overlay: false);
             _lines = CreatePipeline("lines", PrimitiveTopology.LineList, _sceneLayout, overlay: false);
             _overlay = CreatePipeline("overlay", PrimitiveTopology.TriangleList, _overlayLayout, overlay: true);
+
+            // Compute point rasteriser: points, per-pixel depth and colour as storage buffers; one set per frame slot.
+            var rb = stackalloc DescriptorSetLayoutBinding[3];
+            for (uint i = 0; i < 3; i++)
+                rb[i] = new DescriptorSetLayoutBinding
+                {
+                    Binding = i, DescriptorType = DescriptorType.StorageBuffer, DescriptorCount = 1,
+                    StageFlags = ShaderStageFlags.ComputeBit | ShaderStageFlags.FragmentBit,
+                };
+            var rli = new DescriptorSetLayoutCreateInfo { SType = StructureType.DescriptorSetLayoutCreateInfo, BindingCount = 3, PBindings = rb };
+            DescriptorSetLayout rsl;
+            _vk.CreateDescriptorSetLayout(dev.Device, &rli, null, &rsl).Check("vkCreateDescriptorSetLayout(raster)");
+            _rasterSetLayout = rsl;
+            var rasterPush = new PushConstantRange(ShaderStageFlags.ComputeBit, 0, ScenePush.RasterBytes);
+            var rpl = new PipelineLayoutCreateInfo
+            {
+                SType = StructureType.PipelineLayoutCreateInfo, SetLayoutCount = 1, PSetLayouts = &rsl, PushConstantRangeCount = 1, PPushConstantRanges = &rasterPush,
+            };
+            PipelineLayout rl;
+            _vk.CreatePipelineLayout(dev.Device, &rpl, null, &rl).Check("vkCreatePipelineLayout(raster)");
+            _rasterLayout = rl;
+            var resolvePush = new PushConstantRange(ShaderStageFlags.FragmentBit, ScenePush.ResolveOffset, ScenePush.ResolveBytes);
+            var vpl = new PipelineLayoutCreateInfo
+            {
+                SType = StructureType.PipelineLayoutCreateInfo, SetLayoutCount = 1, PSetLayouts = &rsl, PushConstantRangeCount = 1, PPushConstantRanges = &resolvePush,
+            };
+            PipelineLayout vl;
+            _vk.CreatePipelineLayout(dev.Device, &vpl, null, &vl).Check("vkCreatePipelineLayout(resolve)");
+            _resolveLayout = vl;
+            _raster = CreateComputePipeline("points_raster.comp", _rasterLayout);
+            _resolve = CreatePipeline("points_resolve", PrimitiveTopology.TriangleList, _resolveLayout, overlay: false, noVertexInput: true);
+            var rps = new DescriptorPoolSize(DescriptorType.StorageBuffer, (uint)(3 * frameSlots));
+            var rpci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = (uint)frameSlots, PoolSizeCount = 1, PPoolSizes = &rps };
+            DescriptorPool rpool;
+            _vk.CreateDescriptorPool(dev.Device, &rpci, null, &rpool).Check("vkCreateDescriptorPool(raster)");
+            _rasterPool = rpool;
+            foreach (var slot in _slots)
+            {
+                var rai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = rpool, DescriptorSetCount = 1, PSetLayouts = &rsl };
+                DescriptorSet set;
+                _vk.AllocateDescriptorSets(dev.Device, &rai, &set).Check("vkAllocateDescriptorSets(raster)");
+                slot.RasterSet = set;
+            }
 
             var si = new SamplerCreateInfo
             {
@@ -123,7 +180,50 @@ namespace FlowMap.Viewer.Rendering
             WriteSet(_insetSet, _blank);
         }
 
-        private Pipeline CreatePipeline(string name, PrimitiveTopology topology, PipelineLayout layout, bool overlay)
+        /// <summary>
+        /// The points pipeline reading every <paramref name="stride"/>-th vertex (the vertex binding's stride is a multiple of
+        /// the vertex size): a level of detail that draws a uniform subset of the one vertex buffer without copying it.
+        /// </summary>
+        private Pipeline PointsPipeline(int stride)
+        {
+            if (stride == 1) return _points;
+            if (!_strided.TryGetValue(stride, out var p))
+                _strided[stride] = p = CreatePipeline("points", PrimitiveTopology.PointList, _sceneLayout, overlay: false, vertexStride: stride);
+            return p;
+        }
+
+        /// <summary>Every how many points are drawn to stay within <paramref name="budget"/> (a power of two, 1 = all).</summary>
+        public static int PointStride(int count, int budget)
+        {
+            if (budget <= 0 || count <= budget) return 1;
+            int k = 2;
+            while (k < 256 && (long)k * budget < count) k *= 2;
+            return k;
+        }
+
+        private Pipeline CreateComputePipeline(string name, PipelineLayout layout)
+        {
+            var module = _dev.LoadShader(name);
+            var entry = (byte*)Marshal.StringToHGlobalAnsi("main");
+            try
+            {
+                var ci = new ComputePipelineCreateInfo
+                {
+                    SType = StructureType.ComputePipelineCreateInfo, Layout = layout,
+                    Stage = new PipelineShaderStageCreateInfo { SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.ComputeBit, Module = module, PName = entry },
+                };
+                Pipeline p;
+                _vk.CreateComputePipelines(_dev.Device, default, 1, &ci, null, &p).Check($"vkCreateComputePipelines({name})");
+                return p;
+            }
+            finally
+            {
+                Marshal.FreeHGlobal((IntPtr)entry);
+                _vk.DestroyShaderModule(_dev.Device, module, null);
+            }
+        }
+
+        private Pipeline CreatePipeline(string name, PrimitiveTopology topology, PipelineLayout layout, bool overlay, int vertexStride = 1, bool noVertexInput = false)
         {
             var vert = _dev.LoadShader(name + ".vert");
             var frag = _dev.LoadShader(name + ".frag");
@@ -134,7 +234,7 @@ namespace FlowMap.Viewer.Rendering
                 stages[0] = new PipelineShaderStageCreateInfo { SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.VertexBit, Module = vert, PName = entry };
                 stages[1] = new PipelineShaderStageCreateInfo { SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.FragmentBit, Module = frag, PName = entry };
 
-                var vb = new VertexInputBindingDescription(0, (uint)(overlay ? sizeof(OverlayVertex) : sizeof(ColorVertex)), VertexInputRate.Vertex);
+                var vb = new VertexInputBindingDescription(0, (uint)(overlay ? sizeof(OverlayVertex) : sizeof(ColorVertex) * vertexStride), VertexInputRate.Vertex);
                 var attrs = stackalloc VertexInputAttributeDescription[3];
                 uint attrCount;
                 if (overlay)
@@ -150,11 +250,13 @@ namespace FlowMap.Viewer.Rendering
                     attrs[1] = new VertexInputAttributeDescription(1, 0, Format.R8G8B8A8Unorm, 12);
                     attrCount = 2;
                 }
-                var vi = new PipelineVertexInputStateCreateInfo
-                {
-                    SType = StructureType.PipelineVertexInputStateCreateInfo, VertexBindingDescriptionCount = 1, PVertexBindingDescriptions = &vb,
-                    VertexAttributeDescriptionCount = attrCount, PVertexAttributeDescriptions = attrs,
-                };
+                var vi = noVertexInput
+                    ? new PipelineVertexInputStateCreateInfo { SType = StructureType.PipelineVertexInputStateCreateInfo }
+                    : new PipelineVertexInputStateCreateInfo
+                    {
+                        SType = StructureType.PipelineVertexInputStateCreateInfo, VertexBindingDescriptionCount = 1, PVertexBindingDescriptions = &vb,
+                        VertexAttributeDescriptionCount = attrCount, PVertexAttributeDescriptions = attrs,
+                    };
                 var ia = new PipelineInputAssemblyStateCreateInfo { SType = StructureType.PipelineInputAssemblyStateCreateInfo, Topology = topology };
                 var vp = new PipelineViewportStateCreateInfo { SType = StructureType.PipelineViewportStateCreateInfo, ViewportCount = 1, ScissorCount = 1 };
                 var rs = new PipelineRasterizationStateCreateInfo
@@ -318,6 +420,30 @@ namespace FlowMap.Viewer.Rendering
             fs.Overlay!.Upload<OverlayVertex>(CollectionsMarshal.AsSpan(_insetScratch), 0);
             fs.Overlay.Upload<OverlayVertex>(CollectionsMarshal.AsSpan(_textScratch), (ulong)(_insetScratch.Count * sizeof(OverlayVertex)));
 
+            int stride = PointStride(_pointBuffer.Count, settings.PointBudget);
+            LastPointStride = stride;
+            var push = new ScenePush();
+            var vp = camera.ViewProjectionColumnMajor();
+            for (int i = 0; i < 16; i++) push.ViewProj[i] = vp[i];
+            if (settings.FixedPointPixels > 0)
+            {
+                push.SizeWorld = 0; push.FocalPx = 0;
+                push.MinPx = push.MaxPx = (float)Math.Min(settings.FixedPointPixels, _dev.MaxPointSize);
+            }
+            else
+            {
+                // A subset of 1 in k points covers the same surfaces with splats sqrt(k) times wider.
+                push.SizeWorld = (float)(AutoPointSize() * settings.PointScale * Math.Sqrt(stride));
+                push.FocalPx = (float)camera.Intrinsics.Fy;
+                push.MinPx = (float)Math.Min(settings.MinPointPixels, _dev.MaxPointSize);
+                push.MaxPx = (float)Math.Min(settings.MaxPointPixels, _dev.MaxPointSize);
+            }
+            bool compute = settings.PointMode == PointMode.Compute || (settings.PointMode == PointMode.Auto && _dev.DeviceType == PhysicalDeviceType.Cpu);
+            LastPointMode = compute ? PointMode.Compute : PointMode.Sprites;
+            bool drawPoints = settings.ShowPoints && _pointBuffer.Count >= stride;
+            if (compute && drawPoints) RecordRaster(cb, fs, width, height, push, stride);
+
+
             var clears = stackalloc ClearValue[2];
             clears[0].Color = new ClearColorValue(settings.Background.R, settings.Background.G, settings.Background.B, 1f);
             clears[1].DepthStencil = new ClearDepthStencilValue(1f, 0);
@@ -332,37 +458,35 @@ namespace FlowMap.Viewer.Rendering
             _vk.CmdSetViewport(cb, 0, 1, &viewport);
             _vk.CmdSetScissor(cb, 0, 1, &scissor);
 
-            var push = new ScenePush();
-            var vp = camera.ViewProjectionColumnMajor();
-            for (int i = 0; i < 16; i++) push.ViewProj[i] = vp[i];
-            if (settings.FixedPointPixels > 0)
-            {
-                push.SizeWorld = 0; push.FocalPx = 0;
-                push.MinPx = push.MaxPx = (float)Math.Min(settings.FixedPointPixels, _dev.MaxPointSize);
-            }
-            else
-            {
-                push.SizeWorld = (float)(AutoPointSize() * settings.PointScale);
-                push.FocalPx = (float)camera.Intrinsics.Fy;
-                push.MinPx = (float)Math.Min(settings.MinPointPixels, _dev.MaxPointSize);
-                push.MaxPx = (float)Math.Min(settings.MaxPointPixels, _dev.MaxPointSize);
-            }
             ulong zero = 0;
             if (_lineScratch.Count > 0)
             {
                 _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, _lines);
-                _vk.CmdPushConstants(cb, _sceneLayout, ShaderStageFlags.VertexBit, 0, (uint)sizeof(ScenePush), &push);
+                _vk.CmdPushConstants(cb, _sceneLayout, ShaderStageFlags.VertexBit, 0, ScenePush.SceneBytes, &push);
                 var buf = fs.Lines.Buffer;
                 _vk.CmdBindVertexBuffers(cb, 0, 1, &buf, &zero);
                 _vk.CmdDraw(cb, (uint)_lineScratch.Count, 1, 0, 0);
             }
-            if (settings.ShowPoints && _pointBuffer.Count > 0)
+            if (drawPoints && compute)
             {
-                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, _points);
-                _vk.CmdPushConstants(cb, _sceneLayout, ShaderStageFlags.VertexBit, 0, (uint)sizeof(ScenePush), &push);
+                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, _resolve);
+                var set = fs.RasterSet;
+                _vk.CmdBindDescriptorSets(cb, PipelineBindPoint.Graphics, _resolveLayout, 0, 1, &set, 0, null);
+                var rp = push;
+                rp.MaxPx = Math.Min(rp.MaxPx, MaxComputePointPixels);
+                rp.MinPx = Math.Min(rp.MinPx, rp.MaxPx);
+                rp.Dims[0] = width; rp.Dims[1] = height; rp.Dims[2] = (uint)Math.Floor(rp.MaxPx / 2);
+                rp.Near = (float)camera.Near; rp.Far = (float)camera.Far;
+                _vk.CmdPushConstants(cb, _resolveLayout, ShaderStageFlags.FragmentBit, ScenePush.ResolveOffset, ScenePush.ResolveBytes, (byte*)&rp + ScenePush.ResolveOffset);
+                _vk.CmdDraw(cb, 3, 1, 0, 0);
+            }
+            else if (drawPoints)
+            {
+                _vk.CmdBindPipeline(cb, PipelineBindPoint.Graphics, PointsPipeline(stride));
+                _vk.CmdPushConstants(cb, _sceneLayout, ShaderStageFlags.VertexBit, 0, ScenePush.SceneBytes, &push);
                 var buf = _pointBuffer.Buffer!.Buffer;
                 _vk.CmdBindVertexBuffers(cb, 0, 1, &buf, &zero);
-                _vk.CmdDraw(cb, (uint)_pointBuffer.Count, 1, 0, 0);
+                _vk.CmdDraw(cb, (uint)(_pointBuffer.Count / stride), 1, 0, 0);
             }
             if (_insetScratch.Count + _textScratch.Count > 0)
             {
@@ -387,6 +511,69 @@ namespace FlowMap.Viewer.Rendering
             _vk.CmdEndRenderPass(cb);
         }
 
+        /// <summary>Largest splat of the compute rasteriser, pixels (its cost grows with the square of the size).</summary>
+        public const float MaxComputePointPixels = 5;
+
+        /// <summary>
+        /// Compute point rasterisation before the render pass: clear the slot's per-pixel depth, pass 0 keeps the nearest
+        /// depth per pixel, pass 1 writes the winners' colours; points_resolve.frag grows them into splats inside the pass.
+        /// </summary>
+        private void RecordRaster(CommandBuffer cb, FrameSlot fs, uint width, uint height, ScenePush push, int stride)
+        {
+            ulong pixels = (ulong)width * height * 4;
+            if (fs.Depth == null || fs.Depth.Size < pixels)
+            {
+                fs.Depth?.Dispose();
+                fs.Color?.Dispose();
+                fs.Depth = new DeviceBuffer(_dev, pixels, BufferUsageFlags.StorageBufferBit, hostVisible: false);
+                fs.Color = new DeviceBuffer(_dev, pixels, BufferUsageFlags.StorageBufferBit, hostVisible: false);
+                fs.BoundPoints = 0;
+            }
+            var points = _pointBuffer.Buffer!;
+            if (fs.BoundPoints != points.Buffer.Handle)
+            {
+                // The slot's previous frame is done (the caller waited for it), so its set may be rewritten.
+                var infos = stackalloc DescriptorBufferInfo[3];
+                infos[0] = new DescriptorBufferInfo(points.Buffer, 0, Vk.WholeSize);
+                infos[1] = new DescriptorBufferInfo(fs.Depth.Buffer, 0, Vk.WholeSize);
+                infos[2] = new DescriptorBufferInfo(fs.Color!.Buffer, 0, Vk.WholeSize);
+                var writes = stackalloc WriteDescriptorSet[3];
+                for (uint i = 0; i < 3; i++)
+                    writes[i] = new WriteDescriptorSet
+                    {
+                        SType = StructureType.WriteDescriptorSet, DstSet = fs.RasterSet, DstBinding = i, DescriptorCount = 1,
+                        DescriptorType = DescriptorType.StorageBuffer, PBufferInfo = &infos[i],
+                    };
+                _vk.UpdateDescriptorSets(_dev.Device, 3, writes, 0, null);
+                fs.BoundPoints = points.Buffer.Handle;
+            }
+            uint count = (uint)(_pointBuffer.Count / stride);
+            push.Dims[0] = width; push.Dims[1] = height; push.Dims[2] = count;
+
+            _vk.CmdFillBuffer(cb, fs.Depth.Buffer, 0, pixels, 0xFFFFFFFFu);
+            Barrier(cb, PipelineStageFlags.TransferBit | PipelineStageFlags.FragmentShaderBit, AccessFlags.TransferWriteBit | AccessFlags.ShaderReadBit,
+                PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
+            _vk.CmdBindPipeline(cb, PipelineBindPoint.Compute, _raster);
+            var set = fs.RasterSet;
+            _vk.CmdBindDescriptorSets(cb, PipelineBindPoint.Compute, _rasterLayout, 0, 1, &set, 0, null);
+            uint groups = (count + 255) / 256;
+            for (uint pass = 0; pass < 2; pass++)
+            {
+                push.Dims[3] = pass | ((uint)stride << 1);
+                _vk.CmdPushConstants(cb, _rasterLayout, ShaderStageFlags.ComputeBit, 0, ScenePush.RasterBytes, &push);
+                if (groups > 0) _vk.CmdDispatch(cb, groups, 1, 1);
+                Barrier(cb, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit,
+                    pass == 0 ? PipelineStageFlags.ComputeShaderBit : PipelineStageFlags.FragmentShaderBit,
+                    pass == 0 ? AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit : AccessFlags.ShaderReadBit);
+            }
+        }
+
+        private void Barrier(CommandBuffer cb, PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
+        {
+            var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
+            _vk.CmdPipelineBarrier(cb, src, dst, 0, 1, &mb, 0, null, 0, null);
+        }
+
         private void EnsureCapacity(ref DeviceBuffer? b, ulong bytes)
         {
             if (b != null && b.Size >= bytes) return;
@@ -399,7 +586,13 @@ namespace FlowMap.Viewer.Rendering
         public void Dispose()
         {
             _dev.WaitIdle();
-            foreach (var s in _slots) { s.Lines?.Dispose(); s.Overlay?.Dispose(); }
+            foreach (var s in _slots) { s.Lines?.Dispose(); s.Overlay?.Dispose(); s.Depth?.Dispose(); s.Color?.Dispose(); }
+            _vk.DestroyDescriptorPool(_dev.Device, _rasterPool, null);
+            _vk.DestroyPipeline(_dev.Device, _raster, null);
+            _vk.DestroyPipeline(_dev.Device, _resolve, null);
+            _vk.DestroyPipelineLayout(_dev.Device, _rasterLayout, null);
+            _vk.DestroyPipelineLayout(_dev.Device, _resolveLayout, null);
+            _vk.DestroyDescriptorSetLayout(_dev.Device, _rasterSetLayout, null);
             _pointBuffer.Dispose();
             _inset?.Dispose();
             _blank.Dispose();
@@ -409,6 +602,7 @@ namespace FlowMap.Viewer.Rendering
             _vk.DestroyPipeline(_dev.Device, _overlay, null);
             _vk.DestroyPipeline(_dev.Device, _lines, null);
             _vk.DestroyPipeline(_dev.Device, _points, null);
+            foreach (var p in _strided.Values) _vk.DestroyPipeline(_dev.Device, p, null);
             _vk.DestroyPipelineLayout(_dev.Device, _overlayLayout, null);
             _vk.DestroyDescriptorSetLayout(_dev.Device, _texLayout, null);
             _vk.DestroyPipelineLayout(_dev.Device, _sceneLayout, null);

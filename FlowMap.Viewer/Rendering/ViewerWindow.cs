@@ -35,7 +35,7 @@ namespace FlowMap.Viewer.Rendering
         private readonly RenderSettings _settings;
         private OrbitController? _orbit;
         private bool _follow, _help, _boundsSeen;
-        private double _lastX, _lastY, _scroll;
+        private double _lastX, _lastY, _scroll, _lastMotion = double.NegativeInfinity;
         private double _fps = double.NaN;
         private int _screenshots;
         private string? _flash;
@@ -166,7 +166,16 @@ namespace FlowMap.Viewer.Rendering
                 vk.ResetCommandBuffer(cb, 0).Check("vkResetCommandBuffer");
                 var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
                 vk.BeginCommandBuffer(cb, &bi).Check("vkBeginCommandBuffer");
-                renderer.Record(cb, slot, sc.Framebuffers[image], sc.Extent.Width, sc.Extent.Height, cam, _settings, snap, text);
+                // While the view moves, draw within the interactive point budget; the full cloud once it stops.
+                var frameSettings = _settings;
+                double tnow = Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+                int budget = _settings.InteractivePointBudget ?? (dev.DeviceType == PhysicalDeviceType.Cpu ? 250_000 : 0);
+                if (tnow - _lastMotion < 0.3 && budget > 0)
+                {
+                    frameSettings = _settings.Clone();
+                    frameSettings.PointBudget = _settings.PointBudget > 0 ? Math.Min(_settings.PointBudget, budget) : budget;
+                }
+                renderer.Record(cb, slot, sc.Framebuffers[image], sc.Extent.Width, sc.Extent.Height, cam, frameSettings, snap, text);
                 vk.EndCommandBuffer(cb).Check("vkEndCommandBuffer");
 
                 var wait = _imageAvailable[slot];
@@ -199,7 +208,7 @@ namespace FlowMap.Viewer.Rendering
             }
             dev.WaitIdle();
             dev.ThrowIfValidationErrors();
-            return new ViewerRunResult(frames, double.IsNaN(first) ? 0 : last - first, sc.Recreations, dev.DeviceName);
+            return new ViewerRunResult(frames, double.IsNaN(first) ? 0 : last - first, sc.Recreations, dev.DeviceName, renderer.PointCount);
         }
 
         private ViewCamera UpdateCamera(ViewerSnapshot snap, SceneBounds b, int w, int h, double dt)
@@ -218,12 +227,14 @@ namespace FlowMap.Viewer.Rendering
             bool left = Glfw.GetMouseButton(_window, Glfw.MouseLeft) == Glfw.Press;
             bool right = Glfw.GetMouseButton(_window, Glfw.MouseRight) == Glfw.Press || Glfw.GetMouseButton(_window, Glfw.MouseMiddle) == Glfw.Press;
             double fy = h / (2 * Math.Tan(Math.PI / 6));
+            bool moved = ((left || right) && (dx != 0 || dy != 0)) || _scroll != 0;
             if (left && !shift) o.Orbit(dx * 0.006, dy * 0.006);
             else if (right || (left && shift)) o.Pan(-dx / fy, -dy / fy);
             if (_scroll != 0) { o.Zoom(_scroll); _scroll = 0; }
             double speed = b.Radius * 0.6 * dt * (shift ? 4 : 1);
             double fwd = Key(Glfw.KeyW) - Key(Glfw.KeyS), side = Key(Glfw.KeyD) - Key(Glfw.KeyA), down = Key(Glfw.KeyE) - Key(Glfw.KeyQ);
-            if (fwd != 0 || side != 0 || down != 0) o.Fly(fwd * speed, side * speed, down * speed);
+            if (fwd != 0 || side != 0 || down != 0) { o.Fly(fwd * speed, side * speed, down * speed); moved = true; }
+            if (moved) _lastMotion = Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
 
             if (_follow && snap.CurrentFrame >= 0 && snap.CurrentFrame < snap.Trajectory.Count)
             {
@@ -242,11 +253,12 @@ namespace FlowMap.Viewer.Rendering
 
         private List<string> Text(ViewerSnapshot snap, ViewCamera cam, double now)
         {
-            var lines = ViewerApp.Hud(snap, _fps, cam, (_follow ? "FOLLOW" : "ORBIT") + "  H HELP");
+            int stride = _renderer!.LastPointStride;
+            var lines = ViewerApp.Hud(snap, _fps, cam, (_follow ? "FOLLOW" : "ORBIT") + (stride > 1 ? $"  DRAWING 1/{stride} POINTS" : "") + "  H HELP");
             if (_help)
             {
                 lines.Add("LEFT DRAG ORBIT  RIGHT/SHIFT DRAG PAN  WHEEL ZOOM  WASD QE FLY (SHIFT FAST)  F FOLLOW  R RESET");
-                lines.Add("+/- POINT SIZE  1 POINTS  2 PATH  3 CAMERAS  4 GRID  5 AXES  6 INSET  7 TEXT  P SCREENSHOT  ESC QUIT");
+                lines.Add("+/- POINT SIZE  M POINT MODE  1 POINTS  2 PATH  3 CAMERAS  4 GRID  5 AXES  6 INSET  7 TEXT  P SCREENSHOT  ESC QUIT");
             }
             if (_flash != null && now < _flashUntil) lines.Add(_flash);
             return lines;
@@ -263,6 +275,12 @@ namespace FlowMap.Viewer.Rendering
                 case Glfw.KeyEqual: case Glfw.KeyKpAdd: _settings.PointScale *= 1.25; break;
                 case Glfw.KeyMinus: case Glfw.KeyKpSubtract: _settings.PointScale /= 1.25; break;
                 case Glfw.KeyP: SaveScreenshot(); break;
+                case Glfw.KeyM:
+                    // Cycle how points are drawn: automatic -> sprites -> compute.
+                    _settings.PointMode = _settings.PointMode == PointMode.Auto ? PointMode.Sprites : _settings.PointMode == PointMode.Sprites ? PointMode.Compute : PointMode.Auto;
+                    _flash = "POINTS: " + _settings.PointMode.ToString().ToUpperInvariant();
+                    _flashUntil = Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency + 2;
+                    break;
                 default:
                     int layer = key - Glfw.Key1;
                     switch (layer)

@@ -12,11 +12,11 @@ namespace FlowMap.Flow.Kernels
         [StructLayout(LayoutKind.Sequential)]
         public struct Push { public int Width, Height, PatchSize, Stride, GridWidth, GridHeight; public float MinDiff; }
 
-        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage i0, GpuImage i1, GpuImage patches, GpuImage dst, in Push push)
+        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage feat0, GpuImage quad1, GpuImage patches, GpuImage dst, in Push push)
         {
             var k = ctx.Kernel(Shader);
             batch.Dispatch(k, ComputeKernel.Groups(push.Width, k.LocalX), ComputeKernel.Groups(push.Height, k.LocalY), 1,
-                push, i0.Buffer, i1.Buffer, patches.Buffer, dst.Buffer);
+                push, feat0.Buffer, quad1.Buffer, patches.Buffer, dst.Buffer);
         }
 
         /// <summary>double[h, w, 2]. Plain form: every patch is tested for coverage.</summary>

@@ -11,6 +11,8 @@ namespace FlowMap.Flow.Kernels
     internal static class DisSearch
     {
         public const string Shader = "dis_search.comp";
+        /// <summary>Largest patch side the shader holds (MAX_PATCH in dis_search.comp).</summary>
+        public const int MaxPatch = 8;
 
         [StructLayout(LayoutKind.Sequential)]
         public struct Push { public int Width, Height, PatchSize, Stride, GridWidth, GridHeight, Iterations, SearchRadius; }
@@ -18,14 +20,17 @@ namespace FlowMap.Flow.Kernels
         /// <summary>Patches per row/column so that a grid of stride <paramref name="stride"/> covers <paramref name="size"/> pixels.</summary>
         public static int GridSize(int size, int patch, int stride) => Math.Max(1, (size - patch + stride - 1) / stride + 1);
 
-        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage i0, GpuImage grad0, GpuImage i1, GpuImage init, GpuImage patches, in Push push)
+        /// <param name="feat0">Features of I0 (FlowPrep).</param>
+        /// <param name="quad1">Quads of I1 (FlowPrep).</param>
+        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage feat0, GpuImage quad1, GpuImage init, GpuImage patches, in Push push)
         {
+            if (push.PatchSize > MaxPatch) throw new ArgumentException($"Patch size {push.PatchSize} is above the kernel's maximum {MaxPatch}.");
             if (push.PatchSize > push.Width || push.PatchSize > push.Height || push.PatchSize < 1)
                 throw new ArgumentException($"Patch size {push.PatchSize} does not fit a {push.Width}x{push.Height} level.");
             if (patches.PixelCount < push.GridWidth * push.GridHeight || patches.Channels != 2) throw new ArgumentException("Patch flow buffer too small.");
             var k = ctx.Kernel(Shader, 8, 8);
             batch.Dispatch(k, ComputeKernel.Groups(push.GridWidth, k.LocalX), ComputeKernel.Groups(push.GridHeight, k.LocalY), 1,
-                push, i0.Buffer, grad0.Buffer, i1.Buffer, init.Buffer, patches.Buffer);
+                push, feat0.Buffer, quad1.Buffer, init.Buffer, patches.Buffer);
         }
 
         /// <summary>Mean-normalised SSD of the patch at (ox, oy) displaced by (ux, uy); <paramref name="meanT"/> = mean of the I0 patch.</summary>
@@ -85,7 +90,9 @@ namespace FlowMap.Flow.Kernels
                             }
                         ux = bx; uy = by;
                     }
+                    // (iterations stop once a step is below 0.01 px)
                     // 3. Inverse-compositional iterations; 4. keep the best visited flow.
+                    bool converged = false;
                     for (int it = 0; it < pc.Iterations; it++)
                     {
                         double sw = 0, sww = 0, swt = 0, gwx = 0, gwy = 0, gtx = 0, gty = 0;
@@ -102,11 +109,16 @@ namespace FlowMap.Flow.Kernels
                         double cost = sww - sw * mw - 2 * swt + stt;
                         if (cost < bestCost) { bestCost = cost; bx = ux; by = uy; }
                         double b0 = gwx - mw * sgx - gtx, b1 = gwy - mw * sgy - gty;
-                        ux -= (hyy * b0 - hxy * b1) / det;
-                        uy -= (hxx * b1 - hxy * b0) / det;
+                        double dux = (hyy * b0 - hxy * b1) / det, duy = (hxx * b1 - hxy * b0) / det;
+                        ux -= dux; uy -= duy;
+                        if (dux * dux + duy * duy < 1e-4) { converged = true; break; }
                     }
-                    double final = Cost(i0, i1, w, h, ox, oy, P, ux, uy, meanT);
-                    if (final < bestCost) { bx = ux; by = uy; }
+                    if (converged) { bx = ux; by = uy; }
+                    else
+                    {
+                        double final = Cost(i0, i1, w, h, ox, oy, P, ux, uy, meanT);
+                        if (final < bestCost) { bx = ux; by = uy; }
+                    }
                     result[2 * (py * pc.GridWidth + px)] = FlowSampling.Finite(bx);
                     result[2 * (py * pc.GridWidth + px) + 1] = FlowSampling.Finite(by);
                 }

@@ -12,11 +12,11 @@ namespace FlowMap.Flow.Kernels
         [StructLayout(LayoutKind.Sequential)]
         public struct Push { public int Width, Height; public float FbAbs, FbRel, SigmaPhoto; }
 
-        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage i0, GpuImage i1, GpuImage forward, GpuImage backward, GpuImage conf, in Push push)
+        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage feat0, GpuImage quad1, GpuImage forward, GpuImage backward, GpuImage conf, in Push push)
         {
             var k = ctx.Kernel(Shader);
             batch.Dispatch(k, ComputeKernel.Groups(push.Width, k.LocalX), ComputeKernel.Groups(push.Height, k.LocalY), 1,
-                push, i0.Buffer, i1.Buffer, forward.Buffer, backward.Buffer, conf.Buffer);
+                push, feat0.Buffer, quad1.Buffer, forward.Buffer, backward.Buffer, conf.Buffer);
         }
 
         public static double[] Reference(ReadOnlySpan<float> i0, ReadOnlySpan<float> i1, ReadOnlySpan<float> fwd, ReadOnlySpan<float> bwd, Push pc)

@@ -15,15 +15,18 @@ namespace FlowMap.Flow.Kernels
         [StructLayout(LayoutKind.Sequential)]
         public struct Push { public int Width, Height; public float Delta, Alpha, EpsData, EpsSmooth, Edge; }
 
-        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage i0, GpuImage i1, GpuImage grad0, GpuImage grad1, GpuImage flow, GpuBuffer coef, in Push push)
+        /// <param name="coefA">vec4[h, w] (a11, a12, a22, b1).</param>
+        /// <param name="coefB">vec2[h, w] (b2, s).</param>
+        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage feat0, GpuImage feat1, GpuImage quad1, GpuImage flow, GpuImage coefA, GpuImage coefB, in Push push)
         {
-            if (coef.SizeBytes < (long)push.Width * push.Height * 6 * sizeof(float)) throw new ArgumentException("Coefficient buffer too small.");
+            if (coefA.Channels != 4 || coefB.Channels != 2 || coefA.PixelCount != flow.PixelCount || coefB.PixelCount != flow.PixelCount)
+                throw new ArgumentException("Coefficients: a 4-channel and a 2-channel image the size of the flow.");
             var k = ctx.Kernel(Shader);
             batch.Dispatch(k, ComputeKernel.Groups(push.Width, k.LocalX), ComputeKernel.Groups(push.Height, k.LocalY), 1,
-                push, i0.Buffer, i1.Buffer, grad0.Buffer, grad1.Buffer, flow.Buffer, coef);
+                push, feat0.Buffer, feat1.Buffer, quad1.Buffer, flow.Buffer, coefA.Buffer, coefB.Buffer);
         }
 
-        /// <summary>double[h, w, 6].</summary>
+        /// <summary>double[h, w, 6]: a11, a12, a22, b1, b2, s (the GPU splits them as coefA = first four, coefB = last two).</summary>
         public static double[] Reference(ReadOnlySpan<float> i0, ReadOnlySpan<float> i1, ReadOnlySpan<float> grad0, ReadOnlySpan<float> grad1, ReadOnlySpan<float> flow, Push pc)
         {
             int w = pc.Width, h = pc.Height;
@@ -60,11 +63,11 @@ namespace FlowMap.Flow.Kernels
         [StructLayout(LayoutKind.Sequential)]
         public struct Push { public int Width, Height, Parity; public float Omega; }
 
-        public static void Record(CommandBatch batch, GpuContext ctx, GpuBuffer coef, GpuImage flow, int parity, float omega)
+        public static void Record(CommandBatch batch, GpuContext ctx, GpuImage coefA, GpuImage coefB, GpuImage flow, int parity, float omega)
         {
             var k = ctx.Kernel(Shader);
             batch.Dispatch(k, ComputeKernel.Groups((flow.Width + 1) / 2, k.LocalX), ComputeKernel.Groups(flow.Height, k.LocalY), 1,
-                new Push { Width = flow.Width, Height = flow.Height, Parity = parity, Omega = omega }, coef, flow.Buffer);
+                new Push { Width = flow.Width, Height = flow.Height, Parity = parity, Omega = omega }, coefA.Buffer, coefB.Buffer, flow.Buffer);
         }
 
         /// <summary>Updates <paramref name="flow"/> (double[h, w, 2]) in place: the pixels of one colour.</summary>
@@ -74,19 +77,12 @@ namespace FlowMap.Flow.Kernels
                 for (int x = ((y + parity) & 1); x < w; x += 2)
                 {
                     int i = y * w + x;
+                    // Edge weights: s of the pixel whose forward edge it is.
                     double s = coef[6 * i + 5], ws = 0, ax = 0, ay = 0;
-                    Span<int> nb = stackalloc int[4];
-                    int count = 0;
-                    if (x > 0) nb[count++] = i - 1;
-                    if (x < w - 1) nb[count++] = i + 1;
-                    if (y > 0) nb[count++] = i - w;
-                    if (y < h - 1) nb[count++] = i + w;
-                    for (int k = 0; k < count; k++)
-                    {
-                        int j = nb[k];
-                        double wt = 0.5 * (s + coef[6 * j + 5]);
-                        ws += wt; ax += wt * flow[2 * j]; ay += wt * flow[2 * j + 1];
-                    }
+                    if (x > 0) { double wt = coef[6 * (i - 1) + 5]; ws += wt; ax += wt * flow[2 * (i - 1)]; ay += wt * flow[2 * (i - 1) + 1]; }
+                    if (x < w - 1) { ws += s; ax += s * flow[2 * (i + 1)]; ay += s * flow[2 * (i + 1) + 1]; }
+                    if (y > 0) { double wt = coef[6 * (i - w) + 5]; ws += wt; ax += wt * flow[2 * (i - w)]; ay += wt * flow[2 * (i - w) + 1]; }
+                    if (y < h - 1) { ws += s; ax += s * flow[2 * (i + w)]; ay += s * flow[2 * (i + w) + 1]; }
                     double a11 = coef[6 * i] + ws, a12 = coef[6 * i + 1], a22 = coef[6 * i + 2] + ws;
                     double b0 = coef[6 * i + 3] + ax, b1 = coef[6 * i + 4] + ay;
                     double det = a11 * a22 - a12 * a12;

@@ -37,6 +37,10 @@ namespace FlowMap.Gpu.Kernels
             (FlowMap.Flow.Kernels.VarData.Shader, typeof(FlowMap.Flow.Kernels.VarData.Push)),
             (FlowMap.Flow.Kernels.VarSor.Shader, typeof(FlowMap.Flow.Kernels.VarSor.Push)),
             (FlowMap.Flow.Kernels.FlowConfidence.Shader, typeof(FlowMap.Flow.Kernels.FlowConfidence.Push)),
+            (FlowMap.Flow.Kernels.FlowPrep.Shader, typeof(FlowMap.Flow.Kernels.FlowPrep.Push)),
+            (FlowMap.Flow.Kernels.FlowFinalize.Shader, typeof(FlowMap.Flow.Kernels.FlowFinalize.Push)),
+            (FlowMap.Flow.Kernels.RgbHalf.Shader, typeof(FlowMap.Flow.Kernels.RgbHalf.Push)),
+            (FlowMap.Synthetic.SynthHits.Shader, typeof(FlowMap.Synthetic.SynthHits.Push)),
             (FlowMap.Synthetic.SynthRender.Shader, typeof(FlowMap.Synthetic.SynthRender.Push)),
             (FlowMap.Synthetic.SynthFlow.Shader, typeof(FlowMap.Synthetic.SynthFlow.Push)),
         };

@@ -1,0 +1,184 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json.Nodes;
+using System.Threading;
+using FlowMap.Capture;
+using FlowMap.Capture.Sessions;
+using FlowMap.Session;
+using Spectre.Console;
+
+namespace FlowMap.Viewer.Cli
+{
+    /// <summary>
+    /// `flowmap record SOURCE --out S`: captures a live source (a camera, or a video/folder/session paced in real time as a
+    /// stand-in) into a session file, and by default runs the live reconstruction on it at the same time, storing each
+    /// frame's result as it is produced. The file is append-only and crash-safe (see Capture/Sessions/SessionFormat.cs):
+    /// a recording cut off by a crash replays every complete frame.
+    /// </summary>
+    public sealed class RecordCommand : ICliCommand
+    {
+        public int Order => 40;
+
+        public Command Build()
+        {
+            var source = new Argument<string?>("SOURCE") { Description = "A camera (/dev/videoN, camera, camera:N), a video file, an image folder or a session (paced in real time).", Arity = ArgumentArity.ZeroOrOne };
+            var camera = new Option<string?>("--camera") { Description = "Record this camera device (e.g. /dev/video0) instead of SOURCE." };
+            var outOpt = new Option<string>("--out") { Description = "The session file to create (.fmsession; never overwritten).", Required = true };
+            var frames = new Option<int?>("--frames") { Description = "Stop after this many frames." };
+            var seconds = new Option<double?>("--seconds") { Description = "Stop after this many seconds." };
+            var noRecon = new Option<bool>("--no-reconstruct") { Description = "Only capture; do not run the live reconstruction." };
+            var durable = new Option<bool>("--durable") { Description = "fsync after every frame (survives power loss; slower)." };
+            var noPace = new Option<bool>("--no-pace") { Description = "Read a file source as fast as possible instead of at its frame rate." };
+            var lossless = new Option<bool>("--lossless") { Description = "Never drop a frame for the live reconstruction: capture waits for it (the live results then equal a replay's)." };
+            var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
+            var common = PipelineCliOptions.Add(new Command("record", "Capture a live source to a crash-safe session file, reconstructing live as it records."));
+            var cmd = common.Command;
+            cmd.Arguments.Add(source);
+            foreach (var o in new Option[] { camera, outOpt, frames, seconds, noRecon, durable, noPace, lossless, json }) cmd.Options.Add(o);
+            cmd.SetAction(p => Run(p.GetValue(camera) ?? p.GetValue(source), p.GetValue(outOpt)!, p.GetValue(frames), p.GetValue(seconds),
+                !p.GetValue(noRecon), p.GetValue(durable), !p.GetValue(noPace), p.GetValue(json), WithLossless(common.Read(p), p.GetValue(lossless))));
+            return cmd;
+        }
+
+        private static SessionOptions WithLossless(SessionOptions o, bool lossless)
+        {
+            o.DropFrames = !lossless;
+            return o;
+        }
+
+        private static int Run(string? input, string outPath, int? maxFrames, double? maxSeconds, bool reconstruct, bool durable, bool pace, bool json,
+            SessionOptions options)
+        {
+            if (string.IsNullOrEmpty(input)) throw new CliException("record needs a SOURCE or --camera DEVICE.");
+            if (File.Exists(outPath)) throw new CliException($"'{outPath}' already exists; sessions are never overwritten.");
+            IFrameSource src;
+            try { src = FrameSources.Open(input!, realTime: pace); }
+            catch (Exception e) when (e is IOException || e is InvalidDataException || e is ArgumentException || e is InvalidOperationException)
+            {
+                throw new CliException(e.Message, 2, e);
+            }
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            Console.CancelKeyPress += onCtrlC;
+            SessionWriter? writer = null;
+            ReconstructionSession? session = null;
+            var writerLock = new object();
+            var wall = Stopwatch.StartNew();
+            string? stopReason = null;
+            int recorded = 0;
+            try
+            {
+                using (src)
+                {
+                    var status = json ? null : new StatusLine();
+                    while (!cancel.IsCancellationRequested)
+                    {
+                        if (maxFrames is int mf && recorded >= mf) { stopReason = $"{mf} frames"; break; }
+                        if (maxSeconds is double ms && wall.Elapsed.TotalSeconds >= ms) { stopReason = $"{ms} s"; break; }
+                        Frame frame;
+                        try
+                        {
+                            if (!src.TryRead(out frame)) { stopReason = "end of source"; break; }
+                        }
+                        catch (InvalidDataException e)
+                        {
+                            stopReason = "source error: " + e.Message; // e.g. a resolution change mid-stream: keep what was recorded
+                            break;
+                        }
+                        if (writer == null)
+                        {
+                            writer = new SessionWriter(outPath, new SessionInfo(src.Description, frame.Image.Width, frame.Image.Height,
+                                src.FramesPerSecond ?? 0, DateTime.UtcNow.ToString("o")), durable);
+                            if (reconstruct)
+                            {
+                                try { session = ReconstructionSession.Create(options); }
+                                catch (Exception e) when (e is not OutOfMemoryException)
+                                {
+                                    throw new CliException("cannot start the live reconstruction: " + e.Message + " (use --no-reconstruct to only capture)", 3, e);
+                                }
+                                var w = writer;
+                                session.FrameProcessed += u =>
+                                {
+                                    lock (writerLock) w.WriteResult(RecordedResult.From(u).ToSessionResult());
+                                };
+                            }
+                        }
+                        lock (writerLock) writer.WriteFrame(frame);
+                        recorded++;
+                        session?.PushFrame(frame);
+                        status?.Show(recorded, session?.Stats, writer.BytesWritten);
+                    }
+                    if (cancel.IsCancellationRequested) stopReason = "interrupted";
+                    status?.Done();
+                    foreach (var w in src.Warnings) Console.Error.WriteLine("flowmap: source: " + w);
+                }
+                if (writer == null) throw new CliException($"'{input}' gave no frames; nothing was recorded.", 2);
+                SessionStats? stats = null;
+                if (session != null)
+                {
+                    session.Complete();
+                    try { session.Completion.Wait(); }
+                    catch (AggregateException e) { throw new CliException("the live reconstruction failed: " + e.InnerException?.Message, 4, e); }
+                    stats = session.Stats;
+                }
+                long bytes;
+                lock (writerLock) { bytes = writer.BytesWritten; writer.Dispose(); }
+                Report(outPath, recorded, wall.Elapsed.TotalSeconds, stopReason, stats, bytes, json);
+                return 0;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCtrlC;
+                session?.Dispose();
+                lock (writerLock) writer?.Dispose();
+            }
+        }
+
+        private static void Report(string path, int frames, double seconds, string? why, SessionStats? st, long bytes, bool json)
+        {
+            if (json)
+            {
+                var o = new JsonObject
+                {
+                    ["session"] = path, ["frames"] = frames, ["seconds"] = seconds, ["stopped"] = why, ["bytes"] = bytes,
+                    ["processed"] = st?.Processed, ["dropped"] = st?.Dropped,
+                    ["median_latency_ms"] = st == null || double.IsNaN(st.MedianLatencySeconds) ? null : st.MedianLatencySeconds * 1000,
+                    ["stage_ms"] = st == null ? null : new JsonObject(st.StageMedianMilliseconds.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, kv.Value))),
+                };
+                Console.WriteLine(o.ToJsonString());
+                return;
+            }
+            AnsiConsole.MarkupLine($"Recorded [bold]{frames}[/] frames in {seconds:F1} s ({frames / Math.Max(seconds, 1e-9):F1} fps) to {Markup.Escape(path)} " +
+                                   $"({bytes / 1048576.0:F1} MiB); stopped: {Markup.Escape(why ?? "")}.");
+            if (st != null)
+                AnsiConsole.MarkupLine($"Live reconstruction: {st.Processed} processed, {st.Dropped} dropped (the pipeline was behind), " +
+                                       $"median latency {st.MedianLatencySeconds * 1000:F0} ms; stages (median ms): " +
+                                       Markup.Escape(string.Join(", ", st.StageMedianMilliseconds.Select(kv => $"{kv.Key} {kv.Value:F1}"))));
+        }
+
+        /// <summary>One status line redrawn in place on a terminal (plain lines every 30 frames otherwise).</summary>
+        internal sealed class StatusLine
+        {
+            private readonly bool _tty = !Console.IsOutputRedirected;
+            private readonly Stopwatch _last = Stopwatch.StartNew();
+
+            public void Show(int frames, SessionStats? st, long bytes)
+            {
+                if (_tty && _last.ElapsedMilliseconds < 200) return;
+                if (!_tty && frames % 30 != 0) return;
+                _last.Restart();
+                var line = $"frames {frames}  {bytes / 1048576.0:F1} MiB" +
+                           (st == null ? "" : $"  processed {st.Processed}  dropped {st.Dropped}  latency {st.MedianLatencySeconds * 1000:F0} ms");
+                if (_tty) Console.Write("\r" + line.PadRight(Math.Max(0, Console.WindowWidth - 1)));
+                else Console.WriteLine(line);
+            }
+
+            public void Done() { if (_tty) Console.WriteLine(); }
+        }
+    }
+}
