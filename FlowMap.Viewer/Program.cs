@@ -12,7 +12,10 @@ namespace FlowMap.Viewer
     /// </summary>
     public static class Program
     {
-        public static int Main(string[] args)
+        public static int Main(string[] args) => Run(args);
+
+        /// <summary>Runs one command line in this process (Main, and `demo` for its steps); returns the exit code.</summary>
+        public static int Run(string[] args)
         {
             var root = BuildRoot();
             try

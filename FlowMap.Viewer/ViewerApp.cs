@@ -52,7 +52,8 @@ namespace FlowMap.Viewer
     /// <param name="Seconds">Wall time from the first presented frame to the last.</param>
     /// <param name="SwapchainRecreations">Swapchain rebuilds (resize, out-of-date, suboptimal).</param>
     /// <param name="Device">Vulkan device name.</param>
-    public sealed record ViewerRunResult(int Frames, double Seconds, int SwapchainRecreations, string Device)
+    /// <param name="PointsUploaded">Points in the GPU point buffer at the end (every point the scene delivered).</param>
+    public sealed record ViewerRunResult(int Frames, double Seconds, int SwapchainRecreations, string Device, int PointsUploaded)
     {
         public double Fps => Frames > 1 && Seconds > 0 ? (Frames - 1) / Seconds : double.NaN;
     }
@@ -90,6 +91,28 @@ namespace FlowMap.Viewer
             r.Device.ThrowIfValidationErrors();
             WritePng(pngPath, rgba, width, height);
             return rgba;
+        }
+
+        /// <summary>
+        /// Shows <paramref name="scene"/> in the window when a display is present; otherwise (or when the window cannot open)
+        /// renders it headless to <paramref name="fallbackPng"/>. Returns a one-line description of what happened, e.g. for
+        /// `flowmap demo`: "closed the viewer after N frames" or "no display: wrote PATH".
+        /// </summary>
+        public static string ShowOrScreenshot(IViewerScene scene, string fallbackPng, ViewerOptions? options = null)
+        {
+            options ??= new ViewerOptions();
+            string? why = NoDisplayReason();
+            if (why == null)
+            {
+                try
+                {
+                    var r = Run(scene, options);
+                    return $"viewer closed after {r.Frames} frames";
+                }
+                catch (ViewerUnavailableException e) { why = e.Message; }
+            }
+            Screenshot(scene, fallbackPng, options.Width, options.Height, options.Camera, options.Settings);
+            return $"no window ({why.Split('.')[0].TrimEnd()}): wrote {fallbackPng}";
         }
 
         /// <summary>Writes RGBA pixels (alpha dropped) as an 8-bit RGB PNG.</summary>

@@ -62,6 +62,9 @@ namespace FlowMap.Capture
 
         public string What { get; }
 
+        /// <summary>The child process id (for tests that check nothing is left running).</summary>
+        internal int ProcessId => _process.Id;
+
         /// <summary>ffmpeg lines that report damage (deduplicated, at most 20 kept).</summary>
         public IReadOnlyList<string> Problems { get { lock (_lock) return _problems.ToArray(); } }
 
@@ -95,7 +98,11 @@ namespace FlowMap.Capture
                     {
                         _tail.Enqueue(line.Trim());
                         while (_tail.Count > 40) _tail.Dequeue();
-                        if (Problem.IsMatch(line) && !line.TrimStart().StartsWith("Stream", StringComparison.Ordinal))
+                        // Header lines (Input #0 ... from 'file', indented stream and metadata lines) can name a file that merely
+                        // contains such a word; decoder and demuxer messages start at column 0 with "[codec @ ...]" or the file name.
+                        bool header = line.Length == 0 || char.IsWhiteSpace(line[0]) || line.StartsWith("Input #", StringComparison.Ordinal) ||
+                                      line.StartsWith("Output #", StringComparison.Ordinal) || line.StartsWith("Stream mapping", StringComparison.Ordinal);
+                        if (!header && Problem.IsMatch(line))
                         {
                             var clean = Regex.Replace(line.Trim(), @" @ 0x[0-9a-f]+", "");
                             if (_problems.Contains(clean)) { }

@@ -55,6 +55,7 @@ namespace FlowMap.Capture
         public int Width => _width;
         public int Height => _height;
         public IReadOnlyList<string> Warnings => _warnings;
+        internal FfmpegPipe Pipe => _pipe;
 
         public bool TryRead(out Frame frame)
         {

@@ -125,6 +125,31 @@ namespace FlowMap.Tests.Capture
         }
 
         [Fact]
+        public void Damage_inside_a_video_is_reported_and_disposing_early_stops_ffmpeg()
+        {
+            RequireFfmpeg();
+            using var tmp = new TempDir();
+            MakeVideo(tmp, "ok.mp4", 10, 64, 48, new Random(9), "-c:v", "mpeg4", "-q:v", "3", "-movflags", "+faststart");
+            var bytes = File.ReadAllBytes(tmp.File("ok.mp4"));
+            var r = new Random(1);
+            for (int i = bytes.Length / 2; i < bytes.Length / 2 + 400; i++) bytes[i] = (byte)r.Next(256);
+            File.WriteAllBytes(tmp.File("damaged.mp4"), bytes);
+            using (var src = new VideoFileSource(tmp.File("damaged.mp4")))
+            {
+                int n = 0;
+                while (src.TryRead(out _)) n++;
+                Assert.InRange(n, 1, 10);
+                Assert.Contains(src.Warnings, w => w.StartsWith("ffmpeg: ", StringComparison.Ordinal) && (w.Contains("corrupt") || w.Contains("error") || w.Contains("concealing")));
+            }
+
+            var early = new VideoFileSource(tmp.File("ok.mp4"));
+            Assert.True(early.TryRead(out _));
+            int pid = early.Pipe.ProcessId;
+            early.Dispose();
+            Assert.False(Directory.Exists($"/proc/{pid}") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("ffmpeg"), $"ffmpeg (pid {pid}) still runs after Dispose");
+        }
+
+        [Fact]
         public void A_file_that_is_no_video_is_an_error_naming_it()
         {
             RequireFfmpeg();

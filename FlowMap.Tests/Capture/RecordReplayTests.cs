@@ -26,24 +26,7 @@ namespace FlowMap.Tests.Capture
         private readonly TempDir _tmp = new TempDir("flowmap-record-");
         public void Dispose() => _tmp.Dispose();
 
-        /// <summary>A synthetic walk (the built-in room) as a video at <paramref name="fps"/> (lossless FFV1 in Matroska).</summary>
-        private string MakeVideo(int frames, double fps, int w = 128, int h = 96)
-        {
-            var dir = _tmp.Sub("frames");
-            using (var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 3),
-                       new SyntheticSequenceOptions { Path = "walk", Frames = frames, Width = w, Height = h, Seed = 3 }))
-                for (int i = 0; i < frames; i++) PngImage.WriteRgb(Path.Combine(dir, $"{i:D6}.png"), seq.Frame(i));
-            var video = _tmp.File("walk.mkv");
-            var psi = new ProcessStartInfo("ffmpeg") { UseShellExecute = false, RedirectStandardError = true };
-            foreach (var a in new[] { "-nostdin", "-loglevel", "error", "-framerate", fps.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                         "-i", Path.Combine(dir, "%06d.png"), "-c:v", "ffv1", video })
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, "ffmpeg: " + err);
-            return video;
-        }
+        private string MakeVideo(int frames, double fps) => TestVideos.SyntheticWalk(_tmp.Path, frames, fps);
 
         private static List<Frame> Decode(string video)
         {

@@ -188,5 +188,44 @@ namespace FlowMap.Tests.Viewer
             Assert.Contains(Enumerable.Range(0, W * H), i => img[4 * i] == 255 && img[4 * i + 1] == 255 && img[4 * i + 2] == 60);
             Assert.Contains(Enumerable.Range(0, W * H), i => img[4 * i] == 255 && img[4 * i + 1] == 150 && img[4 * i + 2] == 40);
         }
+
+        [Theory]
+        [InlineData(PointMode.Sprites)]
+        [InlineData(PointMode.Compute)]
+        public void Points_arriving_in_chunks_render_exactly_like_the_whole_cloud(PointMode mode)
+        {
+            const int W = 160, H = 120;
+            var k = Intrinsics.Centered(W, H, 120);
+            var whole = ViewerTestSupport.Room(20000, 5, new Random(21), k);
+            var cloud = whole.PointChunks[0];
+            // The same points as 40 chunks of 500: the growing vertex buffer is reallocated (4096 to start) while frames are drawn.
+            var chunks = new List<PointCloud>();
+            for (int c = 0; c < 40; c++)
+                chunks.Add(new PointCloud(cloud.Positions.AsSpan(c * 1500, 1500).ToArray(), cloud.Colors.AsSpan(c * 1500, 1500).ToArray()));
+            // Fixed point size and no bounds-dependent layers (grid, axes, frustums): the scene bounds are refreshed at other
+            // times when points arrive in chunks, and this test is about the point buffer.
+            var settings = new RenderSettings
+            {
+                PointMode = mode, FixedPointPixels = 3, ShowText = false, ShowInset = false, ShowGrid = false, ShowAxes = false, ShowFrustums = false,
+            };
+            var cam = new ViewCamera { Pose = ViewCamera.LookAt((2, -2, -3), (0, 0, 3)), Intrinsics = k, Near = 0.05, Far = 100 };
+            using var r = ViewerTestSupport.Renderer(W, H);
+            byte[] last = Array.Empty<byte>();
+            for (int n = 1; n <= chunks.Count; n += 3)
+            {
+                var partial = new ViewerSnapshot { PointChunks = chunks.GetRange(0, Math.Min(n, chunks.Count)), Trajectory = whole.Trajectory, Intrinsics = k };
+                last = r.Render(cam, settings, partial, Array.Empty<string>());
+            }
+            var all = new ViewerSnapshot { PointChunks = chunks, Trajectory = whole.Trajectory, Intrinsics = k };
+            last = r.Render(cam, settings, all, Array.Empty<string>());
+            Assert.True(r.Scene.PointBufferReallocations >= 2, $"only {r.Scene.PointBufferReallocations} reallocations");
+            Assert.Equal(20000, r.Scene.PointCount);
+            r.Device.ThrowIfValidationErrors();
+
+            using var fresh = ViewerTestSupport.Renderer(W, H);
+            var expected = fresh.Render(cam, settings, new ViewerSnapshot { PointChunks = new[] { cloud }, Trajectory = whole.Trajectory, Intrinsics = k, PointsGeneration = 1 },
+                Array.Empty<string>());
+            Assert.Equal(expected, last);
+        }
     }
 }

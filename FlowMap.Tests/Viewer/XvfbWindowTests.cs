@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using FlowMap.Tests.Support;
 using FlowMap.Viewer;
 using FlowMap.Viewer.Rendering;
@@ -71,6 +72,56 @@ namespace FlowMap.Tests.Viewer
             Assert.True(close > 0.98 * W * H, $"only {close} of {W * H} captured pixels match the headless render");
             // Outside the window the root window stays black.
             Assert.Equal(0, screen!.Pixels[3 * (470 * 640 + 630)]);
+        }
+
+        [Fact]
+        public void Live_scene_fed_from_another_thread_draws_every_point_it_received()
+        {
+            if (XvfbServer.Executable == null)
+            {
+                if (GpuFixture.GpuRequired) throw new InvalidOperationException("FLOWMAP_REQUIRE_GPU=1 but Xvfb is not installed (apt-get install xvfb).");
+                Assert.Skip("Xvfb is not installed (apt-get install xvfb).");
+            }
+            var k = Intrinsics.Centered(64, 48, 50);
+            var room = ViewerTestSupport.Room(30000, 30, new Random(8), k).PointChunks[0];
+            var scene = new LiveScene("live test");
+            using var x = XvfbServer.Start(400, 300);
+            x.UseAsDisplay();
+            int posted = 0;
+            var feeder = new System.Threading.Thread(() =>
+            {
+                // 30 updates of 1000 points each, a depth map every third: the point buffer grows while frames are in flight.
+                for (int i = 0; i < 30; i++)
+                {
+                    var pos = room.Positions.AsSpan(i * 3000, 3000).ToArray();
+                    var col = room.Colors.AsSpan(i * 3000, 3000).ToArray();
+                    scene.Post(new FlowMap.Session.FrameUpdate
+                    {
+                        FrameIndex = i, Pose = CameraPose.FromQuaternion(0, 0, 0, 1, 0.02 * i, 0, 0.05 * i), Intrinsics = k, IsKeyframe = i % 3 == 0,
+                        Depth = i % 3 == 0 ? new FloatImage(64, 48, Enumerable.Repeat(1f + i, 64 * 48).ToArray()) : null,
+                        NewPoints = new PointCloud(pos, col),
+                    });
+                    System.Threading.Interlocked.Increment(ref posted);
+                    System.Threading.Thread.Sleep(5);
+                }
+            });
+            int drawnAtEnd = -1;
+            var result = ViewerApp.Run(scene, new ViewerOptions
+            {
+                Width = 320, Height = 240, Validation = true, MaxFrames = 400,
+                OnFrame = c =>
+                {
+                    if (c.FramesPresented == 1) feeder.Start();
+                    // Keep presenting until everything arrived and a few frames were drawn after it.
+                    if (drawnAtEnd < 0 && System.Threading.Volatile.Read(ref posted) == 30) drawnAtEnd = c.FramesPresented;
+                    if (drawnAtEnd > 0 && c.FramesPresented >= drawnAtEnd + 3) c.Close();
+                },
+            });
+            feeder.Join();
+            Assert.True(drawnAtEnd > 0, $"the window closed after {result.Frames} frames before all updates arrived");
+            Assert.Equal(30, scene.Snapshot().Trajectory.Count);
+            Assert.Equal(30000, scene.Snapshot().PointCount);
+            Assert.Equal(30000, result.PointsUploaded); // every point reached the GPU buffer while frames were drawn
         }
     }
 }

@@ -1,14 +1,22 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Diagnostics;
-using FlowMap.Diagnostics;
+using System.IO;
+using System.Linq;
 using Spectre.Console;
 
 namespace FlowMap.Viewer.Cli
 {
     /// <summary>
-    /// `flowmap demo`: the main job on the built-in sequence with no arguments and nothing downloaded.
-    /// Until the reconstruction stages land it checks the device and runs the imaging kernels once, and says so.
+    /// `flowmap demo`: the main job on the embedded default, with no arguments and nothing downloaded. It is exactly
+    /// these public commands, run in this process and printed so they can be repeated one by one:
+    /// <list type="number">
+    /// <item>`synth` renders the built-in sequence (a textured room, hand-held walk) with exact ground truth;</item>
+    /// <item>`reconstruct` runs FlowMap on its images alone (no intrinsics, no depth: the embedded default);</item>
+    /// <item>`eval` prints pose, focal and depth accuracy against the truth, and the timing;</item>
+    /// <item>`view` shows the result in a window, or writes a screenshot when there is no display.</item>
+    /// </list>
     /// </summary>
     public sealed class DemoCommand : ICliCommand
     {
@@ -17,19 +25,52 @@ namespace FlowMap.Viewer.Cli
         public Command Build()
         {
             var cmd = new Command("demo", "Reconstruct the built-in synthetic sequence, print accuracy against its ground truth and the timing, and show it.");
-            cmd.SetAction(_ =>
-            {
-                var report = SystemCheck.Run();
-                if (report.VulkanError != null) throw new CliException(report.VulkanError, 3);
-                AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(report.Selected!.Name)}[/]");
-                var sw = Stopwatch.StartNew();
-                var rows = KernelBenchmark.Run(new[] { (320, 240) }, repeats: 3, cpuRepeats: 1);
-                AnsiConsole.MarkupLine($"GPU self-check: {rows.Count} imaging kernels ran at 320x240 in {sw.Elapsed.TotalSeconds:F2} s.");
-                AnsiConsole.MarkupLine("[yellow]Reconstruction is not built yet[/]: once it is, this command renders the built-in synthetic sequence, " +
-                                       "reconstructs it, prints pose/focal/depth accuracy against the exact ground truth and the timing, and shows the result.");
-                return 0;
-            });
+            var outOpt = new Option<string>("--out") { Description = "Folder for the sequence, the reconstruction and the screenshot.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
+            var frames = new Option<int>("--frames") { Description = "Frames of the built-in sequence.", DefaultValueFactory = _ => 60 };
+            var mode = new Option<string>("--mode") { Description = "online (default, the live pipeline) or offline.", DefaultValueFactory = _ => "online" };
+            var noView = new Option<bool>("--no-view") { Description = "Write the screenshot even when a display is present (no window)." };
+            foreach (var o in new Option[] { outOpt, frames, mode, noView }) cmd.Options.Add(o);
+            cmd.SetAction(p => Run(p.GetValue(outOpt)!, p.GetValue(frames), p.GetValue(mode)!, p.GetValue(noView)));
             return cmd;
         }
+
+        private static int Run(string outDir, int frames, string mode, bool noView)
+        {
+            if (frames < 2) throw new CliException("--frames must be at least 2.");
+            string seq = Path.Combine(outDir, "sequence"), rec = Path.Combine(outDir, "reconstruction"), shot = Path.Combine(outDir, "reconstruction.png");
+            if (Directory.Exists(rec)) Directory.Delete(rec, true); // a fresh result every run
+            bool display = Environment.GetEnvironmentVariable("DISPLAY") is { Length: > 0 } || Environment.GetEnvironmentVariable("WAYLAND_DISPLAY") is { Length: > 0 };
+            var steps = new List<(string Title, string[] Args)>
+            {
+                ("1/4 Render the built-in sequence with exact ground truth",
+                    new[] { "synth", "--scene", "room", "--path", "walk", "--frames", frames.ToString(), "--size", "320x240", "--seed", "1", "--out", seq }),
+                ("2/4 Reconstruct it from the images alone (no intrinsics, no depth model)",
+                    new[] { "reconstruct", Path.Combine(seq, "color"), "--out", rec, "--mode", mode }),
+                ("3/4 Accuracy against the ground truth",
+                    new[] { "eval", "--gt", seq, "--est", rec }),
+                display && !noView
+                    ? ("4/4 Show it (close the window to finish)", new[] { "view", rec })
+                    : ("4/4 No display: render the viewer headless to a picture", new[] { "view", rec, "--screenshot", shot, "--size", "1280x800" }),
+            };
+            var total = Stopwatch.StartNew();
+            foreach (var (title, args) in steps)
+            {
+                AnsiConsole.MarkupLine($"\n[bold]{Markup.Escape(title)}[/]");
+                AnsiConsole.MarkupLine($"[grey]$ ./flowmap {Markup.Escape(string.Join(" ", args.Select(Quote)))}[/]");
+                var sw = Stopwatch.StartNew();
+                int code = Program.Run(args);
+                if (code != 0)
+                {
+                    AnsiConsole.MarkupLine($"[red]demo: step failed (exit {code}); the command above repeats it.[/]");
+                    return code;
+                }
+                AnsiConsole.MarkupLine($"[grey]({sw.Elapsed.TotalSeconds:F1} s)[/]");
+            }
+            AnsiConsole.MarkupLine($"\nDemo done in {total.Elapsed.TotalSeconds:F1} s. Reconstruction: {Markup.Escape(rec)}" +
+                                   (display && !noView ? "" : $"; picture: {Markup.Escape(shot)}"));
+            return 0;
+        }
+
+        private static string Quote(string a) => a.Contains(' ') ? "\"" + a + "\"" : a;
     }
 }

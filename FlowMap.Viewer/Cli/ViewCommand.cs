@@ -1,4 +1,5 @@
 using System;
+using FlowMap.Session;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
@@ -19,26 +20,64 @@ namespace FlowMap.Viewer.Cli
         {
             var cmd = new Command("view", "The viewer: a reconstruct output (points, trajectory, cameras) or a synthetic sequence's ground truth; " +
                                           "with --screenshot it renders headless and writes a PNG.");
-            var path = new Argument<string>("DIR") { Description = "A reconstruct output folder (points.ply, trajectory.txt, intrinsics.json) or a synthetic sequence (color/, depth/, trajectory.txt, intrinsics.json)." };
+            var path = new Argument<string?>("DIR|INPUT")
+            {
+                Description = "A reconstruct output folder (points.ply, trajectory.txt, intrinsics.json), a synthetic sequence (color/, depth/, trajectory.txt, " +
+                              "intrinsics.json), or an INPUT to reconstruct live and show as it goes: a video, a recorded session, an image folder, a camera.",
+                Arity = ArgumentArity.ZeroOrOne,
+            };
+            var processingSize = new Option<string?>("--processing-size") { Description = "Live input: the pipeline's processing size WxH (default about 320x240)." };
+            var focal = new Option<double?>("--focal") { Description = "Live input: known focal length in input pixels (default: estimated)." };
+            var depthModel = new Option<string?>("--depth-model") { Description = "Live input: ONNX depth model used as the depth prior." };
             var shot = new Option<string?>("--screenshot") { Description = "Render offscreen (no window or display needed) and write this PNG." };
             var size = new Option<string>("--size") { Description = "Image or window size WxH.", DefaultValueFactory = _ => "1280x800" };
-            var camera = new Option<string>("--camera") { Description = "overview, top, frame:N, frame:last or orbit:YAW,PITCH[,DIST] (degrees; DIST in scene radii).", DefaultValueFactory = _ => "overview" };
+            var camera = new Option<string>("--camera")
+            {
+                Description = "View: overview, top, frame:N, frame:last or orbit:YAW,PITCH[,DIST] (degrees; DIST in scene radii). " +
+                              "A camera device (/dev/videoN) instead reconstructs that camera live.",
+                DefaultValueFactory = _ => "overview",
+            };
             var pointScale = new Option<double>("--point-scale") { Description = "Multiplier on the automatic point splat size.", DefaultValueFactory = _ => 1.0 };
             var hide = new Option<string?>("--hide") { Description = "Comma-separated layers to hide: points, trajectory, cameras, grid, axes, inset, text." };
             var frames = new Option<int>("--frames") { Description = "Window: close after this many frames and print the frame rate (0 = until closed).", DefaultValueFactory = _ => 0 };
             var seconds = new Option<double>("--seconds") { Description = "Window: close after this many seconds (0 = until closed).", DefaultValueFactory = _ => 0 };
             var present = new Option<string>("--present") { Description = "Window present mode: fifo (vsync), mailbox or immediate.", DefaultValueFactory = _ => "fifo" };
             cmd.Arguments.Add(path);
-            foreach (var o in new Option[] { shot, size, camera, pointScale, hide, frames, seconds, present }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { shot, size, camera, pointScale, hide, frames, seconds, present, processingSize, focal, depthModel }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var (w, h) = Sizes.Parse(r.GetValue(size)!);
                 if (w > 16384 || h > 16384) throw new CliException($"--size {w}x{h} is too large (at most 16384 on a side).");
+                var cameraText = r.GetValue(camera)!;
+                string? input = r.GetValue(path);
+                if (cameraText.StartsWith("/dev/video", StringComparison.Ordinal))
+                {
+                    if (input != null) throw new CliException($"Give either a camera device (--camera {cameraText}) or {input}, not both.");
+                    input = cameraText;
+                    cameraText = "overview";
+                }
+                if (input == null) throw new CliException("view needs a folder, an input to reconstruct, or --camera /dev/videoN.");
                 CameraSpec spec;
-                try { spec = CameraSpec.Parse(r.GetValue(camera)!); }
+                try { spec = CameraSpec.Parse(cameraText); }
                 catch (FormatException e) { throw new CliException(e.Message); }
                 var settings = ParseSettings(r.GetValue(hide), r.GetValue(pointScale));
-                var scene = LoadScene(r.GetValue(path)!);
+                if (LiveView.IsLiveInput(input))
+                {
+                    var live = new SessionOptions { FocalPixels = r.GetValue(focal), DepthModelPath = r.GetValue(depthModel) };
+                    if (r.GetValue(processingSize) is string ps) (live.ProcessingWidth, live.ProcessingHeight) = PipelineCliOptions.ParseSize(ps);
+                    try { live.Validate(); }
+                    catch (ArgumentException e) { throw new CliException(e.Message, 2, e); }
+                    try
+                    {
+                        return LiveView.Run(input, live, r.GetValue(shot), new ViewerOptions
+                        {
+                            Width = w, Height = h, Camera = spec, Settings = settings, MaxFrames = r.GetValue(frames), MaxSeconds = r.GetValue(seconds), PresentMode = r.GetValue(present)!,
+                        });
+                    }
+                    catch (ViewerUnavailableException e) { throw new CliException(e.Message, 4, e); }
+                    catch (RenderException e) { throw new CliException(e.Message, 3, e); }
+                }
+                var scene = LoadScene(input);
                 var output = r.GetValue(shot);
                 if (output != null)
                 {

@@ -17,7 +17,7 @@ namespace FlowMap.Viewer.Rendering
         public const int MouseLeft = 0, MouseRight = 1, MouseMiddle = 2;
         public const int ModShift = 0x0001;
         public const int KeySpace = 32, KeyMinus = 45, KeyEqual = 61, Key1 = 49;
-        public const int KeyA = 65, KeyC = 67, KeyD = 68, KeyE = 69, KeyF = 70, KeyH = 72, KeyP = 80, KeyQ = 81, KeyR = 82, KeyS = 83, KeyW = 87;
+        public const int KeyA = 65, KeyC = 67, KeyD = 68, KeyE = 69, KeyF = 70, KeyH = 72, KeyM = 77, KeyP = 80, KeyQ = 81, KeyR = 82, KeyS = 83, KeyW = 87;
         public const int KeyEscape = 256, KeyKpSubtract = 333, KeyKpAdd = 334, KeyLeftShift = 340, KeyRightShift = 344;
 
         [DllImport(Lib, EntryPoint = "glfwInit")] public static extern int Init();

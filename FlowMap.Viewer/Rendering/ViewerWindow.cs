@@ -208,7 +208,7 @@ namespace FlowMap.Viewer.Rendering
             }
             dev.WaitIdle();
             dev.ThrowIfValidationErrors();
-            return new ViewerRunResult(frames, double.IsNaN(first) ? 0 : last - first, sc.Recreations, dev.DeviceName);
+            return new ViewerRunResult(frames, double.IsNaN(first) ? 0 : last - first, sc.Recreations, dev.DeviceName, renderer.PointCount);
         }
 
         private ViewCamera UpdateCamera(ViewerSnapshot snap, SceneBounds b, int w, int h, double dt)
@@ -258,7 +258,7 @@ namespace FlowMap.Viewer.Rendering
             if (_help)
             {
                 lines.Add("LEFT DRAG ORBIT  RIGHT/SHIFT DRAG PAN  WHEEL ZOOM  WASD QE FLY (SHIFT FAST)  F FOLLOW  R RESET");
-                lines.Add("+/- POINT SIZE  1 POINTS  2 PATH  3 CAMERAS  4 GRID  5 AXES  6 INSET  7 TEXT  P SCREENSHOT  ESC QUIT");
+                lines.Add("+/- POINT SIZE  M POINT MODE  1 POINTS  2 PATH  3 CAMERAS  4 GRID  5 AXES  6 INSET  7 TEXT  P SCREENSHOT  ESC QUIT");
             }
             if (_flash != null && now < _flashUntil) lines.Add(_flash);
             return lines;
@@ -275,6 +275,12 @@ namespace FlowMap.Viewer.Rendering
                 case Glfw.KeyEqual: case Glfw.KeyKpAdd: _settings.PointScale *= 1.25; break;
                 case Glfw.KeyMinus: case Glfw.KeyKpSubtract: _settings.PointScale /= 1.25; break;
                 case Glfw.KeyP: SaveScreenshot(); break;
+                case Glfw.KeyM:
+                    // Cycle how points are drawn: automatic -> sprites -> compute.
+                    _settings.PointMode = _settings.PointMode == PointMode.Auto ? PointMode.Sprites : _settings.PointMode == PointMode.Sprites ? PointMode.Compute : PointMode.Auto;
+                    _flash = "POINTS: " + _settings.PointMode.ToString().ToUpperInvariant();
+                    _flashUntil = Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency + 2;
+                    break;
                 default:
                     int layer = key - Glfw.Key1;
                     switch (layer)

@@ -1,0 +1,280 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using FlowMap.Capture;
+using FlowMap.Datasets;
+using FlowMap.Evaluation;
+using FlowMap.Reconstruction;
+using FlowMap.Synthetic;
+using Spectre.Console;
+
+namespace FlowMap.Viewer.Cli
+{
+    /// <summary>
+    /// `flowmap bench reconstruct`: the whole pipeline, online and offline, on ICL-NUIM livingroom1 (../shared/data, skipped
+    /// with a message when absent) and on synthetic sequences with exact truth (walk, orbit, pure rotation, static camera):
+    /// ATE (Sim(3)-aligned, m and % of path), relative rotation error, focal error, depth AbsRel / delta1 (per-frame median
+    /// scale and one scale), wall time, frames per second, per-stage times, peak memory; with the COLMAP anchor of EVALUATION.md.
+    /// </summary>
+    public sealed class BenchReconstruct : IBenchSuite
+    {
+        public Command Build()
+        {
+            var cmd = new Command("reconstruct", "Poses, focal and depth against ground truth, online and offline, with wall time and fps.");
+            var modes = new Option<string>("--modes") { Description = "Comma-separated: online, offline.", DefaultValueFactory = _ => "online,offline" };
+            var seqs = new Option<string>("--sequences") { Description = "Comma-separated: icl, walk, orbit, rotation, static.", DefaultValueFactory = _ => "icl,walk,orbit,rotation,static" };
+            var frames = new Option<int>("--synthetic-frames") { Description = "Frames per synthetic sequence.", DefaultValueFactory = _ => 60 };
+            var iclFrames = new Option<int?>("--icl-frames") { Description = "Use only the first N ICL-NUIM frames (default all 211)." };
+            var data = new Option<string?>("--data") { Description = "The shared data folder (default ../shared/data from the repository)." };
+            var json = new Option<bool>("--json") { Description = "Print JSON rows instead of a table." };
+            var lr = new Option<double?>("--learning-rate") { Description = "Override the solver's learning rate (tuning)." };
+            var kfSteps = new Option<int?>("--keyframe-steps") { Description = "Override online steps per keyframe (tuning)." };
+            var offSteps = new Option<int?>("--offline-steps") { Description = "Override offline steps (tuning)." };
+            var kfFrac = new Option<double?>("--keyframe-flow") { Description = "Override the keyframe flow fraction of sqrt(W H) (tuning)." };
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac }) cmd.Options.Add(o);
+            cmd.SetAction(r =>
+            {
+                var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
+                var seqList = r.GetValue(seqs)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim().ToLowerInvariant()).ToList();
+                foreach (var s in seqList)
+                    if (s != "icl" && !SyntheticSequence.PathNames.Contains(s)) throw new CliException($"Unknown sequence '{s}'; expected icl or one of {string.Join(", ", SyntheticSequence.PathNames)}.");
+                bool asJson = r.GetValue(json);
+                _tune = o =>
+                {
+                    if (r.GetValue(lr) is double l) o.Solver.LearningRate = l;
+                    if (r.GetValue(kfSteps) is int k) o.KeyframeSteps = k;
+                    if (r.GetValue(offSteps) is int q) o.OfflineSteps = q;
+                    if (r.GetValue(kfFrac) is double f) o.KeyframeFlowFraction = f;
+                };
+                var log = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                var rows = new List<BenchRow>();
+                foreach (var s in seqList)
+                {
+                    log.MarkupLine($"[grey]{s} ...[/]");
+                    var got = s == "icl" ? RunIcl(modeList, r.GetValue(data), r.GetValue(iclFrames), log) : RunSynthetic(s, modeList, r.GetValue(frames));
+                    foreach (var row in got) { rows.Add(row); log.MarkupLine($"[grey]  {Markup.Escape(row.Mode)}: {Markup.Escape(row.Short())}[/]"); }
+                }
+                if (asJson) Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+                else Print(rows);
+                return 0;
+            });
+            return cmd;
+        }
+
+        private static Action<ReconstructionOptions> _tune = _ => { };
+
+        // ------------------------------------------------------------------ sequences
+
+        private static string? FindData(string? given)
+        {
+            if (given != null) return Directory.Exists(given) ? given : null;
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            {
+                var c = Path.Combine(d.FullName, "..", "shared", "data");
+                if (File.Exists(Path.Combine(d.FullName, "flowmap")) && Directory.Exists(c)) return c;
+            }
+            var cwd = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "data");
+            return Directory.Exists(cwd) ? cwd : null;
+        }
+
+        private static List<BenchRow> RunIcl(List<ReconstructionMode> modes, string? dataDir, int? maxFrames, IAnsiConsole log)
+        {
+            var rows = new List<BenchRow>();
+            var root = FindData(dataDir);
+            var folder = root == null ? null : Path.Combine(root, "icl_nuim_livingroom1");
+            if (folder == null || !Directory.Exists(folder))
+            {
+                log.MarkupLine("[yellow]ICL-NUIM livingroom1 not found (../shared/data/icl_nuim_livingroom1): skipped.[/]");
+                return rows;
+            }
+            var icl = IclNuim.Open(folder);
+            int n = Math.Min(icl.Count, maxFrames ?? icl.Count);
+            var truth = new Truth(icl.Poses.Take(n).ToList(), icl.Intrinsics, i => icl.ReadDepth(i));
+            foreach (var mode in modes)
+            {
+                // Frames are decoded inside the timed run, as a user's run would.
+                using var source = new IndexedSource($"ICL-NUIM livingroom1 ({n} frames)", n, i => new Frame(i, i / 30.0, icl.ReadColor(i), Path.GetFileName(icl.ColorFiles[i])));
+                rows.Add(Measure("icl-livingroom1", mode, source, truth));
+            }
+            return rows;
+        }
+
+        private static List<BenchRow> RunSynthetic(string path, List<ReconstructionMode> modes, int frames)
+        {
+            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 1), new SyntheticSequenceOptions { Path = path, Frames = frames, Width = 320, Height = 240, Seed = 1 });
+            // Render (and cache) before timing, so the wall time is the reconstruction's only.
+            var images = Enumerable.Range(0, seq.Count).Select(seq.Frame).ToList();
+            var depths = Enumerable.Range(0, seq.Count).Select(seq.Depth).ToList();
+            var truth = new Truth(seq.Poses.ToList(), seq.Intrinsics, i => depths[i]);
+            var rows = new List<BenchRow>();
+            foreach (var mode in modes)
+            {
+                using var source = new IndexedSource($"synthetic room / {path}", seq.Count, i => new Frame(i, i / 30.0, images[i], $"{i:D6}.png"));
+                rows.Add(Measure("synthetic-" + path, mode, source, truth));
+            }
+            return rows;
+        }
+
+        private static BenchRow Measure(string name, ReconstructionMode mode, IFrameSource source, Truth truth)
+        {
+            var o = new ReconstructionOptions { Mode = mode };
+            _tune(o);
+            using var pipeline = ReconstructionComponents.CreatePipeline(o);
+            var depth = new DepthAccumulator(truth);
+            pipeline.FrameFinalized += f => depth.Add(f);
+            var run = Reconstructor.Run(source, pipeline);
+            var r = run.Result;
+            var est = r.Poses.Select(p => p.Pose).ToList();
+            var gt = r.Poses.Select(p => truth.Poses[p.Index]).ToList();
+            var acc = TrajectoryMetrics.Evaluate(est, gt);
+            double ate = acc.AteRmse, pathLen = acc.PathLength;
+            var (pf, one) = depth.Compute();
+            long peak;
+            using (var proc = System.Diagnostics.Process.GetCurrentProcess()) peak = proc.PeakWorkingSet64;
+            return new BenchRow
+            {
+                Sequence = name,
+                Mode = mode.ToString().ToLowerInvariant(),
+                Frames = r.Poses.Count,
+                Keyframes = r.Keyframes,
+                AteM = ate,
+                AtePercent = acc.AtePercent,
+                PathM = pathLen,
+                MaxDriftM = est.Max(p => Dist(p.Center, est[0].Center)),
+                RotationErrorDeg = acc.RelativeRotationDeg,
+                FocalErrorPercent = TrajectoryMetrics.FocalErrorPercent(r.Input.Fx, truth.Intrinsics.Fx),
+                AbsRelPerFrame = pf.AbsRel, Delta1PerFrame = pf.Delta1,
+                AbsRelOneScale = one.AbsRel, Delta1OneScale = one.Delta1,
+                WallS = run.WallSeconds,
+                Fps = r.Poses.Count / run.WallSeconds,
+                StageMs = r.StageMedianMilliseconds.Where(kv => !kv.Key.Contains('.')).ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 2)),
+                PeakMemoryMb = peak / (1024.0 * 1024.0),
+                Warnings = r.Warnings.ToList(),
+            };
+        }
+
+        private static void Print(List<BenchRow> rows)
+        {
+            if (AnsiConsole.Profile.Width < 200) AnsiConsole.Profile.Width = 200;
+            var t = new Table().Title("Reconstruction vs ground truth (ATE after Sim(3) alignment; depth after per-frame median scale (pf) and one scale (1s))");
+            foreach (var c in new[] { "sequence", "mode", "frames", "kf", "ATE cm", "ATE %", "rot err deg", "focal err %", "AbsRel pf", "d1 pf", "AbsRel 1s", "d1 1s", "wall s", "fps", "warnings" })
+                t.AddColumn(c);
+            string F(double v, string f = "F3") => double.IsNaN(v) ? "-" : v.ToString(f, CultureInfo.InvariantCulture);
+            foreach (var r in rows)
+                t.AddRow(r.Sequence, r.Mode, r.Frames.ToString(), r.Keyframes.ToString(), F(100 * r.AteM, "F2"), F(r.AtePercent, "F2"), F(r.RotationErrorDeg),
+                    F(r.FocalErrorPercent, "F2"), F(r.AbsRelPerFrame), F(r.Delta1PerFrame), F(r.AbsRelOneScale), F(r.Delta1OneScale), F(r.WallS, "F1"), F(r.Fps, "F2"),
+                    Markup.Escape(string.Join("; ", r.Warnings.Select(w => w.Split(':')[0]))));
+            t.AddRow("[grey]anchor: COLMAP 3.8 on icl-livingroom1[/]", "[grey]-[/]", "[grey]211[/]", "", "[grey]1.20[/]", "[grey]0.32[/]", "", "[grey]+0.09[/]", "", "", "", "", "[grey]401[/]", "[grey]0.53[/]", "[grey](EVALUATION.md)[/]");
+            AnsiConsole.Write(t);
+            var icl = rows.Where(r => r.Sequence.StartsWith("icl")).ToList();
+            foreach (var r in icl)
+                AnsiConsole.MarkupLine($"{r.Sequence} {r.Mode}: ATE {100 * r.AteM:F2} cm = {r.AteM / 0.012:F2}x COLMAP's, wall {r.WallS:F1} s = {r.WallS / 401:F3}x COLMAP's 401 s, focal {r.FocalErrorPercent:+0.00;-0.00} %");
+            var st = new Table().Title("Median ms per frame and stage");
+            var stages = rows.SelectMany(r => r.StageMs.Keys).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
+            st.AddColumn("sequence / mode"); foreach (var s in stages) st.AddColumn(s); st.AddColumn("peak MB");
+            foreach (var r in rows)
+                st.AddRow(new[] { $"{r.Sequence} / {r.Mode}" }.Concat(stages.Select(s => r.StageMs.TryGetValue(s, out var v) ? F(v, "F1") : "-")).Append(F(r.PeakMemoryMb, "F0")).ToArray());
+            AnsiConsole.Write(st);
+        }
+
+        public sealed class BenchRow
+        {
+            public string Sequence { get; set; } = "";
+            public string Mode { get; set; } = "";
+            public int Frames { get; set; }
+            public int Keyframes { get; set; }
+            public double AteM { get; set; }
+            public double AtePercent { get; set; }
+            public double PathM { get; set; }
+            public double MaxDriftM { get; set; }
+            public double RotationErrorDeg { get; set; }
+            public double FocalErrorPercent { get; set; }
+            public double AbsRelPerFrame { get; set; }
+            public double Delta1PerFrame { get; set; }
+            public double AbsRelOneScale { get; set; }
+            public double Delta1OneScale { get; set; }
+            public double WallS { get; set; }
+            public double Fps { get; set; }
+            public Dictionary<string, double> StageMs { get; set; } = new Dictionary<string, double>();
+            public double PeakMemoryMb { get; set; }
+            public List<string> Warnings { get; set; } = new List<string>();
+
+            public string Short() => $"ATE {100 * AteM:F2} cm ({AtePercent:F2} %), rot {RotationErrorDeg:F3} deg, focal {FocalErrorPercent:+0.00;-0.00} %, AbsRel {AbsRelPerFrame:F3}/{AbsRelOneScale:F3}, {WallS:F1} s, {Fps:F2} fps";
+        }
+
+        // ------------------------------------------------------------------ truth and metrics
+
+        private static double Dist((double X, double Y, double Z) a, (double X, double Y, double Z) b) =>
+            Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
+
+        private sealed class Truth
+        {
+            public Truth(IReadOnlyList<CameraPose> poses, Intrinsics k, Func<int, FloatImage> depth) { Poses = poses; Intrinsics = k; Depth = depth; }
+            public IReadOnlyList<CameraPose> Poses { get; }
+            public Intrinsics Intrinsics { get; }
+            public Func<int, FloatImage> Depth { get; }
+        }
+
+        /// <summary>Frames of a list read by index (no decoding ahead).</summary>
+        private sealed class IndexedSource : IFrameSource
+        {
+            private readonly Func<int, Frame> _read;
+            private int _next;
+            public IndexedSource(string description, int count, Func<int, Frame> read) { Description = description; FrameCount = count; _read = read; }
+            public string Description { get; }
+            public int? FrameCount { get; }
+            public double? FramesPerSecond => 30;
+            public IReadOnlyList<string> Warnings => Array.Empty<string>();
+            public bool TryRead(out Frame frame)
+            {
+                if (_next >= FrameCount) { frame = null!; return false; }
+                frame = _read(_next++);
+                return true;
+            }
+            public void Dispose() { }
+        }
+
+        /// <summary>
+        /// Depth metrics of EVALUATION.md (FlowMap.Evaluation.DepthFlowMetrics) against the truth at the processing size:
+        /// per-frame median scaling as frames are finalised, then one scale for the sequence (the median of the per-frame
+        /// scales) over a half-resolution copy of every predicted map.
+        /// </summary>
+        private sealed class DepthAccumulator
+        {
+            private readonly Truth _t;
+            private readonly List<DepthAccuracy> _perFrame = new List<DepthAccuracy>();
+            private readonly List<(int Index, FloatImage Small, double Scale)> _kept = new List<(int, FloatImage, double)>();
+            public DepthAccumulator(Truth t) { _t = t; }
+
+            public void Add(FrameEstimate f)
+            {
+                var g = DepthFlowMetrics.ToSize(_t.Depth(f.Index), f.Depth.Width, f.Depth.Height);
+                var a = DepthFlowMetrics.DepthMedianScaled(f.Depth, g);
+                if (a.Pixels == 0) return;
+                _perFrame.Add(a);
+                _kept.Add((f.Index, DepthFlowMetrics.ToSize(f.Depth, Math.Max(1, f.Depth.Width / 2), Math.Max(1, f.Depth.Height / 2)), a.Scale));
+            }
+
+            public ((double AbsRel, double Delta1) PerFrame, (double AbsRel, double Delta1) OneScale) Compute()
+            {
+                if (_perFrame.Count == 0) return ((double.NaN, double.NaN), (double.NaN, double.NaN));
+                var pf = (_perFrame.Average(v => v.AbsRel), _perFrame.Average(v => v.Delta1));
+                var scales = _kept.Select(k => k.Scale).OrderBy(v => v).ToList();
+                double s = scales[scales.Count / 2];
+                double abs = 0, d1 = 0; int n = 0;
+                foreach (var (index, small, _) in _kept)
+                {
+                    var g = DepthFlowMetrics.ToSize(_t.Depth(index), small.Width, small.Height);
+                    var a = DepthFlowMetrics.Depth(small, g, s);
+                    if (a.Pixels == 0) continue;
+                    abs += a.AbsRel; d1 += a.Delta1; n++;
+                }
+                return (pf, n > 0 ? (abs / n, d1 / n) : (double.NaN, double.NaN));
+            }
+        }
+    }
+}
