@@ -28,10 +28,13 @@ namespace FlowMap.Datasets
 
         public string Root { get; }
 
-        /// <summary>Opens a Sintel root (a folder holding clean/ or final/).</summary>
+        /// <summary>Opens a Sintel root: a folder holding clean/ or final/, or the full dataset's folder holding training/.</summary>
         public static Sintel Open(string root)
         {
             if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"Sintel folder '{root}' does not exist.");
+            var training = Path.Combine(root, "training");
+            if (!Directory.Exists(Path.Combine(root, "clean")) && !Directory.Exists(Path.Combine(root, "final")) && Directory.Exists(training))
+                root = training;
             if (!Directory.Exists(Path.Combine(root, "clean")) && !Directory.Exists(Path.Combine(root, "final")))
                 throw new InvalidDataException($"'{root}' has neither clean/ nor final/: not a Sintel folder.");
             return new Sintel(root);

@@ -95,6 +95,7 @@ namespace FlowMap.Reconstruction
             {
                 update.StageMilliseconds = _clock.LastFrame;
                 update.NewPoints = TakeFusedPoints();
+                update.Image ??= image; // the frame at the processing size, for viewers' insets (shared, not copied)
             }
             else _fusedThisFrame.Clear();
             return update;

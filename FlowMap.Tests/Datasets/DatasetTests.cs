@@ -129,6 +129,20 @@ namespace FlowMap.Tests.Datasets
             Assert.Contains(false, occ);
         }
 
+        [Fact]
+        public void The_full_dataset_layout_with_a_training_folder_opens_too()
+        {
+            using var tmp = new TempDir();
+            FlowMap.Export.PngImage.WriteRgb(Path.Combine(tmp.Sub("training", "final", "market_2"), "frame_0001.png"), new RgbImage(4, 4));
+            FlowMap.Export.FloFile.Write(Path.Combine(tmp.Sub("training", "flow", "market_2"), "frame_0001.flo"), new FlowField(4, 4));
+            var s = Sintel.Open(tmp.Path);
+            Assert.Equal(new[] { "market_2" }, s.Sequences);
+            Assert.Equal(new[] { "final" }, s.Passes);
+            var p = Assert.Single(s.Pairs("market_2"));
+            Assert.Null(p.OcclusionPath);
+            Assert.Throws<InvalidDataException>(() => Sintel.Open(tmp.Sub("empty")));
+        }
+
         /// <summary>Mean |A(x) - B(x + flow)| over channels and pixels that are neither occluded nor invalid (bilinear sampling).</summary>
         internal static double WarpError(RgbImage a, RgbImage b, FlowField flow, bool[]? occ, bool[]? inv, bool zeroFlow = false)
         {

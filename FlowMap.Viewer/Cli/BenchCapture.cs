@@ -40,7 +40,7 @@ namespace FlowMap.Viewer.Cli
             {
                 var png = Directory.CreateDirectory(Path.Combine(dir, "png")).FullName;
                 for (int i = 0; i < n; i++) PngImage.WriteRgb(Path.Combine(png, $"{i:D6}.png"), Pattern(size.Width, size.Height, i));
-                var rows = new List<Row> { Time("PNG folder", () => new ImageFolderSource(png), size, "StbImageSharp decode + CRC check") };
+                var rows = new List<Row> { Time("PNG folder", () => new ImageFolderSource(png), size, "zlib decode + CRC check") };
                 var input = Path.Combine(png, "%06d.png");
                 if (Encode(input, Path.Combine(dir, "v.mp4"), "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"))
                     rows.Add(Time("H.264 mp4 (ffmpeg pipe)", () => new VideoFileSource(Path.Combine(dir, "v.mp4")), size, "yuv420p -> rgb24 in ffmpeg"));
