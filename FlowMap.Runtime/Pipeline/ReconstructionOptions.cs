@@ -36,6 +36,9 @@ namespace FlowMap.Reconstruction
         /// <summary>Online: the newest keyframes of the window whose depth descent may still change; older ones are frozen.</summary>
         public int ActiveKeyframes { get; set; } = 3;
 
+        /// <summary>Online: keyframes gathered before the first solve (two frames constrain the focal poorly).</summary>
+        public int FirstWindowKeyframes { get; set; } = 3;
+
         /// <summary>Online: descent steps for the first window (nothing to warm-start from).</summary>
         public int FirstWindowSteps { get; set; } = 150;
 
@@ -44,6 +47,13 @@ namespace FlowMap.Reconstruction
 
         /// <summary>Online: descent steps on the current window for each incoming frame that is not a keyframe (0 = none).</summary>
         public int StepsPerFrame { get; set; } = 0;
+
+        /// <summary>
+        /// Offline: the one window holds the keyframes chosen as online (wide baselines constrain focal and depth far
+        /// better than adjacent frames, and the window is smaller); every other frame is then posed against its keyframe's
+        /// final depth. False: literally every frame in the window, adjacent pairs (slow; weak focal on slow motion).
+        /// </summary>
+        public bool OfflineKeyframesOnly { get; set; } = true;
 
         /// <summary>Offline: descent steps of the one window solve.</summary>
         public int OfflineSteps { get; set; } = 300;
@@ -67,7 +77,7 @@ namespace FlowMap.Reconstruction
         /// <summary>Point cloud fusion settings.</summary>
         public FusionOptions Fusion { get; set; } = new FusionOptions { PixelStride = 2 };
 
-        /// <summary>Offline: fuse every n-th frame (keyframes are always fused online).</summary>
+        /// <summary>Offline with <see cref="OfflineKeyframesOnly"/> false: fuse every n-th frame.</summary>
         public int OfflineFuseEvery { get; set; } = 3;
 
         internal void Validate()
@@ -76,6 +86,7 @@ namespace FlowMap.Reconstruction
             if (FixedFocalInputPixels.HasValue && !(FixedFocalInputPixels.Value > 0)) throw new ArgumentException("A fixed focal must be positive.");
             if (!(KeyframeFlowFraction > 0)) throw new ArgumentException("KeyframeFlowFraction must be positive.");
             if (WindowKeyframes < 2) throw new ArgumentException("WindowKeyframes must be at least 2.");
+            if (FirstWindowKeyframes < 2 || FirstWindowKeyframes > WindowKeyframes) throw new ArgumentException("FirstWindowKeyframes must be in [2, WindowKeyframes].");
             if (ActiveKeyframes < 1 || ActiveKeyframes > WindowKeyframes) throw new ArgumentException("ActiveKeyframes must be in [1, WindowKeyframes].");
             if (FirstWindowSteps < 1 || KeyframeSteps < 1 || OfflineSteps < 1 || StepsPerFrame < 0) throw new ArgumentException("Step counts must be positive.");
             if (OnlineSolverPixels < 64 || OfflineSolverPixels < 64) throw new ArgumentException("Solver pixel budgets must be at least 64.");

@@ -88,7 +88,9 @@ namespace FlowMap.Reconstruction
             _framesIn++;
 
             // 2-6. The mode's stages.
-            var update = _o.Mode == ReconstructionMode.Offline ? ProcessOffline(frame, image, token) : ProcessOnline(frame, image, token);
+            var update = _o.Mode == ReconstructionMode.Online ? ProcessOnline(frame, image, token)
+                       : _o.OfflineKeyframesOnly ? DeferOnline(ProcessOnline(frame, image, token))
+                       : ProcessOffline(frame, image, token);
             _clock.Add("total", total.Elapsed.TotalMilliseconds);
             _clock.EndFrame();
             if (update != null)
@@ -110,7 +112,7 @@ namespace FlowMap.Reconstruction
             if (_finished) throw new InvalidOperationException("Finish was already called.");
             _finished = true;
             if (_framesIn == 0) throw new InvalidOperationException("No frames were processed.");
-            if (_o.Mode == ReconstructionMode.Offline) FinishOffline(token);
+            if (_o.Mode == ReconstructionMode.Offline && !_o.OfflineKeyframesOnly) FinishOffline(token);
             else FinishOnline(token);
 
             if (_cumulativeMedianFlow < _o.StaticFlowPixels)
@@ -253,6 +255,7 @@ namespace FlowMap.Reconstruction
             public FloatImage? Prior;
             public CameraPose Pose = CameraPose.Identity; // global camera-to-world
             public FloatImage? Depth, Confidence;   // global scale, null before its first solve
+            public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
             public bool Frozen;
             public readonly List<Pending> Followers = new List<Pending>(); // non-keyframes posed against it
         }
@@ -265,6 +268,11 @@ namespace FlowMap.Reconstruction
             public KeyframeMatches Matches = null!;
             public CameraPose KeyToFrame = CameraPose.Identity;
         }
+
+        /// <summary>Offline over keyframes: the online keyframe logic, with the solve deferred to <see cref="Finish"/>.</summary>
+        private bool Deferred => _o.Mode == ReconstructionMode.Offline;
+
+        private static FrameUpdate? DeferOnline(FrameUpdate _) => null;
 
         private FrameUpdate ProcessOnline(Frame frame, RgbImage image, CancellationToken token)
         {
@@ -291,9 +299,21 @@ namespace FlowMap.Reconstruction
                 var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
                 k.Prior = AwaitPrior(speculative ?? StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
+                if (_solvedOnce && key.Depth != null && !Deferred)
+                {
+                    // Warm start of the new keyframe: its pose against the last keyframe (PnP), then that keyframe's depth
+                    // carried along the flow, so descent starts at the window's scale and near the answer.
+                    var m = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence);
+                    var guess = key.Followers.Count > 0 ? key.Followers[key.Followers.Count - 1].KeyToFrame : CameraPose.Identity;
+                    var pnp = _clock.Time("pose", () => FramePoseEstimator.Solve(m, key.Depth, K, guess));
+                    if (pnp != null)
+                        k.InitialDepth = _clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.Depth, key.Confidence!, K, pnp.Value.KeyToFrame).Depth);
+                }
                 _window.Add(k); _keyframeCount++;
-                SolveWindow(_solvedOnce ? _o.KeyframeSteps : _o.FirstWindowSteps, token);
-                FreezeOld(token);
+                if (Deferred) { }                                         // offline: one solve over all keyframes at the end
+                else if (_solvedOnce) SolveWindow(_o.KeyframeSteps, token);
+                else if (_window.Count >= _o.FirstWindowKeyframes) SolveWindow(_o.FirstWindowSteps, token);
+                if (!Deferred) FreezeOld(token);
                 var update = Live(frame, k.Pose, true, k.Depth, k.Confidence);
                 update.Intrinsics = K;
                 return update;
@@ -301,7 +321,9 @@ namespace FlowMap.Reconstruction
 
             // 4. Not a keyframe: pose against the keyframe's depth (when there is one yet).
             speculative?.ContinueWith(t => { _ = t.Exception; }, TaskScheduler.Default); // unused guess: observe, never block
-            var pend = new Pending { Frame = frame, Image = image, Flow = flow, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence) };
+            // Only the backward flow is kept (for depth transfer); the forward flow is reduced to sparse matches.
+            var pend = new Pending { Frame = frame, Image = image, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence),
+                Flow = new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) };
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);
             CameraPose pose = key.Pose;
@@ -338,7 +360,7 @@ namespace FlowMap.Reconstruction
         {
             int n = _window.Count;
             if (n < 2) return;
-            int start = Math.Max(0, n - _o.WindowKeyframes);
+            int start = Deferred ? 0 : Math.Max(0, n - _o.WindowKeyframes);
             var win = _window.GetRange(start, n - start);
             var pairs = win.Skip(1).Select(k => k.FromPrevious!).ToList();
             var priors = _prior != null ? win.Select(k => k.Prior!).ToList() : null;
@@ -346,7 +368,7 @@ namespace FlowMap.Reconstruction
             int frozen = win.TakeWhile(k => k.Frozen).Count();
             var warm = _solvedOnce ? new SolverWarmStart
             {
-                InitialDepth = win.Select(k => k.Depth).ToList(),
+                InitialDepth = win.Select(k => k.Depth ?? k.InitialDepth).ToList(),
                 Focal = _focal,
                 FrozenFrames = Math.Min(frozen, win.Count - 1),
             } : null;
@@ -393,7 +415,7 @@ namespace FlowMap.Reconstruction
             for (int j = 0; j < n - _o.ActiveKeyframes; j++)
                 if (!_window[j].Frozen) Finalise(_window[j]);
             // Drop frozen keyframes that are no longer in the window.
-            while (_window.Count > _o.WindowKeyframes) _window.RemoveAt(0);
+            while (!Deferred && _window.Count > _o.WindowKeyframes) _window.RemoveAt(0);
         }
 
         private void Finalise(Keyframe k)
@@ -426,6 +448,9 @@ namespace FlowMap.Reconstruction
 
         private void FinishOnline(CancellationToken token)
         {
+            // Offline: one solve over all keyframes. Online: a short stream may end before the first window filled.
+            if (Deferred && _window.Count >= 2 && _cumulativeMedianFlow >= _o.StaticFlowPixels) SolveWindow(_o.OfflineSteps, token);
+            else if (!_solvedOnce && _window.Count >= 2) SolveWindow(_o.FirstWindowSteps, token);
             foreach (var k in _window) if (!k.Frozen) Finalise(k);
             _window.Clear();
         }

@@ -65,14 +65,29 @@ namespace FlowMap.Tests.Pipeline
         }
 
         [Fact]
-        public void Offline_solves_all_frames_in_one_window()
+        public void Offline_solves_all_keyframes_in_one_window_and_poses_every_frame()
         {
-            var s = new PlaneScene(64, 48, 50, 4, 0.05, 12);
+            var s = new PlaneScene(64, 48, 50, 4, 0.05, 24);
             var (r, frames, solver, live) = Run(s, new ReconstructionOptions { Mode = ReconstructionMode.Offline, ProcessingSize = (64, 48) });
             Assert.Empty(live);
             var call = Assert.Single(solver.Calls);
-            Assert.Equal(Enumerable.Range(0, 12), call.Frames);
+            Assert.Equal(r.Keyframes, call.Frames.Length);
+            Assert.True(call.Frames.Length >= 6, $"keyframes {call.Frames.Length}");
+            Assert.Equal(0, call.Frames[0]);
             Assert.Equal(new ReconstructionOptions().OfflineSteps, call.Steps);
+            Assert.Null(call.Warm);
+            Assert.Equal(Enumerable.Range(0, 24), frames.Select(f => f.Index));
+            foreach (var (index, _, pose) in r.Poses) AssertPose(s.Pose(index), pose, 2e-3, $"frame {index}");
+        }
+
+        [Fact]
+        public void Offline_with_every_frame_in_the_window()
+        {
+            var s = new PlaneScene(64, 48, 50, 4, 0.05, 12);
+            var (r, frames, solver, live) = Run(s, new ReconstructionOptions { Mode = ReconstructionMode.Offline, ProcessingSize = (64, 48), OfflineKeyframesOnly = false });
+            Assert.Empty(live);
+            var call = Assert.Single(solver.Calls);
+            Assert.Equal(Enumerable.Range(0, 12), call.Frames);
             Assert.Equal(12, frames.Count);
             foreach (var (index, _, pose) in r.Poses) AssertPose(s.Pose(index), pose, 1e-6, $"frame {index}");
         }
