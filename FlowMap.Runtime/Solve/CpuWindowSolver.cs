@@ -42,7 +42,8 @@ namespace FlowMap.Solve
             var prm = SolverCommon.InitialParameters(p, warmStart, f);
             int softmin = SolverCommon.SoftminSteps(p, options, warmStart);
             bool focalKnown = p.FixedFocal.HasValue;
-            var trainable = SolverCommon.Trainable(p, warmStart, focalFree: false);
+            int coarseOnly = SolverCommon.CoarseOnlySteps(p, options, warmStart);
+            var trainable = SolverCommon.Trainable(p, warmStart, focalFree: false, fineFree: coarseOnly == 0);
             var rate = new double[p.ParamCount];
             for (int i = 0; i < rate.Length; i++) rate[i] = options.LearningRate;
             rate[p.FocalOffset] = options.LearningRate * Tuning.FocalRateScale;
@@ -51,6 +52,7 @@ namespace FlowMap.Solve
             var ms = new Dictionary<string, double> { ["focal"] = 0, ["step"] = 0 };
             SolverReference.Evaluation? ev = null;
             var sw = new Stopwatch();
+            var loop = Stopwatch.StartNew();
             for (int step = 0; step < options.Steps; step++)
             {
                 token.ThrowIfCancellationRequested();
@@ -62,16 +64,22 @@ namespace FlowMap.Solve
                 }
                 // From the end of the softmin phase the focal is free, starting from the last soft estimate.
                 if (step == softmin && !focalKnown) trainable[p.FocalOffset] = true;
+                if (step == coarseOnly && coarseOnly > 0)
+                {
+                    bool focal = trainable[p.FocalOffset];
+                    trainable = SolverCommon.Trainable(p, warmStart, focal);
+                }
                 prm[p.FocalOffset] = Math.Log(f);
                 sw.Restart();
-                ev = SolverReference.Evaluate(p, prm, f, Tuning.GradientThroughPoses);
+                ev = SolverReference.Evaluate(p, prm, f, options.GradientThroughPoses);
                 Adam.Step(prm, ev.Grad, m, v, trainable, rate, step + 1, SolverCommon.RateFactor(Tuning, step, options.Steps));
                 if (trainable[p.FocalOffset]) f = Math.Exp(prm[p.FocalOffset]);
                 ms["step"] += sw.Elapsed.TotalMilliseconds;
                 OnStep?.Invoke(step, ev.Loss, f);
             }
+            ms["steps"] = loop.Elapsed.TotalMilliseconds;
             // Final state: poses from the final parameters.
-            ev = SolverReference.Evaluate(p, prm, f, Tuning.GradientThroughPoses, gradient: false);
+            ev = SolverReference.Evaluate(p, prm, f, options.GradientThroughPoses, gradient: false);
             var pairs = new List<(double[] R, double[] T)>();
             foreach (var fit in ev.Fits) pairs.Add((fit.R, fit.T));
             ms["total"] = total.Elapsed.TotalMilliseconds;

@@ -45,20 +45,26 @@ namespace FlowMap.Solve
             var init = SolverCommon.InitialParameters(p, warmStart, f0);
             s.Params.Write<float>(ToFloat(init));
             int softmin = SolverCommon.SoftminSteps(p, options, warmStart);
-            var trainable = SolverCommon.Trainable(p, warmStart, focalFree: false);
+            int coarseOnly = SolverCommon.CoarseOnlySteps(p, options, warmStart);
+            var trainable = SolverCommon.Trainable(p, warmStart, focalFree: false, fineFree: coarseOnly == 0);
+            bool focalFree = false;
             s.WriteRates(trainable, 0);
             var ms = new Dictionary<string, double> { ["upload"] = total.Elapsed.TotalMilliseconds, ["record"] = 0, ["gpu"] = 0, ["readback"] = 0 };
             double lastLoss = double.NaN;
             var sw = new Stopwatch();
+            var loop = Stopwatch.StartNew();
             for (int step = 0; step < options.Steps; step++)
             {
                 token.ThrowIfCancellationRequested();
-                if (step == softmin && !p.FixedFocal.HasValue) s.WriteRates(trainable, Tuning.FocalRateScale);
+                bool rates = false;
+                if (step == softmin && !p.FixedFocal.HasValue) { focalFree = true; rates = true; }
+                if (step == coarseOnly && coarseOnly > 0) { trainable = SolverCommon.Trainable(p, warmStart, focalFree: false); rates = true; }
+                if (rates) s.WriteRates(trainable, focalFree ? Tuning.FocalRateScale : 0);
                 bool readLoss = step == options.Steps - 1 || (LossEvery > 0 && step % LossEvery == 0) || OnLoss != null && step % Math.Max(1, LossEvery) == 0;
                 sw.Restart();
                 using (var batch = _ctx.BeginBatch("solver step", KernelTimings))
                 {
-                    s.RecordStep(batch, step < softmin && step % Math.Max(1, Tuning.SoftminEvery) == 0, Tuning.GradientThroughPoses, readLoss,
+                    s.RecordStep(batch, step < softmin && step % Math.Max(1, Tuning.SoftminEvery) == 0, options.GradientThroughPoses, readLoss,
                         options.LearningRate * SolverCommon.RateFactor(Tuning, step, options.Steps), step + 1);
                     ms["record"] += sw.Elapsed.TotalMilliseconds;
                     sw.Restart();
@@ -76,6 +82,7 @@ namespace FlowMap.Solve
                     OnLoss?.Invoke(step, lastLoss, Math.Exp(s.Params.ReadAll<float>(p.ParamCount)[p.FocalOffset]));
                 }
             }
+            ms["steps"] = loop.Elapsed.TotalMilliseconds;
             // Final state: depth and poses of the final parameters.
             sw.Restart();
             using (var batch = _ctx.BeginBatch("solver final"))

@@ -65,7 +65,10 @@ namespace FlowMap.Solve
         /// <summary>Loss after the last step, and the number of descent steps taken.</summary>
         public double FinalLoss { get; init; }
         public int Steps { get; init; }
-        /// <summary>Milliseconds per solver stage (e.g. "procrustes", "loss", "backward", "adam").</summary>
+        /// <summary>
+        /// Milliseconds per solver stage. Always: "steps" (the whole descent loop; divide by <see cref="Steps"/> for ms per
+        /// step) and "total". GPU: "upload", "record", "gpu" (submit to completion), "readback"; CPU: "focal" (candidate scoring).
+        /// </summary>
         public IReadOnlyDictionary<string, double> StageMilliseconds { get; init; } = new Dictionary<string, double>();
     }
 
@@ -82,6 +85,11 @@ namespace FlowMap.Solve
         public int Steps { get; set; } = 300;
         /// <summary>Adam step size on the log inverse depth (and half of it on the log focal), decayed tenfold over the steps.</summary>
         public double LearningRate { get; set; } = 0.03;
+        /// <summary>
+        /// True (default): the gradient flows through the closed-form Procrustes poses (analytic 3x3 backward) into depth
+        /// and focal. False: a stop-gradient through the poses (measured much less accurate; kept for comparison).
+        /// </summary>
+        public bool GradientThroughPoses { get; set; } = true;
         /// <summary>Seed for anything random, so solves are deterministic.</summary>
         public int Seed { get; set; } = 0;
     }

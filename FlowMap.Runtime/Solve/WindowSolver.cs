@@ -84,19 +84,26 @@ namespace FlowMap.Solve
             return prm;
         }
 
-        /// <summary>Which parameters descent may change: not the frozen frames' depth, not a fixed focal.</summary>
-        public static bool[] Trainable(SolverProblem p, SolverWarmStart? warm, bool focalFree)
+        /// <summary>
+        /// Which parameters descent may change: not the frozen frames' depth, not a fixed focal; with
+        /// <paramref name="fineFree"/> false only the coarse grid level (coarse-to-fine: the first CoarseOnlyFraction of a fresh solve).
+        /// </summary>
+        public static bool[] Trainable(SolverProblem p, SolverWarmStart? warm, bool focalFree, bool fineFree = true)
         {
             var t = new bool[p.ParamCount];
             int frozen = warm?.FrozenFrames ?? 0;
             for (int fr = frozen; fr < p.N; fr++)
             {
-                for (int i = 0; i < p.Nodes; i++) t[p.ThetaOffset(fr) + i] = true;
+                for (int i = fineFree ? 0 : p.Grid.FineCount; i < p.Nodes; i++) t[p.ThetaOffset(fr) + i] = true;
                 if (p.Prior != null) { t[p.ScaleOffset(fr)] = true; t[p.ShiftOffset(fr)] = true; }
             }
             t[p.FocalOffset] = focalFree;
             return t;
         }
+
+        /// <summary>Steps of a fresh solve during which only the coarse depth level is learned (0 when warm-started).</summary>
+        public static int CoarseOnlySteps(SolverProblem p, SolverOptions o, SolverWarmStart? warm) =>
+            warm?.InitialDepth != null ? 0 : (int)Math.Ceiling(o.Steps * p.Tuning.CoarseOnlyFraction);
 
         /// <summary>Steps during which the focal is the softmin over candidates (0 when the focal is known or warm-started).</summary>
         public static int SoftminSteps(SolverProblem p, SolverOptions o, SolverWarmStart? warm) =>
