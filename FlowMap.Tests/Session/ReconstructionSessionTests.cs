@@ -143,6 +143,22 @@ namespace FlowMap.Tests.Session
         }
 
         [Fact]
+        public void Cancelling_the_token_stops_the_session_and_a_lossless_push_waiting_for_room()
+        {
+            using var cts = new CancellationTokenSource();
+            var proc = new RecordingProcessor { DelayMs = 200 };
+            using var s = new ReconstructionSession(proc, queueCapacity: 1, token: cts.Token, dropFrames: false);
+            var px = new byte[12];
+            s.PushFrame(new Frame(0, 0, new RgbImage(2, 2, px), "0.png"));
+            s.PushFrame(new Frame(1, 0, new RgbImage(2, 2, px), "1.png"));
+            var blocked = Task.Run(() => s.PushFrame(new Frame(2, 0, new RgbImage(2, 2, px), "2.png"))); // waits: queue full
+            cts.CancelAfter(50);
+            Assert.ThrowsAny<OperationCanceledException>(() => blocked.GetAwaiter().GetResult());
+            Assert.ThrowsAny<Exception>(() => s.Completion.Wait(TimeSpan.FromSeconds(10)));
+            Assert.True(s.Completion.IsCanceled);
+        }
+
+        [Fact]
         public void Dispose_stops_the_thread_and_disposes_the_pipeline()
         {
             var proc = new RecordingProcessor { DelayMs = 5 };

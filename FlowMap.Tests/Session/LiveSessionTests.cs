@@ -1,0 +1,58 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using FlowMap.Evaluation;
+using FlowMap.Session;
+using FlowMap.Synthetic;
+using FlowMap.Tests.Support;
+using Xunit;
+
+namespace FlowMap.Tests.Session
+{
+    /// <summary>The public session on the real pipeline (Vulkan flow and solver), fed like an engine feeds it.</summary>
+    [Collection("cli-heavy")]
+    public sealed class LiveSessionTests : GpuTest
+    {
+        public LiveSessionTests(GpuFixture f) : base(f) { }
+
+        [Fact]
+        public void An_engine_pushing_rgba_frames_gets_a_pose_per_frame_keyframe_depth_points_and_stage_timings()
+        {
+            _ = Ctx; // skips visibly without a Vulkan device (fails when FLOWMAP_REQUIRE_GPU=1)
+            const int n = 16;
+            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 5),
+                new SyntheticSequenceOptions { Path = "walk", Frames = n, Width = 96, Height = 72, Seed = 5 });
+            var updates = new ConcurrentQueue<FrameUpdate>();
+            using var session = ReconstructionSession.Create(new SessionOptions { DropFrames = false, ProcessingWidth = 96, ProcessingHeight = 72, Validation = true });
+            session.FrameProcessed += updates.Enqueue;
+            for (int i = 0; i < n; i++)
+            {
+                // RGBA with a padded stride, as a texture read-back would give.
+                var rgb = seq.Frame(i).Pixels;
+                int stride = 96 * 4 + 16;
+                var rgba = new byte[stride * 72];
+                for (int y = 0; y < 72; y++)
+                    for (int x = 0; x < 96; x++)
+                    {
+                        int s = 3 * (y * 96 + x), d = y * stride + 4 * x;
+                        rgba[d] = rgb[s]; rgba[d + 1] = rgb[s + 1]; rgba[d + 2] = rgb[s + 2]; rgba[d + 3] = 255;
+                    }
+                session.PushFrame(rgba, 96, 72, stride, PixelFormat.Rgba32, i / 30.0);
+            }
+            session.Complete();
+            Assert.True(session.Completion.Wait(TimeSpan.FromMinutes(5)));
+            var list = updates.ToList();
+            Assert.Equal(Enumerable.Range(0, n), list.Select(u => u.FrameIndex));
+            Assert.Contains(list, u => u.IsKeyframe && u.Depth != null && u.Confidence != null);
+            Assert.True(list.Sum(u => u.NewPoints?.Count ?? 0) > 100);
+            Assert.All(list, u => Assert.True(u.StageMilliseconds.Count > 0));
+            var st = session.Stats;
+            Assert.Equal(n, st.Processed);
+            Assert.Equal(0, st.Dropped);
+            Assert.True(st.StageMedianMilliseconds.ContainsKey("flow"));
+            // The live poses follow the true path: a loose bound on the camera centres after Sim(3) alignment.
+            var acc = TrajectoryMetrics.Evaluate(list.Select(u => u.Pose).ToList(), seq.Poses.ToList());
+            Assert.True(acc.AtePercent < 25, $"live ATE {acc.AtePercent:F1} % of the path");
+        }
+    }
+}
