@@ -98,5 +98,22 @@ namespace FlowMap.Tests.Viewer
             Assert.Equal(2, code);
             Assert.Contains("not a camera", stderr);
         }
+
+        [Fact]
+        public void No_vulkan_device_is_a_clear_error()
+        {
+            using var tmp = new TempDir();
+            SyntheticFolders.WriteReconstruction(tmp.Path, frames: 3);
+            // Point the Vulkan loader at a driver list that does not exist: it then finds no device.
+            var env = new Dictionary<string, string>(NoDisplay)
+            {
+                ["VK_ICD_FILENAMES"] = tmp.File("no-driver.json"), ["VK_DRIVER_FILES"] = tmp.File("no-driver.json"),
+            };
+            var (code, _, stderr) = CliProcess.Run(new[] { "view", tmp.Path, "--screenshot", tmp.File("x.png") }, env);
+            Assert.Equal(3, code);
+            Assert.Contains("Vulkan", stderr);
+            Assert.Contains("mesa-vulkan-drivers", stderr);
+            Assert.False(File.Exists(tmp.File("x.png")));
+        }
     }
 }
