@@ -4,7 +4,6 @@ using System.Linq;
 using System.Text.Json;
 using FlowMap.Export;
 using FlowMap.Tests.Support;
-using FlowMap.Viewer.Cli;
 using Xunit;
 
 namespace FlowMap.Tests.Cli
@@ -62,7 +61,8 @@ namespace FlowMap.Tests.Cli
             // steps constrain the focal little; the benchmark holds the real targets).
             var est = TumTrajectory.ReadPoses(Path.Combine(outDir, "trajectory.txt"));
             var gt = TumTrajectory.ReadPoses(Path.Combine(seq, "trajectory.txt"));
-            var (ate, pathLen) = PoseMetrics.Ate(est, gt);
+            var acc = FlowMap.Evaluation.TrajectoryMetrics.Evaluate(est, gt);
+            double ate = acc.AteRmse, pathLen = acc.PathLength;
             Assert.True(ate < 0.10 * pathLen, $"ATE {ate:F4} over a {pathLen:F3} path");
             var truthK = IntrinsicsJson.ReadInput(Path.Combine(seq, "intrinsics.json"));
             Assert.True(Math.Abs(intr.Input.Fx / truthK.Fx - 1) < 0.30, $"focal {intr.Input.Fx:F1} vs {truthK.Fx:F1}");

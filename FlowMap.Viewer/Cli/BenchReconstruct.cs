@@ -7,6 +7,7 @@ using System.Linq;
 using System.Text.Json;
 using FlowMap.Capture;
 using FlowMap.Datasets;
+using FlowMap.Evaluation;
 using FlowMap.Reconstruction;
 using FlowMap.Synthetic;
 using Spectre.Console;
@@ -129,7 +130,8 @@ namespace FlowMap.Viewer.Cli
             var r = run.Result;
             var est = r.Poses.Select(p => p.Pose).ToList();
             var gt = r.Poses.Select(p => truth.Poses[p.Index]).ToList();
-            var (ate, pathLen) = PoseMetrics.Ate(est, gt);
+            var acc = TrajectoryMetrics.Evaluate(est, gt);
+            double ate = acc.AteRmse, pathLen = acc.PathLength;
             var (pf, one) = depth.Compute();
             long peak;
             using (var proc = System.Diagnostics.Process.GetCurrentProcess()) peak = proc.PeakWorkingSet64;
@@ -140,11 +142,11 @@ namespace FlowMap.Viewer.Cli
                 Frames = r.Poses.Count,
                 Keyframes = r.Keyframes,
                 AteM = ate,
-                AtePercent = pathLen > 1e-9 ? 100 * ate / pathLen : double.NaN,
+                AtePercent = acc.AtePercent,
                 PathM = pathLen,
-                MaxDriftM = PoseMetrics.MaxCentreDistance(est),
-                RotationErrorDeg = PoseMetrics.RelativeRotationErrorDeg(est, gt),
-                FocalErrorPercent = 100 * (r.Input.Fx / truth.Intrinsics.Fx - 1),
+                MaxDriftM = est.Max(p => Dist(p.Center, est[0].Center)),
+                RotationErrorDeg = acc.RelativeRotationDeg,
+                FocalErrorPercent = TrajectoryMetrics.FocalErrorPercent(r.Input.Fx, truth.Intrinsics.Fx),
                 AbsRelPerFrame = pf.AbsRel, Delta1PerFrame = pf.Delta1,
                 AbsRelOneScale = one.AbsRel, Delta1OneScale = one.Delta1,
                 WallS = run.WallSeconds,
@@ -206,6 +208,9 @@ namespace FlowMap.Viewer.Cli
 
         // ------------------------------------------------------------------ truth and metrics
 
+        private static double Dist((double X, double Y, double Z) a, (double X, double Y, double Z) b) =>
+            Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
+
         private sealed class Truth
         {
             public Truth(IReadOnlyList<CameraPose> poses, Intrinsics k, Func<int, FloatImage> depth) { Poses = poses; Intrinsics = k; Depth = depth; }
@@ -234,57 +239,41 @@ namespace FlowMap.Viewer.Cli
         }
 
         /// <summary>
-        /// Depth metrics over valid ground-truth pixels, the truth resampled (nearest) to the processing size: per-frame median
-        /// scaling, and one scale for the sequence (the median of all pixels' ratios, from a fixed subsample).
+        /// Depth metrics of EVALUATION.md (FlowMap.Evaluation.DepthFlowMetrics) against the truth at the processing size:
+        /// per-frame median scaling as frames are finalised, then one scale for the sequence (the median of the per-frame
+        /// scales) over a half-resolution copy of every predicted map.
         /// </summary>
         private sealed class DepthAccumulator
         {
             private readonly Truth _t;
-            private readonly List<(double AbsRel, double D1, int N)> _perFrame = new List<(double, double, int)>();
-            private readonly List<(float P, float G)> _pairs = new List<(float, float)>();
+            private readonly List<DepthAccuracy> _perFrame = new List<DepthAccuracy>();
+            private readonly List<(int Index, FloatImage Small, double Scale)> _kept = new List<(int, FloatImage, double)>();
             public DepthAccumulator(Truth t) { _t = t; }
 
             public void Add(FrameEstimate f)
             {
-                var g = _t.Depth(f.Index);
-                int w = f.Depth.Width, h = f.Depth.Height;
-                var p = new List<float>(); var q = new List<float>();
-                for (int y = 0; y < h; y++)
-                    for (int x = 0; x < w; x++)
-                    {
-                        int gx = Math.Min(g.Width - 1, (int)((x + 0.5) * g.Width / w)), gy = Math.Min(g.Height - 1, (int)((y + 0.5) * g.Height / h));
-                        float gv = g[gx, gy], pv = f.Depth[x, y];
-                        if (!(gv > 0) || float.IsInfinity(gv) || !(pv > 0) || float.IsInfinity(pv)) continue;
-                        p.Add(pv); q.Add(gv);
-                        if (((x * 7 + y * 13) & 15) == 0) _pairs.Add((pv, gv));
-                    }
-                if (p.Count == 0) return;
-                var ratios = p.Select((v, i) => q[i] / v).OrderBy(v => v).ToList();
-                double s = ratios[ratios.Count / 2];
-                double abs = 0; int d1 = 0;
-                for (int i = 0; i < p.Count; i++)
-                {
-                    double sp = s * p[i];
-                    abs += Math.Abs(sp - q[i]) / q[i];
-                    if (Math.Max(sp / q[i], q[i] / sp) < 1.25) d1++;
-                }
-                _perFrame.Add((abs / p.Count, (double)d1 / p.Count, p.Count));
+                var g = DepthFlowMetrics.ToSize(_t.Depth(f.Index), f.Depth.Width, f.Depth.Height);
+                var a = DepthFlowMetrics.DepthMedianScaled(f.Depth, g);
+                if (a.Pixels == 0) return;
+                _perFrame.Add(a);
+                _kept.Add((f.Index, DepthFlowMetrics.ToSize(f.Depth, Math.Max(1, f.Depth.Width / 2), Math.Max(1, f.Depth.Height / 2)), a.Scale));
             }
 
             public ((double AbsRel, double Delta1) PerFrame, (double AbsRel, double Delta1) OneScale) Compute()
             {
                 if (_perFrame.Count == 0) return ((double.NaN, double.NaN), (double.NaN, double.NaN));
-                var pf = (_perFrame.Average(v => v.AbsRel), _perFrame.Average(v => v.D1));
-                var ratios = _pairs.Select(v => (double)v.G / v.P).OrderBy(v => v).ToList();
-                double s = ratios[ratios.Count / 2];
-                double abs = 0; int d1 = 0;
-                foreach (var (pv, gv) in _pairs)
+                var pf = (_perFrame.Average(v => v.AbsRel), _perFrame.Average(v => v.Delta1));
+                var scales = _kept.Select(k => k.Scale).OrderBy(v => v).ToList();
+                double s = scales[scales.Count / 2];
+                double abs = 0, d1 = 0; int n = 0;
+                foreach (var (index, small, _) in _kept)
                 {
-                    double sp = s * pv;
-                    abs += Math.Abs(sp - gv) / gv;
-                    if (Math.Max(sp / gv, gv / sp) < 1.25) d1++;
+                    var g = DepthFlowMetrics.ToSize(_t.Depth(index), small.Width, small.Height);
+                    var a = DepthFlowMetrics.Depth(small, g, s);
+                    if (a.Pixels == 0) continue;
+                    abs += a.AbsRel; d1 += a.Delta1; n++;
                 }
-                return (pf, (abs / _pairs.Count, (double)d1 / _pairs.Count));
+                return (pf, n > 0 ? (abs / n, d1 / n) : (double.NaN, double.NaN));
             }
         }
     }
