@@ -26,8 +26,21 @@ namespace FlowMap.Flow
     ///     consistency and photometric agreement after warping.
     /// GPU buffers are kept and reused while the image size stays the same.
     ///
-    /// What was tried (measured with `flowmap bench flow`, see the report of issue 4): see the notes at the end of
-    /// this file.
+    /// What was tried (EPE on Sintel alley_1 / cave_2 and on FlowTestPairs, process CPU time per 1024x436 pair on
+    /// lavapipe, 2 cores; `flowmap bench flow --set Name=Value`):
+    ///  - the coarsest level: with 12-pixel levels the integer search matched noise on large motion (synthetic 30 px:
+    ///    EPE 8.8); coarsest side >= 24 px with a 3-pixel search fixed it (1.2); a 5-6 px search was worse again;
+    ///  - mean-normalised Hessian (sum (g - mean g)(g - mean g)^T) instead of sum g g^T: the iterations had been damped
+    ///    and did not converge; centred sums and offset samples made float32 steps agree with the double reference;
+    ///  - variational refinement: without it EPE rose by 30-100 %; 2 linearisations x 5 SOR sweeps per level; alpha
+    ///    0.01 / 0.02 / 0.04 / 0.06: 0.06 best on most pairs; edge weight exp(-5 |grad I|) (10 was worse);
+    ///  - a Gaussian pre-blur (sigma 0.7 / 1.0) helped the procedural pairs but hurt Sintel: off;
+    ///  - patch stride 3 / 4 / 6: 4 (3 slightly better, 40 % more search work; 6 clearly worse);
+    ///  - full resolution (Accurate preset) beats DIS MEDIUM on every Sintel pass, at several times the cost;
+    ///  - speed on lavapipe is set by memory accesses per invocation (each is a per-lane gather on the CPU): bilinear
+    ///    quads (one vec4 load per sample), features (I, gx, gy) in one vec4, the patch template cached in a private
+    ///    array, early stop of the patch iterations, luminance computed straight at half resolution, confidence at the
+    ///    estimated level, the full-resolution pass writing 2x2 blocks, packed SOR coefficients.
     /// </summary>
     public sealed class VulkanFlowEstimator : IFlowEstimator
     {
@@ -49,7 +62,7 @@ namespace FlowMap.Flow
             _ownsContext = ownsContext;
         }
 
-        public string Name => "vulkan-dis";
+        public string Name => _o.FinestLevel == 0 ? "vulkan-dis accurate" : _o.FinestLevel == 1 ? "vulkan-dis" : $"vulkan-dis level {_o.FinestLevel}";
 
         /// <summary>Name of the Vulkan device the flow runs on.</summary>
         public string DeviceName => _ctx.Info.Name;
@@ -168,7 +181,15 @@ namespace FlowMap.Flow
                     Luminance.Record(batch, _ctx, rgb, ws.Image[d][0], 3, 3 * ws.Width);
                 }
             }
-            for (int l = Math.Max(1, F == 1 ? 2 : 1); l <= ws.Coarsest; l++)
+            if (o.PreBlurSigma > 0)
+                for (int d = 0; d < 2; d++)
+                {
+                    // Blur the finest estimated level in place (through a scratch image); coarser levels inherit it.
+                    if (F >= 2) for (int l = 1; l <= F; l++) Downsample.Record(batch, _ctx, ws.Image[d][l - 1], ws.Image[d][l]);
+                    GaussianBlur.Record(batch, _ctx, ws.Image[d][F], ws.BlurTmp, ws.BlurOut, o.PreBlurSigma);
+                    batch.Copy(ws.BlurOut.Buffer, 0, ws.Image[d][F].Buffer, 0, (long)ws.BlurOut.PixelCount * sizeof(float));
+                }
+            for (int l = o.PreBlurSigma > 0 ? F + 1 : Math.Max(1, F == 1 ? 2 : 1); l <= ws.Coarsest; l++)
                 for (int d = 0; d < 2; d++)
                     Downsample.Record(batch, _ctx, ws.Image[d][l - 1], ws.Image[d][l]);
             for (int l = F; l <= ws.Coarsest; l++)
@@ -248,6 +269,7 @@ namespace FlowMap.Flow
             public readonly GpuImage[][] CoefA = new GpuImage[2][], CoefB = new GpuImage[2][];
             public readonly GpuImage?[] FullFlow = new GpuImage?[2];
             public readonly GpuImage[] Confidence = new GpuImage[2], LevelConfidence = new GpuImage[2];
+            public readonly GpuImage BlurTmp = null!, BlurOut = null!;
 
             public Workspace(GpuContext ctx, VulkanFlowOptions o, int width, int height)
             {
@@ -292,6 +314,11 @@ namespace FlowMap.Flow
                             Patches[d][l] = Own(new GpuImage(ctx, DisSearch.GridSize(w, p, s), DisSearch.GridSize(h, p, s), 2, $"flow.patches{d}.{l}"));
                         }
                         var (fw, fh) = sizes[Finest];
+                        if (d == 0 && o.PreBlurSigma > 0)
+                        {
+                            BlurTmp = Own(new GpuImage(ctx, fw, fh, 1, "flow.blurtmp"));
+                            BlurOut = Own(new GpuImage(ctx, fw, fh, 1, "flow.blurout"));
+                        }
                         LevelConfidence[d] = Own(new GpuImage(ctx, fw, fh, 1, $"flow.levelconf{d}"));
                         if (Finest > 0)
                         {

@@ -8,6 +8,8 @@ namespace FlowMap.Flow
     /// </summary>
     public sealed class VulkanFlowOptions
     {
+        /// <summary>Gaussian blur (sigma in pixels of the finest estimated level) of both images before the pyramid; 0 = none.</summary>
+        public float PreBlurSigma { get; set; } = 0f;
         /// <summary>Finest pyramid level that is estimated; the flow is then resampled to full resolution (0 = full).</summary>
         public int FinestLevel { get; set; } = 1;
         /// <summary>The coarsest level is the last whose smaller side is at least this many pixels.</summary>
@@ -31,7 +33,7 @@ namespace FlowMap.Flow
         public int VariationalInner { get; set; } = 5;
         /// <summary>Variational refinement weights: data (delta), smoothness (alpha), Charbonnier epsilons, edge awareness, SOR omega.</summary>
         public float Delta { get; set; } = 1f;
-        public float Alpha { get; set; } = 0.02f;
+        public float Alpha { get; set; } = 0.06f;
         public float EpsData { get; set; } = 0.01f;
         public float EpsSmooth { get; set; } = 0.05f;
         public float EdgeAwareness { get; set; } = 5f;
@@ -40,6 +42,20 @@ namespace FlowMap.Flow
         public float ConfidenceFbAbs { get; set; } = 0.5f;
         public float ConfidenceFbRel { get; set; } = 0.1f;
         public float ConfidencePhotoSigma { get; set; } = 0.05f;
+
+        /// <summary>The default: estimated down to half resolution, then resampled (like DIS MEDIUM's finest scale).</summary>
+        public static VulkanFlowOptions Fast() => new VulkanFlowOptions();
+
+        /// <summary>Estimated at full resolution: lower error, about 3 to 4 times the work of <see cref="Fast"/>.</summary>
+        public static VulkanFlowOptions Accurate() => new VulkanFlowOptions { FinestLevel = 0 };
+
+        /// <summary>A preset by name: "fast" (default) or "accurate".</summary>
+        public static VulkanFlowOptions Preset(string name) => name?.Trim().ToLowerInvariant() switch
+        {
+            "fast" or "default" => Fast(),
+            "accurate" => Accurate(),
+            _ => throw new ArgumentException($"Unknown flow preset '{name}'; known: fast, accurate."),
+        };
 
         internal void Validate()
         {

@@ -1,46 +1,82 @@
 using System;
 using FlowMap.Depth;
 using FlowMap.Flow;
+using FlowMap.Gpu;
+using FlowMap.Session;
 using FlowMap.Solve;
 
 namespace FlowMap.Reconstruction
 {
-    /// <summary>The product's components, assembled: Vulkan flow (or an ONNX flow model), the window solver, an optional ONNX depth prior.</summary>
+    /// <summary>
+    /// The product's components, assembled: the Vulkan flow (or an ONNX flow model) and the GPU window solver on one shared
+    /// Vulkan device, and an optional ONNX depth prior. Every component is opened and checked before any frame.
+    /// </summary>
     public static class ReconstructionComponents
     {
-        /// <summary>The GPU solver where it is built and a device is usable, else the CPU reference.</summary>
+        /// <summary>A window solver on its own device: the GPU one where a device is usable, else the CPU reference.</summary>
         public static IWindowSolver CreateSolver()
         {
             try { return WindowSolver.Create(SolverBackend.Gpu); }
-            catch (NotSupportedException) { return WindowSolver.Create(SolverBackend.Cpu); }
             catch (InvalidOperationException) { return WindowSolver.Create(SolverBackend.Cpu); }
         }
 
         /// <summary>
-        /// Opens and validates every component before any frame: a bad model file fails here with a message naming it.
+        /// Opens and validates every component before any frame: a bad model file fails here with a message naming it, a
+        /// machine without a Vulkan driver with a <see cref="GpuUnavailableException"/> saying what to install (with an ONNX
+        /// flow model the solver then falls back to the CPU reference, as nothing else needs the device).
         /// </summary>
         /// <param name="options">Pipeline settings.</param>
         /// <param name="depthModelPath">ONNX depth model, or null for depth learned from flow alone.</param>
         /// <param name="depthPreset">Preset of the depth model (Auto: its metadata, else its input shape).</param>
         /// <param name="flowModelPath">ONNX flow model, or null for the Vulkan flow.</param>
+        /// <param name="deviceName">Part of a Vulkan device name, or null for the best device ($FLOWMAP_DEVICE).</param>
+        /// <param name="validation">Vulkan validation layer on (development and tests; also $FLOWMAP_VALIDATION=1).</param>
         public static ReconstructionPipeline CreatePipeline(ReconstructionOptions options, string? depthModelPath = null,
-            DepthModelPreset depthPreset = DepthModelPreset.Auto, string? flowModelPath = null)
+            DepthModelPreset depthPreset = DepthModelPreset.Auto, string? flowModelPath = null, string? deviceName = null, bool validation = false)
         {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            options.Validate();
             IDepthPrior? prior = null;
             IFlowEstimator? flow = null;
             IWindowSolver? solver = null;
+            GpuContext? ctx = null;
             try
             {
+                // Models first: a bad model is reported without touching the GPU.
                 if (depthModelPath != null) prior = new OnnxDepthPrior(depthModelPath, depthPreset);
-                flow = flowModelPath != null ? new OnnxFlowEstimator(flowModelPath) : new VulkanFlowEstimator();
-                solver = CreateSolver();
+                if (flowModelPath != null) flow = new OnnxFlowEstimator(flowModelPath);
+                var gpu = GpuContextOptions.FromEnvironment();
+                if (deviceName != null) gpu.DeviceName = deviceName;
+                gpu.Validation = validation || Environment.GetEnvironmentVariable("FLOWMAP_VALIDATION") == "1";
+                try { ctx = GpuContext.Create(gpu); }
+                catch (GpuUnavailableException) when (flow != null) { ctx = null; }
+                // One device for flow and solver. The pipeline disposes flow, then solver, then prior, so the solver owns
+                // the device and releases it last.
+                flow ??= new VulkanFlowEstimator(ctx!, null, ownsContext: false);
+                solver = ctx != null ? new GpuWindowSolver(ctx, ownsContext: true) : WindowSolver.Create(SolverBackend.Cpu);
                 return new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true);
             }
             catch
             {
-                solver?.Dispose(); flow?.Dispose(); prior?.Dispose();
+                flow?.Dispose();
+                if (solver != null) solver.Dispose(); else ctx?.Dispose();
+                prior?.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>The live (online) pipeline a <see cref="ReconstructionSession"/> runs, from its options.</summary>
+        public static ReconstructionPipeline CreateLivePipeline(SessionOptions options)
+        {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            options.Validate();
+            var o = new ReconstructionOptions
+            {
+                Mode = ReconstructionMode.Online,
+                FixedFocalInputPixels = options.FocalPixels,
+                ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
+            };
+            return CreatePipeline(o, options.DepthModelPath, DepthModelPreset.Auto, null, options.Device, options.Validation);
         }
     }
 }

@@ -53,7 +53,7 @@ namespace FlowMap.Session
         {
             options ??= new SessionOptions();
             options.Validate();
-            var processor = new FlowMap.Reconstruction.PipelineFrameProcessor(FlowMap.Reconstruction.PipelineFactory.CreateLive(options));
+            var processor = new FlowMap.Reconstruction.PipelineFrameProcessor(FlowMap.Reconstruction.ReconstructionComponents.CreateLivePipeline(options));
             try
             {
                 return new ReconstructionSession(processor, options.QueueCapacity, options.Cancellation, options.DropFrames);

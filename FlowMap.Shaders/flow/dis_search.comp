@@ -39,7 +39,7 @@ float patchCost(ivec2 o, vec2 u, float meanT)
         {
             ivec2 q = o + ivec2(i, j);
             float t = feat0.f[q.y * pc.width + q.x].x - meanT;
-            float w = sampleI1(vec2(q) + u, pc.width, pc.height);
+            float w = sampleI1(vec2(q) + u, pc.width, pc.height) - meanT; // offset: less float cancellation
             sw += w; sww += w * w; swt += w * t; stt += t * t;
         }
     float n = float(P * P);
@@ -61,28 +61,30 @@ void main()
     // The template is kept in a private array: on a CPU device (lavapipe) that is a plain vector load per pixel in the
     // iterations instead of a gather from the buffer.
     vec3 tpl[MAX_PATCH * MAX_PATCH];
-    float sumT = 0.0, sumTT = 0.0;
+    float sumT = 0.0;
     vec2 sumG = vec2(0.0);
-    float hxx = 0.0, hxy = 0.0, hyy = 0.0;
     for (int j = 0; j < P; j++)
         for (int i = 0; i < P; i++)
         {
-            int k = (o.y + j) * pc.width + o.x + i;
-            vec4 f = feat0.f[k];
-            vec2 g = f.yz;
-            float t = f.x;
+            vec4 f = feat0.f[(o.y + j) * pc.width + o.x + i];
             tpl[j * P + i] = f.xyz;
-            sumT += t; sumTT += t * t;
-            sumG += g;
-            hxx += g.x * g.x; hxy += g.x * g.y; hyy += g.y * g.y;
+            sumT += f.x;
+            sumG += f.yz;
         }
     float meanT = sumT / n;
-    // sum g (T - meanT): constant over the iterations.
+    vec2 meanG = sumG / n;
+    // Centred sums (no float cancellation): stt = sum (T - meanT)^2, gt = sum g (T - meanT), and the mean-normalised
+    // Hessian H = sum (g - mean g)(g - mean g)^T (mean normalisation removes the patch's mean gradient from the Jacobian).
+    float stt = 0.0, hxx = 0.0, hxy = 0.0, hyy = 0.0;
     vec2 gt = vec2(0.0);
-    for (int k = 0; k < P * P; k++) gt += tpl[k].yz * (tpl[k].x - meanT);
-    float stt = max(sumTT - sumT * meanT, 0.0);
-    // Mean normalisation removes the patch's mean gradient from the Jacobian: H = sum (g - gm)(g - gm)^T.
-    hxx -= sumG.x * sumG.x / n; hxy -= sumG.x * sumG.y / n; hyy -= sumG.y * sumG.y / n;
+    for (int k = 0; k < P * P; k++)
+    {
+        float t = tpl[k].x - meanT;
+        vec2 gc = tpl[k].yz - meanG;
+        stt += t * t;
+        gt += tpl[k].yz * t;
+        hxx += gc.x * gc.x; hxy += gc.x * gc.y; hyy += gc.y * gc.y;
+    }
     float eps = 1e-5 * n;
     hxx += eps; hyy += eps;
     float det = hxx * hyy - hxy * hxy;
@@ -115,7 +117,8 @@ void main()
             for (int i = 0; i < P; i++)
             {
                 vec3 f = tpl[j * P + i];
-                float w = sampleI1(vec2(o + ivec2(i, j)) + u, pc.width, pc.height);
+                // Sums of w - meanT (the formulas below are invariant to this offset; it avoids float cancellation).
+                float w = sampleI1(vec2(o + ivec2(i, j)) + u, pc.width, pc.height) - meanT;
                 sw += w; sww += w * w; swt += w * (f.x - meanT);
                 gw += f.yz * w;
             }

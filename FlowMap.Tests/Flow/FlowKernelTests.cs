@@ -118,7 +118,12 @@ namespace FlowMap.Tests.Flow
         public void FlowFinalize_matches_reference(int w, int h)
         {
             var rng = Rng.Fresh(out int seed);
-            var (sw, sh) = Downsample.SizeOf(w, h);
+            foreach (var (sw, sh) in new[] { Downsample.SizeOf(w, h), (Math.Max(1, w / 3), Math.Max(1, h / 4)), (w, h), (Math.Max(1, w - 1), h) })
+                Finalize(w, h, sw, sh, rng, seed);
+        }
+
+        private void Finalize(int w, int h, int sw, int sh, Random rng, int seed)
+        {
             var flow = Rng.Floats(rng, sw * sh * 2, -5, 5);
             var conf = Rng.Floats(rng, sw * sh);
             using var f = Input(flow, sw, sh, 2);
@@ -128,8 +133,8 @@ namespace FlowMap.Tests.Flow
             Run(b => FlowFinalize.Record(b, Ctx, f, c, df, dc));
             var (rf, rc) = FlowFinalize.Reference(flow, conf, sw, sh, w, h);
             // float32 sample coordinates on random fields (see flow_upsample): 3e-4.
-            Check(df, rf, 3e-4, 1e-5, $"flow_finalize flow {w}x{h} seed {seed}");
-            Check(dc, rc, 3e-5, 1e-5, $"flow_finalize confidence {w}x{h} seed {seed}");
+            Check(df, rf, 3e-4, 1e-5, $"flow_finalize flow {sw}x{sh}->{w}x{h} seed {seed}");
+            Check(dc, rc, 3e-5, 1e-5, $"flow_finalize confidence {sw}x{sh}->{w}x{h} seed {seed}");
         }
 
         [Theory, MemberData(nameof(Sizes))]

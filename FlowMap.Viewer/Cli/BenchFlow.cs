@@ -43,10 +43,14 @@ namespace FlowMap.Viewer.Cli
             var only = new Option<string>("--only") { Description = "Only pairs whose name contains this text." };
             var set = new Option<string[]>("--set") { Description = "Estimator option overrides, e.g. --set Iterations=16 (VulkanFlowOptions property names).", AllowMultipleArgumentsPerToken = true };
             var json = new Option<bool>("--json") { Description = "Print JSON rows instead of a table." };
-            foreach (var o in new Option[] { sintel, repeats, noDis, only, set, json }) cmd.Options.Add(o);
+            var presets = new Option<string>("--presets") { Description = "Comma-separated estimator presets to measure (fast, accurate).", DefaultValueFactory = _ => "fast,accurate" };
+            foreach (var o in new Option[] { sintel, repeats, noDis, only, set, json, presets }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
-                var options = ParseOptions(r.GetValue(set) ?? Array.Empty<string>());
+                var sets = r.GetValue(set) ?? Array.Empty<string>();
+                List<VulkanFlowOptions> optionList;
+                try { optionList = r.GetValue(presets)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => ParseOptions(VulkanFlowOptions.Preset(p), sets)).ToList(); }
+                catch (ArgumentException e) { throw new CliException(e.Message); }
                 var tmp = Directory.CreateTempSubdirectory("flowmap-bench-flow-");
                 try
                 {
@@ -54,6 +58,7 @@ namespace FlowMap.Viewer.Cli
                     if (pairs.Count == 0) throw new CliException("No pairs to run.");
                     var rows = new List<Row>();
                     int reps = Math.Max(1, r.GetValue(repeats));
+                    foreach (var options in optionList)
                     using (var est = new VulkanFlowEstimator(options))
                     {
                         foreach (var p in pairs)
@@ -88,9 +93,8 @@ namespace FlowMap.Viewer.Cli
             return cmd;
         }
 
-        private static VulkanFlowOptions ParseOptions(string[] sets)
+        private static VulkanFlowOptions ParseOptions(VulkanFlowOptions o, string[] sets)
         {
-            var o = new VulkanFlowOptions();
             foreach (var s in sets)
             {
                 var kv = s.Split('=', 2);

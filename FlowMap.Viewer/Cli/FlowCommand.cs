@@ -31,16 +31,20 @@ namespace FlowMap.Viewer.Cli
             var confidence = new Option<string?>("--confidence") { Description = "Also write the confidence of A -> B in [0, 1] as an 8-bit grey PNG." };
             var pairs = new Option<string?>("--pairs") { Description = "A text file with one pair \"A B\" per line (batch mode)." };
             var outDir = new Option<string?>("--out-dir") { Description = "Batch mode: folder for NNNNNN.flo and timings.json." };
+            var preset = new Option<string>("--preset") { Description = "fast (estimated at half resolution, default) or accurate (full resolution, about 3-4x the work).", DefaultValueFactory = _ => "fast" };
             cmd.Arguments.Add(a); cmd.Arguments.Add(b);
-            foreach (var o in new Option[] { output, backward, confidence, pairs, outDir }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { output, backward, confidence, pairs, outDir, preset }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
+                VulkanFlowOptions options;
+                try { options = VulkanFlowOptions.Preset(r.GetValue(preset)!); }
+                catch (ArgumentException e) { throw new CliException(e.Message); }
                 string? list = r.GetValue(pairs);
                 if (list != null)
                 {
                     if (r.GetValue(a) != null || r.GetValue(output) != null)
                         throw new CliException("Give either A B --out F.flo, or --pairs LIST --out-dir DIR, not both.");
-                    return RunPairs(list, r.GetValue(outDir) ?? throw new CliException("--pairs needs --out-dir DIR."));
+                    return RunPairs(list, r.GetValue(outDir) ?? throw new CliException("--pairs needs --out-dir DIR."), options);
                 }
                 string pa = r.GetValue(a) ?? throw new CliException("Usage: flowmap flow A.png B.png --out F.flo (or --pairs LIST --out-dir DIR).");
                 string pb = r.GetValue(b) ?? throw new CliException("Missing the second image B.");
@@ -48,7 +52,7 @@ namespace FlowMap.Viewer.Cli
                 var ia = FlowIo.ReadImage(pa);
                 var ib = FlowIo.ReadImage(pb);
                 CheckSameSize(pa, ia, pb, ib);
-                using var est = CreateEstimator();
+                using var est = CreateEstimator(options);
                 var res = est.Estimate(ia, ib);
                 FlowIo.WriteFlo(po, res.Forward);
                 if (r.GetValue(backward) is { } pbk) FlowIo.WriteFlo(pbk, res.Backward);
@@ -58,9 +62,9 @@ namespace FlowMap.Viewer.Cli
             return cmd;
         }
 
-        private static VulkanFlowEstimator CreateEstimator()
+        private static VulkanFlowEstimator CreateEstimator(VulkanFlowOptions options)
         {
-            try { return new VulkanFlowEstimator(); }
+            try { return new VulkanFlowEstimator(options); }
             catch (GpuUnavailableException e) { throw new CliException(e.Message, 3, e); }
         }
 
@@ -72,7 +76,7 @@ namespace FlowMap.Viewer.Cli
                 throw new CliException($"{pa} is {a.Width}x{a.Height}: optical flow needs at least 2x2 pixels.");
         }
 
-        private static int RunPairs(string listPath, string dir)
+        private static int RunPairs(string listPath, string dir, VulkanFlowOptions options)
         {
             if (!File.Exists(listPath)) throw new CliException($"{listPath}: no such file.");
             var baseDir = Path.GetDirectoryName(Path.GetFullPath(listPath))!;
@@ -90,7 +94,7 @@ namespace FlowMap.Viewer.Cli
             if (pairs.Count == 0) throw new CliException($"{listPath}: no pairs.");
             Directory.CreateDirectory(dir);
             string Resolve(string p) => Path.IsPathRooted(p) || File.Exists(p) ? p : Path.Combine(baseDir, p);
-            using var est = CreateEstimator();
+            using var est = CreateEstimator(options);
             var timings = new List<object>();
             var ms = new List<double>();
             for (int i = 0; i < pairs.Count; i++)

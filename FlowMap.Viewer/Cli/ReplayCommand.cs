@@ -44,7 +44,7 @@ namespace FlowMap.Viewer.Cli
             using (src)
             {
                 ReconstructionPipeline pipeline;
-                try { pipeline = PipelineFactory.CreateLive(options); }
+                try { pipeline = ReconstructionComponents.CreateLivePipeline(options); }
                 catch (Exception e) when (e is not OutOfMemoryException && e is not CliException)
                 {
                     throw new CliException("cannot start the pipeline: " + e.Message, 3, e);

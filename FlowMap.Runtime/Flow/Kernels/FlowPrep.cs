@@ -57,8 +57,10 @@ namespace FlowMap.Flow.Kernels
 
         public static void Record(CommandBatch batch, GpuContext ctx, GpuImage srcFlow, GpuImage srcConf, GpuImage dstFlow, GpuImage dstConf)
         {
+            if (srcFlow.Width > dstFlow.Width || srcFlow.Height > dstFlow.Height)
+                throw new ArgumentException($"Finalize upsamples; {srcFlow.Width}x{srcFlow.Height} -> {dstFlow.Width}x{dstFlow.Height} would shrink.");
             var k = ctx.Kernel(Shader);
-            batch.Dispatch(k, ComputeKernel.Groups(dstFlow.Width, k.LocalX), ComputeKernel.Groups(dstFlow.Height, k.LocalY), 1,
+            batch.Dispatch(k, ComputeKernel.Groups((dstFlow.Width + 1) / 2, k.LocalX), ComputeKernel.Groups((dstFlow.Height + 1) / 2, k.LocalY), 1,
                 new Push { SrcWidth = srcFlow.Width, SrcHeight = srcFlow.Height, DstWidth = dstFlow.Width, DstHeight = dstFlow.Height },
                 srcFlow.Buffer, srcConf.Buffer, dstFlow.Buffer, dstConf.Buffer);
         }
