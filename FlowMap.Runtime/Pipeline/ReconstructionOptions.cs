@@ -50,8 +50,8 @@ namespace FlowMap.Reconstruction
 
         /// <summary>
         /// Offline: the one window holds the keyframes chosen as online (wide baselines constrain focal and depth far
-        /// better than adjacent frames, and the window is smaller); every other frame is then posed against its keyframe's
-        /// final depth. False: literally every frame in the window, adjacent pairs (slow; weak focal on slow motion).
+        /// better than adjacent frames, and the window is smaller), warm-started from the online sliding-window pass over
+        /// the same frames; every other frame is then posed against its keyframe's final depth. False: literally every frame in the window, adjacent pairs (slow; weak focal on slow motion).
         /// </summary>
         public bool OfflineKeyframesOnly { get; set; } = true;
 

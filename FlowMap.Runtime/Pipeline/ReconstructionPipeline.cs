@@ -299,7 +299,7 @@ namespace FlowMap.Reconstruction
                 var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
                 k.Prior = AwaitPrior(speculative ?? StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
-                if (_solvedOnce && key.Depth != null && !Deferred)
+                if (_solvedOnce && key.Depth != null)
                 {
                     // Warm start of the new keyframe: its pose against the last keyframe (PnP), then that keyframe's depth
                     // carried along the flow, so descent starts at the window's scale and near the answer.
@@ -310,8 +310,8 @@ namespace FlowMap.Reconstruction
                         k.InitialDepth = _clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.Depth, key.Confidence!, K, pnp.Value.KeyToFrame).Depth);
                 }
                 _window.Add(k); _keyframeCount++;
-                if (Deferred) { }                                         // offline: one solve over all keyframes at the end
-                else if (_solvedOnce) SolveWindow(_o.KeyframeSteps, token);
+                // Sliding-window solve (offline too: it initialises the final solve over all keyframes in Finish).
+                if (_solvedOnce) SolveWindow(_o.KeyframeSteps, token);
                 else if (_window.Count >= _o.FirstWindowKeyframes) SolveWindow(_o.FirstWindowSteps, token);
                 if (!Deferred) FreezeOld(token);
                 var update = Live(frame, k.Pose, true, k.Depth, k.Confidence);
@@ -327,7 +327,7 @@ namespace FlowMap.Reconstruction
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);
             CameraPose pose = key.Pose;
-            if (key.Depth != null)
+            if (key.Depth != null && !Deferred)
             {
                 _clock.Time("pose", () => PoseFollower(key, pend));
                 pose = key.Pose.Compose(pend.KeyToFrame.Inverse());
@@ -356,11 +356,11 @@ namespace FlowMap.Reconstruction
         };
 
         /// <summary>Solves the window of the last keyframes and chains the result into the global trajectory at a consistent scale.</summary>
-        private void SolveWindow(int steps, CancellationToken token)
+        private void SolveWindow(int steps, CancellationToken token, bool allKeyframes = false)
         {
             int n = _window.Count;
             if (n < 2) return;
-            int start = Deferred ? 0 : Math.Max(0, n - _o.WindowKeyframes);
+            int start = allKeyframes ? 0 : Math.Max(0, n - _o.WindowKeyframes);
             var win = _window.GetRange(start, n - start);
             var pairs = win.Skip(1).Select(k => k.FromPrevious!).ToList();
             var priors = _prior != null ? win.Select(k => k.Prior!).ToList() : null;
@@ -449,7 +449,7 @@ namespace FlowMap.Reconstruction
         private void FinishOnline(CancellationToken token)
         {
             // Offline: one solve over all keyframes. Online: a short stream may end before the first window filled.
-            if (Deferred && _window.Count >= 2 && _cumulativeMedianFlow >= _o.StaticFlowPixels) SolveWindow(_o.OfflineSteps, token);
+            if (Deferred && _window.Count >= 2 && _cumulativeMedianFlow >= _o.StaticFlowPixels) SolveWindow(_o.OfflineSteps, token, allKeyframes: true);
             else if (!_solvedOnce && _window.Count >= 2) SolveWindow(_o.FirstWindowSteps, token);
             foreach (var k in _window) if (!k.Frozen) Finalise(k);
             _window.Clear();

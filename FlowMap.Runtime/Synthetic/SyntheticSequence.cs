@@ -37,7 +37,8 @@ namespace FlowMap.Synthetic
     /// (OpenCV axes), one shared pinhole <see cref="Intrinsics"/> (principal point at the image centre, pixel-centre
     /// convention); for any pair of frames the true optical flow and occlusion. Deterministic: the same scene, seed and
     /// options give the same pixels. Rendered on demand on the GPU (a ray-casting compute shader); the few most recent
-    /// frames are cached. Thread-safe.
+    /// frames and pairs are cached, and the images returned are the cached instances: copy before modifying them.
+    /// Thread-safe.
     /// </summary>
     public sealed class SyntheticSequence : IDisposable
     {
@@ -84,7 +85,7 @@ namespace FlowMap.Synthetic
         {
             if (scene == null) throw new ArgumentNullException(nameof(scene));
             if (o.Width < 1 || o.Height < 1) throw new ArgumentException($"Image size {o.Width}x{o.Height} is empty.");
-            if ((long)o.Width * o.Height > 16_000_000) throw new ArgumentException($"Image size {o.Width}x{o.Height} is too large (at most 16 megapixels).");
+            if ((long)o.Width * o.Height > 4_000_000) throw new ArgumentException($"Image size {o.Width}x{o.Height} is too large (at most 4 megapixels: the per-pixel hit buffer must fit one storage-buffer binding).");
             if (o.Frames < 1) throw new ArgumentException($"A sequence needs at least one frame, got {o.Frames}.");
             if (o.Focal is double f && !(f > 0 && !double.IsInfinity(f))) throw new ArgumentException($"Focal must be a positive number of pixels, got {f}.");
             if (!(o.Motion >= 0) || double.IsInfinity(o.Motion)) throw new ArgumentException($"Motion scale must be a finite number >= 0, got {o.Motion}.");
