@@ -45,8 +45,9 @@ namespace FlowMap.Solve
             int coarseOnly = SolverCommon.CoarseOnlySteps(p, options, warmStart);
             var trainable = SolverCommon.Trainable(p, warmStart, focalFree: false, fineFree: coarseOnly == 0);
             var rate = new double[p.ParamCount];
-            for (int i = 0; i < rate.Length; i++) rate[i] = options.LearningRate;
-            rate[p.FocalOffset] = options.LearningRate * Tuning.FocalRateScale;
+            double baseRate = SolverCommon.BaseRate(Tuning, options, warmStart);
+            for (int i = 0; i < rate.Length; i++) rate[i] = baseRate;
+            rate[p.FocalOffset] = baseRate * Tuning.FocalRateScale;
             var m = new double[p.ParamCount]; var v = new double[p.ParamCount];
             var candidates = SolverReference.FocalCandidates(p);
             var ms = new Dictionary<string, double> { ["focal"] = 0, ["step"] = 0 };

@@ -65,7 +65,7 @@ namespace FlowMap.Solve
                 using (var batch = _ctx.BeginBatch("solver step", KernelTimings))
                 {
                     s.RecordStep(batch, step < softmin && step % Math.Max(1, Tuning.SoftminEvery) == 0, options.GradientThroughPoses, readLoss,
-                        options.LearningRate * SolverCommon.RateFactor(Tuning, step, options.Steps), step + 1);
+                        SolverCommon.BaseRate(Tuning, options, warmStart) * SolverCommon.RateFactor(Tuning, step, options.Steps), step + 1);
                     ms["record"] += sw.Elapsed.TotalMilliseconds;
                     sw.Restart();
                     batch.Submit();

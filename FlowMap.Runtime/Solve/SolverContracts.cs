@@ -83,7 +83,10 @@ namespace FlowMap.Solve
     {
         /// <summary>Gradient-descent steps for a fresh window (offline) or per incoming frame (online, warm-started).</summary>
         public int Steps { get; set; } = 300;
-        /// <summary>Adam step size on the log inverse depth (and half of it on the log focal), decayed tenfold over the steps.</summary>
+        /// <summary>
+        /// Adam step size on the log inverse depth (and half of it on the log focal), decayed tenfold over the steps; a
+        /// tenth of it when the depth is warm-started (<see cref="SolverWarmStart.InitialDepth"/>).
+        /// </summary>
         public double LearningRate { get; set; } = 0.03;
         /// <summary>
         /// True (default): the gradient flows through the closed-form Procrustes poses (analytic 3x3 backward) into depth

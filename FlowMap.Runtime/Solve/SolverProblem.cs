@@ -119,6 +119,8 @@ namespace FlowMap.Solve
         public double SoftminSharpness { get; set; } = 10;
         /// <summary>Learning-rate factor reached at the last step (exponential decay from 1).</summary>
         public double FinalRateFactor { get; set; } = 0.1;
+        /// <summary>Learning-rate factor of warm-started solves (see SolverCommon.BaseRate).</summary>
+        public double WarmRateFactor { get; set; } = 0.1;
         /// <summary>Learning rate of the log focal relative to the options' rate.</summary>
         public double FocalRateScale { get; set; } = 0.5;
     }

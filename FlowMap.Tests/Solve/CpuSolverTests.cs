@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using FlowMap.Solve;
 using Xunit;
 
@@ -45,6 +46,27 @@ namespace FlowMap.Tests.Solve
             double rt = scene.WorstPairRotationErrorDeg(through.Poses), rs = scene.WorstPairRotationErrorDeg(stop.Poses);
             double at = scene.DepthAbsRel(through.Depth), as_ = scene.DepthAbsRel(stop.Depth);
             Assert.True(rt < rs && at < as_, $"through Procrustes: rotation {rt:F3} deg, AbsRel {at:F4}; stop-gradient: rotation {rs:F3} deg, AbsRel {as_:F4}");
+        }
+
+        /// <summary>A warm start at the truth stays there (the warm-start rate is a tenth: Adam's first steps must not throw it out).</summary>
+        [Fact]
+        public void A_warm_start_at_the_truth_stays_accurate()
+        {
+            var scene = new AnalyticScene(64, 48, 4, 0.95 * Math.Sqrt(64 * 48), "walk", seed: 2, boards: 0);
+            var warm = new SolverWarmStart
+            {
+                InitialDepth = scene.Depth.Select(d => (FloatImage?)new FloatImage(64, 48, d)).ToList(),
+                Focal = scene.Focal,
+            };
+            using var solver = new CpuWindowSolver();
+            var r = solver.Solve(scene.Window, new SolverOptions { Steps = 60 }, warm);
+            double rot = scene.WorstPairRotationErrorDeg(r.Poses), focalErr = Math.Abs(r.Focal / scene.Focal - 1), absRel = scene.DepthAbsRel(r.Depth);
+            Assert.True(rot < 0.2 && focalErr < 0.02 && absRel < 0.03, $"rotation {rot:F3} deg, focal error {focalErr:P2}, AbsRel {absRel:F4}");
+            // Against the full rate: the reduced warm rate must keep the focal closer to the truth.
+            solver.Tuning.WarmRateFactor = 1;
+            var full = solver.Solve(scene.Window, new SolverOptions { Steps = 60 }, warm);
+            double fullErr = Math.Abs(full.Focal / scene.Focal - 1);
+            Assert.True(focalErr < fullErr, $"warm rate: focal error {focalErr:P2}; full rate: {fullErr:P2}");
         }
 
         [Fact]
