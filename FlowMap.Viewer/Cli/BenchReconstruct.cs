@@ -58,7 +58,7 @@ namespace FlowMap.Viewer.Cli
                     var got = s == "icl" ? RunIcl(modeList, r.GetValue(data), r.GetValue(iclFrames), log) : RunSynthetic(s, modeList, r.GetValue(frames));
                     foreach (var row in got) { rows.Add(row); log.MarkupLine($"[grey]  {Markup.Escape(row.Mode)}: {Markup.Escape(row.Short())}[/]"); }
                 }
-                if (asJson) Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+                if (asJson) Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
                 else Print(rows);
                 return 0;
             });
@@ -203,7 +203,7 @@ namespace FlowMap.Viewer.Cli
             public double PeakMemoryMb { get; set; }
             public List<string> Warnings { get; set; } = new List<string>();
 
-            public string Short() => $"ATE {100 * AteM:F2} cm ({AtePercent:F2} %), rot {RotationErrorDeg:F3} deg, focal {FocalErrorPercent:+0.00;-0.00} %, AbsRel {AbsRelPerFrame:F3}/{AbsRelOneScale:F3}, {WallS:F1} s, {Fps:F2} fps";
+            public string Short() => $"ATE {100 * AteM:F2} cm ({AtePercent:F2} %), rot {RotationErrorDeg:F3} deg, focal {FocalErrorPercent:+0.00;-0.00} %, AbsRel {AbsRelPerFrame:F3}/{AbsRelOneScale:F3}, {WallS:F1} s, {Fps:F2} fps" + (Warnings.Count > 0 ? "; warnings: " + string.Join("; ", Warnings) : "");
         }
 
         // ------------------------------------------------------------------ truth and metrics
