@@ -75,6 +75,11 @@ namespace FlowMap.Gpu
                     void* p;
                     vk.MapMemory(ctx.Device, _memory, 0, Vk.WholeSize, 0, &p).Check("vkMapMemory");
                     _mapped = p;
+                    // New memory holds whatever the driver's allocator had there. Zero it, so a kernel that reads a
+                    // not-yet-written element (padding, a border) gives the same result in every process: replays
+                    // must equal the live run bit for bit.
+                    for (long off = 0; off < (long)req.Size; off += int.MaxValue)
+                        new Span<byte>((byte*)p + off, (int)Math.Min(int.MaxValue, (long)req.Size - off)).Clear();
                 }
             }
             catch

@@ -316,6 +316,7 @@ namespace FlowMap.Reconstruction
                 if (!Deferred) FreezeOld(token);
                 var update = Live(frame, k.Pose, true, k.Depth, k.Confidence);
                 update.Intrinsics = K;
+                update.Flow = flow.Forward; // previous keyframe -> this frame, for viewers' insets (shared, not copied)
                 return update;
             }
 
@@ -341,6 +342,7 @@ namespace FlowMap.Reconstruction
             }
             var u = Live(frame, pose, false, null, null);
             u.Intrinsics = _solvedOnce ? K : null;
+            u.Flow = flow.Forward; // keyframe -> this frame, for viewers' insets (shared, not copied)
             return u;
         }
 

@@ -35,7 +35,7 @@ namespace FlowMap.Session
         public PointCloud? NewPoints { get; internal set; }
         /// <summary>The frame's pixels at the processing resolution, for viewers (an inset), or null when the pipeline does not keep them.</summary>
         public RgbImage? Image { get; internal set; }
-        /// <summary>Flow from the previous frame to this one at the processing resolution (pixels), for viewers, or null.</summary>
+        /// <summary>Optical flow from the last keyframe before this frame to this frame (pixels, processing resolution), for viewers, or null (first frame).</summary>
         public FlowField? Flow { get; internal set; }
         /// <summary>Warnings raised at this frame (low parallax, static camera, ...).</summary>
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();

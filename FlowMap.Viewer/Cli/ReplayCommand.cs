@@ -97,9 +97,24 @@ namespace FlowMap.Viewer.Cli
                 common++;
                 var (c1, c2) = (rec.Pose.Center, rep.Pose.Center);
                 maxT = Math.Max(maxT, Math.Sqrt((c1.X - c2.X) * (c1.X - c2.X) + (c1.Y - c2.Y) * (c1.Y - c2.Y) + (c1.Z - c2.Z) * (c1.Z - c2.Z)));
-                maxR = Math.Max(maxR, rec.Pose.Inverse().Compose(rep.Pose).RotationAngle() * 180 / Math.PI);
+                maxR = Math.Max(maxR, RotationDifferenceDeg(rec.Pose, rep.Pose));
             }
             return new Comparison(common, only, maxT, maxR, path);
+        }
+
+        /// <summary>
+        /// Angle of R_a^T R_b in degrees, from atan2(|skew part|, (trace - 1) / 2): exactly 0 for equal rotations, where
+        /// acos((trace - 1) / 2) of a product rounded to doubles reports about 1e-6 deg.
+        /// </summary>
+        public static double RotationDifferenceDeg(CameraPose a, CameraPose b)
+        {
+            var m = new double[9];
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    m[i * 3 + j] = a.R(0, i) * b.R(0, j) + a.R(1, i) * b.R(1, j) + a.R(2, i) * b.R(2, j);
+            double sx = m[7] - m[5], sy = m[2] - m[6], sz = m[3] - m[1];
+            double sin = 0.5 * Math.Sqrt(sx * sx + sy * sy + sz * sz), cos = (m[0] + m[4] + m[8] - 1) / 2;
+            return Math.Atan2(sin, cos) * 180 / Math.PI;
         }
 
         private static void Report(string path, ReconstructionRun run, SessionFileSource src, Comparison? cmp, List<string> malformed, string? outDir, bool json)
