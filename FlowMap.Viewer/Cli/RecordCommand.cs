@@ -111,7 +111,7 @@ namespace FlowMap.Viewer.Cli
                         lock (writerLock) writer.WriteFrame(frame);
                         recorded++;
                         session?.PushFrame(frame);
-                        status?.Show(recorded, session?.Stats, writer.BytesWritten);
+                        status?.Show(recorded, session, writer.BytesWritten);
                     }
                     if (cancel.IsCancellationRequested) stopReason = "interrupted";
                     status?.Done();
@@ -123,7 +123,11 @@ namespace FlowMap.Viewer.Cli
                 {
                     session.Complete();
                     try { session.Completion.Wait(); }
-                    catch (AggregateException e) { throw new CliException("the live reconstruction failed: " + e.InnerException?.Message, 4, e); }
+                    catch (AggregateException e)
+                    {
+                        throw new CliException($"the live reconstruction failed: {e.InnerException?.Message} " +
+                                               $"(the {recorded} recorded frames are kept in {outPath}; replay them with `flowmap replay`)", 4, e);
+                    }
                     stats = session.Stats;
                 }
                 long bytes;
@@ -167,11 +171,12 @@ namespace FlowMap.Viewer.Cli
             private readonly bool _tty = !Console.IsOutputRedirected;
             private readonly Stopwatch _last = Stopwatch.StartNew();
 
-            public void Show(int frames, SessionStats? st, long bytes)
+            public void Show(int frames, ReconstructionSession? session, long bytes)
             {
                 if (_tty && _last.ElapsedMilliseconds < 200) return;
                 if (!_tty && frames % 30 != 0) return;
                 _last.Restart();
+                var st = session?.Stats; // only when a line is drawn: Stats sorts the latency window
                 var line = $"frames {frames}  {bytes / 1048576.0:F1} MiB" +
                            (st == null ? "" : $"  processed {st.Processed}  dropped {st.Dropped}  latency {st.MedianLatencySeconds * 1000:F0} ms");
                 if (_tty) Console.Write("\r" + line.PadRight(Math.Max(0, Console.WindowWidth - 1)));

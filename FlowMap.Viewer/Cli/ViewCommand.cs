@@ -18,8 +18,8 @@ namespace FlowMap.Viewer.Cli
 
         public Command Build()
         {
-            var cmd = new Command("view", "The viewer: a reconstruct output (points, trajectory, cameras) or a synthetic sequence's ground truth; " +
-                                          "with --screenshot it renders headless and writes a PNG.");
+            var cmd = new Command("view", "The viewer: a reconstruct output (points, trajectory, cameras), a synthetic sequence's ground truth, " +
+                                          "or an input (video, session, image folder, camera) reconstructed live; with --screenshot it renders headless and writes a PNG.");
             var path = new Argument<string?>("DIR|INPUT")
             {
                 Description = "A reconstruct output folder (points.ply, trajectory.txt, intrinsics.json), a synthetic sequence (color/, depth/, trajectory.txt, " +
