@@ -35,7 +35,10 @@ namespace FlowMap.Viewer.Cli
             var kfSteps = new Option<int?>("--keyframe-steps") { Description = "Override online steps per keyframe (tuning)." };
             var offSteps = new Option<int?>("--offline-steps") { Description = "Override offline steps (tuning)." };
             var kfFrac = new Option<double?>("--keyframe-flow") { Description = "Override the keyframe flow fraction of sqrt(W H) (tuning)." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac }) cmd.Options.Add(o);
+            var flowKind = new Option<string>("--flow") { Description = "estimated (the product's flow), truth (exact flow from the true depth and poses), or both.", DefaultValueFactory = _ => "estimated" };
+            var focalKind = new Option<string>("--focal") { Description = "free (estimated, as a user runs it), truth (the true focal given), or both.", DefaultValueFactory = _ => "free" };
+            var attribution = new Option<bool>("--attribution") { Description = "Error attribution: every sequence with estimated and true flow, free and true focal (--flow both --focal both)." };
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, flowKind, focalKind, attribution }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -43,6 +46,10 @@ namespace FlowMap.Viewer.Cli
                 foreach (var s in seqList)
                     if (s != "icl" && !SyntheticSequence.PathNames.Contains(s)) throw new CliException($"Unknown sequence '{s}'; expected icl or one of {string.Join(", ", SyntheticSequence.PathNames)}.");
                 bool asJson = r.GetValue(json);
+                bool attr = r.GetValue(attribution);
+                var flows = Variants(attr ? "both" : r.GetValue(flowKind)!, "--flow", "estimated", "truth");
+                var focals = Variants(attr ? "both" : r.GetValue(focalKind)!, "--focal", "free", "truth");
+                _variants = flows.SelectMany(f => focals.Select(k => new Variant(f == "truth", k == "truth"))).ToList();
                 _tune = o =>
                 {
                     if (r.GetValue(lr) is double l) o.Solver.LearningRate = l;
@@ -66,6 +73,22 @@ namespace FlowMap.Viewer.Cli
         }
 
         private static Action<ReconstructionOptions> _tune = _ => { };
+
+        /// <summary>One attribution case: the product's flow or the exact one, the focal estimated or given.</summary>
+        private readonly record struct Variant(bool TrueFlow, bool TrueFocal)
+        {
+            public string Name => (TrueFlow ? "true flow" : "est. flow") + ", " + (TrueFocal ? "true focal" : "free focal");
+        }
+
+        private static List<Variant> _variants = new List<Variant> { new Variant(false, false) };
+
+        private static List<string> Variants(string value, string option, string a, string b)
+        {
+            var v = value.Trim().ToLowerInvariant();
+            if (v == "both") return new List<string> { a, b };
+            if (v == a || v == b) return new List<string> { v };
+            throw new CliException($"{option} takes {a}, {b} or both, not '{value}'.");
+        }
 
         // ------------------------------------------------------------------ sequences
 
@@ -95,11 +118,12 @@ namespace FlowMap.Viewer.Cli
             int n = Math.Min(icl.Count, maxFrames ?? icl.Count);
             var truth = new Truth(icl.Poses.Take(n).ToList(), icl.Intrinsics, i => icl.ReadDepth(i));
             foreach (var mode in modes)
-            {
-                // Frames are decoded inside the timed run, as a user's run would.
-                using var source = new IndexedSource($"ICL-NUIM livingroom1 ({n} frames)", n, i => new Frame(i, i / 30.0, icl.ReadColor(i), Path.GetFileName(icl.ColorFiles[i])));
-                rows.Add(Measure("icl-livingroom1", mode, source, truth));
-            }
+                foreach (var v in _variants)
+                {
+                    // Frames are decoded inside the timed run, as a user's run would.
+                    using var source = new IndexedSource($"ICL-NUIM livingroom1 ({n} frames)", n, i => new Frame(i, i / 30.0, icl.ReadColor(i), Path.GetFileName(icl.ColorFiles[i])));
+                    rows.Add(Measure("icl-livingroom1", mode, v, source, truth, v.TrueFlow ? Enumerable.Range(0, n).Select(icl.ReadColor).ToList() : null));
+                }
             return rows;
         }
 
@@ -112,18 +136,20 @@ namespace FlowMap.Viewer.Cli
             var truth = new Truth(seq.Poses.ToList(), seq.Intrinsics, i => depths[i]);
             var rows = new List<BenchRow>();
             foreach (var mode in modes)
-            {
-                using var source = new IndexedSource($"synthetic room / {path}", seq.Count, i => new Frame(i, i / 30.0, images[i], $"{i:D6}.png"));
-                rows.Add(Measure("synthetic-" + path, mode, source, truth));
-            }
+                foreach (var v in _variants)
+                {
+                    using var source = new IndexedSource($"synthetic room / {path}", seq.Count, i => new Frame(i, i / 30.0, images[i], $"{i:D6}.png"));
+                    rows.Add(Measure("synthetic-" + path, mode, v, source, truth, images));
+                }
             return rows;
         }
 
-        private static BenchRow Measure(string name, ReconstructionMode mode, IFrameSource source, Truth truth)
+        private static BenchRow Measure(string name, ReconstructionMode mode, Variant variant, IFrameSource source, Truth truth, IReadOnlyList<RgbImage>? inputImages)
         {
             var o = new ReconstructionOptions { Mode = mode };
+            if (variant.TrueFocal) o.FixedFocalInputPixels = truth.Intrinsics.Fx;
             _tune(o);
-            using var pipeline = ReconstructionComponents.CreatePipeline(o);
+            using var pipeline = variant.TrueFlow ? TruthPipeline(o, truth, inputImages!) : ReconstructionComponents.CreatePipeline(o);
             var depth = new DepthAccumulator(truth);
             pipeline.FrameFinalized += f => depth.Add(f);
             var run = Reconstructor.Run(source, pipeline);
@@ -139,6 +165,7 @@ namespace FlowMap.Viewer.Cli
             {
                 Sequence = name,
                 Mode = mode.ToString().ToLowerInvariant(),
+                Variant = variant.Name,
                 Frames = r.Poses.Count,
                 Keyframes = r.Keyframes,
                 AteM = ate,
@@ -157,27 +184,43 @@ namespace FlowMap.Viewer.Cli
             };
         }
 
+        /// <summary>
+        /// The pipeline with the exact flow in place of the estimated one (every frame registered at the processing size the
+        /// pipeline will use), for error attribution.
+        /// </summary>
+        private static ReconstructionPipeline TruthPipeline(ReconstructionOptions o, Truth truth, IReadOnlyList<RgbImage> inputImages)
+        {
+            int inW = inputImages[0].Width, inH = inputImages[0].Height;
+            var (w, h) = o.ProcessingSize ?? ImageResampler.DefaultProcessingSize(inW, inH);
+            var k = truth.Intrinsics.Resized(w, h);
+            var depth = new Dictionary<int, FloatImage>();
+            FloatImage D(int i) => depth.TryGetValue(i, out var d) ? d : depth[i] = truth.Depth(i);
+            var flow = new TruthFlowEstimator((a, b) => TruthFlow.Between(D(a), truth.Poses[a], D(b), truth.Poses[b], k));
+            for (int i = 0; i < inputImages.Count; i++) flow.Register(i, ImageResampler.Resize(inputImages[i], w, h));
+            return new ReconstructionPipeline(o, flow, ReconstructionComponents.CreateSolver(), null, ownsComponents: true);
+        }
+
         private static void Print(List<BenchRow> rows)
         {
             if (AnsiConsole.Profile.Width < 200) AnsiConsole.Profile.Width = 200;
             var t = new Table().Title("Reconstruction vs ground truth (ATE after Sim(3) alignment; depth after per-frame median scale (pf) and one scale (1s))");
-            foreach (var c in new[] { "sequence", "mode", "frames", "kf", "ATE cm", "ATE %", "rot err deg", "focal err %", "AbsRel pf", "d1 pf", "AbsRel 1s", "d1 1s", "wall s", "fps", "warnings" })
+            foreach (var c in new[] { "sequence", "mode", "variant", "frames", "kf", "ATE cm", "ATE %", "rot err deg", "focal err %", "AbsRel pf", "d1 pf", "AbsRel 1s", "d1 1s", "wall s", "fps", "warnings" })
                 t.AddColumn(c);
             string F(double v, string f = "F3") => double.IsNaN(v) ? "-" : v.ToString(f, CultureInfo.InvariantCulture);
             foreach (var r in rows)
-                t.AddRow(r.Sequence, r.Mode, r.Frames.ToString(), r.Keyframes.ToString(), F(100 * r.AteM, "F2"), F(r.AtePercent, "F2"), F(r.RotationErrorDeg),
+                t.AddRow(r.Sequence, r.Mode, r.Variant, r.Frames.ToString(), r.Keyframes.ToString(), F(100 * r.AteM, "F2"), F(r.AtePercent, "F2"), F(r.RotationErrorDeg),
                     F(r.FocalErrorPercent, "F2"), F(r.AbsRelPerFrame), F(r.Delta1PerFrame), F(r.AbsRelOneScale), F(r.Delta1OneScale), F(r.WallS, "F1"), F(r.Fps, "F2"),
                     Markup.Escape(string.Join("; ", r.Warnings.Select(w => w.Split(':')[0]))));
-            t.AddRow("[grey]anchor: COLMAP 3.8 on icl-livingroom1[/]", "[grey]-[/]", "[grey]211[/]", "", "[grey]1.20[/]", "[grey]0.32[/]", "", "[grey]+0.09[/]", "", "", "", "", "[grey]401[/]", "[grey]0.53[/]", "[grey](EVALUATION.md)[/]");
+            t.AddRow("[grey]anchor: COLMAP 3.8 on icl-livingroom1[/]", "[grey]-[/]", "[grey]-[/]", "[grey]211[/]", "", "[grey]1.20[/]", "[grey]0.32[/]", "", "[grey]+0.09[/]", "", "", "", "", "[grey]401[/]", "[grey]0.53[/]", "[grey](EVALUATION.md)[/]");
             AnsiConsole.Write(t);
             var icl = rows.Where(r => r.Sequence.StartsWith("icl")).ToList();
             foreach (var r in icl)
-                AnsiConsole.MarkupLine($"{r.Sequence} {r.Mode}: ATE {100 * r.AteM:F2} cm = {r.AteM / 0.012:F2}x COLMAP's, wall {r.WallS:F1} s = {r.WallS / 401:F3}x COLMAP's 401 s, focal {r.FocalErrorPercent:+0.00;-0.00} %");
+                AnsiConsole.MarkupLine($"{r.Sequence} {r.Mode} ({r.Variant}): ATE {100 * r.AteM:F2} cm = {r.AteM / 0.012:F2}x COLMAP's, wall {r.WallS:F1} s = {r.WallS / 401:F3}x COLMAP's 401 s, focal {r.FocalErrorPercent:+0.00;-0.00} %");
             var st = new Table().Title("Median ms per frame and stage");
             var stages = rows.SelectMany(r => r.StageMs.Keys).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
             st.AddColumn("sequence / mode"); foreach (var s in stages) st.AddColumn(s); st.AddColumn("peak MB");
             foreach (var r in rows)
-                st.AddRow(new[] { $"{r.Sequence} / {r.Mode}" }.Concat(stages.Select(s => r.StageMs.TryGetValue(s, out var v) ? F(v, "F1") : "-")).Append(F(r.PeakMemoryMb, "F0")).ToArray());
+                st.AddRow(new[] { $"{r.Sequence} / {r.Mode} / {r.Variant}" }.Concat(stages.Select(s => r.StageMs.TryGetValue(s, out var v) ? F(v, "F1") : "-")).Append(F(r.PeakMemoryMb, "F0")).ToArray());
             AnsiConsole.Write(st);
         }
 
@@ -185,6 +228,8 @@ namespace FlowMap.Viewer.Cli
         {
             public string Sequence { get; set; } = "";
             public string Mode { get; set; } = "";
+            /// <summary>Attribution case: "est. flow, free focal" (as a user runs it), or with the true flow and/or focal.</summary>
+            public string Variant { get; set; } = "";
             public int Frames { get; set; }
             public int Keyframes { get; set; }
             public double AteM { get; set; }
