@@ -26,7 +26,7 @@ namespace FlowMap.Viewer.Cli
         {
             var cmd = new Command("reconstruct", "Poses, focal and depth against ground truth, online and offline, with wall time and fps.");
             var modes = new Option<string>("--modes") { Description = "Comma-separated: online, offline.", DefaultValueFactory = _ => "online,offline" };
-            var seqs = new Option<string>("--sequences") { Description = "Comma-separated: icl, walk, orbit, rotation, static.", DefaultValueFactory = _ => "icl,walk,orbit,rotation,static" };
+            var seqs = new Option<string>("--sequences") { Description = "Comma-separated: icl (ICL-NUIM livingroom1), phone (a real phone video with COLMAP reference poses), walk, orbit, rotation, static, forward.", DefaultValueFactory = _ => "icl,phone,walk,orbit,rotation,static" };
             var frames = new Option<int>("--synthetic-frames") { Description = "Frames per synthetic sequence.", DefaultValueFactory = _ => 60 };
             var iclFrames = new Option<int?>("--icl-frames") { Description = "Use only the first N ICL-NUIM frames (default all 211)." };
             var data = new Option<string?>("--data") { Description = "The shared data folder (default ../shared/data from the repository)." };
@@ -44,7 +44,7 @@ namespace FlowMap.Viewer.Cli
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
                 var seqList = r.GetValue(seqs)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim().ToLowerInvariant()).ToList();
                 foreach (var s in seqList)
-                    if (s != "icl" && !SyntheticSequence.PathNames.Contains(s)) throw new CliException($"Unknown sequence '{s}'; expected icl or one of {string.Join(", ", SyntheticSequence.PathNames)}.");
+                    if (s != "icl" && s != "phone" && !SyntheticSequence.PathNames.Contains(s)) throw new CliException($"Unknown sequence '{s}'; expected icl, phone or one of {string.Join(", ", SyntheticSequence.PathNames)}.");
                 bool asJson = r.GetValue(json);
                 bool attr = r.GetValue(attribution);
                 var flows = Variants(attr ? "both" : r.GetValue(flowKind)!, "--flow", "estimated", "truth");
@@ -62,7 +62,9 @@ namespace FlowMap.Viewer.Cli
                 foreach (var s in seqList)
                 {
                     log.MarkupLine($"[grey]{s} ...[/]");
-                    var got = s == "icl" ? RunIcl(modeList, r.GetValue(data), r.GetValue(iclFrames), log) : RunSynthetic(s, modeList, r.GetValue(frames));
+                    var got = s == "icl" ? RunIcl(modeList, r.GetValue(data), r.GetValue(iclFrames), log)
+                            : s == "phone" ? RunPhone(modeList, r.GetValue(data), log)
+                            : RunSynthetic(s, modeList, r.GetValue(frames));
                     foreach (var row in got) { rows.Add(row); log.MarkupLine($"[grey]  {Markup.Escape(row.Mode)}: {Markup.Escape(row.Short())}[/]"); }
                 }
                 if (asJson) Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
@@ -123,6 +125,45 @@ namespace FlowMap.Viewer.Cli
                     // Frames are decoded inside the timed run, as a user's run would.
                     using var source = new IndexedSource($"ICL-NUIM livingroom1 ({n} frames)", n, i => new Frame(i, i / 30.0, icl.ReadColor(i), Path.GetFileName(icl.ColorFiles[i])));
                     rows.Add(Measure("icl-livingroom1", mode, v, source, truth, v.TrueFlow ? Enumerable.Range(0, n).Select(icl.ReadColor).ToList() : null));
+                }
+            return rows;
+        }
+
+        /// <summary>
+        /// ../shared/data/phone_juicebox: 64 frames of a real hand-held phone video (1920x1080 JPEG) with COLMAP's poses and focal
+        /// as the reference (COLMAP's own error is in them; no depth truth, so no depth metrics and no true-flow variant).
+        /// </summary>
+        private static List<BenchRow> RunPhone(List<ReconstructionMode> modes, string? dataDir, IAnsiConsole log)
+        {
+            var rows = new List<BenchRow>();
+            var root = FindData(dataDir);
+            var folder = root == null ? null : Path.Combine(root, "phone_juicebox");
+            if (folder == null || !File.Exists(Path.Combine(folder, "poses_c2w.txt")))
+            {
+                log.MarkupLine("[yellow]phone_juicebox not found (../shared/data/phone_juicebox): skipped.[/]");
+                return rows;
+            }
+            var names = new List<string>();
+            var poses = new List<CameraPose>();
+            foreach (var line in File.ReadLines(Path.Combine(folder, "poses_c2w.txt")))
+            {
+                var t = line.Trim();
+                if (t.Length == 0 || t.StartsWith("#")) continue;
+                var f = t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                var v = f.Skip(1).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+                if (v.Length != 12) throw new CliException($"phone_juicebox/poses_c2w.txt: a line with {v.Length} numbers, expected 12.");
+                names.Add(f[0]);
+                poses.Add(new CameraPose(new[] { v[0], v[1], v[2], v[4], v[5], v[6], v[8], v[9], v[10] }, new[] { v[3], v[7], v[11] }));
+            }
+            double focal = double.Parse(File.ReadAllText(Path.Combine(folder, "focal.txt")).Trim(), CultureInfo.InvariantCulture);
+            var first = Export.PngImage.ReadRgb(Path.Combine(folder, "images", names[0]));
+            var truth = new Truth(poses, Intrinsics.Centered(first.Width, first.Height, focal), null);
+            foreach (var mode in modes)
+                foreach (var v in _variants.Where(v => !v.TrueFlow))
+                {
+                    using var source = new IndexedSource($"phone_juicebox ({names.Count} frames)", names.Count,
+                        i => new Frame(i, i / 30.0, Export.PngImage.ReadRgb(Path.Combine(folder, "images", names[i])), names[i]));
+                    rows.Add(Measure("phone-juicebox", mode, v, source, truth, null));
                 }
             return rows;
         }
@@ -194,7 +235,7 @@ namespace FlowMap.Viewer.Cli
             var (w, h) = o.ProcessingSize ?? ImageResampler.DefaultProcessingSize(inW, inH);
             var k = truth.Intrinsics.Resized(w, h);
             var depth = new Dictionary<int, FloatImage>();
-            FloatImage D(int i) => depth.TryGetValue(i, out var d) ? d : depth[i] = truth.Depth(i);
+            FloatImage D(int i) => depth.TryGetValue(i, out var d) ? d : depth[i] = truth.Depth!(i);
             var flow = new TruthFlowEstimator((a, b) => TruthFlow.Between(D(a), truth.Poses[a], D(b), truth.Poses[b], k));
             for (int i = 0; i < inputImages.Count; i++) flow.Register(i, ImageResampler.Resize(inputImages[i], w, h));
             return new ReconstructionPipeline(o, flow, ReconstructionComponents.CreateSolver(), null, ownsComponents: true);
@@ -258,10 +299,11 @@ namespace FlowMap.Viewer.Cli
 
         private sealed class Truth
         {
-            public Truth(IReadOnlyList<CameraPose> poses, Intrinsics k, Func<int, FloatImage> depth) { Poses = poses; Intrinsics = k; Depth = depth; }
+            public Truth(IReadOnlyList<CameraPose> poses, Intrinsics k, Func<int, FloatImage>? depth) { Poses = poses; Intrinsics = k; Depth = depth; }
             public IReadOnlyList<CameraPose> Poses { get; }
             public Intrinsics Intrinsics { get; }
-            public Func<int, FloatImage> Depth { get; }
+            /// <summary>True z-depth per frame, or null when the reference has none (a real video with COLMAP poses).</summary>
+            public Func<int, FloatImage>? Depth { get; }
         }
 
         /// <summary>Frames of a list read by index (no decoding ahead).</summary>
@@ -297,6 +339,7 @@ namespace FlowMap.Viewer.Cli
 
             public void Add(FrameEstimate f)
             {
+                if (_t.Depth == null) return;
                 var g = DepthFlowMetrics.ToSize(_t.Depth(f.Index), f.Depth.Width, f.Depth.Height);
                 var a = DepthFlowMetrics.DepthMedianScaled(f.Depth, g);
                 if (a.Pixels == 0) return;
@@ -313,7 +356,7 @@ namespace FlowMap.Viewer.Cli
                 double abs = 0, d1 = 0; int n = 0;
                 foreach (var (index, small, _) in _kept)
                 {
-                    var g = DepthFlowMetrics.ToSize(_t.Depth(index), small.Width, small.Height);
+                    var g = DepthFlowMetrics.ToSize(_t.Depth!(index), small.Width, small.Height);
                     var a = DepthFlowMetrics.Depth(small, g, s);
                     if (a.Pixels == 0) continue;
                     abs += a.AbsRel; d1 += a.Delta1; n++;
