@@ -154,18 +154,14 @@ namespace FlowMap.Solve.Geometry
             for (int i = 0; i < n; i++) vec[i * n + i] = 1;
             for (int sweep = 0; sweep < 50; sweep++)
             {
-                double off = 0, diag = 0;
-                for (int p = 0; p < n; p++)
-                {
-                    diag += a[p * n + p] * a[p * n + p];
-                    for (int q = p + 1; q < n; q++) off += a[p * n + q] * a[p * n + q];
-                }
-                if (off <= 1e-32 * diag || off == 0) break;
+                bool rotated = false;
                 for (int p = 0; p < n; p++)
                     for (int q = p + 1; q < n; q++)
                     {
                         double apq = a[p * n + q];
-                        if (apq == 0) continue;
+                        // Negligible against the diagonal (the classical threshold of Rutishauser's cyclic Jacobi).
+                        if (apq == 0 || Math.Abs(apq) <= 1e-17 * Math.Sqrt(Math.Abs(a[p * n + p] * a[q * n + q]))) continue;
+                        rotated = true;
                         double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
                         double t = (theta >= 0 ? 1 : -1) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
                         double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
@@ -188,6 +184,7 @@ namespace FlowMap.Solve.Geometry
                             vec[k * n + q] = s * vkp + c * vkq;
                         }
                     }
+                if (!rotated) break;
             }
             int best = 0, next = -1;
             for (int i = 1; i < n; i++) if (a[i * n + i] < a[best * n + best]) best = i;

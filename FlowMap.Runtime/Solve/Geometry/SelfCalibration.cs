@@ -18,6 +18,8 @@ namespace FlowMap.Solve.Geometry
         public string? Warning;
         /// <summary>Pairs whose focal constraint entered the estimate (after outlier rejection).</summary>
         public int PairsUsed;
+        /// <summary>Standard deviation of ln f between pairs beyond their own spreads (DerSimonian-Laird), a diagnostic of shared flow errors.</summary>
+        public double BetweenPairStd;
         /// <summary>Per-pair diagnostics, in input order.</summary>
         public List<PairFocal> Pairs = new List<PairFocal>();
     }
@@ -61,8 +63,10 @@ namespace FlowMap.Solve.Geometry
     ///      float32 flow), so an exactly degenerate pair (pure translation, forward motion, rotation about the optical
     ///      axis) is never certain even with exact matches.
     /// Across pairs: a robust (Cauchy) M-estimate of ln f from the pairs' minimisers weighted by 1 / std^2, found by a dense
-    /// scan then refinement, so an outlier pair cannot drag it; its standard deviation is the inverse-variance one inflated
-    /// by the Birge ratio sqrt(chi^2 / (n - 1)) when the pairs disagree more than their own spreads say.
+    /// scan then refinement, so an outlier pair cannot drag it; then a random-effects combination of the inlier pairs
+    /// (DerSimonian and Laird, Controlled Clinical Trials 1986): the between-pair variance the pairs' own spreads do not
+    /// explain widens every pair's, so one over-confident pair cannot decide the focal, and the reported standard
+    /// deviation includes the disagreement between pairs.
     /// Known degeneracies (Sturm, "On focal length calibration from two views", CVPR 2001; Kahl and Triggs 1999): parallel
     /// optical axes (pure translation, forward motion), optical axes meeting at a point equidistant from both centres
     /// (an orbit looking at one point), planar scenes; they show as a large <see cref="FocalEstimate.RelStd"/>.
@@ -74,7 +78,8 @@ namespace FlowMap.Solve.Geometry
         /// <summary>Search range of the focal relative to sqrt(W H).</summary>
         public const double MinFocalRatio = 0.25, MaxFocalRatio = 4;
         private const int ScanPoints = 241;
-        private const int BootstrapReplicates = 24;
+        private const int BootstrapReplicates = 32;
+        private const int BlocksX = 8, BlocksY = 6;
         /// <summary>
         /// Cost level indistinguishable from zero whatever the data: a 1e-6 relative mismatch of singular values, squared
         /// (float32 flow resolves 1e-7 of a few hundred pixels; F amplifies that by its conditioning, about 10).
@@ -89,7 +94,7 @@ namespace FlowMap.Solve.Geometry
             double gLo = Math.Log(MinFocalRatio * Math.Sqrt((double)width * height)), gHi = Math.Log(MaxFocalRatio * Math.Sqrt((double)width * height));
             var result = new FocalEstimate { Focal = double.NaN, RelStd = double.PositiveInfinity };
             for (int p = 0; p < pairs.Count; p++)
-                result.Pairs.Add(AnalysePair(pairs[p], cx, cy, gLo, gHi, (ulong)p));
+                result.Pairs.Add(AnalysePair(pairs[p], width, height, gLo, gHi, (ulong)p));
 
             // Robust combination over pairs with a finite spread.
             var used = result.Pairs.Where(q => double.IsFinite(q.Focal) && double.IsFinite(q.LogStd) && q.LogStd > 0).ToList();
@@ -97,34 +102,40 @@ namespace FlowMap.Solve.Geometry
             {
                 var g = used.Select(q => Math.Log(q.Focal)).ToArray();
                 var s = used.Select(q => q.LogStd).ToArray();
-                double best = CombineRobust(g, s, gLo, gHi);
-                // Inliers of the combination: within 3 standard deviations (Cauchy weights already shrink the rest).
-                double sw = 0, chi2 = 0; int nIn = 0;
+                // 1. Robust location with the pairs' own spreads.
+                double best = CombineRobust(g, s, 0, gLo, gHi);
+                // 2. Between-pair spread the pairs' own spreads do not explain (random effects: flow errors shared by a
+                //    pair's matches, lens distortion, rolling shutter): a robust moment estimate from the median deviation.
+                var absDev = g.Select(x => Math.Abs(x - best)).OrderBy(x => x).ToArray();
+                var own = s.Select(x => x * x).OrderBy(x => x).ToArray();
+                double tau2 = used.Count > 2 ? Math.Max(0, Math.Pow(1.4826 * absDev[absDev.Length / 2], 2) - own[own.Length / 2]) : 0;
+                // 3. Again with the widened spreads, then the inliers (within 3 widened standard deviations).
+                best = CombineRobust(g, s, tau2, gLo, gHi);
+                var inl = new List<int>();
                 for (int i = 0; i < g.Length; i++)
+                    if (Math.Abs(g[i] - best) <= 3 * Math.Sqrt(s[i] * s[i] + tau2)) inl.Add(i);
+                if (inl.Count > 0)
                 {
-                    double z = (g[i] - best) / s[i];
-                    if (Math.Abs(z) > 3) continue;
-                    used[i].Used = true;
-                    sw += 1 / (s[i] * s[i]); chi2 += z * z; nIn++;
-                }
-                if (nIn > 0)
-                {
-                    // Refit the mean over the inliers (inverse-variance), then the Birge-inflated standard deviation.
-                    double num = 0;
-                    for (int i = 0; i < g.Length; i++) if (used[i].Used) num += g[i] / (s[i] * s[i]);
-                    best = num / sw;
-                    chi2 = 0;
-                    for (int i = 0; i < g.Length; i++) if (used[i].Used) chi2 += Math.Pow((g[i] - best) / s[i], 2);
-                    double std = Math.Sqrt(1 / sw);
-                    if (nIn > 1) std *= Math.Max(1, Math.Sqrt(chi2 / (nIn - 1)));
-                    result.Focal = Math.Exp(best);
+                    // 4. DerSimonian-Laird between-pair variance over the inliers, the inverse-variance mean with it, and
+                    //    its standard deviation (Birge-inflated if the inliers still disagree more than they say).
+                    double sw = 0, swg = 0, sw2 = 0;
+                    foreach (int i in inl) { double w = 1 / (s[i] * s[i]); sw += w; swg += w * g[i]; sw2 += w * w; }
+                    double fixedMean = swg / sw, q = 0;
+                    foreach (int i in inl) q += Math.Pow(g[i] - fixedMean, 2) / (s[i] * s[i]);
+                    double dl = inl.Count > 1 ? Math.Max(0, (q - (inl.Count - 1)) / (sw - sw2 / sw)) : 0;
+                    double sW = 0, sWg = 0;
+                    foreach (int i in inl) { double w = 1 / (s[i] * s[i] + dl); sW += w; sWg += w * g[i]; }
+                    double mean = sWg / sW, chi2 = 0;
+                    foreach (int i in inl) chi2 += Math.Pow(g[i] - mean, 2) / (s[i] * s[i] + dl);
+                    double std = Math.Sqrt(1 / sW);
+                    if (inl.Count > 1) std *= Math.Max(1, Math.Sqrt(chi2 / (inl.Count - 1)));
+                    foreach (int i in inl) used[i].Used = true;
+                    result.Focal = Math.Exp(mean);
                     result.RelStd = std;
-                    result.PairsUsed = nIn;
+                    result.PairsUsed = inl.Count;
+                    result.BetweenPairStd = Math.Sqrt(dl);
                 }
-                else
-                {
-                    result.Focal = Math.Exp(best);
-                }
+                else result.Focal = Math.Exp(best);
             }
             result.Determined = result.RelStd <= MaxDeterminedRelStd && result.PairsUsed > 0;
             if (!result.Determined) result.Warning = Explain(result);
@@ -146,13 +157,13 @@ namespace FlowMap.Solve.Geometry
             return $"The focal length is not determined by this camera motion: {why}{value}. Give it with --focal PX (pixels at the input size).";
         }
 
-        /// <summary>Cauchy M-estimate of location over ln f: a dense scan of sum ln(1 + ((g - g_i) / (2.385 s_i))^2), then golden section.</summary>
-        internal static double CombineRobust(double[] g, double[] s, double lo, double hi)
+        /// <summary>Cauchy M-estimate of location over ln f: a dense scan of sum ln(1 + (g - g_i)^2 / (2.385^2 (s_i^2 + tau2))), then golden section.</summary>
+        internal static double CombineRobust(double[] g, double[] s, double tau2, double lo, double hi)
         {
             double Cost(double x)
             {
                 double c = 0;
-                for (int i = 0; i < g.Length; i++) { double z = (x - g[i]) / (2.385 * s[i]); c += Math.Log(1 + z * z); }
+                for (int i = 0; i < g.Length; i++) { double z2 = (x - g[i]) * (x - g[i]) / (2.385 * 2.385 * (s[i] * s[i] + tau2)); c += Math.Log(1 + z2); }
                 return c;
             }
             return ScanMinimum(Cost, lo, hi, 2001);
@@ -201,8 +212,9 @@ namespace FlowMap.Solve.Geometry
             return ((l0 - mean) * (l0 - mean) + (l1 - mean) * (l1 - mean) + (l2 - mean) * (l2 - mean)) / 3;
         }
 
-        private static PairFocal AnalysePair(Correspondences c, double cx, double cy, double gLo, double gHi, ulong seed)
+        private static PairFocal AnalysePair(Correspondences c, int width, int height, double gLo, double gHi, ulong seed)
         {
+            double cx = (width - 1) / 2.0, cy = (height - 1) / 2.0;
             var pf = new PairFocal { Points = c.Count };
             var geo = TwoViewGeometry.Analyse(c);
             pf.Motion = geo.Motion;
@@ -255,14 +267,25 @@ namespace FlowMap.Solve.Geometry
                 if (!(rotRms <= allowed)) { pf.Kind = "planar"; return pf; }
                 pf.Kind = "rotation";
             }
-            // Bootstrap over correspondences.
+            // Block bootstrap over correspondences (Kuensch 1989): flow errors are correlated between neighbouring pixels,
+            // so whole blocks of an 8 x 6 grid over the image get one Poisson(1) weight each; resampling single points
+            // would treat 4000 correlated matches as independent and understate the spread.
             var rng = new GeometryRng(0xB0075EEDUL + 7919 * seed);
             var counts = new double[n];
+            var block = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                int bx = Math.Min(BlocksX - 1, Math.Max(0, (int)(c.A[2 * i] * BlocksX / width)));
+                int by = Math.Min(BlocksY - 1, Math.Max(0, (int)(c.A[2 * i + 1] * BlocksY / height)));
+                block[i] = by * BlocksX + bx;
+            }
+            var blockWeight = new double[BlocksX * BlocksY];
             var reps = new List<double>();
             var repCosts = new List<double>();
             for (int b = 0; b < BootstrapReplicates; b++)
             {
-                for (int i = 0; i < n; i++) counts[i] = rng.Poisson1();
+                for (int q = 0; q < blockWeight.Length; q++) blockWeight[q] = rng.Poisson1();
+                for (int i = 0; i < n; i++) counts[i] = blockWeight[block[i]];
                 var mb = refit(counts);
                 if (mb == null) continue;
                 reps.Add(ScanMinimum(x => costOf(mb, x), gLo, gHi, ScanPoints / 2));
