@@ -262,19 +262,20 @@ namespace FlowMap.Tests.Synthetic
 
         /// <summary>
         /// Each pixel of a distorted camera sees along the undistorted ray of its position: the depth rendered with
-        /// k1 = -0.2 at pixel p equals the pinhole camera's depth at pixel K undistort(K^-1 p) (same pose, same scene),
-        /// interpolated exactly for planes (<see cref="InverseDepthAt"/> with the pinhole). Bounds as for the reprojected
-        /// depth: median relative difference 1e-5, within 0.2 % on 98 % of the pixels with a smooth neighbourhood. The
-        /// distortion moves the corners by several pixels, so the comparison is not trivially the identity.
+        /// k1 = -0.2 at pixel p equals the pinhole camera's depth at pixel K undistort(K^-1 p) (same pose, same scene, same
+        /// focal; the pinhole image is larger, 141x105, so that it holds every undistorted position), interpolated exactly
+        /// for planes (<see cref="InverseDepthAt"/> with the pinhole). Bounds as for the reprojected depth: median relative
+        /// difference 1e-5, within 0.2 % on 98 % of the pixels with a smooth neighbourhood, at least a fifth of the pixels
+        /// checked. The distortion moves the corners by several pixels, so the comparison is not trivially the identity.
         /// </summary>
         [Fact]
         public void Distorted_pixels_see_along_their_undistorted_rays()
         {
-            using var pin = Sequence("walk", 3, w: 97, h: 71, motion: 2);
+            using var pin = Sequence("walk", 3, w: 141, h: 105, motion: 2, focal: 0.8 * 97);
             using var dis = Sequence("walk", 3, w: 97, h: 71, motion: 2, k1: -0.2);
             var kp = pin.Intrinsics; var kd = dis.Intrinsics;
             var d0 = pin.Depth(2); var d1 = dis.Depth(2);
-            int w = kp.Width, h = kp.Height, n = 0, off = 0;
+            int w = kd.Width, h = kd.Height, n = 0, off = 0;
             double moved = 0;
             var rels = new List<double>();
             for (int y = 0; y < h; y++)
@@ -282,9 +283,9 @@ namespace FlowMap.Tests.Synthetic
                 {
                     var ray = kd.Unproject(x, y, 1);
                     Assert.True(kp.Project(ray.X, ray.Y, ray.Z, out double u, out double v));
-                    moved = Math.Max(moved, Math.Max(Math.Abs(u - x), Math.Abs(v - y)));
-                    if (u < 0 || v < 0 || u > w - 1 || v > h - 1) continue;
-                    int x0 = Math.Min((int)u, w - 2), y0 = Math.Min((int)v, h - 2);
+                    moved = Math.Max(moved, Math.Max(Math.Abs(u - kp.Cx - (x - kd.Cx)), Math.Abs(v - kp.Cy - (y - kd.Cy))));
+                    Assert.True(u >= 0 && v >= 0 && u <= kp.Width - 1 && v <= kp.Height - 1, $"pixel ({x}, {y}) undistorts outside the pinhole image");
+                    int x0 = Math.Min((int)u, kp.Width - 2), y0 = Math.Min((int)v, kp.Height - 2);
                     float lo = Math.Min(Math.Min(d0[x0, y0], d0[x0 + 1, y0]), Math.Min(d0[x0, y0 + 1], d0[x0 + 1, y0 + 1]));
                     float hi = Math.Max(Math.Max(d0[x0, y0], d0[x0 + 1, y0]), Math.Max(d0[x0, y0 + 1], d0[x0 + 1, y0 + 1]));
                     if (hi > 1.01 * lo) continue;
@@ -297,7 +298,7 @@ namespace FlowMap.Tests.Synthetic
             rels.Sort();
             _out.WriteLine($"undistorted positions move up to {moved:F2} px; checked {n}, off {off}; rel p50 {rels[n / 2]:E2} p98 {rels[(int)(0.98 * (n - 1))]:E2}");
             Assert.True(moved > 3, $"k1 = -0.2 moves the corners by only {moved:F2} px");
-            Assert.True(n > w * h / 3, $"only {n} pixels checked");
+            Assert.True(n > w * h / 5, $"only {n} pixels checked");
             Assert.True(rels[n / 2] <= 1e-5, $"median relative depth difference {rels[n / 2]:E2}");
             Assert.True(off <= n / 50, $"{off} of {n} distorted depths disagree with the pinhole's along the same ray by more than 0.2 %");
         }
