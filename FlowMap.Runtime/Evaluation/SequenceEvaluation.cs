@@ -23,6 +23,11 @@ namespace FlowMap.Evaluation
         [JsonPropertyName("focal_gt_px")] public double? FocalGroundTruth { get; init; }
         [JsonPropertyName("focal_est_px")] public double? FocalEstimated { get; init; }
         [JsonPropertyName("focal_error_percent")] public double? FocalErrorPercent { get; init; }
+        /// <summary>Radial distortion k1 of the truth (SIMPLE_RADIAL, <see cref="Intrinsics.K1"/>); null unless either side has a non-zero k1.</summary>
+        [JsonPropertyName("k1_gt")] public double? K1GroundTruth { get; init; }
+        [JsonPropertyName("k1_est")] public double? K1Estimated { get; init; }
+        /// <summary>k1 estimated - k1 true (dimensionless; k1 does not depend on the resolution).</summary>
+        [JsonPropertyName("k1_error")] public double? K1Error { get; init; }
         [JsonPropertyName("depth_frames")] public int DepthFrames { get; init; }
         /// <summary>Mean over frames of AbsRel after per-frame median scaling.</summary>
         [JsonPropertyName("depth_absrel_frame")] public double? DepthAbsRelPerFrame { get; init; }
@@ -86,6 +91,8 @@ namespace FlowMap.Evaluation
                     FocalGroundTruth = (gt.Intrinsics.Fx + gt.Intrinsics.Fy) / 2, FocalEstimated = (e.Fx + e.Fy) / 2,
                     FocalErrorPercent = TrajectoryMetrics.FocalErrorPercent(est.Intrinsics, gt.Intrinsics),
                 };
+                if (gt.Intrinsics.K1 != 0 || est.Intrinsics.K1 != 0)
+                    r = r with { K1GroundTruth = gt.Intrinsics.K1, K1Estimated = est.Intrinsics.K1, K1Error = est.Intrinsics.K1 - gt.Intrinsics.K1 };
                 if (est.Intrinsics.Width != gt.Intrinsics.Width || est.Intrinsics.Height != gt.Intrinsics.Height)
                     notes.Add($"estimated intrinsics are for {est.Intrinsics.Width}x{est.Intrinsics.Height}, rescaled to {gt.Intrinsics.Width}x{gt.Intrinsics.Height}");
             }

@@ -13,23 +13,36 @@ namespace FlowMap.Export
     /// </summary>
     public sealed record ColmapCamera(int Id, string Model, int Width, int Height, double[] Params)
     {
-        /// <summary>SIMPLE_PINHOLE (f, cx, cy) when fx == fy, else PINHOLE (fx, fy, cx, cy), principal point shifted by +0.5.</summary>
+        /// <summary>
+        /// SIMPLE_RADIAL (f, cx, cy, k1) when fx == fy, else PINHOLE (fx, fy, cx, cy) or, with distortion, OPENCV (fx, fy,
+        /// cx, cy, k1, k2 = 0, p1 = 0, p2 = 0); principal point shifted by +0.5. COLMAP's radial term acts on the same
+        /// normalised coordinates as <see cref="Intrinsics.K1"/> (src/colmap/sensor/models.h), so k1 is written as is.
+        /// </summary>
         public static ColmapCamera FromIntrinsics(int id, Intrinsics k)
         {
             if (k == null) throw new ArgumentNullException(nameof(k));
-            return k.Fx == k.Fy
-                ? new ColmapCamera(id, "SIMPLE_PINHOLE", k.Width, k.Height, new[] { k.Fx, k.Cx + 0.5, k.Cy + 0.5 })
-                : new ColmapCamera(id, "PINHOLE", k.Width, k.Height, new[] { k.Fx, k.Fy, k.Cx + 0.5, k.Cy + 0.5 });
+            if (k.Fx == k.Fy) return new ColmapCamera(id, "SIMPLE_RADIAL", k.Width, k.Height, new[] { k.Fx, k.Cx + 0.5, k.Cy + 0.5, k.K1 });
+            return k.K1 == 0
+                ? new ColmapCamera(id, "PINHOLE", k.Width, k.Height, new[] { k.Fx, k.Fy, k.Cx + 0.5, k.Cy + 0.5 })
+                : new ColmapCamera(id, "OPENCV", k.Width, k.Height, new[] { k.Fx, k.Fy, k.Cx + 0.5, k.Cy + 0.5, k.K1, 0, 0, 0 });
         }
 
-        /// <summary>The pinhole part in FlowMap's convention (distortion parameters, if any, are dropped).</summary>
+        /// <summary>
+        /// The camera in FlowMap's convention: focal, principal point (- 0.5) and, for SIMPLE_RADIAL, RADIAL, OPENCV and
+        /// FULL_OPENCV, the first radial coefficient as <see cref="Intrinsics.K1"/> (the same polynomial). Further
+        /// distortion terms (k2, tangential, thin prism) and the fisheye models' distortion are dropped.
+        /// </summary>
         public Intrinsics ToIntrinsics()
         {
             switch (Model)
             {
-                case "SIMPLE_PINHOLE": case "SIMPLE_RADIAL": case "RADIAL": case "SIMPLE_RADIAL_FISHEYE": case "RADIAL_FISHEYE":
+                case "SIMPLE_PINHOLE": case "SIMPLE_RADIAL_FISHEYE": case "RADIAL_FISHEYE":
                     Need(3); return new Intrinsics(Width, Height, Params[0], Params[0], Params[1] - 0.5, Params[2] - 0.5);
-                case "PINHOLE": case "OPENCV": case "FULL_OPENCV": case "OPENCV_FISHEYE": case "FOV": case "THIN_PRISM_FISHEYE":
+                case "SIMPLE_RADIAL": case "RADIAL":
+                    Need(4); return new Intrinsics(Width, Height, Params[0], Params[0], Params[1] - 0.5, Params[2] - 0.5) { K1 = Params[3] };
+                case "OPENCV": case "FULL_OPENCV":
+                    Need(5); return new Intrinsics(Width, Height, Params[0], Params[1], Params[2] - 0.5, Params[3] - 0.5) { K1 = Params[4] };
+                case "PINHOLE": case "OPENCV_FISHEYE": case "FOV": case "THIN_PRISM_FISHEYE":
                     Need(4); return new Intrinsics(Width, Height, Params[0], Params[1], Params[2] - 0.5, Params[3] - 0.5);
                 default: throw new NotSupportedException($"COLMAP camera model '{Model}' is not supported.");
             }

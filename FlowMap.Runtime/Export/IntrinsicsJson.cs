@@ -12,12 +12,14 @@ namespace FlowMap.Export
 
     /// <summary>
     /// <c>intrinsics.json</c> in its two forms (pixels; principal point in the pixel-centre convention, see <see cref="Intrinsics"/>):
-    /// the synthetic-sequence form <c>{"width", "height", "fx", "fy", "cx", "cy"}</c> and the reconstruction form
-    /// <c>{"input": {same keys}, "processing": {same keys}}</c>.
+    /// the synthetic-sequence form <c>{"width", "height", "fx", "fy", "cx", "cy", "k1"}</c> and the reconstruction form
+    /// <c>{"input": {same keys}, "processing": {same keys}}</c>. <c>k1</c> is the radial distortion coefficient
+    /// (<see cref="Intrinsics.K1"/>, COLMAP SIMPLE_RADIAL; resolution-independent, so input and processing carry the same
+    /// value); always written, and read as 0 when a file has none (files written before it existed).
     /// </summary>
     public static class IntrinsicsJson
     {
-        /// <summary>Writes the single-camera form <c>{"width", "height", "fx", "fy", "cx", "cy"}</c>.</summary>
+        /// <summary>Writes the single-camera form <c>{"width", "height", "fx", "fy", "cx", "cy", "k1"}</c>.</summary>
         public static void Write(string path, Intrinsics intrinsics)
         {
             Validate(intrinsics, nameof(intrinsics));
@@ -38,7 +40,10 @@ namespace FlowMap.Export
             });
         }
 
-        /// <summary>Reads either form. Throws InvalidDataException naming the file on a missing key or a non-positive size or focal.</summary>
+        /// <summary>
+        /// Reads either form. Throws InvalidDataException naming the file on a missing key (other than the optional "k1"),
+        /// a value that is not a finite number, or a non-positive size or focal.
+        /// </summary>
         public static IntrinsicsDocument Read(string path)
         {
             if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
@@ -77,7 +82,8 @@ namespace FlowMap.Export
             double wd = Get("width"), hd = Get("height");
             if (wd < 1 || hd < 1 || wd != Math.Floor(wd) || hd != Math.Floor(hd) || wd > int.MaxValue || hd > int.MaxValue)
                 throw new InvalidDataException($"'{path}': {where} size {wd}x{hd} is not a positive whole number of pixels.");
-            var k = new Intrinsics((int)wd, (int)hd, Get("fx"), Get("fy"), Get("cx"), Get("cy"));
+            double k1 = e.TryGetProperty("k1", out var k1Value) && k1Value.ValueKind != JsonValueKind.Null ? Get("k1") : 0;
+            var k = new Intrinsics((int)wd, (int)hd, Get("fx"), Get("fy"), Get("cx"), Get("cy")) { K1 = k1 };
             if (!(k.Fx > 0) || !(k.Fy > 0)) throw new InvalidDataException($"'{path}': {where} focal ({k.Fx}, {k.Fy}) must be positive.");
             return k;
         }
@@ -91,6 +97,7 @@ namespace FlowMap.Export
             w.WriteNumber("fy", k.Fy);
             w.WriteNumber("cx", k.Cx);
             w.WriteNumber("cy", k.Cy);
+            w.WriteNumber("k1", k.K1);
             w.WriteEndObject();
         }
 

@@ -66,7 +66,7 @@ namespace FlowMap.Fusion
         /// <param name="depth">z-depth, W x H, scene units; non-positive or non-finite pixels are skipped.</param>
         /// <param name="confidence">Per pixel in [0, 1], W x H.</param>
         /// <param name="image">Colours, W x H.</param>
-        /// <param name="intrinsics">Camera at W x H.</param>
+        /// <param name="intrinsics">Camera at W x H (with its radial distortion: pixels are lifted along undistorted rays).</param>
         /// <param name="cameraToWorld">Pose of the keyframe.</param>
         public PointCloud Integrate(FloatImage depth, FloatImage confidence, RgbImage image, Intrinsics intrinsics, CameraPose cameraToWorld)
         {
@@ -93,7 +93,8 @@ namespace FlowMap.Fusion
                     float d = depth[x, y], c = confidence[x, y];
                     if (!(d > 0) || float.IsInfinity(d) || !(c >= _o.MinConfidence)) continue;
                     if (IsEdge(depth, x, y, d, jump)) continue;
-                    var (cx, cy, cz) = intrinsics.Unproject(x, y, d);
+                    var (cx, cy, cz) = intrinsics.Unproject(x, y, d); // along the undistorted ray (radial distortion K1)
+                    if (double.IsNaN(cx) || double.IsNaN(cy)) continue; // outside the distortion's domain
                     var (wx, wy, wz) = cameraToWorld.Transform(cx, cy, cz);
                     int o = 3 * (y * w + x);
                     byte r = image.Pixels[o], g = image.Pixels[o + 1], b = image.Pixels[o + 2];

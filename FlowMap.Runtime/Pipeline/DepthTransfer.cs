@@ -9,7 +9,7 @@ namespace FlowMap.Reconstruction
         /// <summary>
         /// For every pixel u of the frame: follow the backward flow (frame -> keyframe) to the keyframe pixel p = u + b(u),
         /// lift it with the keyframe depth (bilinear, nearest across depth edges), move it into the frame camera and take
-        /// its z. Confidence = backward flow confidence x keyframe confidence at p. Pixels whose match leaves the keyframe
+        /// its z (along the undistorted ray of p when <paramref name="k"/> has radial distortion). Confidence = backward flow confidence x keyframe confidence at p. Pixels whose match leaves the keyframe
         /// or lands behind the camera get the median depth with confidence 0.
         /// </summary>
         public static (FloatImage Depth, FloatImage Confidence) FromKeyframe(FlowField backward, FloatImage backwardConfidence,
@@ -39,7 +39,7 @@ namespace FlowMap.Reconstruction
                     else d = (1 - ay) * ((1 - ax) * d00 + ax * d01) + ay * ((1 - ax) * d10 + ax * d11);
                     var (X, Y, Z) = k.Unproject(px, py, d);
                     double zf = R[6] * X + R[7] * Y + R[8] * Z + t[2];
-                    if (!(zf > 1e-6 * d)) continue;
+                    if (!(zf > 1e-6 * d)) continue; // behind the frame, or p outside the distortion's domain (NaN)
                     depth.Data[i] = (float)zf;
                     float kc = keyConfidence[(int)Math.Round(px), (int)Math.Round(py)];
                     conf.Data[i] = Math.Max(0, Math.Min(1, backwardConfidence.Data[i] * kc));

@@ -40,6 +40,8 @@ namespace FlowMap.Reconstruction
     /// must project to where the flow carried them. Solved by Gauss-Newton on the reprojection error (Huber, 1 px) over
     /// the 6-DoF rigid motion, from an initial guess (the previous frame's motion), as in classic PnP refinement
     /// (e.g. Hartley and Zisserman, ch. 6; the left-perturbation Jacobian of Barfoot, "State Estimation for Robotics").
+    /// Keyframe pixels are lifted along their undistorted rays and points projected through the radial distortion
+    /// (<see cref="Intrinsics.Unproject"/>, <see cref="Intrinsics.Project"/>; the Jacobian includes the distortion's).
     /// </summary>
     internal static class FramePoseEstimator
     {
@@ -57,6 +59,7 @@ namespace FlowMap.Reconstruction
                 float d = keyDepth[(int)m.Kx[i], (int)m.Ky[i]];
                 if (!(d > 0) || float.IsInfinity(d)) continue;
                 var (x, y, z) = k.Unproject(m.Kx[i], m.Ky[i], d);
+                if (double.IsNaN(x) || double.IsNaN(y)) continue; // outside the distortion's domain
                 X[3 * used] = x; X[3 * used + 1] = y; X[3 * used + 2] = z;
                 obs[2 * used] = m.U[i]; obs[2 * used + 1] = m.V[i]; wt[used] = m.W[i];
                 used++;
@@ -65,6 +68,7 @@ namespace FlowMap.Reconstruction
             var R = initialKeyToFrame.Rotation; var t = initialKeyToFrame.Translation;
             double rms = double.NaN;
             const double huber = 1.0;
+            var Ju = new double[6]; var Jv = new double[6];
             for (int it = 0; it < iterations; it++)
             {
                 var H = new double[36]; var g = new double[6];
@@ -76,16 +80,12 @@ namespace FlowMap.Reconstruction
                     double Yc = R[3] * px + R[4] * py + R[5] * pz + t[1];
                     double Zc = R[6] * px + R[7] * py + R[8] * pz + t[2];
                     if (Zc <= 1e-9) continue;
-                    double iz = 1 / Zc;
-                    double ru = k.Fx * Xc * iz + k.Cx - obs[2 * i], rv = k.Fy * Yc * iz + k.Cy - obs[2 * i + 1];
+                    // Beyond the radial distortion's fold (k1 < 0) the point has no image: skip it.
+                    if (!ProjectWithJacobian(k, Xc, Yc, Zc, out double pu, out double pv, Ju, Jv)) continue;
+                    double ru = pu - obs[2 * i], rv = pv - obs[2 * i + 1];
                     double e = Math.Sqrt(ru * ru + rv * rv);
                     double w = wt[i] * (e <= huber ? 1 : huber / e);
                     err += wt[i] * e * e; wsum += wt[i];
-                    // d(u, v)/d(Xc, Yc, Zc)
-                    double a0 = k.Fx * iz, a2 = -k.Fx * Xc * iz * iz, b1 = k.Fy * iz, b2 = -k.Fy * Yc * iz * iz;
-                    // Left perturbation X' -> X' + omega x X' + v: dX'/d(omega) = -[X']x = [[0, Z, -Y], [-Z, 0, X], [Y, -X, 0]], dX'/dv = I
-                    var Ju = new[] { a0, 0, a2, /* omega */ a2 * Yc, a0 * Zc - a2 * Xc, -a0 * Yc };
-                    var Jv = new[] { 0, b1, b2, -b1 * Zc + b2 * Yc, -b2 * Xc, b1 * Xc };
                     for (int r = 0; r < 6; r++)
                     {
                         g[r] += w * (Ju[r] * ru + Jv[r] * rv);
@@ -107,6 +107,27 @@ namespace FlowMap.Reconstruction
             }
             if (double.IsNaN(rms) || double.IsNaN(t[0])) return null;
             return (new CameraPose(R, t), rms);
+        }
+
+        /// <summary>
+        /// Projects the camera-space point (Xc, Yc, Zc) to pixels (u, v) through <paramref name="k"/> (radial distortion
+        /// included) and writes d(u)/d(v, omega) and d(v)/d(v, omega) for the left perturbation X -> X + omega x X + v.
+        /// False when the point does not project (behind the camera, or beyond the distortion's fold).
+        /// 1. Normalised x = X / Z: d(x, y)/d(X, Y, Z) = [[1/Z, 0, -X/Z^2], [0, 1/Z, -Y/Z^2]].
+        /// 2. Distortion: d(x_d, y_d)/d(x, y) = <see cref="Intrinsics.DistortJacobian"/>; pixels: diag(fx, fy).
+        /// 3. dX/dv = I, dX/d(omega) = -[X]x = [[0, Z, -Y], [-Z, 0, X], [Y, -X, 0]].
+        /// </summary>
+        internal static bool ProjectWithJacobian(Intrinsics k, double Xc, double Yc, double Zc, out double u, out double v, double[] ju, double[] jv)
+        {
+            if (!k.Project(Xc, Yc, Zc, out u, out v)) return false;
+            double iz = 1 / Zc;
+            var D = k.DistortJacobian(Xc * iz, Yc * iz);
+            double nxz = -Xc * iz * iz, nyz = -Yc * iz * iz;
+            double uX = k.Fx * D.Dxx * iz, uY = k.Fx * D.Dxy * iz, uZ = k.Fx * (D.Dxx * nxz + D.Dxy * nyz);
+            double vX = k.Fy * D.Dyx * iz, vY = k.Fy * D.Dyy * iz, vZ = k.Fy * (D.Dyx * nxz + D.Dyy * nyz);
+            ju[0] = uX; ju[1] = uY; ju[2] = uZ; ju[3] = -uY * Zc + uZ * Yc; ju[4] = uX * Zc - uZ * Xc; ju[5] = -uX * Yc + uY * Xc;
+            jv[0] = vX; jv[1] = vY; jv[2] = vZ; jv[3] = -vY * Zc + vZ * Yc; jv[4] = vX * Zc - vZ * Xc; jv[5] = -vX * Yc + vY * Xc;
+            return true;
         }
 
         internal static double[] Rodrigues(double wx, double wy, double wz)

@@ -77,6 +77,7 @@ namespace FlowMap.Reconstruction
                 ["keyframes"] = JsonSerializer.SerializeToElement(r.Keyframes),
                 ["points"] = JsonSerializer.SerializeToElement(r.Points.Count),
                 ["focal_processing_px"] = JsonSerializer.SerializeToElement(Math.Round(r.Processing.Fx, 4)),
+                ["k1"] = JsonSerializer.SerializeToElement(r.Input.K1),
                 ["components"] = JsonSerializer.SerializeToElement(r.Components),
                 ["stage_total_ms"] = JsonSerializer.SerializeToElement(r.StageTotalMilliseconds.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1))),
             };

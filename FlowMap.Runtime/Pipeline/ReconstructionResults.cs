@@ -29,10 +29,20 @@ namespace FlowMap.Reconstruction
         /// <summary>Input frame size (of the first frame).</summary>
         public int InputWidth { get; internal set; }
         public int InputHeight { get; internal set; }
-        /// <summary>Intrinsics at the processing size (one focal, principal point at the centre).</summary>
-        public Intrinsics Processing { get; internal set; } = null!;
-        /// <summary>The same camera at the input size.</summary>
-        public Intrinsics Input { get; internal set; } = null!;
+        private Intrinsics _processing = null!, _input = null!;
+
+        /// <summary>
+        /// Intrinsics at the processing size (one focal, principal point at the centre); their radial distortion is
+        /// <see cref="K1"/> (whatever K1 the assigned value had).
+        /// </summary>
+        public Intrinsics Processing { get => WithK1(_processing); internal set => _processing = value; }
+        /// <summary>The same camera at the input size (the same <see cref="K1"/>: it acts on focal-normalised coordinates).</summary>
+        public Intrinsics Input { get => WithK1(_input); internal set => _input = value; }
+        /// <summary>
+        /// The estimated radial distortion coefficient (COLMAP SIMPLE_RADIAL, <see cref="Intrinsics.K1"/>; 0 when not
+        /// estimated). <see cref="Processing"/> and <see cref="Input"/> carry it.
+        /// </summary>
+        public double K1 { get; init; }
         /// <summary>Final camera-to-world pose of every processed frame, in frame order.</summary>
         public IReadOnlyList<(int Index, string Name, CameraPose Pose)> Poses { get; internal set; } = Array.Empty<(int, string, CameraPose)>();
         public int Keyframes { get; internal set; }
@@ -46,5 +56,7 @@ namespace FlowMap.Reconstruction
         public IReadOnlyDictionary<string, double> StageTotalMilliseconds { get; internal set; } = new Dictionary<string, double>();
         /// <summary>Names of the components used, e.g. flow "vulkan-pyramid", prior "none".</summary>
         public IReadOnlyDictionary<string, string> Components { get; internal set; } = new Dictionary<string, string>();
+
+        private Intrinsics WithK1(Intrinsics k) => k == null || k.K1 == K1 ? k! : k with { K1 = K1 };
     }
 }

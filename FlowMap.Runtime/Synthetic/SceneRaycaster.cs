@@ -297,7 +297,7 @@ namespace FlowMap.Synthetic
                         if (hit.Prim < 0) continue;
                         double px = ox + hit.T * ex, py = oy + hit.T * ey, pz = oz + hit.T * ez;
                         double cosine = Math.Abs(hit.Nx * ex + hit.Ny * ey + hit.Nz * ez) / Math.Sqrt(ex * ex + ey * ey + ez * ez);
-                        double fw = 1.5 * hit.T / k.Fx / Math.Max(cosine, 0.3);
+                        double fw = 1.5 * hit.T / k.Fx / Math.Max(cosine, 0.3) * FootprintScale(k, u, v);
                         var a = Albedo(hit.Prim, px, py, pz, hit.U, hit.V, fw);
                         double s = Shade(px, py, pz, hit.Nx, hit.Ny, hit.Nz);
                         sr += a.R * s; sg += a.G * s; sb += a.B * s;
@@ -318,13 +318,30 @@ namespace FlowMap.Synthetic
             }
         }
 
+        /// <summary>
+        /// Texture footprint scale at pixel (u, v) (synthFootprintScale in the shader): 1 / the smaller singular value of
+        /// the distortion's Jacobian at the undistorted point, min(1 + 3 k1 r^2, 1 + k1 r^2) (radial, tangential), floored
+        /// at 1e-3. Exactly 1 when K1 = 0.
+        /// </summary>
+        internal static double FootprintScale(Intrinsics k, double u, double v)
+        {
+            if (k.K1 == 0) return 1;
+            var (x, y) = k.Undistort((u - k.Cx) / k.Fx, (v - k.Cy) / k.Fy);
+            double r2 = x * x + y * y;
+            return 1 / Math.Max(Math.Min(1 + 3 * k.K1 * r2, 1 + k.K1 * r2), 1e-3);
+        }
+
         private static double Clamp01(double v) => v < 0 ? 0 : (v > 1 ? 1 : v);
         private static byte ToByte(double v) => (byte)Math.Round(v * 255, MidpointRounding.AwayFromZero);
 
-        /// <summary>World direction of the ray through pixel (u, v): R ((u - cx) / fx, (v - cy) / fy, 1).</summary>
+        /// <summary>
+        /// World direction of the ray through pixel (u, v): R (x, y, 1) with (x, y) the undistorted normalised point of
+        /// ((u - cx) / fx, (v - cy) / fy) (<see cref="Intrinsics.Undistort"/>; the pinhole when K1 = 0). Its camera z is 1,
+        /// so the ray parameter is the z-depth.
+        /// </summary>
         public static (double X, double Y, double Z) Dir(CameraPose pose, Intrinsics k, double u, double v)
         {
-            double cx = (u - k.Cx) / k.Fx, cy = (v - k.Cy) / k.Fy;
+            var (cx, cy) = k.Undistort((u - k.Cx) / k.Fx, (v - k.Cy) / k.Fy);
             return (pose.R(0, 0) * cx + pose.R(0, 1) * cy + pose.R(0, 2),
                     pose.R(1, 0) * cx + pose.R(1, 1) * cy + pose.R(1, 2),
                     pose.R(2, 0) * cx + pose.R(2, 1) * cy + pose.R(2, 2));

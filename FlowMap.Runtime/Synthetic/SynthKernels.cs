@@ -16,7 +16,8 @@ namespace FlowMap.Synthetic
         [StructLayout(LayoutKind.Sequential)]
         public struct Push
         {
-            public int Width, Height, NodeCount, Unused;
+            public int Width, Height, NodeCount;
+            public float K1;
             public float Fx, Fy, Cx, Cy;
             public Vector4 Rot0, Rot1, Rot2;
         }
@@ -32,7 +33,7 @@ namespace FlowMap.Synthetic
             batch.Dispatch(kernel, ComputeKernel.Groups(k.Width, kernel.LocalX), ComputeKernel.Groups(k.Height, kernel.LocalY), 1,
                 new Push
                 {
-                    Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount,
+                    Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount, K1 = (float)k.K1,
                     Fx = (float)k.Fx, Fy = (float)k.Fy, Cx = (float)k.Cx, Cy = (float)k.Cy, Rot0 = r0, Rot1 = r1, Rot2 = r2,
                 }, scene, hits, depth);
         }
@@ -53,6 +54,7 @@ namespace FlowMap.Synthetic
             public float Fx, Fy, Cx, Cy;
             public Vector4 Rot0, Rot1, Rot2;
             public Vector4 Light0, Light1;
+            public float K1;
         }
 
         /// <summary>Rows of a 3x4 rigid transform as (R row i, T_i).</summary>
@@ -81,7 +83,7 @@ namespace FlowMap.Synthetic
                 {
                     Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount, Samples = samples,
                     Fx = (float)k.Fx, Fy = (float)k.Fy, Cx = (float)k.Cx, Cy = (float)k.Cy,
-                    Rot0 = r0, Rot1 = r1, Rot2 = r2, Light0 = Light(desc.Light0), Light1 = Light(desc.Light1),
+                    Rot0 = r0, Rot1 = r1, Rot2 = r2, Light0 = Light(desc.Light0), Light1 = Light(desc.Light1), K1 = (float)k.K1,
                 }, scene, hits, colour);
         }
     }
@@ -104,7 +106,11 @@ namespace FlowMap.Synthetic
             public float Tolerance;
             public float Fx, Fy, Cx, Cy;
             public Vector4 Rel0, Rel1, Rel2;
-            public Vector4 PoseB0, PoseB1, PoseB2;
+            /// <summary>Rows 0 and 1 of camera b's camera-to-world pose (R row i, T_i); the shader takes row 2 of R as row 0 x row 1.</summary>
+            public Vector4 PoseB0, PoseB1;
+            /// <summary>T_z of camera b's pose.</summary>
+            public float PoseBz;
+            public float K1;
         }
 
         /// <param name="depthA">float[H, W] z-depth of frame a.</param>
@@ -125,13 +131,15 @@ namespace FlowMap.Synthetic
                 {
                     Width = k.Width, Height = k.Height, NodeCount = desc.NodeCount, Tolerance = (float)Tolerance,
                     Fx = (float)k.Fx, Fy = (float)k.Fy, Cx = (float)k.Cx, Cy = (float)k.Cy,
-                    Rel0 = a0, Rel1 = a1, Rel2 = a2, PoseB0 = b0, PoseB1 = b1, PoseB2 = b2,
+                    Rel0 = a0, Rel1 = a1, Rel2 = a2, PoseB0 = b0, PoseB1 = b1, PoseBz = b2.W, K1 = (float)k.K1,
                 }, scene, depthA, flow, occlusion);
         }
 
         /// <summary>
         /// Double-precision reference: flow double[H, W, 2] and occlusion double[H, W] (1 = occluded) from the depth of
-        /// frame a, both poses (camera-to-world), the intrinsics and, for the visibility test, the analytic scene.
+        /// frame a, both poses (camera-to-world), the intrinsics (with their radial distortion: pixels of a are
+        /// undistorted, points in b distorted, <see cref="Intrinsics.Unproject"/> / <see cref="Intrinsics.Project"/>)
+        /// and, for the visibility test, the analytic scene.
         /// </summary>
         public static (double[] Flow, double[] Occlusion) Reference(SceneRaycaster scene, ReadOnlySpan<float> depthA, CameraPose poseA, CameraPose poseB, Intrinsics k)
         {
@@ -148,8 +156,8 @@ namespace FlowMap.Synthetic
                     if (!(z > 0)) continue;
                     var (ax, ay, az) = k.Unproject(x, y, z);
                     var (bx, by, bz) = rel.Transform(ax, ay, az);
-                    if (!(bz > 1e-6)) continue;
-                    double u = k.Fx * bx / bz + k.Cx, v = k.Fy * by / bz + k.Cy;
+                    // Behind b, or (k1 < 0) beyond the distortion's fold: Project declines both.
+                    if (!(bz > 1e-6) || !k.Project(bx, by, bz, out double u, out double v)) continue;
                     flow[2 * i] = u - x; flow[2 * i + 1] = v - y;
                     bool outside = u < -0.5 || v < -0.5 || u > w - 0.5 || v > h - 0.5;
                     if (outside) continue;

@@ -22,6 +22,13 @@ namespace FlowMap.Synthetic
         /// <summary>Focal length in pixels (fx = fy); null for 0.8 x width (about 64 degrees horizontal field of view).</summary>
         public double? Focal { get; set; }
         /// <summary>
+        /// Radial distortion coefficient k1 of the camera (COLMAP SIMPLE_RADIAL, on focal-normalised coordinates; default 0
+        /// = pinhole; negative = barrel). Frames, depth and flow are exact for the distorted camera: each pixel sees along
+        /// the undistorted ray of its position (<see cref="Intrinsics.Unproject"/>). With k1 &lt; 0 the whole image must lie
+        /// inside the model's invertible domain (at 320x240 and the default focal: k1 &gt; -0.24).
+        /// </summary>
+        public double K1 { get; set; }
+        /// <summary>
         /// Scales the motion per frame (the path's shape stays the same). 1: adjacent-frame flow of a few pixels to about
         /// 20 px at 320x240; 3: large motion of 30 px and more. 0 gives a still camera.
         /// </summary>
@@ -34,8 +41,9 @@ namespace FlowMap.Synthetic
 
     /// <summary>
     /// A synthetic sequence with exact ground truth: per frame the RGB image, its z-depth, the camera-to-world pose
-    /// (OpenCV axes), one shared pinhole <see cref="Intrinsics"/> (principal point at the image centre, pixel-centre
-    /// convention); for any pair of frames the true optical flow and occlusion. Deterministic: the same scene, seed and
+    /// (OpenCV axes), one shared camera <see cref="Intrinsics"/> (principal point at the image centre, pixel-centre
+    /// convention; pinhole, or with the radial distortion <see cref="SyntheticSequenceOptions.K1"/>); for any pair of
+    /// frames the true optical flow and occlusion. Deterministic: the same scene, seed and
     /// options give the same pixels. Rendered on demand on the GPU (a ray-casting compute shader); the few most recent
     /// frames and pairs are cached, and the images returned are the cached instances: copy before modifying them.
     /// Thread-safe.
@@ -61,7 +69,8 @@ namespace FlowMap.Synthetic
 
         /// <summary>
         /// Creates a sequence. Throws <see cref="ArgumentException"/> for a bad option (unknown path, empty size, no
-        /// frames, non-positive focal) and <see cref="GpuUnavailableException"/> when <see cref="SyntheticSequenceOptions.UseGpu"/>
+        /// frames, non-positive focal, a k1 whose distortion folds over inside the image) and
+        /// <see cref="GpuUnavailableException"/> when <see cref="SyntheticSequenceOptions.UseGpu"/>
         /// is set and there is no Vulkan device.
         /// </summary>
         public static SyntheticSequence Create(SyntheticScene scene, SyntheticSequenceOptions? options = null)
@@ -88,16 +97,18 @@ namespace FlowMap.Synthetic
             if ((long)o.Width * o.Height > 4_000_000) throw new ArgumentException($"Image size {o.Width}x{o.Height} is too large (at most 4 megapixels: the per-pixel hit buffer must fit one storage-buffer binding).");
             if (o.Frames < 1) throw new ArgumentException($"A sequence needs at least one frame, got {o.Frames}.");
             if (o.Focal is double f && !(f > 0 && !double.IsInfinity(f))) throw new ArgumentException($"Focal must be a positive number of pixels, got {f}.");
+            if (double.IsNaN(o.K1) || double.IsInfinity(o.K1)) throw new ArgumentException($"Radial distortion k1 must be a finite number, got {o.K1}.");
             if (!(o.Motion >= 0) || double.IsInfinity(o.Motion)) throw new ArgumentException($"Motion scale must be a finite number >= 0, got {o.Motion}.");
             if (o.Samples < 1 || o.Samples > 8) throw new ArgumentException($"Anti-aliasing samples per axis must be 1..8, got {o.Samples}.");
             if (o.Path == null || !CameraPaths.Names.Contains(o.Path))
                 throw new ArgumentException($"Unknown camera path '{o.Path}'. Known: {string.Join(", ", CameraPaths.Names)}.");
-            var k = Intrinsics.Centered(o.Width, o.Height, o.Focal ?? 0.8 * o.Width);
+            var k = Intrinsics.Centered(o.Width, o.Height, o.Focal ?? 0.8 * o.Width) with { K1 = o.K1 };
+            if (k.DistortionDomainError() is string domain) throw new ArgumentException(domain);
             var poses = CameraPaths.Generate(o.Path, o.Frames, unchecked((ulong)(uint)o.Seed), o.Motion);
             var renderer = new SyntheticRenderer(scene.Description, k, o.Samples, ctx, ownsContext);
             var copy = new SyntheticSequenceOptions
             {
-                Path = o.Path, Frames = o.Frames, Width = o.Width, Height = o.Height, Seed = o.Seed, Focal = o.Focal, Motion = o.Motion, Samples = o.Samples, UseGpu = ctx != null,
+                Path = o.Path, Frames = o.Frames, Width = o.Width, Height = o.Height, Seed = o.Seed, Focal = o.Focal, K1 = o.K1, Motion = o.Motion, Samples = o.Samples, UseGpu = ctx != null,
             };
             return new SyntheticSequence(scene, copy, renderer, poses);
         }
@@ -108,7 +119,7 @@ namespace FlowMap.Synthetic
         public int Seed { get; }
         /// <summary>Number of frames.</summary>
         public int Count => _poses.Length;
-        /// <summary>The shared pinhole camera (pixels, principal point at ((W-1)/2, (H-1)/2)).</summary>
+        /// <summary>The shared camera (pixels, principal point at ((W-1)/2, (H-1)/2), radial distortion <see cref="Intrinsics.K1"/>).</summary>
         public Intrinsics Intrinsics => _renderer.Intrinsics;
         /// <summary>True when frames are rendered on a Vulkan device, false on the CPU reference.</summary>
         public bool OnGpu => _renderer.OnGpu;

@@ -3,10 +3,11 @@
 // reference): the colour, from the pixel-centre hits of synth_hits.comp.
 //   hits:   vec4[height, width, 2] from synth_hits.comp.
 //   colour: uint[height, width], RGBA8 (r in the low byte, a = 255).
-// Textures are band-limited to a 1.5-pixel footprint on the surface (about the blur of a good lens). Where the pixel
-// and its four neighbours see one face (same primitive, same normal) the centre hit is shaded once; elsewhere
-// (silhouettes, box edges, thin structures) samples x samples sub-pixel rays are cast, shaded and averaged, so edges
-// are anti-aliased. Camera-to-world pose: rows rot0..rot2 = (R row i, T_i).
+// Textures are band-limited to a 1.5-pixel footprint on the surface (about the blur of a good lens), widened where the
+// radial distortion k1 compresses the image (synthFootprintScale). Where the pixel and its four neighbours see one
+// face (same primitive, same normal) the centre hit is shaded once; elsewhere (silhouettes, box edges, thin
+// structures) samples x samples sub-pixel rays are cast, shaded and averaged, so edges are anti-aliased. Rays through
+// pixel positions are undistorted (cameraRay). Camera-to-world pose: rows rot0..rot2 = (R row i, T_i).
 #include "common.glsl"
 #include "synth/synth_scene.glsl"
 FLOWMAP_LOCAL_SIZE_2D
@@ -19,22 +20,28 @@ layout(push_constant) uniform Push
     float fx; float fy; float cx; float cy;
     vec4 rot0; vec4 rot1; vec4 rot2;
     vec4 light0; vec4 light1;
+    float k1;
 } pc;
 
-vec3 worldDir(float u, float v)
+// Camera-space ray (x, y, 1) through pixel position (u, v): the undistorted normalised point.
+vec3 cameraRay(float u, float v)
 {
-    vec3 c = vec3((u - pc.cx) / pc.fx, (v - pc.cy) / pc.fy, 1.0);
+    return vec3(synthUndistort(vec2((u - pc.cx) / pc.fx, (v - pc.cy) / pc.fy), pc.k1), 1.0);
+}
+
+vec3 worldDir(vec3 c)
+{
     return vec3(dot(pc.rot0.xyz, c), dot(pc.rot1.xyz, c), dot(pc.rot2.xyz, c));
 }
 
 // Shaded colour of a hit (black when nothing is hit).
-vec3 shadeHit(vec3 o, vec3 d, SynthHit h)
+vec3 shadeHit(vec3 o, vec3 c, vec3 d, SynthHit h)
 {
     if (h.prim < 0) return vec3(0.0);
     SynthPrim q = synthPrim(pc.nodeCount, h.prim);
     vec3 p = o + h.t * d;
     float cosine = abs(dot(h.n, d)) * inversesqrt(dot(d, d));
-    float w = 1.5 * h.t / pc.fx / max(cosine, 0.3);
+    float w = 1.5 * h.t / pc.fx / max(cosine, 0.3) * synthFootprintScale(c.xy, pc.k1);
     return synthAlbedo(q, p, h.uv, w) * synthShade(p, h.n, pc.light0, pc.light1);
 }
 
@@ -62,7 +69,10 @@ void main()
                         sameFace(centre, x, y - 1) && sameFace(centre, x, y + 1);
     vec3 c = vec3(0.0);
     if (uniformPixel || pc.samples == 1)
-        c = shadeHit(o, worldDir(float(x), float(y)), centre);
+    {
+        vec3 ray = cameraRay(float(x), float(y));
+        c = shadeHit(o, ray, worldDir(ray), centre);
+    }
     else
     {
         int s = pc.samples;
@@ -70,8 +80,9 @@ void main()
         {
             float u = float(x) + (float(k % s) + 0.5) / float(s) - 0.5;
             float v = float(y) + (float(k / s) + 0.5) / float(s) - 0.5;
-            vec3 d = worldDir(u, v);
-            c += shadeHit(o, d, synthTrace(o, d, pc.nodeCount));
+            vec3 ray = cameraRay(u, v);
+            vec3 d = worldDir(ray);
+            c += shadeHit(o, ray, d, synthTrace(o, d, pc.nodeCount));
         }
         c /= float(s * s);
     }

@@ -211,4 +211,34 @@ float synthShade(vec3 p, vec3 n, vec4 l0, vec4 l1)
     return 0.35 + s0 + s1;
 }
 
+// Camera model (C# reference: Intrinsics.TryUndistort in FlowMap.Runtime/Core/Intrinsics.cs). One radial coefficient
+// k1 (COLMAP SIMPLE_RADIAL): a normalised undistorted point x maps to the distorted x (1 + k1 |x|^2).
+// synthUndistort inverts it for a distorted normalised point xd: Newton on g(r) = r (1 + k1 r^2) - |xd| from r = |xd|,
+// monotone towards the root for either sign of k1 (the host checks that the image lies inside the invertible domain).
+// k1 = 0 returns xd unchanged (bit for bit the pinhole).
+vec2 synthUndistort(vec2 xd, float k1)
+{
+    float rd = length(xd);
+    if (k1 == 0.0 || rd == 0.0) return xd;
+    float r = rd;
+    for (int i = 0; i < 40; i++)
+    {
+        float dg = 1.0 + 3.0 * k1 * r * r;
+        if (!(dg > 0.0)) break;
+        float step = (r * (1.0 + k1 * r * r) - rd) / dg;
+        r -= step;
+        if (!(abs(step) > 1e-7 * r)) break;
+    }
+    return xd * (r / rd);
+}
+
+// Texture footprint scale of the distortion at the undistorted normalised point x: a pixel covers 1 / (smallest
+// singular value of d(distorted)/d(undistorted)) times the pinhole's extent; the singular values are 1 + 3 k1 r^2
+// (radial) and 1 + k1 r^2 (tangential). Exactly 1 when k1 = 0.
+float synthFootprintScale(vec2 x, float k1)
+{
+    float r2 = dot(x, x);
+    return 1.0 / max(min(1.0 + 3.0 * k1 * r2, 1.0 + k1 * r2), 1e-3);
+}
+
 #endif

@@ -54,6 +54,32 @@ namespace FlowMap.Tests.Cli
             Assert.Contains("trajectory.txt", err2);
         }
 
+        /// <summary>A distorted truth (k1 = -0.2) against an estimate with k1 = -0.19: k1_error = +0.01 in the JSON, and a table row.</summary>
+        [Fact]
+        public void Eval_reports_the_k1_error_when_the_truth_is_distorted()
+        {
+            using var tmp = new TempDir();
+            var gt = tmp.Sub("gt"); var est = tmp.Sub("est");
+            SequenceEvaluationTests.WriteSyntheticTruth(gt, 13);
+            var k = SequenceEvaluationTests.K;
+            IntrinsicsJson.Write(Path.Combine(gt, "intrinsics.json"), k with { K1 = -0.2 });
+            File.Copy(Path.Combine(gt, "trajectory.txt"), Path.Combine(est, "trajectory.txt"));
+            IntrinsicsJson.Write(Path.Combine(est, "intrinsics.json"), k with { K1 = -0.19 }, k.Resized(12, 9) with { K1 = -0.19 });
+            var (code, stdout, stderr) = CliProcess.Run(new[] { "eval", "--gt", gt, "--est", est, "--json" });
+            Assert.True(code == 0, stderr);
+            using (var doc = JsonDocument.Parse(stdout))
+            {
+                Assert.Equal(-0.2, doc.RootElement.GetProperty("k1_gt").GetDouble());
+                Assert.Equal(-0.19, doc.RootElement.GetProperty("k1_est").GetDouble());
+                Assert.Equal(0.01, doc.RootElement.GetProperty("k1_error").GetDouble(), 12);
+                Assert.Equal(0, doc.RootElement.GetProperty("focal_error_percent").GetDouble());
+            }
+            var (code2, table, _) = CliProcess.Run(new[] { "eval", "--gt", gt, "--est", est });
+            Assert.Equal(0, code2);
+            Assert.Contains("k1 error", table);
+            Assert.Contains("+0.0100", table);
+        }
+
         [Fact]
         public void Eval_flow_prints_the_known_end_point_errors()
         {

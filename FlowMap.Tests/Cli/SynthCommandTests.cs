@@ -19,7 +19,7 @@ namespace FlowMap.Tests.Cli
             _ = Ctx; // skips visibly without a Vulkan device (the command renders on it)
             using var tmp = new TempDir();
             string outDir = tmp.File("seq");
-            var (code, stdout, stderr) = CliProcess.Run(new[] { "synth", "--scene", "room", "--path", "orbit", "--frames", "3", "--size", "33x21", "--seed", "5", "--focal", "30", "--out", outDir });
+            var (code, stdout, stderr) = CliProcess.Run(new[] { "synth", "--scene", "room", "--path", "orbit", "--frames", "3", "--size", "33x21", "--seed", "5", "--focal", "30", "--k1", "-0.1", "--out", outDir });
             Assert.True(code == 0, $"exit {code}: {stdout} {stderr}");
 
             Assert.Equal(new[] { "color", "depth", "flow", "occlusion" }, Directory.GetDirectories(outDir).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
@@ -31,12 +31,13 @@ namespace FlowMap.Tests.Cli
             Assert.Equal(new[] { "000000.png", "000001.png" }, Names("occlusion"));
 
             var k = IntrinsicsJson.ReadInput(Path.Combine(outDir, "intrinsics.json"));
-            Assert.Equal(new Intrinsics(33, 21, 30, 30, 16, 10), k);
+            Assert.Equal(new Intrinsics(33, 21, 30, 30, 16, 10) { K1 = -0.1 }, k);
             Assert.Contains("\"width\"", File.ReadAllText(Path.Combine(outDir, "intrinsics.json")));
+            Assert.Contains("\"k1\": -0.1", File.ReadAllText(Path.Combine(outDir, "intrinsics.json")));
 
             // The files hold what the API gives for the same options (rendered here on the CPU reference).
             using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 5),
-                new SyntheticSequenceOptions { Path = "orbit", Frames = 3, Width = 33, Height = 21, Seed = 5, Focal = 30 }, null, false);
+                new SyntheticSequenceOptions { Path = "orbit", Frames = 3, Width = 33, Height = 21, Seed = 5, Focal = 30, K1 = -0.1 }, null, false);
             var lines = File.ReadAllLines(Path.Combine(outDir, "trajectory.txt")).Where(l => l.Trim().Length > 0 && !l.StartsWith('#')).ToArray();
             Assert.Equal(3, lines.Length);
             Assert.StartsWith("0 ", lines[0]);
@@ -70,6 +71,7 @@ namespace FlowMap.Tests.Cli
         [InlineData("--scene", "attic", "room")]
         [InlineData("--size", "12", "WxH")]
         [InlineData("--frames", "0", "frame")]
+        [InlineData("--k1", "-0.9", "folds over")]
         public void Bad_options_exit_with_a_one_line_error(string option, string value, string fragment)
         {
             using var tmp = new TempDir();

@@ -111,8 +111,8 @@ namespace FlowMap.Tests.Export
 
             var back = ColmapTextModel.Read(tmp.Path);
             var cam = Assert.Single(back.Cameras);
-            Assert.Equal("SIMPLE_PINHOLE", cam.Model);
-            Assert.Equal(new[] { 525, 320.0, 240.0 }, cam.Params); // COLMAP's principal point: pixel centre + 0.5
+            Assert.Equal("SIMPLE_RADIAL", cam.Model);
+            Assert.Equal(new[] { 525, 320.0, 240.0, 0 }, cam.Params); // COLMAP's principal point: pixel centre + 0.5; k1 = 0
             Assert.Equal(k, cam.ToIntrinsics());
             Assert.Equal(names, back.Images.Select(i => i.Name));
             for (int i = 0; i < poses.Length; i++)
@@ -161,6 +161,32 @@ namespace FlowMap.Tests.Export
                 "# Number of points: 2, mean track length: 0\n" +
                 "1 0.5 -1 4 255 0 10 0\n" +
                 "2 1 2 3 1 2 3 0\n", File.ReadAllText(tmp.File("points3D.txt")));
+        }
+
+        /// <summary>
+        /// The radial coefficient goes to cameras.txt as COLMAP's SIMPLE_RADIAL "f cx cy k" (pixel-corner principal point,
+        /// the same k on focal-normalised coordinates), OPENCV when fx != fy, and comes back; models written by COLMAP
+        /// (SIMPLE_PINHOLE, PINHOLE, RADIAL, OPENCV) read with their first radial term.
+        /// </summary>
+        [Fact]
+        public void Radial_distortion_is_written_as_SIMPLE_RADIAL_and_read_back()
+        {
+            using var tmp = new TempDir();
+            var k = Intrinsics.Centered(640, 480, 525.25) with { K1 = -0.0625 };
+            ColmapTextModel.FromReconstruction(k, new[] { "a.png" }, new[] { CameraPose.Identity }).Write(tmp.Path);
+            Assert.Contains("\n1 SIMPLE_RADIAL 640 480 525.25 320 240 -0.0625\n", File.ReadAllText(tmp.File("cameras.txt")));
+            Assert.Equal(k, Assert.Single(ColmapTextModel.Read(tmp.Path).Cameras).ToIntrinsics());
+
+            var k2 = new Intrinsics(64, 48, 50, 51, 31.5, 23.5) { K1 = 0.125 };
+            var cam2 = ColmapCamera.FromIntrinsics(1, k2);
+            Assert.Equal("OPENCV", cam2.Model);
+            Assert.Equal(new double[] { 50, 51, 32, 24, 0.125, 0, 0, 0 }, cam2.Params);
+            Assert.Equal(k2, cam2.ToIntrinsics());
+
+            Assert.Equal(Intrinsics.Centered(64, 48, 50), new ColmapCamera(1, "SIMPLE_PINHOLE", 64, 48, new double[] { 50, 32, 24 }).ToIntrinsics());
+            Assert.Equal(new Intrinsics(64, 48, 50, 51, 31.5, 23.5), new ColmapCamera(1, "PINHOLE", 64, 48, new double[] { 50, 51, 32, 24 }).ToIntrinsics());
+            Assert.Equal(Intrinsics.Centered(64, 48, 50) with { K1 = 0.01 }, new ColmapCamera(1, "RADIAL", 64, 48, new double[] { 50, 32, 24, 0.01, 0.002 }).ToIntrinsics());
+            Assert.Throws<InvalidDataException>(() => new ColmapCamera(1, "SIMPLE_RADIAL", 64, 48, new double[] { 50, 32, 24 }).ToIntrinsics());
         }
 
         [Fact]

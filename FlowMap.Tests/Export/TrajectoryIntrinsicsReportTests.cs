@@ -75,7 +75,7 @@ namespace FlowMap.Tests.Export
             var synth = tmp.File("synth.json");
             IntrinsicsJson.Write(synth, k);
             using (var doc = JsonDocument.Parse(File.ReadAllText(synth)))
-                Assert.Equal(new[] { "width", "height", "fx", "fy", "cx", "cy" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
+                Assert.Equal(new[] { "width", "height", "fx", "fy", "cx", "cy", "k1" }, doc.RootElement.EnumerateObject().Select(p => p.Name));
             var d = IntrinsicsJson.Read(synth);
             Assert.Equal(k, d.Input);
             Assert.Null(d.Processing);
@@ -91,6 +91,32 @@ namespace FlowMap.Tests.Export
             var d2 = IntrinsicsJson.Read(rec);
             Assert.Equal(k, d2.Input);
             Assert.Equal(proc, d2.Processing);
+        }
+
+        /// <summary>
+        /// k1 (EVALUATION.md: SIMPLE_RADIAL, resolution-independent) is written in both forms, the same value in input and
+        /// processing, and read back exactly; a file written before k1 existed reads as k1 = 0.
+        /// </summary>
+        [Fact]
+        public void K1_is_written_in_input_and_processing_and_read_back()
+        {
+            using var tmp = new TempDir();
+            var k = Intrinsics.Centered(640, 480, 525) with { K1 = -0.183 };
+            var rec = tmp.File("rec.json");
+            IntrinsicsJson.Write(rec, k, k.Resized(320, 240));
+            using (var doc = JsonDocument.Parse(File.ReadAllText(rec)))
+            {
+                Assert.Equal(-0.183, doc.RootElement.GetProperty("input").GetProperty("k1").GetDouble());
+                Assert.Equal(-0.183, doc.RootElement.GetProperty("processing").GetProperty("k1").GetDouble());
+            }
+            var d = IntrinsicsJson.Read(rec);
+            Assert.Equal(k, d.Input);
+            Assert.Equal(-0.183, d.Processing!.K1);
+            var old = tmp.File("old.json");
+            File.WriteAllText(old, "{\"width\": 64, \"height\": 48, \"fx\": 50, \"fy\": 50, \"cx\": 31.5, \"cy\": 23.5}");
+            Assert.Equal(0, IntrinsicsJson.ReadInput(old).K1);
+            File.WriteAllText(old, "{\"width\": 64, \"height\": 48, \"fx\": 50, \"fy\": 50, \"cx\": 31.5, \"cy\": 23.5, \"k1\": \"big\"}");
+            Assert.Contains("\"k1\"", Assert.Throws<InvalidDataException>(() => IntrinsicsJson.Read(old)).Message);
         }
 
         [Fact]

@@ -104,6 +104,8 @@ namespace FlowMap.Tests.Synthetic
             Bad(new SyntheticSequenceOptions { Focal = double.NaN }, "Focal");
             Bad(new SyntheticSequenceOptions { Motion = double.NaN }, "Motion");
             Bad(new SyntheticSequenceOptions { Samples = 0 }, "samples");
+            Bad(new SyntheticSequenceOptions { K1 = double.NaN }, "k1");
+            Bad(new SyntheticSequenceOptions { K1 = -0.5 }, "folds over"); // 320x240 at focal 256 allows k1 > -0.2427
             using var seq = SyntheticSequence.Create(scene, new SyntheticSequenceOptions { Frames = 2, Width = 8, Height = 6 }, null, false);
             Assert.Throws<ArgumentOutOfRangeException>(() => seq.Frame(2));
             Assert.Throws<ArgumentOutOfRangeException>(() => seq.Flow(-1, 0));

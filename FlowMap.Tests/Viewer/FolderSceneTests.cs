@@ -10,11 +10,17 @@ namespace FlowMap.Tests.Viewer
     /// <summary>Loading output and synthetic folders into viewer scenes, and the errors for missing or damaged files.</summary>
     public sealed class FolderSceneTests
     {
-        [Fact]
-        public void Synthetic_ground_truth_back_projects_onto_the_room_surfaces()
+        /// <summary>
+        /// Every back-projected pixel lies on a room surface (1e-3: float depth); with a barrel-distorted camera
+        /// (k1 = -0.2, written to intrinsics.json) too, so the walls come out straight.
+        /// </summary>
+        [Theory]
+        [InlineData(0.0)]
+        [InlineData(-0.2)]
+        public void Synthetic_ground_truth_back_projects_onto_the_room_surfaces(double k1)
         {
             using var tmp = new TempDir();
-            var (k, poses) = SyntheticFolders.WriteSynthetic(tmp.Path, frames: 5);
+            var (k, poses) = SyntheticFolders.WriteSynthetic(tmp.Path, frames: 5, k1: k1);
             Assert.Equal("synthetic", FolderScene.Kind(tmp.Path));
             var snap = FolderScene.Load(tmp.Path).Snapshot();
             Assert.Equal(5, snap.Trajectory.Count);

@@ -31,7 +31,8 @@ namespace FlowMap.Tests.Viewer
             for (int v = 0; v < k.Height; v++)
                 for (int u = 0; u < k.Width; u++)
                 {
-                    var dc = ((u - k.Cx) / k.Fx, (v - k.Cy) / k.Fy, 1.0);
+                    var ray = k.Unproject(u, v, 1); // the pixel's undistorted ray (the pinhole when K1 = 0)
+                    var dc = (ray.X, ray.Y, 1.0);
                     var d = (pose.R(0, 0) * dc.Item1 + pose.R(0, 1) * dc.Item2 + pose.R(0, 2),
                              pose.R(1, 0) * dc.Item1 + pose.R(1, 1) * dc.Item2 + pose.R(1, 2),
                              pose.R(2, 0) * dc.Item1 + pose.R(2, 1) * dc.Item2 + pose.R(2, 2));
@@ -58,9 +59,9 @@ namespace FlowMap.Tests.Viewer
         }
 
         /// <summary>Writes a synthetic-layout folder with <paramref name="frames"/> frames; returns the intrinsics and poses.</summary>
-        public static (Intrinsics K, List<CameraPose> Poses) WriteSynthetic(string dir, int frames = 8, int w = 96, int h = 72)
+        public static (Intrinsics K, List<CameraPose> Poses) WriteSynthetic(string dir, int frames = 8, int w = 96, int h = 72, double k1 = 0)
         {
-            var k = Intrinsics.Centered(w, h, 0.8 * w);
+            var k = Intrinsics.Centered(w, h, 0.8 * w) with { K1 = k1 };
             Directory.CreateDirectory(Path.Combine(dir, "color"));
             Directory.CreateDirectory(Path.Combine(dir, "depth"));
             Directory.CreateDirectory(Path.Combine(dir, "flow"));

@@ -57,6 +57,8 @@ namespace FlowMap.Viewer.Cli
             Row("relative rotation error", r.RelativeRotationDeg is double rr ? $"{F(rr, 4)} deg" : "-");
             Row("Sim(3) scale", r.Sim3Scale is double s ? F(s, 5) : "-");
             Row("focal error", r.FocalErrorPercent is double fe ? $"{F(fe, 3)} % ({F(r.FocalEstimated ?? 0, 2)} vs {F(r.FocalGroundTruth ?? 0, 2)} px)" : "-");
+            if (r.K1Error is double ke)
+                Row("k1 error", $"{(ke >= 0 ? "+" : "")}{F(ke, 4)} ({F(r.K1Estimated ?? 0, 4)} vs {F(r.K1GroundTruth ?? 0, 4)})");
             Row("depth frames", r.DepthFrames.ToString(CultureInfo.InvariantCulture));
             Row("depth AbsRel / delta<1.25, per-frame scale", r.DepthAbsRelPerFrame is double d1 ? $"{F(d1, 4)} / {F(r.DepthDelta1PerFrame ?? 0, 4)}" : "-");
             Row("depth AbsRel / delta<1.25, one scale", r.DepthAbsRelGlobal is double d2 ? $"{F(d2, 4)} / {F(r.DepthDelta1Global ?? 0, 4)} (scale {F(r.DepthGlobalScale ?? 0, 4)})" : "-");

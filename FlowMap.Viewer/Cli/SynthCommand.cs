@@ -27,18 +27,19 @@ namespace FlowMap.Viewer.Cli
             var size = new Option<string>("--size") { Description = "Image size WxH.", DefaultValueFactory = _ => "320x240" };
             var seed = new Option<int>("--seed") { Description = "Seed of the scene and the camera path.", DefaultValueFactory = _ => 0 };
             var focal = new Option<double?>("--focal") { Description = "Focal length in pixels (default 0.8 x width)." };
+            var k1 = new Option<double>("--k1") { Description = "Radial distortion k1 (COLMAP SIMPLE_RADIAL, on focal-normalised coordinates; negative = barrel; default 0 = pinhole).", DefaultValueFactory = _ => 0.0 };
             var motion = new Option<double>("--motion") { Description = "Motion scale per frame (1: flow of a few px to ~20 px at 320x240; 3: large motion).", DefaultValueFactory = _ => 1.0 };
             var samples = new Option<int>("--samples") { Description = "Anti-aliasing rays per pixel per axis (1..8).", DefaultValueFactory = _ => 2 };
             var cpu = new Option<bool>("--cpu") { Description = "Render with the CPU reference instead of the Vulkan device (slow)." };
             var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
-            foreach (var o in new Option[] { scene, path, frames, size, seed, focal, motion, samples, cpu, output }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { scene, path, frames, size, seed, focal, k1, motion, samples, cpu, output }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var (w, h) = Sizes.Parse(r.GetValue(size)!);
                 var options = new SyntheticSequenceOptions
                 {
                     Path = r.GetValue(path)!, Frames = r.GetValue(frames), Width = w, Height = h, Seed = r.GetValue(seed),
-                    Focal = r.GetValue(focal), Motion = r.GetValue(motion), Samples = r.GetValue(samples), UseGpu = !r.GetValue(cpu),
+                    Focal = r.GetValue(focal), K1 = r.GetValue(k1), Motion = r.GetValue(motion), Samples = r.GetValue(samples), UseGpu = !r.GetValue(cpu),
                 };
                 return Run(r.GetValue(scene)!, options, r.GetValue(output)!);
             });
@@ -90,10 +91,10 @@ namespace FlowMap.Viewer.Cli
                 Console.Error.WriteLine();
                 var k0 = seq.Intrinsics;
                 Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                    "Wrote {0} frames of '{1}' / '{2}' at {3}x{4} (focal {5:F1} px, seed {6}, motion {7}) to {8} in {9:F2} s: render {10:F1} ms/frame, flow {11:F1} ms/pair ({12}).",
+                    "Wrote {0} frames of '{1}' / '{2}' at {3}x{4} (focal {5:F1} px, k1 {13}, seed {6}, motion {7}) to {8} in {9:F2} s: render {10:F1} ms/frame, flow {11:F1} ms/pair ({12}).",
                     seq.Count, scene.Name, seq.PathName, k0.Width, k0.Height, k0.Fx, options.Seed, options.Motion, outDir, total.Elapsed.TotalSeconds,
                     render.Elapsed.TotalMilliseconds / seq.Count, seq.Count > 1 ? flow.Elapsed.TotalMilliseconds / (seq.Count - 1) : 0,
-                    seq.OnGpu ? "GPU" : "CPU reference"));
+                    seq.OnGpu ? "GPU" : "CPU reference", k0.K1));
             }
             return 0;
         }

@@ -140,7 +140,9 @@ namespace FlowMap.Viewer.Scenes
 
         /// <summary>
         /// Back-projects every <paramref name="stride"/>-th pixel (in x and y, starting at <paramref name="offset"/>) with a
-        /// finite positive z-depth into world coordinates: X_world = pose (K^-1 [u, v, 1] z). Colours from <paramref name="color"/>.
+        /// finite positive z-depth into world coordinates along the pixel's undistorted ray: X_world = pose (K^-1 [u, v, 1] z)
+        /// for a pinhole, <see cref="Intrinsics.Unproject"/> with radial distortion (so a distorted camera gives straight
+        /// walls). Colours from <paramref name="color"/>.
         /// </summary>
         public static PointCloud BackProject(FloatImage depth, RgbImage color, Intrinsics k, CameraPose pose, int stride, int offset = 0)
         {
@@ -153,6 +155,7 @@ namespace FlowMap.Viewer.Scenes
                     float z = depth.Data[y * depth.Width + x];
                     if (!(z > 0) || float.IsInfinity(z)) continue;
                     var c = k.Unproject(x, y, z);
+                    if (double.IsNaN(c.X) || double.IsNaN(c.Y)) continue; // outside the distortion's domain
                     var w = pose.Transform(c.X, c.Y, c.Z);
                     pos.Add((float)w.X); pos.Add((float)w.Y); pos.Add((float)w.Z);
                     int o = 3 * (y * color.Width + x);
