@@ -18,10 +18,8 @@ namespace FlowMap.Solve
         public const string SoftminFocal = "softmin_focal.comp";
         public const string ProcrustesBackward = "procrustes_backward.comp";
         public const string PointsBackward = "points_backward.comp";
-        public const string GatherTarget = "gather_target.comp";
         public const string DepthBackward = "depth_backward.comp";
         public const string NodeGrad = "node_grad.comp";
-        public const string ScalarGrads = "scalar_grads.comp";
         public const string Adam = "adam.comp";
 
         public const int FitStride = 32;
@@ -39,31 +37,30 @@ namespace FlowMap.Solve
         public struct ReducePush { public int Groups, Width; }
 
         [StructLayout(LayoutKind.Sequential)]
-        public struct SolvePush { public int Problems, Pass; }
+        public struct SolvePush { public int Problems, Pass, Groups; }
 
         [StructLayout(LayoutKind.Sequential)]
         public struct LossPush { public int Width, Height, CandidateMode, Gradient, FocalIndex; public float Delta, InvTerms; public int Stride; }
 
         [StructLayout(LayoutKind.Sequential)]
-        public struct SoftminPush { public int Count, FocalIndex; public float Sharpness; }
+        public struct SoftminPush { public int Count, FocalIndex; public float Sharpness; public int Groups; }
 
         [StructLayout(LayoutKind.Sequential)]
-        public struct PairsPush { public int Pairs; }
+        public struct PairsPush { public int Pairs, Groups; }
 
         [StructLayout(LayoutKind.Sequential)]
         public struct PointsPush { public int Width, Height, FocalIndex; }
 
         [StructLayout(LayoutKind.Sequential)]
-        public struct SizePush { public int Width, Height; }
+        public struct DepthBackwardPush { public int Width, Height, Frames, Cell, Gw, Gh, Cw, Ch, Nodes, HasPrior, ScaleBase, Gather; }
 
         [StructLayout(LayoutKind.Sequential)]
-        public struct DepthBackwardPush { public int Width, Height, Frames, Cell, Gw, Gh, Cw, Ch, Nodes, HasPrior, ScaleBase; }
-
-        [StructLayout(LayoutKind.Sequential)]
-        public struct NodeGradPush { public int Width, Height, Frames, Cell, Gw, Gh, Cw, Ch, Nodes; public float Lam; }
-
-        [StructLayout(LayoutKind.Sequential)]
-        public struct ScalarGradsPush { public int Pairs, Frames, HasPrior, ThroughPoses, ScaleBase, FocalIndex; }
+        public struct NodeGradPush
+        {
+            public int Width, Height, Frames, Cell, Gw, Gh, Cw, Ch, Nodes;
+            public float Lam;
+            public int Pairs, HasPrior, ThroughPoses, ScaleBase, FocalIndex, Groups;
+        }
 
         [StructLayout(LayoutKind.Sequential)]
         public struct AdamPush { public int Count; public float Lr, Beta1, Beta2, C1, C2, Eps; }
@@ -106,11 +103,30 @@ namespace FlowMap.Solve
             batch.Dispatch(k, (uint)((count + (int)local - 1) / (int)local), 1, 1, push, buffers);
         }
 
-        /// <summary>src float[rows, groups, width] -> dst float[rows, width], fixed order.</summary>
+        /// <summary>
+        /// src float[rows, groups, width] -> dst float[rows, width], fixed order. Consumers that read the partials directly
+        /// reduce them in the same order (FlowMap.Shaders/solve/fixed_sum.glsl, <see cref="FixedSum"/>).
+        /// </summary>
         public static void RecordReduce(CommandBatch batch, GpuContext ctx, GpuBuffer src, int rows, int groups, int width, GpuBuffer dst)
         {
             var k = ctx.Kernel(ReducePartials, 256, 1, 1);
             batch.Dispatch(k, (uint)width, (uint)rows, 1, new ReducePush { Groups = groups, Width = width }, src, dst);
+        }
+
+        /// <summary>
+        /// CPU mirror, in float, of reduce_partials.comp and fixed_sum.glsl: the sum of column <paramref name="col"/> of
+        /// row <paramref name="row"/> of float[rows, groups, width] as 64 strided serial sums and then their serial sum.
+        /// </summary>
+        public static float FixedSum(float[] src, int row, int groups, int width, int col)
+        {
+            float s = 0;
+            for (int l = 0; l < 64; l++)
+            {
+                float a = 0;
+                for (int g = l; g < groups; g += 64) a += src[(row * groups + g) * width + col];
+                s += a;
+            }
+            return s;
         }
     }
 }

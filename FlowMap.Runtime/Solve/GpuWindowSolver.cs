@@ -8,9 +8,13 @@ using K = FlowMap.Solve.SolverKernels;
 namespace FlowMap.Solve
 {
     /// <summary>
-    /// The solver on Vulkan: every descent step (depth, Procrustes, loss, backward, Adam, and the softmin focal while it
-    /// runs) is recorded into one command batch and submitted once; only the loss is read back, every
-    /// <see cref="LossEvery"/> steps. Reductions are fixed-order trees (deterministic). Mirrors <see cref="CpuWindowSolver"/>.
+    /// The solver on Vulkan: a descent step (depth, Procrustes, loss, backward, Adam, and the softmin focal while it runs)
+    /// is 11 dispatches; up to <see cref="SolverOptions.StepsPerSubmission"/> steps are recorded into one command batch
+    /// and submitted once, with no host round-trip between them (learning rate and Adam's bias corrections are push
+    /// constants computed at record time from the step index). A batch ends where the host must act: after a step whose
+    /// loss is read back (every <see cref="LossEvery"/> steps with <see cref="OnLoss"/> set) and before a step whose trainable set
+    /// changes. Reductions are fixed-order (deterministic; the same order however many steps a batch holds). Mirrors
+    /// <see cref="CpuWindowSolver"/>.
     /// </summary>
     internal sealed class GpuWindowSolver : IWindowSolver
     {
@@ -28,7 +32,7 @@ namespace FlowMap.Solve
         }
 
         public SolverTuning Tuning { get; } = new SolverTuning();
-        /// <summary>Steps between loss read-backs (the last step is always read).</summary>
+        /// <summary>With <see cref="OnLoss"/> set: steps between loss read-backs (each ends a batch).</summary>
         public int LossEvery { get; set; } = 25;
         /// <summary>Per-kernel GPU timestamps, summed per kernel into the result's stage times as "gpu:NAME" (slower; for benches).</summary>
         public bool KernelTimings { get; set; }
@@ -50,39 +54,51 @@ namespace FlowMap.Solve
             bool focalFree = false;
             s.WriteRates(trainable, 0);
             var ms = new Dictionary<string, double> { ["upload"] = total.Elapsed.TotalMilliseconds, ["record"] = 0, ["gpu"] = 0, ["readback"] = 0 };
-            double lastLoss = double.NaN;
             var sw = new Stopwatch();
             var loop = Stopwatch.StartNew();
-            for (int step = 0; step < options.Steps; step++)
+            // Per-kernel timestamps are limited per batch: one step per batch then.
+            int perBatch = KernelTimings ? 1 : Math.Max(1, options.StepsPerSubmission);
+            double baseRate = SolverCommon.BaseRate(Tuning, options, warmStart);
+            int submissions = 0;
+            for (int step = 0; step < options.Steps;)
             {
                 token.ThrowIfCancellationRequested();
                 bool rates = false;
                 if (step == softmin && !p.FixedFocal.HasValue) { focalFree = true; rates = true; }
                 if (step == coarseOnly && coarseOnly > 0) { trainable = SolverCommon.Trainable(p, warmStart, focalFree: false); rates = true; }
                 if (rates) s.WriteRates(trainable, focalFree ? Tuning.FocalRateScale : 0);
-                bool readLoss = step == options.Steps - 1 || (LossEvery > 0 && step % LossEvery == 0) || OnLoss != null && step % Math.Max(1, LossEvery) == 0;
                 sw.Restart();
-                using (var batch = _ctx.BeginBatch("solver step", KernelTimings))
+                int first = step;
+                bool readLoss = false;
+                using (var batch = _ctx.BeginBatch("solver steps", KernelTimings))
                 {
-                    s.RecordStep(batch, step < softmin && step % Math.Max(1, Tuning.SoftminEvery) == 0, options.GradientThroughPoses, readLoss,
-                        SolverCommon.BaseRate(Tuning, options, warmStart) * SolverCommon.RateFactor(Tuning, step, options.Steps), step + 1);
+                    do
+                    {
+                        readLoss = ReadsLoss(step, options.Steps);
+                        s.RecordStep(batch, step < softmin && step % Math.Max(1, Tuning.SoftminEvery) == 0, options.GradientThroughPoses,
+                            baseRate * SolverCommon.RateFactor(Tuning, step, options.Steps), step + 1);
+                        step++;
+                    }
+                    while (!readLoss && step < options.Steps && step - first < perBatch && !RatesChangeAt(step, softmin, coarseOnly, p));
                     ms["record"] += sw.Elapsed.TotalMilliseconds;
                     sw.Restart();
                     batch.Submit();
                     batch.Wait();
+                    submissions++;
                     ms["gpu"] += sw.Elapsed.TotalMilliseconds;
                     foreach (var t in batch.Timings)
                         ms["gpu:" + t.Label] = (ms.TryGetValue("gpu:" + t.Label, out var acc) ? acc : 0) + t.Milliseconds;
                 }
-                if (readLoss)
+                if (readLoss && OnLoss != null)
                 {
                     sw.Restart();
-                    lastLoss = s.ReadLoss();
+                    double loss = s.ReadLoss();
                     ms["readback"] += sw.Elapsed.TotalMilliseconds;
-                    OnLoss?.Invoke(step, lastLoss, Math.Exp(s.Params.ReadAll<float>(p.ParamCount)[p.FocalOffset]));
+                    OnLoss(step - 1, loss, Math.Exp(s.Params.ReadAll<float>(p.ParamCount)[p.FocalOffset]));
                 }
             }
             ms["steps"] = loop.Elapsed.TotalMilliseconds;
+            ms["submissions"] = submissions;
             // Final state: depth and poses of the final parameters.
             sw.Restart();
             using (var batch = _ctx.BeginBatch("solver final"))
@@ -112,6 +128,14 @@ namespace FlowMap.Solve
             };
         }
 
+        /// <summary>Whether the loss of <paramref name="step"/> is read back (a batch ends after it).</summary>
+        private bool ReadsLoss(int step, int steps) =>
+            step == steps - 1 || (OnLoss != null && step % Math.Max(1, LossEvery) == 0);
+
+        /// <summary>Whether the trainable set changes before <paramref name="step"/> (the host rewrites the rates: a batch ends before it).</summary>
+        private static bool RatesChangeAt(int step, int softmin, int coarseOnly, SolverProblem p) =>
+            (step == softmin && !p.FixedFocal.HasValue) || (step == coarseOnly && coarseOnly > 0);
+
         internal static float[] ToFloat(double[] a)
         {
             var r = new float[a.Length];
@@ -131,9 +155,9 @@ namespace FlowMap.Solve
             private readonly SolverProblem _p;
             private readonly List<GpuBuffer> _all = new List<GpuBuffer>();
             public readonly GpuBuffer Params, M, V, Grad, Rate, Prior, FlowF, FlowB, ConfF, ConfB, Depth, GzA, GzB, Gy, Gg,
-                Rows, Srcs, Weights, Candidates, Fits, CandFits, SumsPartials, Sums, LossPartials, Losses, CandLosses,
-                ProcFPartials, ProcF, PriorPartials, PriorSums, SmoothTerms, SmoothSum;
-            private readonly int _groups, _k, _c, _p1, _stride, _candGroups;
+                Rows, Srcs, Weights, Candidates, Fits, CandFits, SumsPartials, LossPartials, Losses,
+                ProcFPartials, PriorPartials, SmoothTerms;
+            private readonly int _groups, _k, _c, _stride, _candGroups;
             private readonly float[] _candidates;
 
             public State(GpuContext ctx, SolverProblem p)
@@ -146,7 +170,6 @@ namespace FlowMap.Solve
                 _groups = K.TileGroupCount(p.W, p.H);
                 _stride = p.CandidateStride;
                 _candGroups = K.TileGroupCount(p.W, p.H, _stride);
-                _p1 = Math.Max(_k, _c);
                 try
                 {
                     Params = Buf(p.ParamCount, "solver.params"); M = Buf(p.ParamCount, "solver.adam_m"); V = Buf(p.ParamCount, "solver.adam_v");
@@ -157,12 +180,11 @@ namespace FlowMap.Solve
                     Depth = Buf(n * P, "solver.depth"); GzA = Buf(_k * P, "solver.gz_src"); GzB = Buf(_k * P, "solver.gz_dst");
                     Gy = Buf(_k * P, "solver.gy"); Gg = Buf(n * P, "solver.gg");
                     Candidates = Buf(_c, "solver.candidates"); Fits = Buf(_k * K.FitStride, "solver.fits"); CandFits = Buf(_c * K.FitStride, "solver.cand_fits");
-                    SumsPartials = Buf(Math.Max(_k * _groups, _c * _candGroups) * K.SumsWidth, "solver.sums_partials"); Sums = Buf(_p1 * K.SumsWidth, "solver.sums");
+                    SumsPartials = Buf(Math.Max(_k * _groups, _c * _candGroups) * K.SumsWidth, "solver.sums_partials");
                     LossPartials = Buf(Math.Max(_k * _groups, _c * _candGroups) * K.LossStride, "solver.loss_partials"); Losses = Buf(_k * K.LossStride, "solver.losses");
-                    CandLosses = Buf(_c * K.LossStride, "solver.cand_losses");
-                    ProcFPartials = Buf(_k * _groups, "solver.procf_partials"); ProcF = Buf(_k, "solver.procf");
-                    PriorPartials = Buf(n * _groups * 2, "solver.prior_partials"); PriorSums = Buf(n * 2, "solver.prior_sums");
-                    SmoothTerms = Buf(n * p.Nodes, "solver.smooth_terms"); SmoothSum = Buf(1, "solver.smooth_sum");
+                    ProcFPartials = Buf(_k * _groups, "solver.procf_partials");
+                    PriorPartials = Buf(n * _groups * 2, "solver.prior_partials");
+                    SmoothTerms = Buf(n * p.Nodes, "solver.smooth_terms");
                     // Inputs.
                     var fl = new float[_k * 2 * P];
                     for (int k = 0; k < _k; k++) Array.Copy(p.Forward[k], 0, fl, k * 2 * P, 2 * P);
@@ -186,7 +208,7 @@ namespace FlowMap.Solve
                     Rows = GpuBuffer.FromData<int>(ctx, rows, "solver.csr_rows"); _all.Add(Rows);
                     Srcs = GpuBuffer.FromData<int>(ctx, srcs.Length > 0 ? srcs : new int[1], "solver.csr_srcs"); _all.Add(Srcs);
                     Weights = GpuBuffer.FromData<float>(ctx, weights.Length > 0 ? weights : new float[1], "solver.csr_weights"); _all.Add(Weights);
-                    foreach (var b in new[] { M, V, Grad, ProcF, PriorSums, SmoothSum, Losses, Fits }) b.Fill(0);
+                    foreach (var b in new[] { M, V, Grad, ProcFPartials, PriorPartials, SmoothTerms, Losses, Fits }) b.Fill(0);
                 }
                 catch
                 {
@@ -279,12 +301,16 @@ namespace FlowMap.Solve
                     K.RecordTiles(b, _ctx, K.ProcrustesSums, _p.W, _p.H, stride, problems,
                         new K.SumsPush { Width = _p.W, Height = _p.H, CandidateMode = candidates ? 1 : 0, Pass = pass, FocalIndex = _p.FocalOffset, Stride = stride },
                         Params, Candidates, Depth, FlowF, ConfF, fits, SumsPartials);
-                    K.RecordReduce(b, _ctx, SumsPartials, problems, groups, K.SumsWidth, Sums);
-                    K.RecordLinear(b, _ctx, K.ProcrustesSolve, problems, 64, new K.SolvePush { Problems = problems, Pass = pass }, Sums, fits);
+                    K.RecordLinear(b, _ctx, K.ProcrustesSolve, problems, 64, new K.SolvePush { Problems = problems, Pass = pass, Groups = groups }, SumsPartials, fits);
                 }
             }
 
-            public void RecordLoss(CommandBatch b, bool candidates, bool gradient)
+            /// <summary>
+            /// The flow loss of every problem into per-work-group partials; with <paramref name="reduce"/> also reduced into
+            /// the loss records (candidates: the softmin kernel reduces them itself; pairs in a step with the gradient through
+            /// the poses: the Procrustes backward kernel does).
+            /// </summary>
+            public void RecordLoss(CommandBatch b, bool candidates, bool gradient, bool reduce = true)
             {
                 int problems = candidates ? _c : _k;
                 int stride = candidates ? _stride : 1, groups = candidates ? _candGroups : _groups;
@@ -295,10 +321,16 @@ namespace FlowMap.Solve
                         Delta = (float)_p.DeltaPx, InvTerms = (float)(1.0 / _p.FlowTerms), Stride = stride,
                     },
                     Params, Candidates, Depth, FlowF, FlowB, ConfF, ConfB, candidates ? CandFits : Fits, GzA, GzB, LossPartials);
-                K.RecordReduce(b, _ctx, LossPartials, problems, groups, K.LossStride, candidates ? CandLosses : Losses);
+                if (reduce && !candidates) K.RecordReduce(b, _ctx, LossPartials, problems, groups, K.LossStride, Losses);
             }
 
-            public void RecordStep(CommandBatch b, bool softmin, bool throughPoses, bool smoothLoss, double lr, int step)
+            /// <summary>
+            /// One descent step, 11 dispatches with the gradient through the poses (10 without; 14 more on a softmin step):
+            /// depth; Procrustes (2 x sums + solve); flow loss; Procrustes backward (reduces the loss records); points
+            /// backward; depth backward (gathers the Procrustes targets' taps); node gradients (with the focal and prior
+            /// sums); Adam.
+            /// </summary>
+            public void RecordStep(CommandBatch b, bool softmin, bool throughPoses, double lr, int step)
             {
                 RecordDepth(b);
                 if (softmin)
@@ -306,29 +338,19 @@ namespace FlowMap.Solve
                     RecordProcrustes(b, candidates: true);
                     RecordLoss(b, candidates: true, gradient: false);
                     K.RecordLinear(b, _ctx, K.SoftminFocal, 1, 1,
-                        new K.SoftminPush { Count = _c, FocalIndex = _p.FocalOffset, Sharpness = (float)_p.Tuning.SoftminSharpness },
-                        CandLosses, Candidates, Params);
+                        new K.SoftminPush { Count = _c, FocalIndex = _p.FocalOffset, Sharpness = (float)_p.Tuning.SoftminSharpness, Groups = _candGroups },
+                        LossPartials, Candidates, Params);
                 }
                 RecordProcrustes(b, candidates: false);
-                RecordLoss(b, candidates: false, gradient: true);
+                RecordLoss(b, candidates: false, gradient: true, reduce: !throughPoses);
                 if (throughPoses)
                 {
-                    K.RecordLinear(b, _ctx, K.ProcrustesBackward, _k, 64, new K.PairsPush { Pairs = _k }, Fits, Losses, Back);
+                    K.RecordLinear(b, _ctx, K.ProcrustesBackward, _k, 64, new K.PairsPush { Pairs = _k, Groups = _groups }, Fits, Losses, Back, LossPartials);
                     K.RecordTiles(b, _ctx, K.PointsBackward, _p.W, _p.H, 1, _k,
                         new K.PointsPush { Width = _p.W, Height = _p.H, FocalIndex = _p.FocalOffset },
                         Params, Depth, FlowF, ConfF, Fits, Back, GzA, Gy, ProcFPartials);
-                    K.RecordReduce(b, _ctx, ProcFPartials, _k, _groups, 1, ProcF);
-                    K.RecordPixels(b, _ctx, K.GatherTarget, _p.W, _p.H, _k, new K.SizePush { Width = _p.W, Height = _p.H }, Rows, Srcs, Weights, Gy, GzB);
                 }
-                RecordDepthBackward(b);
-                if (smoothLoss) K.RecordReduce(b, _ctx, SmoothTerms, 1, _p.N * _p.Nodes, 1, SmoothSum);
-                K.RecordLinear(b, _ctx, K.ScalarGrads, 1, 1,
-                    new K.ScalarGradsPush
-                    {
-                        Pairs = _k, Frames = _p.N, HasPrior = _p.Prior != null ? 1 : 0, ThroughPoses = throughPoses ? 1 : 0,
-                        ScaleBase = _p.N * _p.Nodes, FocalIndex = _p.FocalOffset,
-                    },
-                    Params, Losses, ProcF, PriorSums, Grad);
+                RecordDepthBackward(b, throughPoses);
                 K.RecordLinear(b, _ctx, K.Adam, _p.ParamCount, 64,
                     new K.AdamPush
                     {
@@ -341,24 +363,26 @@ namespace FlowMap.Solve
             private GpuBuffer? _back;
             private GpuBuffer Back => _back ??= Buf(_k * K.BackStride, "solver.back");
 
-            public void RecordDepthBackward(CommandBatch b)
+            /// <summary>dL/dz to the gradient of every parameter but Adam's update: per-pixel depth backward, then node gradients and the sums.</summary>
+            public void RecordDepthBackward(CommandBatch b, bool throughPoses)
             {
                 var g = GridPush();
                 K.RecordTiles(b, _ctx, K.DepthBackward, _p.W, _p.H, 1, _p.N,
                     new K.DepthBackwardPush
                     {
                         Width = g.Width, Height = g.Height, Frames = _p.N, Cell = g.Cell, Gw = g.Gw, Gh = g.Gh, Cw = g.Cw, Ch = g.Ch,
-                        Nodes = g.Nodes, HasPrior = g.HasPrior, ScaleBase = g.ScaleBase,
+                        Nodes = g.Nodes, HasPrior = g.HasPrior, ScaleBase = g.ScaleBase, Gather = throughPoses ? 1 : 0,
                     },
-                    Params, Prior, Depth, GzA, GzB, Gg, PriorPartials);
-                if (_p.Prior != null) K.RecordReduce(b, _ctx, PriorPartials, _p.N, _groups, 2, PriorSums);
-                K.RecordLinear(b, _ctx, K.NodeGrad, _p.N * _p.Nodes, 64,
+                    Params, Prior, Depth, GzA, GzB, Gg, PriorPartials, Rows, Srcs, Weights, Gy);
+                // One invocation per node, plus one for the focal and prior sums.
+                K.RecordLinear(b, _ctx, K.NodeGrad, _p.N * _p.Nodes + 1, 64,
                     new K.NodeGradPush
                     {
                         Width = g.Width, Height = g.Height, Frames = _p.N, Cell = g.Cell, Gw = g.Gw, Gh = g.Gh, Cw = g.Cw, Ch = g.Ch,
                         Nodes = g.Nodes, Lam = (float)(_p.Tuning.Smoothness / (_p.N * (double)_p.Nodes)),
+                        Pairs = _k, HasPrior = g.HasPrior, ThroughPoses = throughPoses ? 1 : 0, ScaleBase = g.ScaleBase, FocalIndex = _p.FocalOffset, Groups = _groups,
                     },
-                    Params, Gg, Grad, SmoothTerms);
+                    Params, Gg, Grad, SmoothTerms, Losses, ProcFPartials, PriorPartials);
             }
 
             /// <summary>Depth, fits and loss of the current parameters (no update).</summary>
@@ -367,14 +391,17 @@ namespace FlowMap.Solve
                 RecordDepth(b);
                 RecordProcrustes(b, candidates: false);
                 RecordLoss(b, candidates: false, gradient: true);
-                RecordDepthBackward(b);
-                K.RecordReduce(b, _ctx, SmoothTerms, 1, _p.N * _p.Nodes, 1, SmoothSum);
+                RecordDepthBackward(b, throughPoses: false);
             }
 
+            /// <summary>
+            /// Flow loss plus smoothness of the last recorded step or evaluation: the loss records plus the smoothness terms
+            /// summed here in float in the order of reduce_partials.comp (the value its dispatch gave, without the dispatch).
+            /// </summary>
             public double ReadLoss()
             {
                 var l = Losses.ReadAll<float>(_k * K.LossStride);
-                double s = SmoothSum.ReadAll<float>(1)[0];
+                double s = K.FixedSum(SmoothTerms.ReadAll<float>(_p.N * _p.Nodes), 0, _p.N * _p.Nodes, 1, 0);
                 for (int k = 0; k < _k; k++) s += l[k * K.LossStride];
                 return s;
             }

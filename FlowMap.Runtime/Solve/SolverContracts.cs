@@ -95,5 +95,10 @@ namespace FlowMap.Solve
         public bool GradientThroughPoses { get; set; } = true;
         /// <summary>Seed for anything random, so solves are deterministic.</summary>
         public int Seed { get; set; } = 0;
+        /// <summary>
+        /// GPU solver: descent steps recorded into one queue submission with no host round-trip between them (1 = submit
+        /// and wait for every step). The result does not depend on it; larger saves the per-submission cost.
+        /// </summary>
+        public int StepsPerSubmission { get; set; } = 25;
     }
 }

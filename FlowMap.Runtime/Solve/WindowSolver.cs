@@ -40,6 +40,7 @@ namespace FlowMap.Solve
             if (options == null) throw new ArgumentNullException(nameof(options));
             if (options.Steps < 0) throw new ArgumentOutOfRangeException(nameof(options), "Steps must be >= 0.");
             if (!(options.LearningRate > 0) || double.IsInfinity(options.LearningRate)) throw new ArgumentOutOfRangeException(nameof(options), "The learning rate must be positive and finite.");
+            if (options.StepsPerSubmission < 1) throw new ArgumentOutOfRangeException(nameof(options), "StepsPerSubmission must be >= 1.");
             if (warm != null)
             {
                 if (warm.FrozenFrames < 0 || warm.FrozenFrames > window.Count) throw new ArgumentException($"FrozenFrames {warm.FrozenFrames} is outside [0, {window.Count}].");

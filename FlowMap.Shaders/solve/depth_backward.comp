@@ -2,6 +2,10 @@
 // From dL/dz per pixel to dL/dg per pixel (g = the upsampled log inverse depth) and per-group partial sums of
 // dL/d(log scale), dL/dshift of the prior (InverseDepthGrid.Backward, first half). dL/dz of frame fr is
 // gzA[fr] (terms where fr is the source of a pair) + gzB[fr - 1] (where it is the target). dL/dg = -gz z.
+// With `gather` (gradient through the Procrustes poses) the target side also gets the transpose of the bilinear depth
+// taps of the Procrustes targets, gathered (deterministic, no atomics) from gy of pair fr - 1 through the CSR rows
+// (rows: int[K, P + 1] offsets into srcs/weights, built once per solve from the frozen flow; SolverReference.
+// ProcrustesPointsBackward): gzB[fr - 1, p] + sum over the row of p of gy[fr - 1, src] * weight.
 #include "../common.glsl"
 FLOWMAP_LOCAL_SIZE_2D
 
@@ -12,7 +16,11 @@ layout(std430, binding = 3) readonly buffer GzA { float v[]; } gzA;
 layout(std430, binding = 4) readonly buffer GzB { float v[]; } gzB;
 layout(std430, binding = 5) writeonly buffer Gg { float v[]; } gg;
 layout(std430, binding = 6) writeonly buffer Partials { float v[]; } partials;
-layout(push_constant) uniform Push { int width; int height; int frames; int cell; int gw; int gh; int cw; int ch; int nodes; int hasPrior; int scaleBase; } pc;
+layout(std430, binding = 7) readonly buffer Rows { int v[]; } rows;
+layout(std430, binding = 8) readonly buffer Srcs { int v[]; } srcs;
+layout(std430, binding = 9) readonly buffer Weights { float v[]; } weights;
+layout(std430, binding = 10) readonly buffer Gy { float v[]; } gy;
+layout(push_constant) uniform Push { int width; int height; int frames; int cell; int gw; int gh; int cw; int ch; int nodes; int hasPrior; int scaleBase; int gather; } pc;
 
 #define RED_WIDTH 2
 #include "group_reduce.glsl"
@@ -24,7 +32,19 @@ void accumulate(int x, int y, int fr, inout float vals[RED_WIDTH])
     int i = y * pc.width + x;
     float gz = 0.0;
     if (fr < pc.frames - 1) gz += gzA.v[fr * P + i];
-    if (fr > 0) gz += gzB.v[(fr - 1) * P + i];
+    if (fr > 0)
+    {
+        int k = fr - 1;
+        float t = gzB.v[k * P + i];
+        if (pc.gather != 0)
+        {
+            int r = k * (P + 1) + i;
+            float s = 0.0;
+            for (int e = rows.v[r]; e < rows.v[r + 1]; e++) s += gy.v[k * P + srcs.v[e]] * weights.v[e];
+            t += s;
+        }
+        gz += t;
+    }
     float z = depth.v[fr * P + i];
     gg.v[fr * P + i] = -gz * z;
     if (pc.hasPrior != 0)

@@ -1,29 +1,33 @@
 #version 450
-// Solves each Procrustes problem from its reduced sums (Procrustes.Solve), one invocation per problem.
+// Solves each Procrustes problem from its sums (Procrustes.Solve), one invocation per problem. The sums arrive as the
+// per-work-group partials of procrustes_sums.comp, float[problems, groups, 9], and are reduced here in the fixed order
+// of reduce_partials.comp (fixed_sum.glsl): one dispatch fewer per pass.
 // pass 0: sums = (W, sum wX, sum wY, pad) -> W, muX, muY into the fit record.
 // pass 1: sums = centred C (9) -> R (Horn's quaternion: top eigenvector of a 4x4 symmetric matrix; the proper rotation
 // maximising tr(R C)), t = muY - R muX, and the eigen-decomposition of M = sym(R C) for the backward pass.
 // A problem with W ~ 0 gets the identity.
 layout(local_size_x = 64) in;
 
-layout(std430, binding = 0) readonly buffer Sums { float v[]; } sums;
+layout(std430, binding = 0) readonly buffer Partials { float v[]; } partials;
 layout(std430, binding = 1) buffer Fits { float v[]; } fits;
-layout(push_constant) uniform Push { int problems; int pass; } pc;
+layout(push_constant) uniform Push { int problems; int pass; int groups; } pc;
 
 #include "solve_common.glsl"
+#include "fixed_sum.glsl"
 
 void main()
 {
     int pr = int(gl_GlobalInvocationID.x);
     if (pr >= pc.problems) return;
     int o = pr * FIT_STRIDE;
-    int s = pr * 9;
+    float sums[9];
+    for (int i = 0; i < 9; i++) FIXED_SUM(sums[i], partials, pr, pc.groups, 9, i);
     if (pc.pass == 0)
     {
-        float w = sums.v[s];
+        float w = sums[0];
         fits.v[o + FIT_W] = w;
         float inv = w > 1e-12 ? 1.0 / w : 0.0;
-        for (int a = 0; a < 3; a++) { fits.v[o + FIT_MUX + a] = sums.v[s + 1 + a] * inv; fits.v[o + FIT_MUY + a] = sums.v[s + 4 + a] * inv; }
+        for (int a = 0; a < 3; a++) { fits.v[o + FIT_MUX + a] = sums[1 + a] * inv; fits.v[o + FIT_MUY + a] = sums[4 + a] * inv; }
         return;
     }
     float r[9];
@@ -35,7 +39,7 @@ void main()
         return;
     }
     float c[9];
-    for (int i = 0; i < 9; i++) c[i] = sums.v[s + i];
+    for (int i = 0; i < 9; i++) c[i] = sums[i];
     float sxx = c[0], sxy = c[1], sxz = c[2], syx = c[3], syy = c[4], syz = c[5], szx = c[6], szy = c[7], szz = c[8];
     float n[16] = float[16](
         sxx + syy + szz, syz - szy, szx - sxz, sxy - syx,

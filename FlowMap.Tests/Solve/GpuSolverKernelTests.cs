@@ -146,12 +146,76 @@ namespace FlowMap.Tests.Solve
                 using var s = new GpuWindowSolver.State(Ctx, p);
                 s.Params.Write<float>(Floats(prm));
                 s.WriteRates(new bool[p.ParamCount], 0); // nothing trainable: the step leaves the parameters, Grad holds the gradient
-                Run(b => s.RecordStep(b, softmin: false, throughPoses: through, smoothLoss: true, lr: 0.01, step: 1));
+                Run(b => s.RecordStep(b, softmin: false, throughPoses: through, lr: 0.01, step: 1));
                 var ev = SolverReference.Evaluate(p, prm, f, through);
                 var grad = s.Grad.ReadAll<float>(p.ParamCount);
                 Close(ev.Grad, grad, 1e-3, $"gradient {w}x{h} prior={prior} throughPoses={through}");
                 Assert.True(Math.Abs(s.ReadLoss() - ev.Loss) <= 1e-4 * ev.Loss, $"loss {s.ReadLoss()} vs {ev.Loss}");
                 Assert.Equal(Floats(prm), s.Params.ReadAll<float>(p.ParamCount));
+            }
+        }
+
+        /// <summary>
+        /// The fused consumers reduce per-work-group partials themselves (fixed_sum.glsl) in the order of reduce_partials.comp;
+        /// its float mirror K.FixedSum must give the dispatch's result exactly (same float operations in the same order), at
+        /// group counts below, at and above the 64 strided lanes, and an odd width. Against the double sum the bound is the
+        /// float error of two serial sums of at most n terms: |error| <= 2 n eps32 sum |x| (n = groups / 64 + 64).
+        /// </summary>
+        [Theory]
+        [InlineData(1, 1, 3)]
+        [InlineData(3, 63, 9)]
+        [InlineData(2, 64, 16)]
+        [InlineData(4, 197, 5)]
+        public void Fixed_sum_mirror_equals_the_reduce_dispatch(int rows, int groups, int width)
+        {
+            var rng = Rng.Fresh(out int seed);
+            var src = Enumerable.Range(0, rows * groups * width).Select(_ => (float)((rng.NextDouble() - 0.3) * Math.Exp(4 * rng.NextDouble()))).ToArray();
+            using var bs = GpuBuffer.FromData<float>(Ctx, src);
+            using var bd = new GpuBuffer(Ctx, (rows * width + 7) * 4L, "test.fixed_sum_dst");
+            bd.Write<float>(Enumerable.Repeat(-7f, rows * width + 7).ToArray()); // guard after the output
+            Run(b => K.RecordReduce(b, Ctx, bs, rows, groups, width, bd));
+            var gpu = bd.ReadAll<float>(rows * width + 7);
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < width; c++)
+                {
+                    float mirror = K.FixedSum(src, r, groups, width, c);
+                    Assert.True(float.IsFinite(gpu[r * width + c]), $"reduce not finite (seed {seed})");
+                    Assert.Equal(mirror, gpu[r * width + c]);
+                    double exact = 0, abs = 0;
+                    for (int g = 0; g < groups; g++) { double x = src[(r * groups + g) * width + c]; exact += x; abs += Math.Abs(x); }
+                    double bound = 2 * (groups / 64 + 64) * Math.Pow(2, -24) * abs;
+                    Assert.True(Math.Abs(mirror - exact) <= bound, $"row {r} col {c}: {mirror} vs {exact} (bound {bound}, seed {seed})");
+                }
+            for (int i = rows * width; i < rows * width + 7; i++) Assert.Equal(-7f, gpu[i]);
+        }
+
+        /// <summary>
+        /// Several descent steps per queue submission change nothing: the same dispatches in the same order, only fewer
+        /// submissions (and the boundaries where the host rewrites the rates or reads the loss still hold). Bit-identical
+        /// to one step per submission, fresh (softmin and coarse-only phases) and warm-started.
+        /// </summary>
+        [Fact]
+        public void Steps_batched_into_one_submission_give_the_result_of_one_step_per_submission()
+        {
+            var scene = new AnalyticScene(37, 29, 4, 0.9 * Math.Sqrt(37 * 29), "walk", seed: 4, boards: 2);
+            using var solver = new GpuWindowSolver(Ctx);
+            SolverResult Solve(int per, SolverWarmStart? warm) =>
+                solver.Solve(scene.Window, new SolverOptions { Steps = 23, StepsPerSubmission = per }, warm);
+            var one = Solve(1, null);
+            var many = Solve(7, null);
+            Assert.Equal(23, one.StageMilliseconds["submissions"]);
+            Assert.True(many.StageMilliseconds["submissions"] < 23 / 2, $"{many.StageMilliseconds["submissions"]} submissions for 23 steps at 7 per submission");
+            Same(one, many);
+            var warm = new SolverWarmStart { InitialDepth = one.Depth.Select((d, i) => i < 3 ? d : null).ToList(), Focal = one.Focal, FrozenFrames = 1 };
+            Same(Solve(1, warm), Solve(25, warm));
+
+            static void Same(SolverResult a, SolverResult b)
+            {
+                Assert.True(double.IsFinite(a.FinalLoss) && double.IsFinite(a.Focal), "non-finite solve");
+                Assert.Equal(a.Focal, b.Focal);
+                Assert.Equal(a.FinalLoss, b.FinalLoss);
+                for (int f = 0; f < a.Depth.Length; f++) Assert.Equal(a.Depth[f].Data, b.Depth[f].Data);
+                for (int f = 0; f < a.Poses.Length; f++) Assert.Equal(a.Poses[f].Rotation, b.Poses[f].Rotation);
             }
         }
 
@@ -162,7 +226,7 @@ namespace FlowMap.Tests.Solve
             using var s = new GpuWindowSolver.State(Ctx, p);
             s.Params.Write<float>(Floats(prm));
             s.WriteRates(new bool[p.ParamCount], 0);
-            Run(b => s.RecordStep(b, softmin: true, throughPoses: true, smoothLoss: false, lr: 0, step: 1));
+            Run(b => s.RecordStep(b, softmin: true, throughPoses: true, lr: 0, step: 1));
             double gpu = Math.Exp(s.Params.ReadAll<float>(p.ParamCount)[p.FocalOffset]);
             double cpu = SolverReference.SoftminFocal(p, SolverReference.Depths(p, prm), SolverReference.FocalCandidates(p), out _);
             Assert.True(Math.Abs(gpu / cpu - 1) < 1e-3, $"softmin focal gpu {gpu} vs reference {cpu}");

@@ -18,7 +18,8 @@ namespace FlowMap.Viewer.Cli
     ///     video, or a synthetic walk when that is absent) pushed through a <see cref="ReconstructionSession"/> exactly as
     ///     an engine would: frames processed and dropped, throughput, latency from push to pose, stage medians, memory.
     /// (2) A long run of synthetic frames (default 10,000, cycled back and forth through a sequence) pushed at the same
-    ///     rate: process memory after 1,000 frames and at the end, to show memory does not grow with the session.
+    ///     rate: process memory after 1,000 frames and at the end (RSS, managed heap, and glibc's native heap split into
+    ///     bytes in use and bytes free in the arenas, see <see cref="ProcessMemory"/>), and the growth from 1k to the end.
     /// </summary>
     public sealed class BenchLive : IBenchSuite
     {
@@ -29,21 +30,51 @@ namespace FlowMap.Viewer.Cli
             var fps = new Option<double>("--fps") { Description = "Pace for the long run, frames per second.", DefaultValueFactory = _ => 30 };
             var longFrames = new Option<int>("--long-frames") { Description = "Frames in the memory run (0 skips it).", DefaultValueFactory = _ => 10_000 };
             var json = new Option<bool>("--json") { Description = "Print JSON." };
-            foreach (var o in new Option[] { video, fps, longFrames, json }) cmd.Options.Add(o);
-            cmd.SetAction(p => Run(p.GetValue(video), p.GetValue(fps), p.GetValue(longFrames), p.GetValue(json)));
+            var skipPaced = new Option<bool>("--skip-paced") { Description = "Only the long memory run." };
+            var longSize = new Option<string>("--long-size") { Description = "Synthetic frame size WxH of the memory run.", DefaultValueFactory = _ => "640x480" };
+            var longProcessing = new Option<string?>("--long-processing-size") { Description = "Processing size WxH of the memory run (default: the session's)." };
+            var sampleEvery = new Option<int>("--sample-every") { Description = "Memory run: print a memory line to stderr every this many frames (0: none).", DefaultValueFactory = _ => 1000 };
+            var trim = new Option<bool>("--trim") { Description = "Memory run: after each reading call malloc_trim(0) and read again (RSS without the allocator's free pages)." };
+            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim }) cmd.Options.Add(o);
+            cmd.SetAction(p =>
+            {
+                var lo = new LongRun
+                {
+                    Frames = p.GetValue(longFrames), Fps = p.GetValue(fps), Size = PipelineCliOptions.ParseSize(p.GetValue(longSize)!),
+                    Processing = p.GetValue(longProcessing) is string ps ? PipelineCliOptions.ParseSize(ps) : null,
+                    SampleEvery = p.GetValue(sampleEvery), Trim = p.GetValue(trim),
+                };
+                if (lo.Frames < 0 || lo.Frames is > 0 and < 1000) throw new CliException("--long-frames must be 0 (skip) or at least 1000.", 2);
+                if (!(lo.Fps > 0)) throw new CliException("--fps must be positive.", 2);
+                return Run(p.GetValue(video), lo, p.GetValue(json), p.GetValue(skipPaced));
+            });
             return cmd;
         }
 
-        private static int Run(string? video, double fps, int longFrames, bool json)
+        private sealed class LongRun
+        {
+            public int Frames;
+            public double Fps;
+            public (int W, int H) Size;
+            public (int W, int H)? Processing;
+            public int SampleEvery;
+            public bool Trim;
+        }
+
+        private static int Run(string? video, LongRun longRun, bool json, bool skipPaced)
         {
             var tmp = Directory.CreateTempSubdirectory("flowmap-bench-live-").FullName;
             try
             {
-                string what;
-                if (video == null) (video, what) = MakeVideo(tmp);
-                else what = Path.GetFileName(video);
-                var paced = PacedRun(video, what);
-                JsonObject? mem = longFrames > 0 ? MemoryRun(tmp, longFrames, fps) : null;
+                JsonObject? paced = null;
+                if (!skipPaced)
+                {
+                    string what;
+                    if (video == null) (video, what) = MakeVideo(tmp);
+                    else what = Path.GetFileName(video);
+                    paced = PacedRun(video, what);
+                }
+                JsonObject? mem = longRun.Frames > 0 ? MemoryRun(longRun) : null;
                 var result = new JsonObject { ["paced"] = paced, ["memory"] = mem };
                 if (json) Console.WriteLine(result.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
                 else Print(paced, mem);
@@ -116,37 +147,76 @@ namespace FlowMap.Viewer.Cli
             };
         }
 
-        private static JsonObject MemoryRun(string tmp, int frames, double fps)
+        private static JsonObject MemoryRun(LongRun o)
         {
             const int seqLen = 120;
-            var seq = SyntheticFrames.Render(seqLen, 640, 480);
-            using var session = ReconstructionSession.Create(new SessionOptions());
+            int frames = o.Frames;
+            var seq = SyntheticFrames.Render(seqLen, o.Size.W, o.Size.H);
+            var options = new SessionOptions();
+            if (o.Processing is (int pw, int ph)) (options.ProcessingWidth, options.ProcessingHeight) = (pw, ph);
+            using var session = ReconstructionSession.Create(options);
             var wall = Stopwatch.StartNew();
-            long rssAt1k = 0, gcAt1k = 0;
+            JsonObject? at1k = null;
             for (int i = 0; i < frames; i++)
             {
                 // Ping-pong through the sequence so the motion stays continuous.
                 int k = i % (2 * seqLen - 2);
                 int j = k < seqLen ? k : 2 * seqLen - 2 - k;
-                double due = i / fps;
+                double due = i / o.Fps;
                 double now = wall.Elapsed.TotalSeconds;
                 if (due > now) Thread.Sleep(TimeSpan.FromSeconds(due - now));
                 session.PushFrame(new Frame(i, due, seq[j], $"{i:D6}.png"));
-                if (i == 999) { GC.Collect(); GC.WaitForPendingFinalizers(); rssAt1k = CurrentRss(); gcAt1k = GC.GetTotalMemory(false); }
+                if (i == 999) at1k = Sample(session, i + 1, o.Trim, wall);
+                else if (o.SampleEvery > 0 && (i + 1) % o.SampleEvery == 0) Sample(session, i + 1, o.Trim, wall);
             }
             session.Complete();
             session.Completion.Wait();
-            GC.Collect(); GC.WaitForPendingFinalizers();
-            long rssEnd = CurrentRss(), gcEnd = GC.GetTotalMemory(false);
+            var end = Sample(session, frames, o.Trim, wall);
             var st = session.Stats;
-            return new JsonObject
+            static double? Growth(JsonObject a, JsonObject b, string key) =>
+                a[key] is JsonNode x && b[key] is JsonNode y && x.GetValue<double>() > 0 ? Math.Round(100 * (y.GetValue<double>() / x.GetValue<double>() - 1), 1) : null;
+            var r = new JsonObject
             {
-                ["frames"] = frames, ["fps"] = fps, ["processed"] = st.Processed, ["dropped"] = st.Dropped,
-                ["rss_mb_at_1000"] = Math.Round(rssAt1k / 1048576.0, 1), ["rss_mb_at_end"] = Math.Round(rssEnd / 1048576.0, 1),
-                ["managed_mb_at_1000"] = Math.Round(gcAt1k / 1048576.0, 1), ["managed_mb_at_end"] = Math.Round(gcEnd / 1048576.0, 1),
-                ["wall_seconds"] = Math.Round(wall.Elapsed.TotalSeconds, 1),
-                ["median_latency_ms"] = Math.Round(st.MedianLatencySeconds * 1000, 1),
+                ["frames"] = frames, ["fps"] = o.Fps, ["frame_size"] = $"{o.Size.W}x{o.Size.H}",
+                ["processing_size"] = o.Processing is (int w, int h) ? $"{w}x{h}" : "default",
+                ["processed"] = st.Processed, ["dropped"] = st.Dropped,
+                ["rss_mb_at_1000"] = at1k!["rss_mb"]?.DeepClone(), ["rss_mb_at_end"] = end["rss_mb"]?.DeepClone(),
+                ["rss_growth_percent"] = Growth(at1k, end, "rss_mb"),
+                ["managed_mb_at_1000"] = at1k["managed_mb"]?.DeepClone(), ["managed_mb_at_end"] = end["managed_mb"]?.DeepClone(),
+                ["native_in_use_mb_at_1000"] = at1k["native_in_use_mb"]?.DeepClone(), ["native_in_use_mb_at_end"] = end["native_in_use_mb"]?.DeepClone(),
+                ["native_in_use_growth_percent"] = Growth(at1k, end, "native_in_use_mb"),
+                ["native_free_mb_at_1000"] = at1k["native_free_mb"]?.DeepClone(), ["native_free_mb_at_end"] = end["native_free_mb"]?.DeepClone(),
             };
+            if (o.Trim)
+            {
+                r["rss_trimmed_mb_at_1000"] = at1k["rss_trimmed_mb"]?.DeepClone();
+                r["rss_trimmed_mb_at_end"] = end["rss_trimmed_mb"]?.DeepClone();
+                r["rss_trimmed_growth_percent"] = Growth(at1k, end, "rss_trimmed_mb");
+            }
+            r["wall_seconds"] = Math.Round(wall.Elapsed.TotalSeconds, 1);
+            r["median_latency_ms"] = Math.Round(st.MedianLatencySeconds * 1000, 1);
+            return r;
+        }
+
+        /// <summary>Memory after a full GC (and after malloc_trim with <paramref name="trim"/>); one line to stderr.</summary>
+        private static JsonObject Sample(ReconstructionSession session, int frame, bool trim, Stopwatch wall)
+        {
+            ProcessMemory.Settle(trim: false);
+            var m = ProcessMemory.Read();
+            var j = new JsonObject
+            {
+                ["frame"] = frame, ["processed"] = session.Stats.Processed, ["rss_mb"] = ProcessMemory.Mb(m.Rss), ["managed_mb"] = ProcessMemory.Mb(m.ManagedHeap),
+                ["managed_committed_mb"] = ProcessMemory.Mb(m.ManagedCommitted), ["native_in_use_mb"] = ProcessMemory.Mb(m.NativeInUse),
+                ["native_free_mb"] = ProcessMemory.Mb(m.NativeFree), ["native_mmapped_mb"] = ProcessMemory.Mb(m.NativeMapped),
+            };
+            if (trim)
+            {
+                ProcessMemory.Settle(trim: true);
+                j["rss_trimmed_mb"] = ProcessMemory.Mb(ProcessMemory.Read().Rss);
+            }
+            j["wall_s"] = Math.Round(wall.Elapsed.TotalSeconds, 1);
+            Console.Error.WriteLine("memory " + j.ToJsonString());
+            return j;
         }
 
         private static long CurrentRss()
@@ -156,12 +226,15 @@ namespace FlowMap.Viewer.Cli
             return p.WorkingSet64;
         }
 
-        private static void Print(JsonObject paced, JsonObject? mem)
+        private static void Print(JsonObject? paced, JsonObject? mem)
         {
-            var t = new Table().Title("Live session, paced video").AddColumn("measure").AddColumn("value");
-            foreach (var kv in paced)
-                t.AddRow(Markup.Escape(kv.Key), Markup.Escape(kv.Value?.ToJsonString().Trim('"') ?? ""));
-            AnsiConsole.Write(t);
+            if (paced != null)
+            {
+                var t = new Table().Title("Live session, paced video").AddColumn("measure").AddColumn("value");
+                foreach (var kv in paced)
+                    t.AddRow(Markup.Escape(kv.Key), Markup.Escape(kv.Value?.ToJsonString().Trim('"') ?? ""));
+                AnsiConsole.Write(t);
+            }
             if (mem == null) return;
             var m = new Table().Title($"Memory over a long session ({mem["frames"]} frames at {mem["fps"]} fps)").AddColumn("measure").AddColumn("value");
             foreach (var kv in mem) m.AddRow(Markup.Escape(kv.Key), Markup.Escape(kv.Value?.ToJsonString() ?? ""));

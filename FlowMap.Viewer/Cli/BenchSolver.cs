@@ -15,7 +15,11 @@ namespace FlowMap.Viewer.Cli
     /// `flowmap bench solver`: the window solver alone on a synthetic room walk with exact truth. Per size: milliseconds
     /// per descent step (GPU and the CPU double-precision reference), and accuracy (worst per-pair rotation error, focal
     /// error, depth AbsRel after one median scale per frame) with the true flow and, with --estimated-flow, with the
-    /// Vulkan flow estimator; both pose-gradient variants (through Procrustes, stop-gradient).
+    /// Vulkan flow estimator; both pose-gradient variants (through Procrustes, stop-gradient). Then the online keyframe
+    /// solve as the pipeline runs it (--keyframe-size, default 106x80 = 320x240 processing brought under
+    /// ReconstructionOptions.OnlineSolverPixels; --keyframe-steps warm-started from a 150-step solve of the same window,
+    /// the newest frame's depth unknown, all but the newest 3 frames frozen): milliseconds per solve and per step, median
+    /// of --repeats, with one step per queue submission (the old way) and with SolverOptions.StepsPerSubmission.
     /// </summary>
     public sealed class BenchSolver : IBenchSuite
     {
@@ -27,6 +31,7 @@ namespace FlowMap.Viewer.Cli
             public string PoseGradient { get; set; } = "";
             public int Steps { get; set; }
             public double MsPerStep { get; set; }
+            public double SolveMs { get; set; }
             public double? RotationErrorDeg { get; set; }
             public double? FocalErrorPercent { get; set; }
             public double? DepthAbsRel { get; set; }
@@ -44,26 +49,25 @@ namespace FlowMap.Viewer.Cli
             var estimated = new Option<bool>("--estimated-flow") { Description = "Also solve on the Vulkan flow estimator's flow." };
             var path = new Option<string>("--path") { Description = "Camera path of the synthetic sequence.", DefaultValueFactory = _ => "walk" };
             var json = new Option<bool>("--json") { Description = "Print JSON rows instead of a table." };
-            foreach (var o in new Option[] { sizes, frames, gap, steps, cpuSteps, estimated, path, json }) cmd.Options.Add(o);
+            var kfSize = new Option<string>("--keyframe-size") { Description = "Size WxH of the online keyframe-solve rows ('none' skips them).", DefaultValueFactory = _ => "106x80" };
+            var kfSteps = new Option<int>("--keyframe-steps") { Description = "Warm-started steps of a keyframe solve (ReconstructionOptions.KeyframeSteps).", DefaultValueFactory = _ => 40 };
+            var repeats = new Option<int>("--repeats") { Description = "Keyframe solves timed per variant (the median is shown).", DefaultValueFactory = _ => 3 };
+            foreach (var o in new Option[] { sizes, frames, gap, steps, cpuSteps, estimated, path, json, kfSize, kfSteps, repeats }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 int n = r.GetValue(frames), g = r.GetValue(gap), st = r.GetValue(steps);
                 if (n < 2) throw new CliException("--frames must be at least 2.", 2);
                 if (g < 1) throw new CliException("--gap must be at least 1.", 2);
                 if (st < 1) throw new CliException("--steps must be at least 1.", 2);
+                if (r.GetValue(kfSteps) < 1 || r.GetValue(repeats) < 1) throw new CliException("--keyframe-steps and --repeats must be at least 1.", 2);
                 var rows = new List<Row>();
                 bool quiet = r.GetValue(json);
                 foreach (var (w, h) in Sizes.ParseList(r.GetValue(sizes)!))
                 {
-                    using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 1),
-                        new SyntheticSequenceOptions { Path = r.GetValue(path)!, Frames = (n - 1) * g + 1, Width = w, Height = h, Seed = 3 });
+                    using var seq = Sequence(r.GetValue(path)!, n, g, w, h);
                     var idx = Enumerable.Range(0, n).Select(i => i * g).ToArray();
                     var images = idx.Select(seq.Frame).ToList();
-                    var truthPairs = new List<FlowResult>();
-                    for (int k = 0; k + 1 < n; k++)
-                        truthPairs.Add(new FlowResult(seq.Flow(idx[k], idx[k + 1]), seq.Flow(idx[k + 1], idx[k]),
-                            Visible(seq.Occlusion(idx[k], idx[k + 1])), Visible(seq.Occlusion(idx[k + 1], idx[k]))));
-                    var windows = new List<(string, SolverWindow)> { ("true", new SolverWindow(images, truthPairs)) };
+                    var windows = new List<(string, SolverWindow)> { ("true", TruthWindow(seq, idx)) };
                     if (r.GetValue(estimated))
                     {
                         using var est = new VulkanFlowEstimator();
@@ -89,6 +93,11 @@ namespace FlowMap.Viewer.Cli
                         rows.Add(row);
                     }
                 }
+                if (!string.Equals(r.GetValue(kfSize), "none", StringComparison.OrdinalIgnoreCase))
+                {
+                    var (kw, kh) = Sizes.ParseList(r.GetValue(kfSize)!).First();
+                    rows.AddRange(KeyframeRows(r.GetValue(path)!, n, g, kw, kh, r.GetValue(kfSteps), r.GetValue(repeats), quiet));
+                }
                 if (!quiet) Console.Error.WriteLine();
                 if (quiet)
                 {
@@ -96,14 +105,60 @@ namespace FlowMap.Viewer.Cli
                     return 0;
                 }
                 var t = new Table().Title($"Window solver, synthetic room '{r.GetValue(path)}', {n} frames every {g} rendered frames, {st} steps (CPU row: timing only)");
-                foreach (var c in new[] { "size", "backend", "flow", "pose gradient", "steps", "ms/step", "worst pair rot (deg)", "focal err %", "AbsRel", "loss" }) t.AddColumn(c);
+                foreach (var c in new[] { "size", "backend", "flow", "pose gradient", "steps", "ms/step", "ms/solve", "worst pair rot (deg)", "focal err %", "AbsRel", "loss" }) t.AddColumn(c);
                 foreach (var row in rows)
-                    t.AddRow(row.Size, row.Backend, Markup.Escape(row.Flow), row.PoseGradient, row.Steps.ToString(CultureInfo.InvariantCulture), F(row.MsPerStep),
+                    t.AddRow(Markup.Escape(row.Size), Markup.Escape(row.Backend), Markup.Escape(row.Flow), row.PoseGradient, row.Steps.ToString(CultureInfo.InvariantCulture), F(row.MsPerStep), F(row.SolveMs),
                         F(row.RotationErrorDeg), F(row.FocalErrorPercent), F(row.DepthAbsRel), row.FinalLoss.ToString("E2", CultureInfo.InvariantCulture));
                 AnsiConsole.Write(t);
                 return 0;
             });
             return cmd;
+        }
+
+        private static SyntheticSequence Sequence(string path, int n, int gap, int w, int h) =>
+            SyntheticSequence.Create(SyntheticScene.Create("room", 1),
+                new SyntheticSequenceOptions { Path = path, Frames = (n - 1) * gap + 1, Width = w, Height = h, Seed = 3 });
+
+        private static SolverWindow TruthWindow(SyntheticSequence seq, int[] idx)
+        {
+            var pairs = new List<FlowResult>();
+            for (int k = 0; k + 1 < idx.Length; k++)
+                pairs.Add(new FlowResult(seq.Flow(idx[k], idx[k + 1]), seq.Flow(idx[k + 1], idx[k]),
+                    Visible(seq.Occlusion(idx[k], idx[k + 1])), Visible(seq.Occlusion(idx[k + 1], idx[k]))));
+            return new SolverWindow(idx.Select(seq.Frame).ToList(), pairs);
+        }
+
+        /// <summary>The online keyframe solve, timed with one step per submission and with the default batching.</summary>
+        private static IEnumerable<Row> KeyframeRows(string path, int n, int gap, int w, int h, int steps, int repeats, bool quiet)
+        {
+            using var seq = Sequence(path, n, gap, w, h);
+            var idx = Enumerable.Range(0, n).Select(i => i * gap).ToArray();
+            var window = TruthWindow(seq, idx);
+            using var gpu = WindowSolver.Create(SolverBackend.Gpu);
+            if (!quiet) Console.Error.Write($"\r{w}x{h} keyframe: first-window solve...".PadRight(70));
+            var cold = gpu.Solve(window, new SolverOptions { Steps = 150 });
+            // As the online pipeline: the window's older frames keep the depth of the previous solve, the newest is new;
+            // all but the newest three (ReconstructionOptions.ActiveKeyframes) are frozen.
+            var warm = new SolverWarmStart
+            {
+                InitialDepth = cold.Depth.Select((d, i) => i < n - 1 ? d : null).ToList(), Focal = cold.Focal, FrozenFrames = Math.Max(0, n - 3),
+            };
+            int batched = new SolverOptions().StepsPerSubmission;
+            var result = new List<Row>();
+            foreach (int per in new[] { 1, batched })
+            {
+                var solves = new List<(double Total, SolverResult R)>();
+                for (int i = 0; i < repeats; i++)
+                {
+                    if (!quiet) Console.Error.Write($"\r{w}x{h} keyframe: {steps} steps, {per} per submission, solve {i + 1}/{repeats}...".PadRight(70));
+                    var res = gpu.Solve(window, new SolverOptions { Steps = steps, StepsPerSubmission = per }, warm);
+                    solves.Add((res.StageMilliseconds["total"], res));
+                }
+                var median = solves.OrderBy(s => s.Total).ElementAt(solves.Count / 2);
+                var row = Measure(seq, idx, median.R, $"{w}x{h} keyframe", per == 1 ? "gpu, 1 step/submit" : $"gpu, {per} steps/submit", "true", true);
+                result.Add(row);
+            }
+            return result;
         }
 
         private static FloatImage Visible(FloatImage occlusion) =>
@@ -130,6 +185,7 @@ namespace FlowMap.Viewer.Cli
             {
                 Size = size, Backend = backend, Flow = flow, PoseGradient = through ? "through Procrustes" : "stop-gradient", Steps = r.Steps,
                 MsPerStep = r.StageMilliseconds.TryGetValue("steps", out var ms) ? ms / Math.Max(1, r.Steps) : double.NaN,
+                SolveMs = r.StageMilliseconds.TryGetValue("total", out var total) ? total : double.NaN,
                 RotationErrorDeg = rot, FocalErrorPercent = (r.Focal / seq.Intrinsics.Fx - 1) * 100, DepthAbsRel = sum / count, FinalLoss = r.FinalLoss,
             };
         }

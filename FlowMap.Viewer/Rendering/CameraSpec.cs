@@ -6,8 +6,10 @@ namespace FlowMap.Viewer.Rendering
 {
     /// <summary>
     /// How to place the view for a screenshot (--camera): "overview" (default: above and behind the scene, looking at its
-    /// centre), "top" (straight down), "frame:N" or "frame:last" (through that frame's camera with its intrinsics), or
-    /// "orbit:YAW,PITCH[,DIST]" (degrees about the scene centre; DIST in scene radii, default 2.2).
+    /// centre, at the distance that frames the robust box of points and cameras and the current camera, see
+    /// <see cref="Fit"/>), "top" (straight down, framed the same way), "frame:N" or "frame:last" (through that frame's
+    /// camera with its intrinsics), or "orbit:YAW,PITCH[,DIST]" (degrees about the scene centre; DIST in scene radii,
+    /// default 2.2). Overview and top keep framing a growing live scene (<see cref="AutoFits"/>).
     /// </summary>
     public sealed class CameraSpec
     {
@@ -22,6 +24,9 @@ namespace FlowMap.Viewer.Rendering
         }
 
         public static CameraSpec Overview => new CameraSpec(Kind.Overview);
+
+        /// <summary>Whether a window keeps this view fitted to a growing scene until the user pans, zooms or flies.</summary>
+        public bool AutoFits => _kind == Kind.Overview || _kind == Kind.Top;
 
         public static CameraSpec Parse(string text)
         {
@@ -59,25 +64,72 @@ namespace FlowMap.Viewer.Rendering
                 var k = s.Intrinsics?.Resized(width, height) ?? Intrinsics.Centered(width, height, height / (2 * Math.Tan(Math.PI / 6)));
                 return new ViewCamera { Pose = s.Trajectory[i], Intrinsics = k, Near = b.Radius * 1e-3, Far = b.Radius * 200 };
             }
-            return Perspective(StartOrbit(b), b, width, height);
+            return Perspective(StartOrbit(b, width, height, CurrentCamera(s)), b, width, height);
         }
 
-        /// <summary>The orbit this spec starts a window with (a frame camera starts from the default overview).</summary>
-        public OrbitController StartOrbit(SceneBounds b)
+        /// <summary>The centre of the snapshot's current camera, or null.</summary>
+        public static (double X, double Y, double Z)? CurrentCamera(ViewerSnapshot s) =>
+            s.CurrentFrame >= 0 && s.CurrentFrame < s.Trajectory.Count ? s.Trajectory[s.CurrentFrame].Center : null;
+
+        /// <summary>
+        /// The orbit this spec starts a window of <paramref name="width"/> x <paramref name="height"/> with (a frame camera
+        /// starts from the default overview): overview and top framed by <see cref="Fit"/>, orbit at its distance.
+        /// </summary>
+        public OrbitController StartOrbit(SceneBounds b, int width = 4, int height = 3, (double X, double Y, double Z)? current = null)
         {
-            var orbit = FromBounds(b);
+            var orbit = FromBounds(b, width, height, current);
             if (_kind == Kind.Frame) return orbit;
             orbit.Yaw = _yaw * Math.PI / 180;
             orbit.Pitch = _pitch * Math.PI / 180;
-            orbit.Distance = _dist * b.Radius;
+            if (_kind == Kind.Orbit) orbit.Distance = _dist * b.Radius;
             return orbit;
         }
 
-        /// <summary>The default orbit about the scene.</summary>
-        public static OrbitController FromBounds(SceneBounds b) => new OrbitController
+        /// <summary>The default orbit about the scene, framed by <see cref="Fit"/>.</summary>
+        public static OrbitController FromBounds(SceneBounds b, int width = 4, int height = 3, (double X, double Y, double Z)? current = null)
         {
-            Target = b.Center, Yaw = -35 * Math.PI / 180, Pitch = 30 * Math.PI / 180, Distance = 2.2 * b.Radius,
-        };
+            var (target, distance) = Fit(b, width, height, current);
+            return new OrbitController { Target = target, Yaw = -35 * Math.PI / 180, Pitch = 30 * Math.PI / 180, Distance = distance };
+        }
+
+        /// <summary>
+        /// Where an orbit looks and how far back it stands so that the scene fills a <see cref="Perspective"/> view of
+        /// <paramref name="width"/> x <paramref name="height"/> from any direction:
+        /// 1. the robust box of points and camera centres (<see cref="SceneBounds.Lo"/>, <see cref="SceneBounds.Hi"/>),
+        ///    grown to hold the current camera (the user came to see where the camera is);
+        /// 2. its bounding sphere: centre = box centre, r = half the diagonal;
+        /// 3. the distance at which that sphere just fits the narrower half field of view a: d = 1.05 r / sin a
+        ///    (a = 30 degrees vertically, atan(tan 30 W / H) horizontally; 5 % margin).
+        /// </summary>
+        public static ((double X, double Y, double Z) Target, double Distance) Fit(SceneBounds b, int width, int height, (double X, double Y, double Z)? current = null)
+        {
+            var lo = b.Lo; var hi = b.Hi;
+            if (current is (double cx, double cy, double cz) && double.IsFinite(cx) && double.IsFinite(cy) && double.IsFinite(cz))
+            {
+                lo = (Math.Min(lo.X, cx), Math.Min(lo.Y, cy), Math.Min(lo.Z, cz));
+                hi = (Math.Max(hi.X, cx), Math.Max(hi.Y, cy), Math.Max(hi.Z, cz));
+            }
+            var centre = (0.5 * (lo.X + hi.X), 0.5 * (lo.Y + hi.Y), 0.5 * (lo.Z + hi.Z));
+            double r = Math.Max(1e-3, 0.5 * Math.Sqrt((hi.X - lo.X) * (hi.X - lo.X) + (hi.Y - lo.Y) * (hi.Y - lo.Y) + (hi.Z - lo.Z) * (hi.Z - lo.Z)));
+            double tanV = Math.Tan(Math.PI / 6), tanH = tanV * Math.Max(1, width) / Math.Max(1, height);
+            double half = Math.Atan(Math.Min(tanV, tanH));
+            return (centre, 1.05 * r / Math.Sin(half));
+        }
+
+        /// <summary>
+        /// Moves <paramref name="orbit"/>'s target and distance toward <see cref="Fit"/> of the current bounds, exponentially
+        /// with a time constant of <paramref name="seconds"/> (so a growing scene is followed smoothly, without jumps when
+        /// the bounds are recomputed); yaw and pitch stay the user's. dt = 0 leaves the orbit as it is.
+        /// </summary>
+        public static void Approach(OrbitController orbit, SceneBounds b, int width, int height, (double X, double Y, double Z)? current, double dt, double seconds = 0.5)
+        {
+            if (!(dt > 0)) return;
+            var (t, d) = Fit(b, width, height, current);
+            double a = 1 - Math.Exp(-dt / seconds);
+            var o = orbit.Target;
+            orbit.Target = (o.X + a * (t.X - o.X), o.Y + a * (t.Y - o.Y), o.Z + a * (t.Z - o.Z));
+            orbit.Distance += a * (d - orbit.Distance);
+        }
 
         /// <summary>A 60-degree vertical field of view from the orbit's eye; near/far from the scene size.</summary>
         public static ViewCamera Perspective(OrbitController orbit, SceneBounds b, int width, int height)

@@ -7,18 +7,30 @@ namespace FlowMap.Viewer.Rendering
 {
     /// <summary>
     /// A robust size of the scene: centre = per-axis median, radius = 90th percentile distance from it, over a sample of the
-    /// points and the camera centres; ground = the 95th percentile of y (world y points down, so that is near the floor).
+    /// points and the camera centres; ground = the 95th percentile of y (world y points down, so that is near the floor);
+    /// and a robust box, the 2nd to 98th percentile per axis (what the default view frames: a few stray points far out do
+    /// not shrink the scene to a speck).
     /// </summary>
     public readonly struct SceneBounds
     {
         public SceneBounds((double X, double Y, double Z) center, double radius, double groundY)
+            : this(center, radius, groundY, (center.X - radius, center.Y - radius, center.Z - radius), (center.X + radius, center.Y + radius, center.Z + radius))
         {
-            Center = center; Radius = radius; GroundY = groundY;
+        }
+
+        public SceneBounds((double X, double Y, double Z) center, double radius, double groundY, (double X, double Y, double Z) lo, (double X, double Y, double Z) hi)
+        {
+            Center = center; Radius = radius; GroundY = groundY; Lo = lo; Hi = hi;
         }
 
         public (double X, double Y, double Z) Center { get; }
         public double Radius { get; }
         public double GroundY { get; }
+        /// <summary>Corners of the robust box (2nd and 98th percentile per axis), world units.</summary>
+        public (double X, double Y, double Z) Lo { get; }
+        public (double X, double Y, double Z) Hi { get; }
+        /// <summary>Half the diagonal of the robust box (at least 1e-3): the scene's extent for sizing what is drawn in it.</summary>
+        public double BoxRadius => Math.Max(1e-3, 0.5 * Math.Sqrt((Hi.X - Lo.X) * (Hi.X - Lo.X) + (Hi.Y - Lo.Y) * (Hi.Y - Lo.Y) + (Hi.Z - Lo.Z) * (Hi.Z - Lo.Z)));
 
         public static SceneBounds Of(IReadOnlyList<(double X, double Y, double Z)> sample)
         {
@@ -29,8 +41,11 @@ namespace FlowMap.Viewer.Rendering
             var d = finite.Select(p => Math.Sqrt((p.X - c.Item1) * (p.X - c.Item1) + (p.Y - c.Item2) * (p.Y - c.Item2) + (p.Z - c.Item3) * (p.Z - c.Item3)))
                 .OrderBy(x => x).ToList();
             double r = Math.Max(1e-3, d[(int)(0.9 * (d.Count - 1))]);
+            var xs = finite.Select(p => p.X).OrderBy(x => x).ToList();
             var ys = finite.Select(p => p.Y).OrderBy(x => x).ToList();
-            return new SceneBounds(c, r, ys[(int)(0.95 * (ys.Count - 1))]);
+            var zs = finite.Select(p => p.Z).OrderBy(x => x).ToList();
+            int lo = (int)(0.02 * (finite.Count - 1)), hi = (int)Math.Ceiling(0.98 * (finite.Count - 1));
+            return new SceneBounds(c, r, ys[(int)(0.95 * (ys.Count - 1))], (xs[lo], ys[lo], zs[lo]), (xs[hi], ys[hi], zs[hi]));
         }
 
         private static bool IsFinite(double v) => !double.IsNaN(v) && !double.IsInfinity(v);
@@ -72,15 +87,36 @@ namespace FlowMap.Viewer.Rendering
                     Line(o, traj[i - 1].Center, traj[i].Center, TrajectoryColor);
             if (settings.ShowFrustums && traj.Count > 0)
             {
-                double size = b.Radius * 0.06;
                 IEnumerable<int> marked = s.Keyframes.Count > 0 ? s.Keyframes : EveryKth(traj.Count, 24);
                 var list = marked.Where(i => i >= 0 && i < traj.Count).ToList();
                 if (list.Count > 400) list = list.Where((_, k) => k % (list.Count / 400 + 1) == 0).ToList();
+                double size = FrustumSize(b, traj, list);
                 foreach (int i in list)
                     if (i != s.CurrentFrame) Frustum(o, traj[i], s.Intrinsics, size, KeyframeColor);
                 if (s.CurrentFrame >= 0 && s.CurrentFrame < traj.Count)
                     Frustum(o, traj[s.CurrentFrame], s.Intrinsics, size * 1.5, CurrentColor);
             }
+        }
+
+        /// <summary>
+        /// Frustum depth sized to the scene: 0.8 times the median distance between consecutive marked cameras (neighbours do
+        /// not hide each other and the trajectory), kept between a fiftieth and a twentieth of the robust box's half-diagonal
+        /// (<see cref="SceneBounds.BoxRadius"/>; the current camera is drawn half again as large).
+        /// </summary>
+        internal static double FrustumSize(SceneBounds b, IReadOnlyList<CameraPose> traj, IReadOnlyList<int> marked)
+        {
+            double hi = 0.05 * b.BoxRadius, lo = 0.02 * b.BoxRadius;
+            if (marked.Count < 2) return hi;
+            var gaps = new List<double>(marked.Count - 1);
+            for (int i = 1; i < marked.Count; i++)
+            {
+                var (ax, ay, az) = traj[marked[i - 1]].Center; var (bx, by, bz) = traj[marked[i]].Center;
+                double d = Math.Sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by) + (az - bz) * (az - bz));
+                if (double.IsFinite(d)) gaps.Add(d);
+            }
+            if (gaps.Count == 0) return hi;
+            gaps.Sort();
+            return Math.Clamp(0.8 * gaps[gaps.Count / 2], lo, hi);
         }
 
         private static IEnumerable<int> EveryKth(int count, int maxMarks)

@@ -34,7 +34,7 @@ namespace FlowMap.Viewer.Rendering
         // Interaction state.
         private readonly RenderSettings _settings;
         private OrbitController? _orbit;
-        private bool _follow, _help, _boundsSeen;
+        private bool _follow, _help, _boundsSeen, _autoFit;
         private double _lastX, _lastY, _scroll, _lastMotion = double.NegativeInfinity;
         private double _fps = double.NaN;
         private int _screenshots;
@@ -216,8 +216,9 @@ namespace FlowMap.Viewer.Rendering
             if (_orbit == null || (!_boundsSeen && snap.PointCount + snap.Trajectory.Count > 0))
             {
                 // Start from the requested view (an orbit about the scene; a frame camera starts following that frame).
-                _orbit = _options.Camera.StartOrbit(b);
+                _orbit = _options.Camera.StartOrbit(b, w, h, CameraSpec.CurrentCamera(snap));
                 _boundsSeen = snap.PointCount + snap.Trajectory.Count > 0;
+                _autoFit = _options.Camera.AutoFits;
             }
             var o = _orbit;
             Glfw.GetCursorPos(_window, out double x, out double y);
@@ -228,12 +229,15 @@ namespace FlowMap.Viewer.Rendering
             bool right = Glfw.GetMouseButton(_window, Glfw.MouseRight) == Glfw.Press || Glfw.GetMouseButton(_window, Glfw.MouseMiddle) == Glfw.Press;
             double fy = h / (2 * Math.Tan(Math.PI / 6));
             bool moved = ((left || right) && (dx != 0 || dy != 0)) || _scroll != 0;
+            // Auto fit (the default view): target and distance follow the growing scene and the current camera; orbiting
+            // keeps it, panning, zooming or flying hands the framing to the user (R gives it back).
+            if (_autoFit) CameraSpec.Approach(o, b, w, h, CameraSpec.CurrentCamera(snap), dt);
             if (left && !shift) o.Orbit(dx * 0.006, dy * 0.006);
-            else if (right || (left && shift)) o.Pan(-dx / fy, -dy / fy);
-            if (_scroll != 0) { o.Zoom(_scroll); _scroll = 0; }
+            else if (right || (left && shift)) { o.Pan(-dx / fy, -dy / fy); if (dx != 0 || dy != 0) _autoFit = false; }
+            if (_scroll != 0) { o.Zoom(_scroll); _scroll = 0; _autoFit = false; }
             double speed = b.Radius * 0.6 * dt * (shift ? 4 : 1);
             double fwd = Key(Glfw.KeyW) - Key(Glfw.KeyS), side = Key(Glfw.KeyD) - Key(Glfw.KeyA), down = Key(Glfw.KeyE) - Key(Glfw.KeyQ);
-            if (fwd != 0 || side != 0 || down != 0) { o.Fly(fwd * speed, side * speed, down * speed); moved = true; }
+            if (fwd != 0 || side != 0 || down != 0) { o.Fly(fwd * speed, side * speed, down * speed); moved = true; _autoFit = false; }
             if (moved) _lastMotion = Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
 
             if (_follow && snap.CurrentFrame >= 0 && snap.CurrentFrame < snap.Trajectory.Count)
@@ -254,10 +258,10 @@ namespace FlowMap.Viewer.Rendering
         private List<string> Text(ViewerSnapshot snap, ViewCamera cam, double now)
         {
             int stride = _renderer!.LastPointStride;
-            var lines = ViewerApp.Hud(snap, _fps, cam, (_follow ? "FOLLOW" : "ORBIT") + (stride > 1 ? $"  DRAWING 1/{stride} POINTS" : "") + "  H HELP");
+            var lines = ViewerApp.Hud(snap, _fps, cam, (_follow ? "FOLLOW" : _autoFit ? "AUTO FIT" : "ORBIT") + (stride > 1 ? $"  DRAWING 1/{stride} POINTS" : "") + "  H HELP");
             if (_help)
             {
-                lines.Add("LEFT DRAG ORBIT  RIGHT/SHIFT DRAG PAN  WHEEL ZOOM  WASD QE FLY (SHIFT FAST)  F FOLLOW  R RESET");
+                lines.Add("LEFT DRAG ORBIT  RIGHT/SHIFT DRAG PAN  WHEEL ZOOM  WASD QE FLY (SHIFT FAST)  F FOLLOW  R RESET (AUTO FIT)");
                 lines.Add("+/- POINT SIZE  M POINT MODE  1 POINTS  2 PATH  3 CAMERAS  4 GRID  5 AXES  6 INSET  7 TEXT  P SCREENSHOT  ESC QUIT");
             }
             if (_flash != null && now < _flashUntil) lines.Add(_flash);
