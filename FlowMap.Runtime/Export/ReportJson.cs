@@ -33,6 +33,11 @@ namespace FlowMap.Export
         [JsonPropertyName("warnings")] public List<string> Warnings { get; init; } = new List<string>();
         /// <summary>Estimated focal length in pixels at the input resolution, when known.</summary>
         [JsonPropertyName("focal_px")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? FocalPx { get; init; }
+        /// <summary>
+        /// How well the data determine the focal: its relative standard deviation (0.01 = 1 %); null when the focal was given
+        /// or could not be estimated. Always written (EVALUATION.md).
+        /// </summary>
+        [JsonPropertyName("focal_rel_std")] public double? FocalRelStd { get; init; }
         /// <summary>Further keys, written as they are.</summary>
         [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
     }

@@ -55,6 +55,24 @@ namespace FlowMap.Reconstruction
         /// </summary>
         public bool OfflineKeyframesOnly { get; set; } = true;
 
+        /// <summary>
+        /// Keyframe pairs of the mapper's graph: each keyframe with the next <see cref="PairSpan"/> keyframes (1 = adjacent
+        /// only). Wider baselines determine the focal and the depth better; each extra pair costs one flow.
+        /// </summary>
+        public int PairSpan { get; set; } = 3;
+
+        /// <summary>Multi-view refinement (bundle adjustment of poses, depth, focal and k1 over the pair graph) after descent.</summary>
+        public bool Refine { get; set; } = true;
+
+        /// <summary>Refinement: one inverse-depth variable per this many pixels in x and y of the processing size.</summary>
+        public int RefineStride { get; set; } = 8;
+
+        /// <summary>Refinement: Levenberg-Marquardt iterations.</summary>
+        public int RefineIterations { get; set; } = 8;
+
+        /// <summary>Refinement: estimate one radial distortion coefficient (SIMPLE_RADIAL k1); false keeps k1 = 0.</summary>
+        public bool RefineK1 { get; set; } = true;
+
         /// <summary>Offline: descent steps of the one window solve.</summary>
         public int OfflineSteps { get; set; } = 300;
 
@@ -91,6 +109,8 @@ namespace FlowMap.Reconstruction
             if (FirstWindowSteps < 1 || KeyframeSteps < 1 || OfflineSteps < 1 || StepsPerFrame < 0) throw new ArgumentException("Step counts must be positive.");
             if (OnlineSolverPixels < 64 || OfflineSolverPixels < 64) throw new ArgumentException("Solver pixel budgets must be at least 64.");
             if (OfflineFuseEvery < 1) throw new ArgumentException("OfflineFuseEvery must be at least 1.");
+            if (PairSpan < 1) throw new ArgumentException("PairSpan must be at least 1.");
+            if (RefineStride < 1 || RefineIterations < 0) throw new ArgumentException("RefineStride must be at least 1 and RefineIterations at least 0.");
         }
     }
 }

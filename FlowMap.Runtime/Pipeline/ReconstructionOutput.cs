@@ -93,6 +93,7 @@ namespace FlowMap.Reconstruction
                 PeakMemoryMb = Math.Round(peak / (1024.0 * 1024.0), 1),
                 Warnings = warnings,
                 FocalPx = Math.Round(r.Input.Fx, 4),
+                FocalRelStd = r.FocalRelStd is double rs ? Math.Round(rs, 5) : (double?)null,
                 Extra = extra,
             });
         }

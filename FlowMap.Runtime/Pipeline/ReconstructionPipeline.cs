@@ -36,6 +36,9 @@ namespace FlowMap.Reconstruction
         private int _inW, _inH, _w, _h;
         private double? _fixedFocal;     // at the processing size
         private double _focal;
+        private double _k1;                // SIMPLE_RADIAL, from the multi-view refinement
+        private double? _focalRelStd;      // how well the data determine the focal (null: given or not yet estimated)
+        private readonly KeyframeSolver _mapper;
         private bool _solvedOnce, _finished;
         private int _framesIn, _keyframeCount;
         private double _cumulativeMedianFlow, _lastMedianFlow, _previousMedianFlow;
@@ -61,6 +64,7 @@ namespace FlowMap.Reconstruction
             _prior = depthPrior;
             _ownsComponents = ownsComponents;
             _fusion = new PointCloudFusion(_o.Fusion);
+            _mapper = new KeyframeSolver(_flow, _solver, _o, _clock, (_solver as GpuWindowSolver)?.Context);
         }
 
         /// <summary>Raised (on the caller's thread, in frame order) when a frame's estimate is final.</summary>
@@ -119,7 +123,7 @@ namespace FlowMap.Reconstruction
                 AddWarning($"static camera: the image barely moved (median flow {_cumulativeMedianFlow:F2} px in total at {_w}x{_h}); poses held still, depth and focal not observable");
             else CheckParallax();
 
-            var proc = Intrinsics.Centered(_w, _h, _focal);
+            var proc = K;
             return new ReconstructionResult
             {
                 Mode = _o.Mode,
@@ -128,6 +132,8 @@ namespace FlowMap.Reconstruction
                 Input = proc.Resized(_inW, _inH),
                 Poses = _finalPoses.OrderBy(p => p.Index).ToList(),
                 Keyframes = _keyframeCount,
+                FocalRelStd = _fixedFocal.HasValue ? null : _focalRelStd,
+                K1 = _k1,
                 Points = _fusion.ToPointCloud(),
                 Warnings = _warnings.ToList(),
                 StageMedianMilliseconds = _clock.Medians(),
@@ -165,21 +171,8 @@ namespace FlowMap.Reconstruction
         private FloatImage? AwaitPrior(Task<FloatImage>? t) =>
             t == null ? null : _clock.Time("depth_prior_wait", () => t.GetAwaiter().GetResult());
 
-        private SolverResult RunSolver(SolverWindow window, int steps, SolverWarmStart? warm, CancellationToken token)
-        {
-            var opts = new SolverOptions { Steps = steps, LearningRate = _o.Solver.LearningRate, Seed = _o.Solver.Seed };
-            int k = SolverResolution.Factor(window.Width, window.Height, _o.Mode == ReconstructionMode.Offline ? _o.OfflineSolverPixels : _o.OnlineSolverPixels);
-            var r = _clock.Time("solve", () => SolverResolution.Solve(_solver, window, opts, warm, k, token));
-            foreach (var kv in r.StageMilliseconds) _clock.Add("solve." + kv.Key, kv.Value);
-            if (r.Poses.Length != window.Count || r.Depth.Length != window.Count || r.Confidence.Length != window.Count)
-                throw new InvalidOperationException($"The solver returned {r.Poses.Length} poses, {r.Depth.Length} depth maps for a window of {window.Count} frames.");
-            if (!(r.Focal > 0) || double.IsInfinity(r.Focal)) throw new InvalidOperationException($"The solver returned focal {r.Focal}.");
-            _focal = _fixedFocal ?? r.Focal;
-            _solvedOnce = true;
-            return r;
-        }
-
-        private Intrinsics K => Intrinsics.Centered(_w, _h, _focal);
+        /// <summary>The camera at the processing size as far as it is known: one focal, centred principal point, k1.</summary>
+        private Intrinsics K => Intrinsics.Centered(_w, _h, _focal) with { K1 = _k1 };
 
         private void Emit(FrameEstimate e)
         {
@@ -310,10 +303,13 @@ namespace FlowMap.Reconstruction
                         k.InitialDepth = _clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.Depth, key.Confidence!, K, pnp.Value.KeyToFrame).Depth);
                 }
                 _window.Add(k); _keyframeCount++;
-                // Sliding-window solve (offline too: it initialises the final solve over all keyframes in Finish).
-                if (_solvedOnce) SolveWindow(_o.KeyframeSteps, token);
-                else if (_window.Count >= _o.FirstWindowKeyframes) SolveWindow(_o.FirstWindowSteps, token);
-                if (!Deferred) FreezeOld(token);
+                // Sliding-window solve (online; offline solves all keyframes from geometry in Finish).
+                if (!Deferred)
+                {
+                    if (_solvedOnce) SolveWindow(_o.KeyframeSteps, token);
+                    else if (_window.Count >= _o.FirstWindowKeyframes) SolveWindow(_o.FirstWindowSteps, token);
+                    FreezeOld(token);
+                }
                 var update = Live(frame, k.Pose, true, k.Depth, k.Confidence);
                 update.Intrinsics = K;
                 update.Flow = flow.Forward; // previous keyframe -> this frame, for viewers' insets (shared, not copied)
@@ -358,23 +354,19 @@ namespace FlowMap.Reconstruction
         };
 
         /// <summary>Solves the window of the last keyframes and chains the result into the global trajectory at a consistent scale.</summary>
-        private void SolveWindow(int steps, CancellationToken token, bool allKeyframes = false)
+        private void SolveWindow(int steps, CancellationToken token)
         {
             int n = _window.Count;
             if (n < 2) return;
-            int start = allKeyframes ? 0 : Math.Max(0, n - _o.WindowKeyframes);
+            int start = Math.Max(0, n - _o.WindowKeyframes);
             var win = _window.GetRange(start, n - start);
-            var pairs = win.Skip(1).Select(k => k.FromPrevious!).ToList();
-            var priors = _prior != null ? win.Select(k => k.Prior!).ToList() : null;
-            var window = new SolverWindow(win.Select(k => k.Image).ToList(), pairs, priors, _fixedFocal);
             int frozen = win.TakeWhile(k => k.Frozen).Count();
-            var warm = _solvedOnce ? new SolverWarmStart
-            {
-                InitialDepth = win.Select(k => k.Depth ?? k.InitialDepth).ToList(),
-                Focal = _focal,
-                FrozenFrames = Math.Min(frozen, win.Count - 1),
-            } : null;
-            var r = RunSolver(window, steps, warm, token);
+            var inputs = win.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList();
+            var r = _mapper.SolveWindow(inputs, _fixedFocal, _solvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null, _solvedOnce ? _focal : (double?)null, frozen, steps, token);
+            _focal = _fixedFocal ?? r.Focal;
+            _focalRelStd = r.FocalRelStd;
+            foreach (var w in r.Warnings) AddWarning(w);
+            _solvedOnce = true;
 
             // Scale: the window's depth against the global depth of keyframes solved before (median ratio).
             var ratios = new List<float>();
@@ -451,10 +443,29 @@ namespace FlowMap.Reconstruction
         private void FinishOnline(CancellationToken token)
         {
             // Offline: one solve over all keyframes. Online: a short stream may end before the first window filled.
-            if (Deferred && _window.Count >= 2 && _cumulativeMedianFlow >= _o.StaticFlowPixels) SolveWindow(_o.OfflineSteps, token, allKeyframes: true);
+            if (Deferred && _window.Count >= 2 && _cumulativeMedianFlow >= _o.StaticFlowPixels) SolveAllKeyframes(token);
             else if (!_solvedOnce && _window.Count >= 2) SolveWindow(_o.FirstWindowSteps, token);
             foreach (var k in _window) if (!k.Frozen) Finalise(k);
             _window.Clear();
+        }
+
+        /// <summary>Offline over keyframes: the mapper's solve of every keyframe at once (geometry first, descent, refinement).</summary>
+        private void SolveAllKeyframes(CancellationToken token)
+        {
+            var inputs = _window.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList();
+            var s = _mapper.SolveAll(inputs, _fixedFocal, token);
+            for (int j = 0; j < _window.Count; j++)
+            {
+                _window[j].Pose = s.Poses[j];
+                _window[j].Depth = s.Depth[j];
+                _window[j].Confidence = s.Confidence[j];
+            }
+            _focal = _fixedFocal ?? s.Focal;
+            _k1 = s.K1;
+            _focalRelStd = s.FocalRelStd;
+            foreach (var w in s.Warnings) AddWarning(w);
+            _solvedOnce = true;
+            NoteSceneDepth(_window[_window.Count / 2].Depth!);
         }
 
         // ---------------------------------------------------------------- offline
@@ -488,8 +499,13 @@ namespace FlowMap.Reconstruction
                 }
                 return;
             }
-            var window = new SolverWindow(_all.Select(a => a.Image).ToList(), _allPairs, _prior != null ? priors.Select(p => p!).ToList() : null, _fixedFocal);
-            var r = RunSolver(window, _o.OfflineSteps, null, token);
+            var inputs = _all.Select((a, i) => new KeyframeSolver.Input { FrameIndex = a.Frame.Index, Image = a.Image, FromPrevious = i > 0 ? _allPairs[i - 1] : null, Prior = priors[i] }).ToList();
+            var r = _mapper.SolveAll(inputs, _fixedFocal, token);
+            _focal = _fixedFocal ?? r.Focal;
+            _k1 = r.K1;
+            _focalRelStd = r.FocalRelStd;
+            foreach (var w in r.Warnings) AddWarning(w);
+            _solvedOnce = true;
             NoteSceneDepth(r.Depth[r.Depth.Length / 2]);
             for (int i = 0; i < _all.Count; i++)
             {

@@ -46,6 +46,11 @@ namespace FlowMap.Reconstruction
         /// <summary>Final camera-to-world pose of every processed frame, in frame order.</summary>
         public IReadOnlyList<(int Index, string Name, CameraPose Pose)> Poses { get; internal set; } = Array.Empty<(int, string, CameraPose)>();
         public int Keyframes { get; internal set; }
+        /// <summary>
+        /// Relative standard deviation of the estimated focal as the motion determines it (0.01 = 1 %); null when the focal
+        /// was given or not estimated. A warning says when the motion does not determine it.
+        /// </summary>
+        public double? FocalRelStd { get; internal set; }
         /// <summary>The fused coloured point cloud (world = frame 0's camera).</summary>
         public PointCloud Points { get; internal set; } = PointCloud.Empty;
         /// <summary>Low parallax, static camera, resolution changes, unobservable focal, ...</summary>

@@ -23,6 +23,9 @@ namespace FlowMap.Solve
 
         public GpuWindowSolver(GpuContext ctx, bool ownsContext = false) { _ctx = ctx; _ownsContext = ownsContext; }
 
+        /// <summary>The Vulkan device the solver runs on (shared with the multi-view refinement).</summary>
+        internal GpuContext Context => _ctx;
+
         public static GpuWindowSolver CreateOwned()
         {
             GpuContext ctx;

@@ -1,0 +1,264 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using FlowMap.Flow;
+using FlowMap.Solve;
+using FlowMap.Solve.Geometry;
+using FlowMap.Solve.Refine;
+
+namespace FlowMap.Reconstruction
+{
+    /// <summary>
+    /// What mapping solves for a set of keyframes: camera-to-world poses (keyframe 0 of the set at the identity), z-depth and
+    /// confidence per keyframe at the processing size, one focal (pixels at the processing size) and one radial coefficient.
+    /// </summary>
+    internal sealed class KeyframeSolution
+    {
+        public CameraPose[] Poses { get; init; } = Array.Empty<CameraPose>();
+        public FloatImage[] Depth { get; init; } = Array.Empty<FloatImage>();
+        public FloatImage[] Confidence { get; init; } = Array.Empty<FloatImage>();
+        public double Focal { get; init; }
+        /// <summary>Relative standard deviation of the focal as the data determine it; null when the focal was given.</summary>
+        public double? FocalRelStd { get; init; }
+        /// <summary>SIMPLE_RADIAL k1 (0 when not estimated).</summary>
+        public double K1 { get; init; }
+        public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
+        /// <summary>Reprojection RMS (pixels) of the multi-view refinement before and after, NaN when it did not run.</summary>
+        public double RefineInitialRms { get; init; } = double.NaN;
+        public double RefineFinalRms { get; init; } = double.NaN;
+    }
+
+    /// <summary>
+    /// The mapper's solve over a set of keyframes (METHOD.md section 2b), as a list of stages:
+    /// 1. pairs: flow between each keyframe and its next few (not only adjacent ones);
+    /// 2. calibrate: one focal from the two-view geometry of all pairs (unless given), with how well it is determined;
+    /// 3. start: relative poses from essential matrices and triangulated depth, one scale along the chain;
+    /// 4. descent: FlowMap's induced-flow descent (closed-form Procrustes poses) from that start;
+    /// 5. refine: multi-view bundle adjustment of poses, depth, focal and k1 over the pair graph.
+    /// Deterministic for the same inputs.
+    /// </summary>
+    internal sealed class KeyframeSolver
+    {
+        private readonly IFlowEstimator _flow;
+        private readonly IWindowSolver _descent;
+        private readonly ReconstructionOptions _o;
+        private readonly StageClock _clock;
+        private readonly Gpu.GpuContext? _gpu;
+
+        public KeyframeSolver(IFlowEstimator flow, IWindowSolver descent, ReconstructionOptions options, StageClock clock, Gpu.GpuContext? gpu)
+        {
+            _flow = flow; _descent = descent; _o = options; _clock = clock; _gpu = gpu;
+        }
+
+        /// <summary>A keyframe as the mapper holds it.</summary>
+        public sealed class Input
+        {
+            /// <summary>The keyframe's frame index in the stream (identifies it across windows).</summary>
+            public int FrameIndex;
+            public RgbImage Image = null!;
+            /// <summary>Flow from the previous keyframe of the set to this one (null for the first).</summary>
+            public FlowResult? FromPrevious;
+            public FloatImage? Prior;
+        }
+
+        // Online state: flows of keyframe pairs beyond adjacent ones (by frame indices), the correspondences of every pair seen
+        // for self-calibration, and the current focal estimate.
+        private readonly Dictionary<(int, int), FlowResult> _pairFlows = new Dictionary<(int, int), FlowResult>();
+        private readonly List<(int, int)> _calibratedPairs = new List<(int, int)>();
+        private readonly List<Correspondences> _calibration = new List<Correspondences>();
+        private FocalEstimate? _focalEstimate;
+        private int _pairsAtLastCalibration;
+
+        /// <summary>
+        /// Solves a sliding window of keyframes (online). The first <paramref name="frozen"/> keyframes keep their depth and
+        /// (in the refinement) their poses; <paramref name="warmDepth"/> per keyframe (null entries: new keyframes) starts
+        /// descent where the previous window ended; without it (the first window) the geometric start does.
+        /// </summary>
+        public KeyframeSolution SolveWindow(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token)
+        {
+            int n = win.Count;
+            int w = win[0].Image.Width, h = win[0].Image.Height;
+            var warnings = new List<string>();
+            var adjacent = win.Skip(1).Select(k => k.FromPrevious!).ToList();
+
+            // 1. Pairs (cached across windows), and their correspondences for the focal.
+            var edges = _clock.Time("pairs", () => Pairs(win, token, cache: true));
+            foreach (var e in edges)
+            {
+                var key = (win[e.I].FrameIndex, win[e.J].FrameIndex);
+                if (_calibratedPairs.Contains(key)) continue;
+                _calibratedPairs.Add(key);
+                _calibration.Add(Correspondences.FromFlow(e.Flow));
+            }
+            // Forget pairs that left the window (their correspondences stay for the focal).
+            int oldest = win[0].FrameIndex;
+            foreach (var k in _pairFlows.Keys.Where(k => k.Item1 < oldest).ToList()) _pairFlows.Remove(k);
+
+            // 2. Focal from all pairs seen so far: re-estimated while pairs accumulate (each 25 % more pairs).
+            if (fixedFocal == null && (_focalEstimate == null || _calibration.Count >= 1.25 * _pairsAtLastCalibration))
+            {
+                _focalEstimate = _clock.Time("calibrate", () => SelfCalibration.Estimate(_calibration, w, h));
+                _pairsAtLastCalibration = _calibration.Count;
+            }
+            if (_focalEstimate != null && !_focalEstimate.Determined && _focalEstimate.Warning != null) warnings.Add(_focalEstimate.Warning);
+            bool determined = fixedFocal != null || _focalEstimate!.Determined;
+            bool warm = warmDepth != null && warmDepth.Any(d => d != null);
+            var images = win.Select(k => k.Image).ToList();
+            var priors = win[0].Prior != null ? win.Select(k => k.Prior!).ToList() : null;
+            SolverResult r;
+            if (determined)
+            {
+                double focal = fixedFocal ?? _focalEstimate!.Focal;
+                // 3. Start: the previous window's depth where there is one, else geometry.
+                var initial = warm ? warmDepth! : _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal)).Depth.Select(d => (FloatImage?)d).ToList();
+                // 4. Descent, the focal held.
+                r = Descend(new SolverWindow(images, adjacent, priors, focal), steps,
+                    new SolverWarmStart { InitialDepth = initial, Focal = focal, FrozenFrames = Math.Min(frozen, n - 1) }, token);
+            }
+            else
+            {
+                // The motion does not determine the focal (warned): descent with its own focal (softmin first, then free).
+                r = Descend(new SolverWindow(images, adjacent, priors, null), steps, warm
+                    ? new SolverWarmStart { InitialDepth = warmDepth, Focal = previousFocal, FrozenFrames = Math.Min(frozen, n - 1) } : null, token);
+            }
+
+            // 5. Refinement over the window's pair graph, older keyframes fixed; the focal stays where 2 or 4 put it.
+            return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen),
+                fixedFocal == null ? _focalEstimate?.RelStd : null, warnings, token, refineK1: false);
+        }
+
+        /// <summary>Solves all keyframes at once (offline). <paramref name="fixedFocal"/>: pixels at the processing size, or null.</summary>
+        public KeyframeSolution SolveAll(IReadOnlyList<Input> keyframes, double? fixedFocal, CancellationToken token)
+        {
+            int n = keyframes.Count;
+            if (n < 2) throw new ArgumentException("At least two keyframes are needed.");
+            int w = keyframes[0].Image.Width, h = keyframes[0].Image.Height;
+            var warnings = new List<string>();
+            var adjacent = keyframes.Skip(1).Select(k => k.FromPrevious!).ToList();
+
+            // 1. Pairs: adjacent flows are known; each keyframe also gets the flow to the next few keyframes.
+            var edges = _clock.Time("pairs", () => Pairs(keyframes, token));
+
+            // 2. Focal from geometry (unless given).
+            FocalEstimate? calib = null;
+            if (fixedFocal == null)
+            {
+                calib = _clock.Time("calibrate", () => SelfCalibration.Estimate(edges.Select(e => Correspondences.FromFlow(e.Flow)).ToList(), w, h));
+                if (!calib.Determined && calib.Warning != null) warnings.Add(calib.Warning);
+            }
+            bool determined = fixedFocal != null || calib!.Determined;
+            var images = keyframes.Select(k => k.Image).ToList();
+            var priors = keyframes[0].Prior != null ? keyframes.Select(k => k.Prior!).ToList() : null;
+            SolverResult r;
+            if (determined)
+            {
+                double focal = fixedFocal ?? calib!.Focal;
+                // 3. Geometric start: essential-matrix poses, triangulated depth, one scale.
+                var start = _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal));
+                if (start.Warnings.Count > 0)
+                    warnings.Add($"low parallax: {start.Warnings.Count} of {adjacent.Count} keyframe pairs had no usable parallax (rotation only or a plane); their translation starts at zero and is left to descent and refinement");
+                // 4. FlowMap descent from that start, the focal held (the refinement frees it).
+                r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineSteps,
+                    new SolverWarmStart { InitialDepth = start.Depth.Select(d => (FloatImage?)d).ToList(), Focal = focal }, token);
+            }
+            else
+            {
+                // The motion does not determine the focal (warned): FlowMap's descent from flat depth with its softmin focal,
+                // which the refinement then keeps.
+                r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
+            }
+
+            // 5. Multi-view refinement over the pair graph.
+            return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: !determined || fixedFocal != null, fixedKeyframes: 1,
+                fixedFocal == null ? calib!.RelStd : (double?)null, warnings, token);
+        }
+
+        /// <summary>Descent at the solver resolution of the options.</summary>
+        private SolverResult Descend(SolverWindow window, int steps, SolverWarmStart? warm, CancellationToken token)
+        {
+            var opts = new SolverOptions { Steps = steps, LearningRate = _o.Solver.LearningRate, Seed = _o.Solver.Seed };
+            int k = SolverResolution.Factor(window.Width, window.Height, _o.Mode == ReconstructionMode.Offline ? _o.OfflineSolverPixels : _o.OnlineSolverPixels);
+            var r = _clock.Time("solve", () => SolverResolution.Solve(_descent, window, opts, warm, k, token));
+            foreach (var kv in r.StageMilliseconds) _clock.Add("solve." + kv.Key, kv.Value);
+            return r;
+        }
+
+        /// <summary>The pair graph: (i, i+1) from the stream, and (i, i+s) for s = 2..<see cref="ReconstructionOptions.PairSpan"/>.</summary>
+        private List<(int I, int J, FlowResult Flow)> Pairs(IReadOnlyList<Input> keyframes, CancellationToken token, bool cache = false)
+        {
+            var edges = new List<(int, int, FlowResult)>();
+            for (int i = 0; i + 1 < keyframes.Count; i++) edges.Add((i, i + 1, keyframes[i + 1].FromPrevious!));
+            for (int s = 2; s <= _o.PairSpan; s++)
+                for (int i = 0; i + s < keyframes.Count; i++)
+                {
+                    token.ThrowIfCancellationRequested();
+                    var key = (keyframes[i].FrameIndex, keyframes[i + s].FrameIndex);
+                    if (!cache || !_pairFlows.TryGetValue(key, out var f))
+                    {
+                        f = _flow.Estimate(keyframes[i].Image, keyframes[i + s].Image, token);
+                        if (cache) _pairFlows[key] = f;
+                    }
+                    edges.Add((i, i + s, f));
+                }
+            return edges;
+        }
+
+        private KeyframeSolution Refine(List<(int I, int J, FlowResult Flow)> edges, CameraPose[] poses, FloatImage[] depth, FloatImage[] conf,
+            double focal, double k1, bool focalFixed, int fixedKeyframes, double? focalRelStd, List<string> warnings, CancellationToken token, bool? refineK1 = null)
+        {
+            int n = poses.Length, w = depth[0].Width, h = depth[0].Height;
+            if (!_o.Refine)
+                return new KeyframeSolution { Poses = poses, Depth = depth, Confidence = conf, Focal = focal, K1 = k1, FocalRelStd = focalRelStd, Warnings = warnings };
+            // Both directions of every pair are observations.
+            var be = new List<BundleEdge>();
+            foreach (var (i, j, f) in edges)
+            {
+                be.Add(new BundleEdge { I = i, J = j, Flow = f.Forward, Confidence = f.ForwardConfidence });
+                be.Add(new BundleEdge { I = j, J = i, Flow = f.Backward, Confidence = f.BackwardConfidence });
+            }
+            var problem = new BundleProblem(w, h, n, be, _o.RefineStride);
+            var state = new BundleState { Poses = poses.ToArray(), InverseDepth = depth.Select(d => Coarse(d, _o.RefineStride)).ToArray(), Focal = focal, K1 = k1 };
+            var ba = _clock.Time("refine", () => BundleAdjuster.Refine(problem, state, new BundleOptions
+            {
+                Iterations = _o.RefineIterations, RefineFocal = !focalFixed, RefineK1 = refineK1 ?? _o.RefineK1, FixedKeyframes = fixedKeyframes, UseGpu = _gpu != null && _gpu.Info.Kind != Diagnostics.GpuDeviceKind.Cpu, // linearisation kernels: about 4x slower than the CPU path on lavapipe
+            }, _gpu, token));
+            return new KeyframeSolution
+            {
+                Poses = ba.State.Poses,
+                Depth = Enumerable.Range(0, n).Select(ba.DenseDepth).ToArray(),
+                Confidence = Enumerable.Range(0, n).Select(ba.DenseConfidence).ToArray(),
+                Focal = ba.State.Focal,
+                K1 = ba.State.K1,
+                FocalRelStd = focalRelStd,
+                Warnings = warnings,
+                RefineInitialRms = ba.InitialRmsPx,
+                RefineFinalRms = ba.FinalRmsPx,
+            };
+        }
+
+        /// <summary>Inverse depth at the refinement's coarse pixels (stride s, centres at s*g + (s-1)/2): the mean over each cell.</summary>
+        internal static double[] Coarse(FloatImage depth, int s)
+        {
+            int gw = depth.Width / s, gh = depth.Height / s;
+            var q = new double[gw * gh];
+            for (int gy = 0; gy < gh; gy++)
+                for (int gx = 0; gx < gw; gx++)
+                {
+                    double sum = 0; int c = 0;
+                    for (int y = gy * s; y < gy * s + s; y++)
+                        for (int x = gx * s; x < gx * s + s; x++)
+                        {
+                            double z = depth[x, y];
+                            if (z > 0 && !double.IsInfinity(z)) { sum += 1 / z; c++; }
+                        }
+                    q[gy * gw + gx] = c > 0 ? sum / c : 0;
+                }
+            // Cells with no valid depth take the median of the others (a neutral start).
+            var valid = q.Where(v => v > 0).OrderBy(v => v).ToList();
+            double med = valid.Count > 0 ? valid[valid.Count / 2] : 1;
+            for (int i = 0; i < q.Length; i++) if (!(q[i] > 0)) q[i] = med;
+            return q;
+        }
+    }
+}
