@@ -41,6 +41,7 @@ namespace FlowMap.Gpu.Kernels
             (FlowMap.Synthetic.SynthHits.Shader, typeof(FlowMap.Synthetic.SynthHits.Push)),
             (FlowMap.Synthetic.SynthRender.Shader, typeof(FlowMap.Synthetic.SynthRender.Push)),
             (FlowMap.Synthetic.SynthFlow.Shader, typeof(FlowMap.Synthetic.SynthFlow.Push)),
+            (FlowMap.Solve.Refine.GpuBundleLinearizer.Shader, typeof(FlowMap.Solve.Refine.GpuBundleLinearizer.Push)),
         };
     }
 }

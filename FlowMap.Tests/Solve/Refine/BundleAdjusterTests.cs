@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FlowMap.Solve.Refine;
+using FlowMap.Synthetic;
+using FlowMap.Tests.Support;
+using Xunit;
+
+namespace FlowMap.Tests.Solve.Refine
+{
+    /// <summary>
+    /// Bundle adjustment on exact synthetic flow (the renderer needs the Vulkan device; the adjuster runs on the CPU
+    /// reference here). Starts: keyframe 0 exact, the others rotated 2 degrees and moved 10 % of their distance to
+    /// keyframe 0, inverse depth with 20 % uniform noise, focal 7 % off, k1 = 0. On exact data the minimum is the truth
+    /// (up to the scale gauge and the coarse sampling of the flow at cell centres), and Gauss-Newton converges
+    /// quadratically from inside its basin, so the targets (focal 0.5 %, rotation 0.1 deg, AbsRel 2 %) hold with a wide
+    /// margin for every draw of the perturbation; the residual error comes from the bilinear flow at depth edges only.
+    /// </summary>
+    public sealed class BundleAdjusterTests : GpuTest
+    {
+        private readonly ITestOutputHelper _out;
+        public BundleAdjusterTests(GpuFixture f, ITestOutputHelper output) : base(f) { _out = output; }
+
+        private SyntheticSequence Sequence(string path, int frames, int w, int h, int seed = 1) =>
+            SyntheticSequence.Create(SyntheticScene.Create("room", seed),
+                new SyntheticSequenceOptions { Path = path, Frames = frames, Width = w, Height = h, Seed = seed, Samples = 1 }, Ctx, ownsContext: false);
+
+        private void Report(string what, BundleResult r, (double Scale, double MaxRotDeg, double MaxCentreErr, double AbsRel) s, double focalTruth)
+        {
+            _out.WriteLine($"{what}: rms {r.InitialRmsPx:F3} -> {r.FinalRmsPx:F4} px in {r.Iterations} iterations, focal {r.FocalHistory[0]:F2} -> {r.State.Focal:F3} (truth {focalTruth:F3}), k1 {r.State.K1:F4}, " +
+                $"rot err {s.MaxRotDeg:F4} deg, centre err {s.MaxCentreErr:E2}, AbsRel {s.AbsRel:F4}; lin {r.LinearizeMs:F0} ms, solve {r.SolveMs:F0} ms, cost {r.CostMs:F0} ms");
+            foreach (var line in r.Trace) _out.WriteLine("  " + line);
+        }
+
+        [Theory]
+        [InlineData("walk")]
+        [InlineData("orbit")]
+        public void Converges_from_perturbed_poses_depth_and_focal(string path)
+        {
+            var rng = Rng.Fresh(out int seed);
+            using var seq = Sequence(path, 16, 160, 120);
+            var scene = BundleScene.Create(seq, keyframes: 6, step: 3, stride: 4);
+            var start = scene.Perturbed(rng, degrees: 2, translation: 0.1, depthNoise: 0.2, focalFactor: 1.07);
+            var r = BundleAdjuster.Refine(scene.Problem, start, new BundleOptions { Iterations = 15, RefineK1 = true }, token: TestContext.Current.CancellationToken);
+            var s = scene.Score(r.State);
+            Report($"{path} seed {seed}", r, s, scene.Truth.Focal);
+            Assert.True(Math.Abs(r.State.Focal / scene.Truth.Focal - 1) < 0.005, $"seed {seed}: focal {r.State.Focal} vs {scene.Truth.Focal}");
+            Assert.True(s.MaxRotDeg < 0.1, $"seed {seed}: rotation error {s.MaxRotDeg} deg");
+            Assert.True(s.AbsRel < 0.02, $"seed {seed}: AbsRel {s.AbsRel}");
+            Assert.True(r.FinalRmsPx < r.InitialRmsPx);
+        }
+
+        [Fact]
+        public void Recovers_k1_of_a_distorted_camera()
+        {
+            var rng = Rng.Fresh(out int seed);
+            using var seq = Sequence("walk", 16, 160, 120);
+            var scene = BundleScene.Create(seq, keyframes: 6, step: 3, stride: 4, k1: -0.2);
+            var start = scene.Perturbed(rng, degrees: 2, translation: 0.1, depthNoise: 0.2, focalFactor: 1.05);
+            var r = BundleAdjuster.Refine(scene.Problem, start, new BundleOptions { Iterations = 15 }, token: TestContext.Current.CancellationToken);
+            var s = scene.Score(r.State);
+            Report($"k1 seed {seed}", r, s, scene.Truth.Focal);
+            Assert.True(Math.Abs(r.State.K1 - -0.2) < 0.02, $"seed {seed}: k1 {r.State.K1}");
+            Assert.True(Math.Abs(r.State.Focal / scene.Truth.Focal - 1) < 0.005, $"seed {seed}: focal {r.State.Focal} vs {scene.Truth.Focal}");
+            Assert.True(s.MaxRotDeg < 0.1, $"seed {seed}: rotation error {s.MaxRotDeg} deg");
+            Assert.True(s.AbsRel < 0.02, $"seed {seed}: AbsRel {s.AbsRel}");
+        }
+
+        /// <summary>
+        /// Gross outliers: in 8 % of the cells of every edge the flow of the whole stride x stride block around the cell
+        /// centre is shifted by 15-40 px. With the Cauchy loss (c = 1 px) such a residual gets a weight below 1/200, so
+        /// the clean targets hold and the corrupted cells' confidence is low while the clean cells' stays high.
+        /// </summary>
+        [Fact]
+        public void Robust_weights_reject_gross_outliers()
+        {
+            var rng = Rng.Fresh(out int seed);
+            using var seq = Sequence("walk", 16, 160, 120);
+            const int stride = 4;
+            var bad = new HashSet<(int I, int J, int Cell)>();
+            int gw = 160 / stride, gh = 120 / stride;
+            FlowField Corrupt(int i, int j, FlowField f)
+            {
+                for (int c = 0; c < gw * gh; c++)
+                {
+                    if (rng.NextDouble() >= 0.08) continue;
+                    bad.Add((i, j, c));
+                    double ang = 2 * Math.PI * rng.NextDouble(), mag = 15 + 25 * rng.NextDouble();
+                    int gx = c % gw, gy = c / gw;
+                    for (int y = gy * stride; y < gy * stride + stride; y++)
+                        for (int x = gx * stride; x < gx * stride + stride; x++)
+                        {
+                            f.Data[2 * (y * 160 + x)] += (float)(mag * Math.Cos(ang));
+                            f.Data[2 * (y * 160 + x) + 1] += (float)(mag * Math.Sin(ang));
+                        }
+                }
+                return f;
+            }
+            var scene = BundleScene.Create(seq, keyframes: 6, step: 3, stride: stride, corrupt: Corrupt);
+            var start = scene.Perturbed(rng, degrees: 2, translation: 0.1, depthNoise: 0.2, focalFactor: 1.07);
+            var r = BundleAdjuster.Refine(scene.Problem, start, new BundleOptions { Iterations = 30, Robust = BundleRobust.Cauchy, RefineK1 = false }, token: TestContext.Current.CancellationToken);
+            // A depth is identifiable under gross outliers only where its clean observations outnumber its corrupted ones
+            // (one clean and one corrupted observation are two equally good minima): score those cells.
+            bool Unidentifiable(int k, int c)
+            {
+                int clean = 0, corrupted = 0;
+                for (int e = 0; e < scene.Problem.Edges.Count; e++)
+                {
+                    if (scene.Problem.Edges[e].I != k || !(scene.Problem.Obs[e][4 * c + 2] > 0.5f)) continue;
+                    if (bad.Contains((k, scene.Problem.Edges[e].J, c))) corrupted++; else clean++;
+                }
+                return clean <= corrupted;
+            }
+            var s = scene.Score(r.State, Unidentifiable);
+            var truthLin = new BundleLinearization(scene.Problem.Edges.Count, 0);
+            BundleLinearization.Compute(scene.Problem, scene.Truth, BundleRobust.Cauchy, 1.0, truthLin, false);
+            _out.WriteLine($"Cauchy cost at the truth {truthLin.Cost:G6}, at the result {r.FinalCost:G6}");
+            Report($"outliers seed {seed}", r, s, scene.Truth.Focal);
+            // The Cauchy optimum is not exactly the truth here: each outlier still pulls with c^2 / |r| ~ 1/30 px, and the
+            // focal of a 6-keyframe walk is weakly determined (measured: the cost at the truth is sometimes above the
+            // result's, focal off by up to 1.3 %). So the outlier-free targets are held with a factor 4 for focal and 2
+            // for rotation and depth, and the weights themselves are the test's point.
+            Assert.True(Math.Abs(r.State.Focal / scene.Truth.Focal - 1) < 0.02, $"seed {seed}: focal {r.State.Focal} vs {scene.Truth.Focal}");
+            Assert.True(s.MaxRotDeg < 0.2, $"seed {seed}: rotation error {s.MaxRotDeg} deg");
+            Assert.True(s.AbsRel < 0.04, $"seed {seed}: AbsRel {s.AbsRel}");
+            // Final robust weights: the corrupted observations carry (almost) none.
+            var lin = new BundleLinearization(scene.Problem.Edges.Count, scene.Problem.Cells);
+            BundleLinearization.Compute(scene.Problem, r.State, BundleRobust.Cauchy, 1.0, lin, true);
+            double badW = 0, goodW = 0; int nb = 0, ng = 0;
+            for (int e = 0; e < scene.Problem.Edges.Count; e++)
+            {
+                var ed = scene.Problem.Edges[e];
+                for (int c = 0; c < scene.Problem.Cells; c++)
+                {
+                    if (!(scene.Problem.Obs[e][4 * c + 2] > 0.99f) || !scene.Smooth[ed.I][c]) continue;
+                    double wgt = lin.Pixels[e][c * BundleLinearization.PixelWidth + BundleLinearization.PixW];
+                    if (bad.Contains((ed.I, ed.J, c))) { badW += wgt; nb++; } else { goodW += wgt; ng++; }
+                }
+            }
+            _out.WriteLine($"mean weight: corrupted {badW / nb:F4} ({nb}), clean {goodW / ng:F4} ({ng})");
+            // A residual of >= 15 px - (the bilinear mixing at the block's border halves it at worst: 7.5 px) has Cauchy weight <= 1/(1+56) < 0.02.
+            Assert.True(badW / nb < 0.02, $"seed {seed}: corrupted cells keep mean weight {badW / nb}");
+            Assert.True(goodW / ng > 0.9, $"seed {seed}: clean cells have mean weight {goodW / ng}");
+        }
+
+        [Fact]
+        public void Dense_outputs_have_the_processing_size()
+        {
+            using var seq = Sequence("walk", 7, 61, 47);
+            var scene = BundleScene.Create(seq, keyframes: 3, step: 3, stride: 8);
+            var r = BundleAdjuster.Refine(scene.Problem, scene.Truth, new BundleOptions { Iterations = 2 }, token: TestContext.Current.CancellationToken);
+            var d = r.DenseDepth(0); var c = r.DenseConfidence(0);
+            Assert.Equal(61, d.Width); Assert.Equal(47, d.Height); Assert.Equal(61, c.Width); Assert.Equal(47, c.Height);
+            Assert.All(d.Data, v => Assert.True(v > 0 && !float.IsInfinity(v)));
+            Assert.All(c.Data, v => Assert.InRange(v, 0f, 1f));
+            // From the truth the cost is already at its floor: the adjuster may not move away from it.
+            Assert.True(r.FinalCost <= r.InitialCost);
+        }
+
+        [Fact]
+        public void Bad_input_gets_a_clear_error()
+        {
+            var flow = new FlowField(32, 24);
+            Assert.Throws<ArgumentException>(() => new BundleProblem(32, 24, 2, new[] { new BundleEdge { I = 0, J = 0, Flow = flow } }));
+            Assert.Throws<ArgumentException>(() => new BundleProblem(32, 24, 2, new[] { new BundleEdge { I = 0, J = 1, Flow = new FlowField(31, 24) } }));
+            var p = new BundleProblem(32, 24, 2, new[] { new BundleEdge { I = 0, J = 1, Flow = flow } }, 8);
+            var s = new BundleState { Poses = new[] { CameraPose.Identity, CameraPose.Identity }, InverseDepth = new[] { new double[12], new double[12] }, Focal = 30 };
+            Assert.Throws<ArgumentException>(() => BundleAdjuster.Refine(p, s, new BundleOptions(), token: TestContext.Current.CancellationToken));
+        }
+    }
+}
