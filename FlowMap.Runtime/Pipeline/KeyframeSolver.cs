@@ -218,11 +218,20 @@ namespace FlowMap.Reconstruction
                 be.Add(new BundleEdge { I = j, J = i, Flow = f.Backward, Confidence = f.BackwardConfidence });
             }
             var problem = new BundleProblem(w, h, n, be, _o.RefineStride);
-            var state = new BundleState { Poses = poses.ToArray(), InverseDepth = depth.Select(d => Coarse(d, _o.RefineStride)).ToArray(), Focal = focal, K1 = k1 };
+            var startDepth = depth.Select(d => Coarse(d, _o.RefineStride)).ToArray();
+            var state = new BundleState { Poses = poses.ToArray(), InverseDepth = startDepth.Select(q => (double[])q.Clone()).ToArray(), Focal = focal, K1 = k1 };
             var ba = _clock.Time("refine", () => BundleAdjuster.Refine(problem, state, new BundleOptions
             {
-                Iterations = _o.RefineIterations, RefineFocal = !focalFixed, RefineK1 = refineK1 ?? _o.RefineK1, FixedKeyframes = fixedKeyframes, UseGpu = _gpu != null && _gpu.Info.Kind != Diagnostics.GpuDeviceKind.Cpu, // linearisation kernels: about 4x slower than the CPU path on lavapipe
+                Iterations = _o.RefineIterations, Robust = BundleRobust.Cauchy, RefineFocal = !focalFixed, RefineK1 = refineK1 ?? _o.RefineK1, FixedKeyframes = fixedKeyframes, UseGpu = _gpu != null && _gpu.Info.Kind != GpuDeviceKind.Cpu, // linearisation kernels: about 4x slower than the CPU path on lavapipe
             }, _gpu, token));
+            // Cells the refinement could not confirm (no inlier observation, or moved by more than a factor 3 from the
+            // descent's depth, the signature of a cell fitted to outliers) keep the descent's inverse depth, with confidence 0.
+            for (int k = 0; k < n; k++)
+            {
+                var q = ba.State.InverseDepth[k]; var q0 = startDepth[k]; var cc = ba.CellConfidence[k];
+                for (int c = 0; c < q.Length; c++)
+                    if (!(q[c] > 0) || cc[c] < MinCellConfidence || q[c] > 3 * q0[c] || 3 * q[c] < q0[c]) { q[c] = q0[c]; cc[c] = 0; }
+            }
             return new KeyframeSolution
             {
                 Poses = ba.State.Poses,
@@ -236,6 +245,9 @@ namespace FlowMap.Reconstruction
                 RefineFinalRms = ba.FinalRmsPx,
             };
         }
+
+        /// <summary>Refinement cells with less confidence (mean over their observations of flow confidence x robust weight) keep the descent's depth.</summary>
+        internal const float MinCellConfidence = 0.1f;
 
         /// <summary>Inverse depth at the refinement's coarse pixels (stride s, centres at s*g + (s-1)/2): the mean over each cell.</summary>
         internal static double[] Coarse(FloatImage depth, int s)
