@@ -57,8 +57,8 @@ namespace FlowMap.Solve.Geometry
     ///      singular values of K^-1 H K. The pair counts only when the rotation model then explains the matches about as
     ///      well as H itself (else the homography comes from a plane under translation and says nothing about f).
     ///  3. Each cost is minimised by a dense scan of ln f over [0.25, 4] x sqrt(W H) and golden-section refinement.
-    ///  4. The pair's uncertainty: a Poisson bootstrap over its correspondences (the model refitted linearly with the final
-    ///      robust weights, fixed seed) gives the spread of the minimiser; a flat cost (curvature h) adds
+    ///  4. The pair's uncertainty: a Poisson block bootstrap over its correspondences (8 x 6 image blocks, the model
+    ///      refitted linearly with the final robust weights, fixed seed) gives the spread of the minimiser; a flat cost (curvature h) adds
     ///      sqrt(2 delta / h) with delta the cost level noise reaches at the minimum (at least 1e-12, the resolution of
     ///      float32 flow), so an exactly degenerate pair (pure translation, forward motion, rotation about the optical
     ///      axis) is never certain even with exact matches.
