@@ -64,6 +64,11 @@ namespace FlowMap.Solve.Geometry
             var w = (double[])a.Clone();
             var vv = new double[n * n];
             for (int i = 0; i < n; i++) vv[i * n + i] = 1;
+            double frob2 = 0;
+            foreach (var x in w) frob2 += x * x;
+            // A column this small is numerically zero (rank-deficient F and E): rotating it against the others only
+            // shuffles rounding errors, so it would never meet the orthogonality test.
+            double negligible = 1e-30 * frob2;
             for (int sweep = 0; sweep < 60; sweep++)
             {
                 bool rotated = false;
@@ -76,7 +81,7 @@ namespace FlowMap.Solve.Geometry
                             double wp = w[k * n + p], wq = w[k * n + q];
                             alpha += wp * wp; beta += wq * wq; gamma += wp * wq;
                         }
-                        if (gamma == 0 || Math.Abs(gamma) <= 1e-15 * Math.Sqrt(alpha * beta)) continue;
+                        if (gamma == 0 || Math.Abs(gamma) <= 1e-15 * Math.Sqrt(alpha * beta) || Math.Min(alpha, beta) <= negligible) continue;
                         rotated = true;
                         // The rotation that makes columns p and q orthogonal.
                         double zeta = (beta - alpha) / (2 * gamma);
@@ -103,7 +108,9 @@ namespace FlowMap.Solve.Geometry
             }
             var order = new int[n];
             for (int i = 0; i < n; i++) order[i] = i;
-            Array.Sort(order, (x, y) => norms[y].CompareTo(norms[x]) != 0 ? norms[y].CompareTo(norms[x]) : x.CompareTo(y));
+            // Insertion sort by descending norm, ties by index (stable, deterministic, n is 3 or 9).
+            for (int i = 1; i < n; i++)
+                for (int j = i; j > 0 && norms[order[j]] > norms[order[j - 1]]; j--) (order[j], order[j - 1]) = (order[j - 1], order[j]);
             s = new double[n];
             u = new double[n * n];
             v = new double[n * n];
