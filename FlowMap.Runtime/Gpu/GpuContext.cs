@@ -30,9 +30,16 @@ namespace FlowMap.Gpu
         /// <summary>Device extensions a client needs (e.g. VK_KHR_swapchain).</summary>
         public IReadOnlyList<string> DeviceExtensions { get; set; } = Array.Empty<string>();
 
+        /// <summary>
+        /// Treat device memory as not host-visible: every storage buffer lives in device-local memory behind staging
+        /// copies, the path a discrete GPU takes. Lets a host-visible device (lavapipe, integrated GPUs) run and test it.
+        /// </summary>
+        public bool ForceStaging { get; set; }
+
         public static GpuContextOptions FromEnvironment() => new GpuContextOptions
         {
             Validation = Environment.GetEnvironmentVariable("FLOWMAP_VALIDATION") == "1",
+            ForceStaging = Environment.GetEnvironmentVariable("FLOWMAP_FORCE_STAGING") == "1",
         };
     }
 
@@ -57,6 +64,8 @@ namespace FlowMap.Gpu
         public PhysicalDeviceMemoryProperties MemoryProperties { get; }
         public float TimestampPeriodNs { get; }
         public bool TimestampsSupported { get; }
+        /// <summary>Every storage buffer takes the staged (device-local) path; see <see cref="GpuContextOptions.ForceStaging"/>.</summary>
+        public bool ForceStaging { get; }
 
         internal CommandPool CommandPool { get; }
         private readonly object _queueLock = new object();
@@ -117,6 +126,7 @@ namespace FlowMap.Gpu
             Vk = vk;
             _selfHandle = GCHandle.Alloc(this, GCHandleType.Weak);
             FailOnValidationError = options.FailOnValidationError;
+            ForceStaging = options.ForceStaging;
 
             // 1. Instance (with the validation layer and debug messenger when asked and available).
             var layers = new List<string>();
