@@ -41,8 +41,8 @@ namespace FlowMap.Diagnostics
                 if (devices.Count == 0)
                     r.VulkanError = "The Vulkan loader found no device: apt-get install mesa-vulkan-drivers (lavapipe) or a GPU driver.";
                 else
-                    r.Selected = devices[GpuContext.ChooseDevice(devices, Environment.GetEnvironmentVariable("FLOWMAP_DEVICE"))];
-                r.ValidationLayer = GpuContext.InstanceLayerNames(Silk.NET.Vulkan.Vk.GetApi()).Contains(GpuContext.ValidationLayer);
+                    r.Selected = devices[VulkanSetup.ChooseDevice(devices, Environment.GetEnvironmentVariable("FLOWMAP_DEVICE"))];
+                r.ValidationLayer = VulkanSetup.InstanceLayerNames(VulkanSetup.LoadApi()).Contains(VulkanSetup.ValidationLayer);
             }
             catch (Exception e) when (e is GpuUnavailableException || e is VulkanException || e is DllNotFoundException)
             {

@@ -208,10 +208,10 @@ namespace FlowMap.Tests.Gpu
         {
             GpuDeviceInfo D(string n, GpuDeviceKind k) => new GpuDeviceInfo(n, k, "1.3.0", 1024, 32768, 128, 1 << 27, 32, 1 << 30, false, true);
             var list = new[] { D("llvmpipe", GpuDeviceKind.Cpu), D("Intel UHD", GpuDeviceKind.IntegratedGpu), D("RTX 4090", GpuDeviceKind.DiscreteGpu) };
-            Assert.Equal(2, GpuContext.ChooseDevice(list, null));
-            Assert.Equal(1, GpuContext.ChooseDevice(list.Take(2).ToList(), null));
-            Assert.Equal(0, GpuContext.ChooseDevice(list, "LLVM"));
-            var e = Assert.Throws<GpuUnavailableException>(() => GpuContext.ChooseDevice(list, "radeon"));
+            Assert.Equal(2, VulkanSetup.ChooseDevice(list, null));
+            Assert.Equal(1, VulkanSetup.ChooseDevice(list.Take(2).ToList(), null));
+            Assert.Equal(0, VulkanSetup.ChooseDevice(list, "LLVM"));
+            var e = Assert.Throws<GpuUnavailableException>(() => VulkanSetup.ChooseDevice(list, "radeon"));
             Assert.Contains("FLOWMAP_DEVICE", e.Message);
         }
     }
