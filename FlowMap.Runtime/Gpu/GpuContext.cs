@@ -48,26 +48,16 @@ namespace FlowMap.Gpu
     /// command pool and the pipeline cache. Everything else is created from a context and destroyed before it.
     /// Destruction of resources still in use by the GPU is deferred until the submissions that use them finish.
     /// </summary>
-    internal sealed unsafe class GpuContext : IDisposable
+    internal sealed unsafe class GpuContext : VulkanDeviceOwner, IDisposable
     {
-        public Vk Vk { get; }
-        public Instance Instance { get; }
-        public PhysicalDevice PhysicalDevice { get; }
-        public Device Device { get; }
-        public Queue Queue { get; }
-        public uint QueueFamily { get; }
         public GpuDeviceInfo Info { get; }
-        public bool ValidationEnabled { get; }
         public bool FailOnValidationError { get; set; }
-        public PhysicalDeviceMemoryProperties MemoryProperties { get; }
         public float TimestampPeriodNs { get; }
         public bool TimestampsSupported { get; }
         /// <summary>Every storage buffer takes the staged (device-local) path; see <see cref="GpuContextOptions.ForceStaging"/>.</summary>
         public bool ForceStaging { get; }
 
-        internal CommandPool CommandPool { get; }
         private readonly object _queueLock = new object();
-        private DebugMessenger? _messenger;
 
         // Deferred destruction: (submission serial at the time of release, destroy action).
         private readonly List<(long Serial, Action Destroy)> _retired = new List<(long, Action)>();
@@ -102,9 +92,8 @@ namespace FlowMap.Gpu
             return new GpuContext(VulkanSetup.LoadApi(), options);
         }
 
-        private GpuContext(Vk vk, GpuContextOptions options)
+        private GpuContext(Vk vk, GpuContextOptions options) : base(vk)
         {
-            Vk = vk;
             FailOnValidationError = options.FailOnValidationError;
             ForceStaging = options.ForceStaging;
 
@@ -114,7 +103,7 @@ namespace FlowMap.Gpu
             try
             {
                 if (options.Validation)
-                    _messenger = new DebugMessenger(vk, Instance);
+                    Messenger = new DebugMessenger(vk, Instance);
 
                 // 2. Physical device: a name filter wins (no match is an error), else discrete, integrated, virtual, CPU;
                 //    a device without a compute queue is not usable.
@@ -160,14 +149,15 @@ namespace FlowMap.Gpu
         }
 
         /// <summary>Validation warnings seen so far (not errors), drained.</summary>
-        public List<string> DrainValidationWarnings() => _messenger?.TakeWarnings() ?? new List<string>();
+        public List<string> DrainValidationWarnings() => Messenger?.TakeWarnings() ?? new List<string>();
 
         /// <summary>Throws if the validation layer reported an error since the last call; clears them.</summary>
         public void ThrowIfValidationErrors()
         {
-            if (_messenger == null || !_messenger.HasErrors) return;
+            var errors = TakeValidationErrors();
+            if (errors.Count == 0) return;
             var sb = new StringBuilder();
-            foreach (var e in _messenger.TakeErrors()) sb.AppendLine(e);
+            foreach (var e in errors) sb.AppendLine(e);
             throw new VulkanValidationException(sb.ToString());
         }
 
@@ -179,7 +169,6 @@ namespace FlowMap.Gpu
         // ---- memory ----
 
         /// <summary>Finds a memory type among <paramref name="typeBits"/> with all <paramref name="required"/> flags.</summary>
-        internal int FindMemoryType(uint typeBits, MemoryPropertyFlags required) => VulkanSetup.FindMemoryType(MemoryProperties, typeBits, required);
 
         // ---- kernels ----
 
@@ -275,8 +264,7 @@ namespace FlowMap.Gpu
 
         private void DestroyCore()
         {
-            VulkanSetup.Destroy(Vk, Instance, Device, CommandPool, _messenger);
-            _messenger = null;
+            DestroyVulkan();
         }
 
         /// <summary>Lists the Vulkan devices on this machine without creating a device (for `flowmap doctor`).</summary>

@@ -364,6 +364,46 @@ namespace FlowMap.Gpu
     }
 
     /// <summary>
+    /// What both Vulkan clients own (the compute context and the viewer's graphics device): the instance, the chosen
+    /// physical device, the logical device with its one queue and command pool, and the validation messenger. Created
+    /// through <see cref="VulkanSetup"/> by the derived class's constructor; destroyed in reverse order by
+    /// <see cref="DestroyVulkan"/>.
+    /// </summary>
+    internal abstract class VulkanDeviceOwner
+    {
+        protected VulkanDeviceOwner(Vk vk) { Vk = vk; }
+
+        public Vk Vk { get; }
+        public Instance Instance { get; protected set; }
+        public PhysicalDevice PhysicalDevice { get; protected set; }
+        public Device Device { get; protected set; }
+        public Queue Queue { get; protected set; }
+        public uint QueueFamily { get; protected set; }
+        public CommandPool CommandPool { get; protected set; }
+        public PhysicalDeviceMemoryProperties MemoryProperties { get; protected set; }
+        public bool ValidationEnabled { get; protected set; }
+
+        /// <summary>The validation layer's messenger, or null when validation is off.</summary>
+        protected DebugMessenger? Messenger { get; set; }
+
+        /// <summary>Index of a memory type allowed by <paramref name="typeBits"/> with all of <paramref name="flags"/>, or -1.</summary>
+        public int FindMemoryType(uint typeBits, MemoryPropertyFlags flags) => VulkanSetup.FindMemoryType(MemoryProperties, typeBits, flags);
+
+        /// <summary>Validation errors reported since the last call (empty without validation), removed.</summary>
+        protected List<string> TakeValidationErrors() => Messenger?.TakeErrors() ?? new List<string>();
+
+        /// <summary>Destroys the command pool, device, messenger and instance (whatever exists).</summary>
+        protected void DestroyVulkan()
+        {
+            VulkanSetup.Destroy(Vk, Instance, Device, CommandPool, Messenger);
+            Messenger = null;
+            CommandPool = default;
+            Device = default;
+            Instance = default;
+        }
+    }
+
+    /// <summary>
     /// The validation layer's debug messenger (VK_EXT_debug_utils): collects errors and validation warnings for its owner
     /// to check after each piece of work (tests fail on any error). Destroy it before its instance.
     /// </summary>

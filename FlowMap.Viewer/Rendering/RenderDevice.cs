@@ -37,22 +37,13 @@ namespace FlowMap.Viewer.Rendering
     /// messenger, device selection, device creation, memory-type lookup and result checking are the Runtime's
     /// (FlowMap.Gpu.VulkanSetup, reached through InternalsVisibleTo), so the viewer and the compute context behave alike.
     /// </summary>
-    internal sealed unsafe class RenderDevice : IDisposable
+    internal sealed unsafe class RenderDevice : VulkanDeviceOwner, IDisposable
     {
-        public Vk Vk { get; }
-        public Instance Instance { get; }
-        public PhysicalDevice PhysicalDevice { get; }
-        public Device Device { get; }
-        public Queue Queue { get; }
-        public uint QueueFamily { get; }
-        public CommandPool CommandPool { get; }
         public string DeviceName { get; }
         public PhysicalDeviceType DeviceType { get; }
         public bool HasSwapchain { get; }
         public bool LargePoints { get; }
         public float MaxPointSize { get; }
-        public PhysicalDeviceMemoryProperties MemoryProperties { get; }
-        public bool ValidationEnabled { get; }
 
         // KHR / EXT entry points (null when the extension is not enabled).
         internal readonly delegate* unmanaged[Cdecl]<Instance, SurfaceKHR, AllocationCallbacks*, void> DestroySurface;
@@ -66,7 +57,6 @@ namespace FlowMap.Viewer.Rendering
         internal readonly delegate* unmanaged[Cdecl]<Device, SwapchainKHR, ulong, Silk.NET.Vulkan.Semaphore, Fence, uint*, Result> AcquireNextImage;
         internal readonly delegate* unmanaged[Cdecl]<Queue, PresentInfoKHR*, Result> QueuePresent;
 
-        private DebugMessenger? _messenger;
         private bool _disposed;
 
         /// <summary>
@@ -86,9 +76,8 @@ namespace FlowMap.Viewer.Rendering
             }
         }
 
-        private RenderDevice(Vk vk, RenderDeviceOptions options)
+        private RenderDevice(Vk vk, RenderDeviceOptions options) : base(vk)
         {
-            Vk = vk;
             bool window = options.SurfaceExtensions.Count > 0;
 
             // 1. Instance (and the validation messenger), through the shared set-up.
@@ -96,7 +85,7 @@ namespace FlowMap.Viewer.Rendering
             Instance = VulkanSetup.CreateInstance(vk, "FlowMap viewer", options.Validation, options.SurfaceExtensions);
             try
             {
-                if (options.Validation) _messenger = new DebugMessenger(vk, Instance);
+                if (options.Validation) Messenger = new DebugMessenger(vk, Instance);
                 if (window)
                 {
                     DestroySurface = (delegate* unmanaged[Cdecl]<Instance, SurfaceKHR, AllocationCallbacks*, void>)InstanceProc("vkDestroySurfaceKHR");
@@ -154,8 +143,6 @@ namespace FlowMap.Viewer.Rendering
         /// <summary>True when device-local memory is also host-visible (lavapipe, integrated GPUs, ReBAR): no staging needed.</summary>
         public bool UnifiedMemory => FindMemoryType(uint.MaxValue, MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit) >= 0;
 
-        /// <summary>Index of a memory type allowed by <paramref name="typeBits"/> with all of <paramref name="flags"/>, or -1.</summary>
-        public int FindMemoryType(uint typeBits, MemoryPropertyFlags flags) => VulkanSetup.FindMemoryType(MemoryProperties, typeBits, flags);
 
         /// <summary>Records commands into a one-time command buffer, submits it and waits (uploads, read-backs).</summary>
         public void Immediate(Action<CommandBuffer> record)
@@ -203,7 +190,7 @@ namespace FlowMap.Viewer.Rendering
         /// <summary>Throws when the validation layer reported errors since the last call.</summary>
         public void ThrowIfValidationErrors()
         {
-            var errors = _messenger?.TakeErrors() ?? new List<string>();
+            var errors = TakeValidationErrors();
             if (errors.Count > 0)
                 throw new RenderException($"Vulkan validation reported {errors.Count} error(s):\n" + string.Join("\n", errors.Take(10)));
         }
@@ -212,11 +199,7 @@ namespace FlowMap.Viewer.Rendering
 
         private IntPtr DeviceProc(string name) => VulkanSetup.DeviceProc(Vk, Device, name);
 
-        private void DestroyAll()
-        {
-            VulkanSetup.Destroy(Vk, Instance, Device, CommandPool, _messenger);
-            _messenger = null;
-        }
+        private void DestroyAll() => DestroyVulkan();
 
         public void Dispose()
         {
