@@ -5,6 +5,8 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Silk.NET.Core;
 using Silk.NET.Core.Native;
 using Silk.NET.Vulkan;
@@ -21,8 +23,8 @@ namespace FlowMap.Gpu
         /// <summary>Throw <see cref="VulkanValidationException"/> from Wait/Dispose when the layer reported errors.</summary>
         public bool FailOnValidationError { get; set; } = true;
 
-        /// <summary>Substring of a device name to prefer (case-insensitive). Defaults to $FLOWMAP_DEVICE.</summary>
-        public string? DeviceName { get; set; } = Environment.GetEnvironmentVariable("FLOWMAP_DEVICE");
+        /// <summary>Part of a device name (case-insensitive) to use; no match is an error. Null: the best device.</summary>
+        public string? DeviceName { get; set; }
 
         /// <summary>Instance extensions a client needs (e.g. the window surface extensions from GLFW).</summary>
         public IReadOnlyList<string> InstanceExtensions { get; set; } = Array.Empty<string>();
@@ -36,11 +38,19 @@ namespace FlowMap.Gpu
         /// </summary>
         public bool ForceStaging { get; set; }
 
-        public static GpuContextOptions FromEnvironment() => new GpuContextOptions
-        {
-            Validation = Environment.GetEnvironmentVariable("FLOWMAP_VALIDATION") == "1",
-            ForceStaging = Environment.GetEnvironmentVariable("FLOWMAP_FORCE_STAGING") == "1",
-        };
+        /// <summary>Where the GPU layer logs (validation warnings, kernel profiles at Trace level). Default: nowhere.</summary>
+        public ILogger Logger { get; set; } = NullLogger.Instance;
+
+        /// <summary>
+        /// The options of contexts the library opens by itself (a flow estimator, solver or synthetic renderer created
+        /// without a context). The host sets them once at start-up: the flowmap CLI from its environment variables
+        /// (FLOWMAP_DEVICE, FLOWMAP_VALIDATION, FLOWMAP_FORCE_STAGING), the tests likewise. The library reads no
+        /// environment variable itself.
+        /// </summary>
+        public static GpuContextOptions Defaults { get; set; } = new GpuContextOptions();
+
+        /// <summary>A copy (options are mutable; each context gets its own).</summary>
+        public GpuContextOptions Clone() => (GpuContextOptions)MemberwiseClone();
     }
 
     /// <summary>
@@ -51,6 +61,8 @@ namespace FlowMap.Gpu
     internal sealed unsafe class GpuContext : VulkanDeviceOwner, IDisposable
     {
         public GpuDeviceInfo Info { get; }
+        /// <summary>The host's logger (<see cref="GpuContextOptions.Logger"/>).</summary>
+        public ILogger Logger { get; } = NullLogger.Instance;
         public bool FailOnValidationError { get; set; }
         public float TimestampPeriodNs { get; }
         public bool TimestampsSupported { get; }
@@ -88,7 +100,7 @@ namespace FlowMap.Gpu
 
         public static GpuContext Create(GpuContextOptions? options = null)
         {
-            options ??= GpuContextOptions.FromEnvironment();
+            options ??= GpuContextOptions.Defaults.Clone();
             return new GpuContext(VulkanSetup.LoadApi(), options);
         }
 
@@ -102,8 +114,12 @@ namespace FlowMap.Gpu
             Instance = VulkanSetup.CreateInstance(vk, "FlowMap", options.Validation, options.InstanceExtensions);
             try
             {
+                Logger = options.Logger ?? NullLogger.Instance;
                 if (options.Validation)
-                    Messenger = new DebugMessenger(vk, Instance);
+                {
+                    var logger = Logger;
+                    Messenger = new DebugMessenger(vk, Instance) { OnWarning = m => logger.LogDebug("Vulkan validation warning: {Message}", m) };
+                }
 
                 // 2. Physical device: a name filter wins (no match is an error), else discrete, integrated, virtual, CPU;
                 //    a device without a compute queue is not usable.

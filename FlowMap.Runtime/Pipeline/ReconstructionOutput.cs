@@ -78,6 +78,7 @@ namespace FlowMap.Reconstruction
                 ["points"] = JsonSerializer.SerializeToElement(r.Points.Count),
                 ["focal_processing_px"] = JsonSerializer.SerializeToElement(Math.Round(r.Processing.Fx, 4)),
                 ["components"] = JsonSerializer.SerializeToElement(r.Components),
+                ["depth_provider"] = JsonSerializer.SerializeToElement(r.Components.TryGetValue("depth_provider", out var provider) ? provider : "none"),
                 ["stage_total_ms"] = JsonSerializer.SerializeToElement(r.StageTotalMilliseconds.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1))),
             };
             ReportJson.Write(Path.Combine(_dir, "report.json"), new ReconstructionReport

@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using Silk.NET.Core;
 using Silk.NET.Core.Native;
 using FlowMap.Gpu;
+using Microsoft.Extensions.Logging;
 using Silk.NET.Vulkan;
 
 namespace FlowMap.Viewer.Rendering
@@ -85,7 +86,11 @@ namespace FlowMap.Viewer.Rendering
             Instance = VulkanSetup.CreateInstance(vk, "FlowMap viewer", options.Validation, options.SurfaceExtensions);
             try
             {
-                if (options.Validation) Messenger = new DebugMessenger(vk, Instance);
+                if (options.Validation)
+                    Messenger = new DebugMessenger(vk, Instance)
+                    {
+                        OnWarning = m => FlowMap.Viewer.Cli.HostEnvironment.Logger.LogDebug("Vulkan validation warning (viewer): {Message}", m),
+                    };
                 if (window)
                 {
                     DestroySurface = (delegate* unmanaged[Cdecl]<Instance, SurfaceKHR, AllocationCallbacks*, void>)InstanceProc("vkDestroySurfaceKHR");
