@@ -182,10 +182,6 @@ namespace FlowMap.Gpu
             if (FailOnValidationError) ThrowIfValidationErrors();
         }
 
-        // ---- memory ----
-
-        /// <summary>Finds a memory type among <paramref name="typeBits"/> with all <paramref name="required"/> flags.</summary>
-
         // ---- kernels ----
 
         /// <summary>A compute pipeline for an embedded shader, built once per context and specialization.</summary>

@@ -22,13 +22,13 @@ namespace FlowMap.Viewer.Rendering
     internal sealed class RenderDeviceOptions
     {
         /// <summary>VK_LAYER_KHRONOS_validation with a messenger that records errors (see <see cref="RenderDevice.ThrowIfValidationErrors"/>).</summary>
-        public bool Validation { get; set; } = Environment.GetEnvironmentVariable("FLOWMAP_VALIDATION") == "1";
+        public bool Validation { get; set; } = FlowMap.Viewer.Cli.HostEnvironment.Validation;
 
         /// <summary>Instance extensions for a window surface (from glfwGetRequiredInstanceExtensions); empty when headless.</summary>
         public IReadOnlyList<string> SurfaceExtensions { get; set; } = Array.Empty<string>();
 
         /// <summary>Part of the device name to use (no match is an error, as for the compute context); defaults to $FLOWMAP_DEVICE.</summary>
-        public string? DeviceName { get; set; } = Environment.GetEnvironmentVariable("FLOWMAP_DEVICE");
+        public string? DeviceName { get; set; } = FlowMap.Viewer.Cli.HostEnvironment.DeviceName;
     }
 
     /// <summary>
