@@ -12,7 +12,11 @@ namespace FlowMap.Viewer
     /// </summary>
     public static class Program
     {
-        public static int Main(string[] args) => Run(args);
+        public static int Main(string[] args)
+        {
+            HostEnvironment.Apply();
+            return Run(args);
+        }
 
         /// <summary>Runs one command line in this process (Main, and `demo` for its steps); returns the exit code.</summary>
         public static int Run(string[] args)

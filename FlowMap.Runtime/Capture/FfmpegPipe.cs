@@ -164,10 +164,10 @@ namespace FlowMap.Capture
         }
     }
 
-    /// <summary>Locations of the external tools (overridable with FLOWMAP_FFMPEG / FLOWMAP_FFPROBE).</summary>
+    /// <summary>Locations of the external tools: found on the PATH unless the host says otherwise (the CLI: FLOWMAP_FFMPEG / FLOWMAP_FFPROBE).</summary>
     internal static class Tools
     {
-        public static string Ffmpeg => Environment.GetEnvironmentVariable("FLOWMAP_FFMPEG") is { Length: > 0 } f ? f : "ffmpeg";
-        public static string Ffprobe => Environment.GetEnvironmentVariable("FLOWMAP_FFPROBE") is { Length: > 0 } f ? f : "ffprobe";
+        public static string Ffmpeg { get; set; } = "ffmpeg";
+        public static string Ffprobe { get; set; } = "ffprobe";
     }
 }

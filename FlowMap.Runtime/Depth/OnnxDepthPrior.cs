@@ -23,13 +23,20 @@ namespace FlowMap.Depth
     }
 
     /// <summary>
-    /// A frozen monocular depth model run by ONNX Runtime (CPU) as the depth prior. The model is checked when it is
+    /// A frozen monocular depth model run by ONNX Runtime as the depth prior, on the best execution provider available
+    /// (see <see cref="DepthExecutionProvider"/>). The model is checked when it is
     /// opened, before any frame: file present; one float32 input of rank 4 [1, 3, H, W]; one float32 output of rank 3
     /// [1, H, W] or rank 4 [1, 1, H, W]; and a probe inference giving finite values. Inference uses one thread per core
     /// and can run on a task (<see cref="PredictAsync"/>) while the GPU works on flow.
     /// </summary>
     public sealed class OnnxDepthPrior : IDepthPrior
     {
+        /// <summary>The execution provider the model runs on (never Auto).</summary>
+        public DepthExecutionProvider Provider { get; }
+
+        /// <summary>Why the model does not run on the provider asked for (or on the platform's best, for Auto); null when it does.</summary>
+        public string? ProviderWarning { get; }
+
         /// <summary>Metadata key read for the preset: "depth-anything-v2" or "midas-v21-small".</summary>
         public const string PresetMetadataKey = "flowmap.preset";
 
@@ -47,9 +54,19 @@ namespace FlowMap.Depth
         /// <exception cref="InvalidDataException">The model's inputs/outputs are not a depth model's, or it cannot be loaded.</exception>
         /// <exception cref="InvalidOperationException">The probe inference produced NaN, infinities or no positive value.</exception>
         public OnnxDepthPrior(string modelPath, DepthModelPreset preset = DepthModelPreset.Auto)
+            : this(modelPath, preset, DepthExecutionProvider.Auto) { }
+
+        /// <summary>
+        /// As <see cref="OnnxDepthPrior(string, DepthModelPreset)"/>, on the execution provider <paramref name="provider"/>
+        /// (Auto: the best this build and machine offer). Where it is not available the CPU is used and
+        /// <see cref="ProviderWarning"/> says why.
+        /// </summary>
+        public OnnxDepthPrior(string modelPath, DepthModelPreset preset, DepthExecutionProvider provider)
         {
             _file = Path.GetFileName(modelPath ?? "");
-            _session = OnnxModel.Open(modelPath!, "Depth");
+            _session = OnnxModel.Open(modelPath!, "Depth", provider, out var choice);
+            Provider = choice.Provider;
+            ProviderWarning = choice.FallbackReason == null ? null : $"depth model '{_file}' runs on {choice.Name}: {choice.FallbackReason}";
             try
             {
                 if (_session.InputMetadata.Count != 1)
@@ -77,7 +94,7 @@ namespace FlowMap.Depth
                 if (!rank3 && !rank4)
                     throw new InvalidDataException($"Depth model '{_file}': output '{output.Key}' has shape {OnnxModel.Shape(output.Value)}; expected relative inverse depth [1, H, W] or [1, 1, H, W].");
                 Preset = ResolvePreset(preset);
-                Name = $"onnx:{_file} ({PresetName(Preset)})";
+                Name = $"onnx:{_file} ({PresetName(Preset)}, {OnnxExecutionProviders.Name(Provider)})";
 
                 // Probe run before any frame: catches NaN/Inf-producing models and shape errors at run time.
                 Predict(OnnxModel.ProbeImage(64, 48, 3), 64, 48);

@@ -12,31 +12,36 @@ namespace FlowMap.Depth
     /// </summary>
     internal static class OnnxModel
     {
-        /// <summary>Opens <paramref name="path"/> with ONNX Runtime, one intra-op thread per core (see PLATFORM.md).</summary>
-        public static InferenceSession Open(string path, string role)
+        /// <summary>Opens <paramref name="path"/> with ONNX Runtime on the CPU, one intra-op thread per core (see PLATFORM.md).</summary>
+        public static InferenceSession Open(string path, string role) => Open(path, role, DepthExecutionProvider.Cpu, out _);
+
+        /// <summary>
+        /// Opens <paramref name="path"/> on the best execution provider available for <paramref name="provider"/> (see
+        /// <see cref="OnnxExecutionProviders.Open"/>); <paramref name="choice"/> says which one and why it fell back.
+        /// </summary>
+        public static InferenceSession Open(string path, string role, DepthExecutionProvider provider, out ProviderChoice choice)
         {
             if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"No {role} model path given.");
             if (!File.Exists(path)) throw new FileNotFoundException($"{role} model '{path}' does not exist.", path);
-            var options = new SessionOptions
-            {
-                IntraOpNumThreads = Environment.ProcessorCount,
-                InterOpNumThreads = 1,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            };
             try
             {
-                return new InferenceSession(path, options);
+                var (session, c) = OnnxExecutionProviders.Open(o => new InferenceSession(path, o), NewOptions, provider);
+                choice = c;
+                return session;
             }
             catch (OnnxRuntimeException e)
             {
                 throw new InvalidDataException($"{role} model '{Path.GetFileName(path)}' cannot be loaded by ONNX Runtime: {e.Message}", e);
             }
-            finally
-            {
-                options.Dispose();
-            }
         }
+
+        private static SessionOptions NewOptions() => new SessionOptions
+        {
+            IntraOpNumThreads = Environment.ProcessorCount,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
 
         /// <summary>Describes a tensor shape, dynamic dimensions as their symbol or '?'.</summary>
         public static string Shape(NodeMetadata m)

@@ -11,7 +11,7 @@ namespace FlowMap.Diagnostics
     {
         /// <summary>Vulkan devices in FlowMap's order of preference; empty when <see cref="VulkanError"/> is set.</summary>
         public IReadOnlyList<GpuDeviceInfo> Devices { get; internal set; } = Array.Empty<GpuDeviceInfo>();
-        /// <summary>The device FlowMap would pick (honours $FLOWMAP_DEVICE), or null.</summary>
+        /// <summary>The device FlowMap would pick (honours the host's device name), or null.</summary>
         public GpuDeviceInfo? Selected { get; internal set; }
         /// <summary>Why Vulkan is unusable, with what to install; null when it works.</summary>
         public string? VulkanError { get; internal set; }
@@ -19,6 +19,11 @@ namespace FlowMap.Diagnostics
         public string OnnxRuntimeVersion { get; internal set; } = "";
         public IReadOnlyList<string> OnnxProviders { get; internal set; } = Array.Empty<string>();
         public string? OnnxError { get; internal set; }
+        /// <summary>
+        /// The execution provider a depth model would get (Auto), and why it is not the platform's best when it is not:
+        /// e.g. "cpu (fell back to the CPU: CUDA is not in this ONNX Runtime build ...)".
+        /// </summary>
+        public string DepthProvider { get; internal set; } = "";
         /// <summary>External programs (glslc, spirv-val, ffmpeg, ...) and their full path, or null when missing.</summary>
         public IReadOnlyDictionary<string, string?> Tools { get; internal set; } = new Dictionary<string, string?>();
         /// <summary>$DISPLAY (X11) or $WAYLAND_DISPLAY, or null when there is none (the viewer then renders headless).</summary>
@@ -31,7 +36,10 @@ namespace FlowMap.Diagnostics
     {
         public static readonly string[] ToolNames = { "glslc", "spirv-val", "ffmpeg", "ffprobe", "Xvfb", "colmap" };
 
-        public static SystemReport Run()
+        /// <param name="deviceName">The device name the host asks for (the CLI: $FLOWMAP_DEVICE), or null.</param>
+        /// <param name="display">The host's display ($DISPLAY or $WAYLAND_DISPLAY for the CLI), or null when headless.</param>
+        /// <param name="searchPath">Folders to look for the external tools in, separated as on this system ($PATH).</param>
+        public static SystemReport Run(string? deviceName = null, string? display = null, string? searchPath = null)
         {
             var r = new SystemReport { ProcessorCount = Environment.ProcessorCount };
             try
@@ -41,8 +49,8 @@ namespace FlowMap.Diagnostics
                 if (devices.Count == 0)
                     r.VulkanError = "The Vulkan loader found no device: apt-get install mesa-vulkan-drivers (lavapipe) or a GPU driver.";
                 else
-                    r.Selected = devices[GpuContext.ChooseDevice(devices, Environment.GetEnvironmentVariable("FLOWMAP_DEVICE"))];
-                r.ValidationLayer = GpuContext.InstanceLayerNames(Silk.NET.Vulkan.Vk.GetApi()).Contains(GpuContext.ValidationLayer);
+                    r.Selected = devices[VulkanSetup.ChooseDevice(devices, deviceName)];
+                r.ValidationLayer = VulkanSetup.InstanceLayerNames(VulkanSetup.LoadApi()).Contains(VulkanSetup.ValidationLayer);
             }
             catch (Exception e) when (e is GpuUnavailableException || e is VulkanException || e is DllNotFoundException)
             {
@@ -53,21 +61,21 @@ namespace FlowMap.Diagnostics
                 var env = Microsoft.ML.OnnxRuntime.OrtEnv.Instance();
                 r.OnnxRuntimeVersion = env.GetVersionString();
                 r.OnnxProviders = env.GetAvailableProviders();
+                r.DepthProvider = FlowMap.Depth.OnnxExecutionProviders.Predict(FlowMap.Depth.DepthExecutionProvider.Auto).ToString();
             }
             catch (Exception e)
             {
                 r.OnnxError = e.Message;
             }
-            r.Tools = ToolNames.ToDictionary(t => t, FindOnPath);
-            r.Display = Environment.GetEnvironmentVariable("DISPLAY") is { Length: > 0 } d ? d
-                : Environment.GetEnvironmentVariable("WAYLAND_DISPLAY") is { Length: > 0 } w ? w : null;
+            r.Tools = ToolNames.ToDictionary(t => t, t => FindOnPath(t, searchPath));
+            r.Display = string.IsNullOrEmpty(display) ? null : display;
             return r;
         }
 
-        /// <summary>Full path of an executable on $PATH, or null.</summary>
-        public static string? FindOnPath(string name)
+        /// <summary>Full path of an executable in one of the folders of <paramref name="searchPath"/> (a $PATH value), or null.</summary>
+        public static string? FindOnPath(string name, string? searchPath)
         {
-            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+            foreach (var dir in (searchPath ?? "").Split(Path.PathSeparator))
             {
                 if (dir.Length == 0) continue;
                 var p = Path.Combine(dir, name);

@@ -1,4 +1,5 @@
 using System;
+using Microsoft.Extensions.Logging;
 using System.Collections.Generic;
 using System.Threading;
 using FlowMap.Flow.Kernels;
@@ -50,9 +51,9 @@ namespace FlowMap.Flow
         private Workspace? _ws;
         private bool _disposed;
 
-        /// <summary>Creates the estimator on its own Vulkan device (the best one found; FLOWMAP_DEVICE selects by name).</summary>
+        /// <summary>Creates the estimator on its own Vulkan device (the best one found, or the host's choice).</summary>
         public VulkanFlowEstimator(VulkanFlowOptions? options = null)
-            : this(GpuContext.Create(GpuContextOptions.FromEnvironment()), options, ownsContext: true) { }
+            : this(GpuContext.Create(), options, ownsContext: true) { }
 
         internal VulkanFlowEstimator(GpuContext ctx, VulkanFlowOptions? options = null, bool ownsContext = false)
         {
@@ -108,20 +109,22 @@ namespace FlowMap.Flow
             var ws = _ws;
             ws.RgbA.Write<byte>(a.Pixels);
             ws.RgbB.Write<byte>(b.Pixels);
+            bool profile = _ctx.Logger.IsEnabled(LogLevel.Trace);
             var swProfile = System.Diagnostics.Stopwatch.StartNew();
             var cpuProfile = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-            using (var batch = _ctx.BeginBatch("flow", s_profile))
+            using (var batch = _ctx.BeginBatch("flow", profile))
             {
                 Record(batch, ws);
-                if (s_profile) Console.Error.WriteLine($"  record {swProfile.Elapsed.TotalMilliseconds:F1} ms");
+                if (profile) _ctx.Logger.LogTrace("flow: recorded at {Ms:F1} ms", swProfile.Elapsed.TotalMilliseconds);
                 SubmissionsLastPair = 0;
                 batch.Submit();
                 SubmissionsLastPair++;
                 batch.Wait();
-                if (s_profile)
+                if (profile)
                 {
-                    PrintProfile(batch);
-                    Console.Error.WriteLine($"  submit+wait done at {swProfile.Elapsed.TotalMilliseconds:F1} ms, process CPU {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds:F1} ms");
+                    LogProfile(_ctx.Logger, batch);
+                    _ctx.Logger.LogTrace("flow: submit+wait done at {Ms:F1} ms, process CPU {CpuMs:F1} ms", swProfile.Elapsed.TotalMilliseconds,
+                        (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds);
                 }
             }
             token.ThrowIfCancellationRequested();
@@ -132,14 +135,17 @@ namespace FlowMap.Flow
             var cb = ws.Confidence[1].Download();
             Sanitize(fwd, cf);
             Sanitize(bwd, cb);
-            if (s_profile) Console.Error.WriteLine($"  readback done at {swProfile.Elapsed.TotalMilliseconds:F1} ms, process CPU {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds:F1} ms");
+            if (profile)
+                _ctx.Logger.LogTrace("flow: readback done at {Ms:F1} ms, process CPU {CpuMs:F1} ms", swProfile.Elapsed.TotalMilliseconds,
+                    (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuProfile).TotalMilliseconds);
             return new FlowResult(new FlowField(w, h, fwd), new FlowField(w, h, bwd), new FloatImage(w, h, cf), new FloatImage(w, h, cb));
         }
 
-        private static readonly bool s_profile = Environment.GetEnvironmentVariable("FLOWMAP_FLOW_PROFILE") == "1";
-
-        /// <summary>FLOWMAP_FLOW_PROFILE=1: GPU milliseconds per kernel of the last pair on stderr (diagnostics).</summary>
-        private static void PrintProfile(CommandBatch batch)
+        /// <summary>
+        /// With the host's logger at Trace level (the CLI: FLOWMAP_FLOW_PROFILE=1): GPU milliseconds per kernel of each
+        /// pair (diagnostics; timestamps cost a little).
+        /// </summary>
+        private static void LogProfile(ILogger logger, CommandBatch batch)
         {
             var sums = new SortedDictionary<string, (double Ms, int N)>();
             double total = 0;
@@ -149,8 +155,8 @@ namespace FlowMap.Flow
                 sums[t.Label] = (v.Ms + t.Milliseconds, v.N + 1);
                 total += t.Milliseconds;
             }
-            foreach (var kv in sums) Console.Error.WriteLine($"  {kv.Key,-24} {kv.Value.Ms,8:F2} ms in {kv.Value.N} dispatches");
-            Console.Error.WriteLine($"  {"total",-24} {total,8:F2} ms, {batch.DispatchCount} dispatches, {batch.BarrierCount} barriers");
+            foreach (var kv in sums) logger.LogTrace("flow: {Kernel,-24} {Ms,8:F2} ms in {Dispatches} dispatches", kv.Key, kv.Value.Ms, kv.Value.N);
+            logger.LogTrace("flow: total {Ms:F2} ms, {Dispatches} dispatches, {Barriers} barriers", total, batch.DispatchCount, batch.BarrierCount);
         }
 
         /// <summary>Last line of defence: a non-finite flow value becomes 0 with confidence 0 (the kernels already avoid them).</summary>

@@ -7,8 +7,9 @@ namespace FlowMap.Gpu
 {
     /// <summary>
     /// A storage buffer. Where the device has host-visible device-local memory (lavapipe, integrated GPUs,
-    /// resizable BAR) it is persistently mapped and read/written directly; otherwise it lives in device-local
-    /// memory and uploads/downloads go through a staging buffer.
+    /// resizable BAR) it is persistently mapped and read/written directly; otherwise (discrete GPUs, or any device with
+    /// <see cref="GpuContextOptions.ForceStaging"/>) it lives in device-local memory and uploads/downloads go through a
+    /// staging buffer. Either way a new buffer starts zeroed.
     /// </summary>
     internal sealed unsafe class GpuBuffer : IDisposable
     {
@@ -23,8 +24,27 @@ namespace FlowMap.Gpu
         public string Name { get; }
         public bool IsMapped => _mapped != null;
 
-        /// <param name="forceStaging">Use device-local memory and staging even where mapping is possible (tests the dGPU path).</param>
-        public GpuBuffer(GpuContext ctx, long sizeBytes, string name = "buffer", bool forceStaging = false, bool hostReadback = false)
+        /// <param name="forceStaging">
+        /// Use device-local memory and staging copies even where mapping is possible (the discrete-GPU path); every buffer
+        /// of a context created with <see cref="GpuContextOptions.ForceStaging"/> takes it.
+        /// </param>
+        public GpuBuffer(GpuContext ctx, long sizeBytes, string name = "buffer", bool forceStaging = false)
+            : this(ctx, sizeBytes, name, forceStaging || ctx.ForceStaging ? Placement.DeviceOnly : Placement.Storage) { }
+
+        /// <summary>Where a buffer's memory lives and whether the host maps it.</summary>
+        private enum Placement
+        {
+            /// <summary>Host-visible device-local memory, mapped, where it exists; device-local with staging otherwise.</summary>
+            Storage,
+            /// <summary>Device-local memory, never mapped: every write and read goes through a staging buffer.</summary>
+            DeviceOnly,
+            /// <summary>Host-visible memory, mapped: the host writes it and the GPU copies from it.</summary>
+            Upload,
+            /// <summary>Host-visible memory, cached where offered, mapped: the GPU copies into it and the host reads it.</summary>
+            Readback,
+        }
+
+        private GpuBuffer(GpuContext ctx, long sizeBytes, string name, Placement placement)
         {
             if (sizeBytes <= 0) throw new ArgumentOutOfRangeException(nameof(sizeBytes), sizeBytes, "A buffer needs at least one byte.");
             _ctx = ctx;
@@ -47,21 +67,8 @@ namespace FlowMap.Gpu
             try
             {
                 vk.GetBufferMemoryRequirements(ctx.Device, _buffer, out var req);
-                int type = -1;
-                if (!forceStaging)
-                {
-                    var mappedFlags = MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit;
-                    if (hostReadback) type = ctx.FindMemoryType(req.MemoryTypeBits, MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit | MemoryPropertyFlags.HostCachedBit);
-                    if (type < 0) type = ctx.FindMemoryType(req.MemoryTypeBits, mappedFlags);
-                }
-                bool mapped = type >= 0;
-                if (type < 0) type = ctx.FindMemoryType(req.MemoryTypeBits, MemoryPropertyFlags.DeviceLocalBit);
-                if (type < 0)
-                {
-                    type = ctx.FindMemoryType(req.MemoryTypeBits, MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit);
-                    mapped = type >= 0;
-                }
-                if (type < 0) throw new VulkanException($"No memory type for buffer '{name}' ({sizeBytes} bytes).");
+                var (type, mapped) = ChooseMemory(ctx, req.MemoryTypeBits, placement);
+                if (type < 0) throw new VulkanException($"No memory type for buffer '{name}' ({sizeBytes} bytes, {placement}).");
                 var alloc = new MemoryAllocateInfo { SType = StructureType.MemoryAllocateInfo, AllocationSize = req.Size, MemoryTypeIndex = (uint)type };
                 DeviceMemory memory;
                 vk.AllocateMemory(ctx.Device, &alloc, null, &memory).Check($"vkAllocateMemory({name}, {req.Size} bytes)");
@@ -70,22 +77,51 @@ namespace FlowMap.Gpu
                 ctx.TrackBufferBytes((long)req.Size);
                 AllocatedBytes = (long)req.Size;
                 vk.BindBufferMemory(ctx.Device, _buffer, _memory, 0).Check("vkBindBufferMemory");
+                // New memory holds whatever the driver's allocator had there. Zero it, so a kernel that reads a
+                // not-yet-written element (padding, a border) gives the same result in every process and on both buffer
+                // paths: replays must equal the live run bit for bit.
                 if (mapped)
                 {
                     void* p;
                     vk.MapMemory(ctx.Device, _memory, 0, Vk.WholeSize, 0, &p).Check("vkMapMemory");
                     _mapped = p;
-                    // New memory holds whatever the driver's allocator had there. Zero it, so a kernel that reads a
-                    // not-yet-written element (padding, a border) gives the same result in every process: replays
-                    // must equal the live run bit for bit.
-                    for (long off = 0; off < (long)req.Size; off += int.MaxValue)
-                        new Span<byte>((byte*)p + off, (int)Math.Min(int.MaxValue, (long)req.Size - off)).Clear();
+                    if (placement != Placement.Upload && placement != Placement.Readback)
+                        for (long off = 0; off < (long)req.Size; off += int.MaxValue)
+                            new Span<byte>((byte*)p + off, (int)Math.Min(int.MaxValue, (long)req.Size - off)).Clear();
+                }
+                else
+                {
+                    Fill(0);
                 }
             }
             catch
             {
                 Dispose();
                 throw;
+            }
+        }
+
+        /// <summary>The memory type for a placement, and whether the buffer is mapped; type -1 when the device has none.</summary>
+        private static (int Type, bool Mapped) ChooseMemory(GpuContext ctx, uint typeBits, Placement placement)
+        {
+            const MemoryPropertyFlags hostCoherent = MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit;
+            int type;
+            switch (placement)
+            {
+                case Placement.Upload:
+                    return (ctx.FindMemoryType(typeBits, hostCoherent), true);
+                case Placement.Readback:
+                    type = ctx.FindMemoryType(typeBits, hostCoherent | MemoryPropertyFlags.HostCachedBit);
+                    return (type >= 0 ? type : ctx.FindMemoryType(typeBits, hostCoherent), true);
+                case Placement.DeviceOnly:
+                    type = ctx.FindMemoryType(typeBits, MemoryPropertyFlags.DeviceLocalBit);
+                    return (type >= 0 ? type : ctx.FindMemoryType(typeBits, 0), false);
+                default:
+                    type = ctx.FindMemoryType(typeBits, MemoryPropertyFlags.DeviceLocalBit | hostCoherent);
+                    if (type >= 0) return (type, true);
+                    type = ctx.FindMemoryType(typeBits, MemoryPropertyFlags.DeviceLocalBit);
+                    if (type >= 0) return (type, false);
+                    return (ctx.FindMemoryType(typeBits, hostCoherent), true);
             }
         }
 
@@ -114,7 +150,7 @@ namespace FlowMap.Gpu
                     System.Buffer.MemoryCopy(src, (byte*)_mapped + offsetBytes, SizeBytes - offsetBytes, bytes);
                 return;
             }
-            using var staging = new GpuBuffer(_ctx, bytes, Name + ".upload", hostReadback: false);
+            using var staging = new GpuBuffer(_ctx, bytes, Name + ".upload", Placement.Upload);
             if (!staging.IsMapped) throw new VulkanException("Staging buffer is not host-visible.");
             staging.Write(data);
             CopyNow(staging, 0, this, offsetBytes, bytes);
@@ -133,7 +169,7 @@ namespace FlowMap.Gpu
                     System.Buffer.MemoryCopy((byte*)_mapped + offsetBytes, dst, bytes, bytes);
                 return;
             }
-            using var staging = new GpuBuffer(_ctx, bytes, Name + ".download", hostReadback: true);
+            using var staging = new GpuBuffer(_ctx, bytes, Name + ".download", Placement.Readback);
             CopyNow(this, offsetBytes, staging, 0, bytes);
             staging.Read(destination);
         }

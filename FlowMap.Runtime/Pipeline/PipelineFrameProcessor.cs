@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using FlowMap.Session;
 
@@ -20,8 +21,20 @@ namespace FlowMap.Reconstruction
 
         public ReconstructionPipeline Pipeline => _pipeline;
 
-        public FrameUpdate Process(Frame frame, CancellationToken token) =>
-            _pipeline.Process(frame, token) ?? throw new InvalidOperationException("An online pipeline returned no update.");
+        public FrameUpdate Process(Frame frame, CancellationToken token)
+        {
+            var update = _pipeline.Process(frame, token) ?? throw new InvalidOperationException("An online pipeline returned no update.");
+            // The components' own warning (a depth model that fell back to another execution provider) comes with the first frame.
+            if (!_noted)
+            {
+                _noted = true;
+                var warning = ReconstructionComponents.Notes(_pipeline).Warning;
+                if (warning != null) update.Warnings = update.Warnings.Concat(new[] { warning }).ToList();
+            }
+            return update;
+        }
+
+        private bool _noted;
 
         public void Dispose() => _pipeline.Dispose();
     }

@@ -1,4 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using FlowMap.Depth;
 using FlowMap.Flow;
 using FlowMap.Gpu;
@@ -29,10 +32,20 @@ namespace FlowMap.Reconstruction
         /// <param name="depthModelPath">ONNX depth model, or null for depth learned from flow alone.</param>
         /// <param name="depthPreset">Preset of the depth model (Auto: its metadata, else its input shape).</param>
         /// <param name="flowModelPath">ONNX flow model, or null for the Vulkan flow.</param>
-        /// <param name="deviceName">Part of a Vulkan device name, or null for the best device ($FLOWMAP_DEVICE).</param>
-        /// <param name="validation">Vulkan validation layer on (development and tests; also $FLOWMAP_VALIDATION=1).</param>
+        /// <param name="deviceName">Part of a Vulkan device name (no match is an error), or null for the best device (or the host's choice).</param>
+        /// <param name="validation">Vulkan validation layer on (development and tests).</param>
         public static ReconstructionPipeline CreatePipeline(ReconstructionOptions options, string? depthModelPath = null,
             DepthModelPreset depthPreset = DepthModelPreset.Auto, string? flowModelPath = null, string? deviceName = null, bool validation = false)
+        {
+            var gpu = GpuContextOptions.Defaults.Clone();
+            if (deviceName != null) gpu.DeviceName = deviceName;
+            gpu.Validation |= validation;
+            return CreatePipeline(options, depthModelPath, depthPreset, flowModelPath, gpu, DepthExecutionProvider.Auto);
+        }
+
+        /// <summary>As the public overload, with the GPU options and the depth model's execution provider given.</summary>
+        internal static ReconstructionPipeline CreatePipeline(ReconstructionOptions options, string? depthModelPath, DepthModelPreset depthPreset,
+            string? flowModelPath, GpuContextOptions gpu, DepthExecutionProvider depthProvider)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
             options.Validate();
@@ -43,18 +56,20 @@ namespace FlowMap.Reconstruction
             try
             {
                 // Models first: a bad model is reported without touching the GPU.
-                if (depthModelPath != null) prior = new OnnxDepthPrior(depthModelPath, depthPreset);
+                OnnxDepthPrior? onnx = null;
+                if (depthModelPath != null) prior = onnx = new OnnxDepthPrior(depthModelPath, depthPreset, depthProvider);
                 if (flowModelPath != null) flow = new OnnxFlowEstimator(flowModelPath);
-                var gpu = GpuContextOptions.FromEnvironment();
-                if (deviceName != null) gpu.DeviceName = deviceName;
-                gpu.Validation = validation || Environment.GetEnvironmentVariable("FLOWMAP_VALIDATION") == "1";
                 try { ctx = GpuContext.Create(gpu); }
                 catch (GpuUnavailableException) when (flow != null) { ctx = null; }
                 // One device for flow and solver. The pipeline disposes flow, then solver, then prior, so the solver owns
                 // the device and releases it last.
                 flow ??= new VulkanFlowEstimator(ctx!, null, ownsContext: false);
                 solver = ctx != null ? new GpuWindowSolver(ctx, ownsContext: true) : WindowSolver.Create(SolverBackend.Cpu);
-                return new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true);
+                var pipeline = new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true);
+                var notes = new ComponentNotes(onnx == null ? "none" : OnnxExecutionProviders.Name(onnx.Provider), onnx?.ProviderWarning);
+                if (notes.Warning != null) gpu.Logger.LogWarning("{Warning}", notes.Warning);
+                s_notes.Add(pipeline, notes);
+                return pipeline;
             }
             catch
             {
@@ -76,7 +91,29 @@ namespace FlowMap.Reconstruction
                 FixedFocalInputPixels = options.FocalPixels,
                 ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
             };
-            return CreatePipeline(o, options.DepthModelPath, DepthModelPreset.Auto, null, options.Device, options.Validation);
+            var gpu = GpuContextOptions.Defaults.Clone();
+            if (options.Device != null) gpu.DeviceName = options.Device;
+            gpu.Validation |= options.Validation;
+            if (!(options.Logger is NullLogger)) gpu.Logger = options.Logger;
+            return CreatePipeline(o, options.DepthModelPath, DepthModelPreset.Auto, null, gpu, options.DepthProvider);
         }
+
+        /// <summary>What the components say about themselves beyond the pipeline's result: the depth provider and its fallback.</summary>
+        internal sealed class ComponentNotes
+        {
+            public ComponentNotes(string depthProvider, string? warning) { DepthProvider = depthProvider; Warning = warning; }
+
+            /// <summary>"none" without a depth model, else the execution provider it runs on ("cpu", "cuda", ...).</summary>
+            public string DepthProvider { get; }
+
+            /// <summary>Why the depth model is not on the provider asked for, or null.</summary>
+            public string? Warning { get; }
+        }
+
+        private static readonly ConditionalWeakTable<ReconstructionPipeline, ComponentNotes> s_notes = new ConditionalWeakTable<ReconstructionPipeline, ComponentNotes>();
+
+        /// <summary>The notes of a pipeline made here; for one built otherwise: no depth provider known, no warning.</summary>
+        internal static ComponentNotes Notes(ReconstructionPipeline pipeline) =>
+            s_notes.TryGetValue(pipeline, out var n) ? n : new ComponentNotes("none", null);
     }
 }

@@ -79,6 +79,7 @@ namespace FlowMap.Reconstruction
                 ["focal_processing_px"] = JsonSerializer.SerializeToElement(Math.Round(r.Processing.Fx, 4)),
                 ["k1"] = JsonSerializer.SerializeToElement(r.Input.K1),
                 ["components"] = JsonSerializer.SerializeToElement(r.Components),
+                ["depth_provider"] = JsonSerializer.SerializeToElement(r.Components.TryGetValue("depth_provider", out var provider) ? provider : "none"),
                 ["stage_total_ms"] = JsonSerializer.SerializeToElement(r.StageTotalMilliseconds.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1))),
             };
             ReportJson.Write(Path.Combine(_dir, "report.json"), new ReconstructionReport

@@ -48,6 +48,7 @@ namespace FlowMap.Reconstruction
                 onFrameRead?.Invoke(n, source.FrameCount is int c && maxFrames is int m ? Math.Min(c, m) : source.FrameCount ?? maxFrames);
             }
             var result = pipeline.Finish(token);                             // 4. final solve (offline), finalise, fused cloud
+            ApplyNotes(result, ReconstructionComponents.Notes(pipeline));
             reads.Sort();
             return new ReconstructionRun
             {
@@ -57,6 +58,15 @@ namespace FlowMap.Reconstruction
                 ReadMedianMilliseconds = reads.Count > 0 ? reads[reads.Count / 2] : 0,
                 SourceWarnings = source.Warnings.ToList(),
             };
+        }
+
+        /// <summary>Adds what the components say (the depth model's execution provider, and why it fell back) to the result.</summary>
+        internal static void ApplyNotes(ReconstructionResult result, ReconstructionComponents.ComponentNotes notes)
+        {
+            var components = new Dictionary<string, string>(result.Components) { ["depth_provider"] = notes.DepthProvider };
+            result.Components = components;
+            if (notes.Warning != null && !result.Warnings.Contains(notes.Warning))
+                result.Warnings = result.Warnings.Concat(new[] { notes.Warning }).ToList();
         }
     }
 }

@@ -1,5 +1,8 @@
 using System;
 using System.Threading;
+using FlowMap.Depth;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FlowMap.Session
 {
@@ -33,11 +36,20 @@ namespace FlowMap.Session
         /// </summary>
         public bool DropFrames { get; set; } = true;
 
-        /// <summary>Part of a Vulkan device name to use (as the FLOWMAP_DEVICE environment variable), or null for the best device.</summary>
+        /// <summary>Part of a Vulkan device name to use (no match is an error), or null for the best device.</summary>
         public string? Device { get; set; }
 
         /// <summary>Turns on the Vulkan validation layer (slow; for development and tests).</summary>
         public bool Validation { get; set; }
+
+        /// <summary>
+        /// Where the depth model runs: Auto (default) takes the best execution provider this build and device offer (CUDA,
+        /// CoreML, NNAPI/XNNPACK, else the CPU); a fallback's reason is logged and given in the first frame's warnings.
+        /// </summary>
+        public DepthExecutionProvider DepthProvider { get; set; } = DepthExecutionProvider.Auto;
+
+        /// <summary>Where the library logs (the host's logger; the library never writes to the console). Default: nowhere.</summary>
+        public ILogger Logger { get; set; } = NullLogger.Instance;
 
         /// <summary>Stops the session when cancelled (as <see cref="ReconstructionSession.Dispose"/> does).</summary>
         public CancellationToken Cancellation { get; set; }

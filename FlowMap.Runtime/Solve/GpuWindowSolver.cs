@@ -29,7 +29,7 @@ namespace FlowMap.Solve
         public static GpuWindowSolver CreateOwned()
         {
             GpuContext ctx;
-            try { ctx = GpuContext.Create(GpuContextOptions.FromEnvironment()); }
+            try { ctx = GpuContext.Create(); }
             catch (GpuUnavailableException e) { throw new InvalidOperationException("No usable Vulkan device for the GPU solver: " + e.Message, e); }
             return new GpuWindowSolver(ctx, ownsContext: true);
         }

@@ -31,6 +31,8 @@ namespace FlowMap.Tests.Engine
                 Assert.Equal("com.flowmap.reconstruction-", Path.GetFileName(tgz).Substring(0, "com.flowmap.reconstruction-".Length));
 
                 var entries = new Dictionary<string, byte[]>();
+                var sizes = new Dictionary<string, long>();
+                var directories = new HashSet<string>();
                 using (var fs = File.OpenRead(tgz))
                 using (var gz = new GZipStream(fs, CompressionMode.Decompress))
                 using (var tar = new TarReader(gz))
@@ -38,10 +40,20 @@ namespace FlowMap.Tests.Engine
                     TarEntry? e;
                     while ((e = tar.GetNextEntry()) != null)
                     {
-                        if (e.EntryType is TarEntryType.Directory) continue;
+                        var entryName = e.Name.Replace('\\', '/');
+                        if (e.EntryType is TarEntryType.Directory) { directories.Add(entryName.TrimEnd('/')); continue; }
                         using var ms = new MemoryStream();
-                        e.DataStream?.CopyTo(ms);
-                        entries[e.Name.Replace('\\', '/')] = ms.ToArray();
+                        // Keep small files whole; of the big native libraries only the first 4 MiB and the size.
+                        var buffer = new byte[4 << 20];
+                        int n, total = 0;
+                        long size = 0;
+                        while (e.DataStream != null && (n = e.DataStream.Read(buffer, 0, buffer.Length)) > 0)
+                        {
+                            if (total < buffer.Length) { ms.Write(buffer, 0, Math.Min(n, buffer.Length - total)); total += n; }
+                            size += n;
+                        }
+                        entries[entryName] = ms.ToArray();
+                        sizes[entryName] = size;
                     }
                 }
                 Assert.All(entries.Keys, k => Assert.StartsWith("package/", k));
@@ -58,14 +70,83 @@ namespace FlowMap.Tests.Engine
                              "package/Runtime/FlowMap.Unity.asmdef", "package/Runtime/Plugins/FlowMap.Runtime.dll",
                              "package/Runtime/Plugins/Silk.NET.Vulkan.dll", "package/Runtime/Plugins/Silk.NET.Core.dll",
                              "package/Runtime/Plugins/Microsoft.ML.OnnxRuntime.dll", "package/Runtime/Plugins/K4os.Compression.LZ4.dll",
+                             "package/Runtime/Plugins/Android/onnxruntime.aar", "package/Runtime/FlowMapSession.cs",
                              "package/Runtime/Plugins/Linux/x86_64/libonnxruntime.so",
                              "package/Samples~/LiveReconstruction/FlowMapCameraFeed.cs", "package/Documentation~/index.md",
                              "package/LICENSE.md",
                          })
                     Assert.True(entries.ContainsKey(required), "missing " + required);
 
+                // Only the managed assemblies the Runtime needs and Unity does not provide, each documented with why.
+                var managed = entries.Keys.Where(k => k.StartsWith("package/Runtime/Plugins/") && k.Count(c => c == '/') == 3 && k.EndsWith(".dll"))
+                    .Select(k => k.Substring("package/Runtime/Plugins/".Length)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+                Assert.Equal(FlowMap.Viewer.Cli.PackCommand.ShippedAssemblies.Keys.OrderBy(k => k, StringComparer.Ordinal), managed);
+                foreach (var banned in new[] { "System.Runtime.CompilerServices.Unsafe.dll", "Microsoft.Bcl.AsyncInterfaces.dll", "System.IO.Pipelines.dll",
+                                               "Microsoft.Extensions.DependencyModel.dll", "System.Memory.dll", "System.Buffers.dll", "Microsoft.CSharp.dll" })
+                    Assert.DoesNotContain(banned, managed);
+                var docs = System.Text.Encoding.UTF8.GetString(entries["package/Documentation~/index.md"]);
+                foreach (var dll in managed)
+                {
+                    var row = docs.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{dll}` |", StringComparison.Ordinal));
+                    Assert.True(row != null, dll + " is not listed in Documentation~/index.md");
+                    Assert.True(row!.Split('|')[2].Trim().Length > 5, dll + " has no reason in Documentation~/index.md");
+                }
+
+                // The native ONNX Runtime is the version the project pins, byte for byte the restored package's files.
+                var root = FlowMap.Viewer.Cli.PackCommand.RepoRoot();
+                var pinned = FlowMap.Viewer.Cli.PackCommand.PinnedOnnxRuntimeVersion(root);
+                Assert.Equal(pinned, System.Text.Encoding.UTF8.GetString(entries["package/Runtime/Plugins/onnxruntime-version.txt"]).Trim());
+                var (_, runtimes) = FlowMap.Viewer.Cli.PackCommand.OnnxNativeFolder(root);
+                var nativeSo = Path.Combine(runtimes, "linux-x64", "native", "libonnxruntime.so");
+                Assert.Equal(new FileInfo(nativeSo).Length, sizes["package/Runtime/Plugins/Linux/x86_64/libonnxruntime.so"]);
+                Assert.Equal(new FileInfo(Path.Combine(runtimes, "android", "native", "onnxruntime.aar")).Length, sizes["package/Runtime/Plugins/Android/onnxruntime.aar"]);
+
+                // Android and iOS libraries, each enabled for its own platform only.
+                string Meta(string asset) => System.Text.Encoding.UTF8.GetString(entries[asset + ".meta"]);
+                var androidMeta = Meta("package/Runtime/Plugins/Android/onnxruntime.aar");
+                Assert.Contains("Android: Android\n    second:\n      enabled: 1", androidMeta);
+                Assert.Contains("Any: \n    second:\n      enabled: 0", androidMeta);
+                Assert.Contains("Editor: Editor\n    second:\n      enabled: 0", androidMeta);
+                Assert.Contains("package/Runtime/Plugins/iOS/onnxruntime.xcframework", directories);
+                Assert.Contains(entries.Keys, k => k.StartsWith("package/Runtime/Plugins/iOS/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/"));
+                var iosMeta = Meta("package/Runtime/Plugins/iOS/onnxruntime.xcframework");
+                Assert.Contains("iPhone: iOS\n    second:\n      enabled: 1", iosMeta);
+                Assert.Contains("Editor: Editor\n    second:\n      enabled: 0", iosMeta);
+                Assert.DoesNotContain(entries.Keys, k => k.Contains(".xcframework/") && k.EndsWith(".meta")); // one asset: no metas inside
+                var linuxMeta = Meta("package/Runtime/Plugins/Linux/x86_64/libonnxruntime.so");
+                Assert.Contains("Standalone: Linux64\n    second:\n      enabled: 1", linuxMeta);
+
+                // The component, in the package itself: camera feed in, poses and points out, events on the main thread
+                // (queued from the pipeline thread, raised in Update), axes converted by the library's UnityAxes.
+                var component = System.Text.Encoding.UTF8.GetString(entries["package/Runtime/FlowMapSession.cs"]);
+                Assert.Contains("public sealed class FlowMapSession : MonoBehaviour", component);
+                Assert.Contains("public bool PushFrame(Color32[] pixels, int width, int height)", component);
+                Assert.Contains("Session.FrameProcessed += _updates.Enqueue;", component);
+                Assert.Contains("private void Update()", component);
+                Assert.Contains("_updates.TryDequeue", component);
+                Assert.Contains("UnityAxes.Rotation(", component);
+                Assert.Contains("UnityAxes.Positions(", component);
+                Assert.Contains("public PoseEvent poseUpdated", component);
+                Assert.Contains("public event Action<Vector3[], Color32[]> PointsAdded", component);
+                Assert.True(entries.ContainsKey("package/Runtime/FlowMapSession.cs.meta"));
+                var sample = System.Text.Encoding.UTF8.GetString(entries["package/Samples~/LiveReconstruction/FlowMapCameraFeed.cs"]);
+                Assert.Contains("[RequireComponent(typeof(FlowMapSession))]", sample); // the sample builds on the component
+                Assert.DoesNotContain("ReconstructionSession.Create", sample);
+                // The library types the Unity code names exist in the shipped Runtime (public), with these members.
+                Assert.NotNull(typeof(UnityAxes).GetMethod(nameof(UnityAxes.Rotation)));
+                Assert.NotNull(typeof(FlowMap.Session.SessionOptions).GetProperty(nameof(FlowMap.Session.SessionOptions.DepthProvider)));
+                Assert.NotNull(typeof(FlowMap.Session.SessionOptions).GetProperty(nameof(FlowMap.Session.SessionOptions.Logger)));
+
+                // How to install: from the tarball, never a git URL (the repository is not a package).
+                Assert.Contains("tarball", manifest.GetProperty("_installation").GetString());
+                Assert.Contains("Add package from tarball", docs);
+                var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+                Assert.Contains("Add package from tarball", readme);
+                foreach (var text in new[] { System.Text.Encoding.UTF8.GetString(entries["package/package.json"]), docs, readme })
+                    Assert.DoesNotMatch(@"(git\+https?://|https?://[^\s)]*\.git\b|\.git#)", text);
+
                 // Every asset outside '~' folders has a .meta (Unity refuses immutable packages without them) with a unique GUID.
-                var assets = entries.Keys.Where(k => !k.EndsWith(".meta") && !k.Split('/').Any(p => p.EndsWith("~"))).ToList();
+                var assets = entries.Keys.Where(k => !k.EndsWith(".meta") && !k.Split('/').Any(p => p.EndsWith("~")) && !k.Contains(".xcframework/")).ToList();
                 foreach (var a in assets)
                     Assert.True(entries.ContainsKey(a + ".meta"), "no .meta for " + a);
                 var guids = entries.Where(kv => kv.Key.EndsWith(".meta"))

@@ -22,7 +22,13 @@ namespace FlowMap.Tests.Support
             {
                 try
                 {
-                    return GpuContext.Create(new GpuContextOptions { Validation = true, FailOnValidationError = true });
+                    return GpuContext.Create(new GpuContextOptions
+                    {
+                        Validation = true,
+                        FailOnValidationError = true,
+                        // FLOWMAP_FORCE_STAGING=1 (CI's second pass): every buffer takes the discrete-GPU staged path.
+                        ForceStaging = Environment.GetEnvironmentVariable("FLOWMAP_FORCE_STAGING") == "1",
+                    });
                 }
                 catch (GpuUnavailableException e)
                 {

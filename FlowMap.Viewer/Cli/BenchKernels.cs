@@ -22,7 +22,7 @@ namespace FlowMap.Viewer.Cli
             cmd.SetAction(r =>
             {
                 var list = Sizes.ParseList(r.GetValue(sizes)!);
-                var device = SystemCheck.Run().Selected;
+                var device = SystemCheck.Run(HostEnvironment.DeviceName, HostEnvironment.Display, HostEnvironment.SearchPath).Selected;
                 var rows = KernelBenchmark.Run(list, r.GetValue(repeats), progress: m => { if (!r.GetValue(json)) Console.Error.Write($"\r{m,-60}"); });
                 if (!r.GetValue(json)) Console.Error.WriteLine();
                 if (r.GetValue(json))

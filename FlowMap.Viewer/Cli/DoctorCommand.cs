@@ -22,7 +22,7 @@ namespace FlowMap.Viewer.Cli
 
         private static int Run(bool asJson)
         {
-            var r = SystemCheck.Run();
+            var r = SystemCheck.Run(HostEnvironment.DeviceName, HostEnvironment.Display, HostEnvironment.SearchPath);
             if (asJson)
             {
                 var o = new System.Text.Json.Nodes.JsonObject
@@ -41,6 +41,7 @@ namespace FlowMap.Viewer.Cli
                     ["onnxruntime"] = r.OnnxError == null ? r.OnnxRuntimeVersion : null,
                     ["onnxruntime_error"] = r.OnnxError,
                     ["onnx_providers"] = new System.Text.Json.Nodes.JsonArray(r.OnnxProviders.Select(x => (System.Text.Json.Nodes.JsonNode)x!).ToArray()),
+                    ["depth_provider"] = r.DepthProvider,
                     ["tools"] = new System.Text.Json.Nodes.JsonObject(r.Tools.Select(kv => new System.Collections.Generic.KeyValuePair<string, System.Text.Json.Nodes.JsonNode?>(kv.Key, kv.Value))),
                     ["display"] = r.Display,
                     ["cores"] = r.ProcessorCount,
@@ -67,6 +68,8 @@ namespace FlowMap.Viewer.Cli
             console.MarkupLine(r.OnnxError == null
                 ? $"ONNX Runtime {r.OnnxRuntimeVersion}, providers: {string.Join(", ", r.OnnxProviders)}"
                 : $"[red]ONNX Runtime: {Markup.Escape(r.OnnxError)}[/]");
+            if (r.OnnxError == null)
+                console.MarkupLine($"Depth model provider: {Markup.Escape(r.DepthProvider)}");
             foreach (var kv in r.Tools)
                 console.MarkupLine($"{kv.Key,-10} {(kv.Value != null ? "[green]" + Markup.Escape(kv.Value) + "[/]" : "[yellow]missing[/]")}");
             console.MarkupLine($"display    {(r.Display != null ? "[green]" + Markup.Escape(r.Display) + "[/]" : "[yellow]none[/] (the viewer renders headless screenshots)")}");

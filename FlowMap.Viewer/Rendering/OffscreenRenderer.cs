@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using FlowMap.Viewer.Scenes;
+using FlowMap.Gpu;
 using Silk.NET.Vulkan;
 
 namespace FlowMap.Viewer.Rendering

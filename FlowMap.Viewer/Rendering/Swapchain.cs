@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Silk.NET.Core;
+using FlowMap.Gpu;
 using Silk.NET.Vulkan;
 using VkSemaphore = Silk.NET.Vulkan.Semaphore;
 

@@ -1,4 +1,5 @@
 using System;
+using FlowMap.Gpu;
 using Silk.NET.Vulkan;
 
 namespace FlowMap.Viewer.Rendering
