@@ -147,11 +147,13 @@ namespace FlowMap.Reconstruction
                 calib = _clock.Time("calibrate", () => SelfCalibration.Estimate(edges.Select(e => Correspondences.FromFlow(e.Flow)).ToList(), w, h));
                 if (!calib.Determined && calib.Warning != null) warnings.Add(calib.Warning);
             }
-            bool determined = fixedFocal != null || calib!.Determined;
+            // Not determined by two views (warned): the estimate is still the best start there is when it is finite, and
+            // the multi-view refinement, with many more constraints, refines it.
+            bool usable = fixedFocal != null || double.IsFinite(calib!.Focal) && calib.Focal > 0;
             var images = keyframes.Select(k => k.Image).ToList();
             var priors = keyframes[0].Prior != null ? keyframes.Select(k => k.Prior!).ToList() : null;
             SolverResult r;
-            if (determined)
+            if (usable)
             {
                 double focal = fixedFocal ?? calib!.Focal;
                 // 3. Geometric start: essential-matrix poses, triangulated depth, one scale.
@@ -164,13 +166,12 @@ namespace FlowMap.Reconstruction
             }
             else
             {
-                // The motion does not determine the focal (warned): FlowMap's descent from flat depth with its softmin focal,
-                // which the refinement then keeps.
+                // Nothing told the focal: FlowMap's descent from flat depth with its softmin focal.
                 r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
             }
 
             // 5. Multi-view refinement over the pair graph.
-            return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: !determined || fixedFocal != null, fixedKeyframes: 1,
+            return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1,
                 fixedFocal == null ? calib!.RelStd : (double?)null, warnings, token);
         }
 
