@@ -223,47 +223,21 @@ namespace FlowMap.Tests.Flow
             var rng = Rng.Fresh(out int seed);
             int w = 61, h = 47;
             double tx = 1.7 * (rng.NextDouble() - 0.5), ty = 1.7 * (rng.NextDouble() - 0.5);
-            var i0 = SmoothImage(new Random(seed), w, h, 0, 0, 16);
-            var i1 = SmoothImage(new Random(seed), w, h, tx, ty, 16);
+            // Six sinusoids, one orientation per 30 degree sector (an image of nearly parallel stripes would leave the
+            // motion along them undetermined), periods 16 to 48 px.
+            var shift = new SubpixelShift(new Random(seed), w, h, tx, ty, 16);
             var push = new DisSearch.Push { Width = w, Height = h, PatchSize = 8, Stride = 4, GridWidth = DisSearch.GridSize(w, 8, 4), GridHeight = DisSearch.GridSize(h, 8, 4), Iterations = 10 };
-            var (fa, qa) = Prep(i0, w, h);
-            var (fb, qb) = Prep(i1, w, h);
+            var (fa, qa) = Prep(shift.I0, w, h);
+            var (fb, qb) = Prep(shift.I1, w, h);
             using var _1 = fa; using var _2 = qa; using var _3 = fb; using var _4 = qb;
             using var u = Input(new float[w * h * 2], w, h, 2);
             using var o = Output(push.GridWidth, push.GridHeight, 2);
             Run(bt => DisSearch.Record(bt, Ctx, fa, qb, u, o, push));
             var f = o.Download();
-            var grad = Gradient(i0, w, h);
-            // Interior patches (border gradients are one-sided). Bilinear sampling of I1 biases a patch's optimum along its
-            // weakly textured direction (with exact sampling the bias vanishes), so: patches whose mean-normalised Hessian
-            // has eigenvalues within a factor 4 of each other within 0.15 px; the mean over all interior patches (random
-            // phases: the biases average out) within 0.05 px.
-            double mu = 0, mv = 0; int n = 0, wellConditioned = 0;
-            for (int py = 1; py < push.GridHeight - 1; py++)
-                for (int px = 1; px < push.GridWidth - 1; px++)
-                {
-                    int i = py * push.GridWidth + px;
-                    int ox = Math.Min(px * 4, w - 8), oy = Math.Min(py * 4, h - 8);
-                    double sx = 0, sy = 0, hxx = 0, hxy = 0, hyy = 0;
-                    for (int j = 0; j < 8; j++)
-                        for (int k = 0; k < 8; k++)
-                        {
-                            int q = (oy + j) * w + ox + k;
-                            double gx = grad[2 * q], gy = grad[2 * q + 1];
-                            sx += gx; sy += gy; hxx += gx * gx; hxy += gx * gy; hyy += gy * gy;
-                        }
-                    hxx -= sx * sx / 64; hxy -= sx * sy / 64; hyy -= sy * sy / 64;
-                    double tr = hxx + hyy, disc = Math.Sqrt(Math.Max(0, tr * tr / 4 - (hxx * hyy - hxy * hxy)));
-                    if (tr / 2 - disc >= 0.25 * (tr / 2 + disc))
-                    {
-                        wellConditioned++;
-                        Assert.True(Math.Abs(f[2 * i] - tx) < 0.15 && Math.Abs(f[2 * i + 1] - ty) < 0.15,
-                            $"patch {i}: ({f[2 * i]}, {f[2 * i + 1]}) vs true ({tx}, {ty}), seed {seed}");
-                    }
-                    mu += f[2 * i]; mv += f[2 * i + 1]; n++;
-                }
-            Assert.True(wellConditioned >= 5, $"only {wellConditioned} well-conditioned patches, seed {seed}");
-            Assert.True(Math.Abs(mu / n - tx) < 0.05 && Math.Abs(mv / n - ty) < 0.05, $"mean ({mu / n}, {mv / n}) vs true ({tx}, {ty}), seed {seed}");
+            var cpu = DisSearch.Reference(shift.I0, shift.Grad0, shift.I1, new float[w * h * 2], push);
+            var (checkedPatches, interior) = SubpixelShift.CheckPatches(shift, push, f, cpu, $"seed {seed}");
+            // Which patches contract is a property of the texture, not a tolerance: the fewest in 300 seeds was 81 of 117.
+            Assert.True(checkedPatches >= interior / 4, $"only {checkedPatches} of {interior} patches determine the shift, seed {seed}");
         }
 
         [Theory, MemberData(nameof(Sizes))]
