@@ -97,6 +97,7 @@ namespace FlowMap.Tests.Flow
             using var quad = Output(w, h, 4);
             Run(b => FlowPrep.Record(b, Ctx, src, feat, quad));
             var (f, q) = FlowPrep.Reference(img, w, h);
+            // Sobel / 8 of values in [0, 1]: six float32 products and sums, each within half an ulp of numbers <= 4: 1e-6.
             Check(feat, f, 1e-6, 1e-6, $"flow_prep features {w}x{h} seed {seed}");
             Check(quad, q, 0, 0, $"flow_prep quads {w}x{h} seed {seed}");
         }
@@ -261,7 +262,9 @@ namespace FlowMap.Tests.Flow
                 using var pf = Input(patches, push.GridWidth, push.GridHeight, 2);
                 using var o = Output(w, h, 2);
                 Run(bt => DisDensify.Record(bt, Ctx, fa, qb, pf, o, push));
-                // Weights 1 / max(|d|, 1/255) of random images amplify float32 sampling-coordinate rounding: 2e-3 px.
+                // The reference samples at the kernel's float32 positions (DisDensify.Reference), so only the float32 bilinear
+                // mix differs: |delta d| <= ~3 ulp(1) = 3.6e-7, a relative weight change <= 3.6e-7 * 255 = 9.2e-5 (weights
+                // 1 / max(|d|, 1/255)), moving the weighted mean of patch flows that differ by at most 6 px by <= 5.5e-4 px: 2e-3.
                 Check(o, DisDensify.Reference(i0, i1, patches, push), 2e-3, 1e-3, $"dis_densify {w}x{h} stride {stride} seed {seed}");
             }
         }
@@ -352,6 +355,10 @@ namespace FlowMap.Tests.Flow
             using var c = Output(w, h, 1);
             Run(bt => FlowConfidence.Record(bt, Ctx, pa, qb, fa, fb, c, push));
             var reference = FlowConfidence.Reference(i0, i1, fwd, bwd, push);
+            // The reference samples at the kernel's float32 positions (FlowConfidence.Reference), so only float32 arithmetic
+            // differs: bilinear mixes within ~3 ulp of values up to 3 (1e-6 in u_b, 3.6e-7 in I1), slopes of
+            // exp(-e^2 / 2 tau^2) and exp(-r^2 / 2 sigma^2) at most 0.61 / tau (tau >= 0.5) and 0.61 / sigma (sigma = 0.2):
+            // a few 1e-6 in the product; 2e-5.
             Check(c, reference, 2e-5, 1e-4, $"flow_confidence {w}x{h} seed {seed}");
             var got = c.Download();
             foreach (var v in got) Assert.InRange(v, 0f, 1f);
