@@ -135,7 +135,7 @@ namespace FlowMap.Tests.Flow
         ///    step, so |u - u*| &lt;= 0.01 rho / (1 - rho) (with rho &lt;= 1/2 the steps fall below 0.01 px within
         ///    log(0.01 / 1.2) / log(1/2) &lt; 7 iterations from any start within 1.2 px: the iteration limit is never the exit);
         ///  - plus float32: 2e-3 px for the GPU (as in DisSearch_matches_reference), 1e-6 for the double reference;
-        ///  - only inside one bilinear cell (u* at least 0.1 px from an integer): across a cell edge the Jacobian jumps.
+        ///  - only inside one bilinear cell (u* at least 0.02 px from an integer): across a cell edge the Jacobian jumps.
         /// Returns how many patches were checked and how many interior patches there are.
         /// </summary>
         public static (int Checked, int Interior) CheckPatches(SubpixelShift s, DisSearch.Push push, float[] gpu, double[] cpu, string what)
@@ -149,7 +149,7 @@ namespace FlowMap.Tests.Flow
                     int ox = Math.Min(px * push.Stride, s.Width - push.PatchSize), oy = Math.Min(py * push.Stride, s.Height - push.PatchSize);
                     var p = s.Predict(ox, oy, push.PatchSize);
                     if (!(p.Contraction <= 0.5)) continue;
-                    // The error map is linear only inside the bilinear cell of u*: skip fixed points within 0.1 px of a cell edge
+                    // The error map is linear only inside the bilinear cell of u*: skip fixed points within 0.02 px (twice the
                     // largest stop tolerance) of a cell edge, where the last iterates may straddle the kink.
                     if (NearEdge(p.U) || NearEdge(p.V)) continue;
                     n++;
@@ -163,6 +163,6 @@ namespace FlowMap.Tests.Flow
             return (n, interior);
         }
 
-        private static bool NearEdge(double u) => Math.Abs(u - Math.Round(u)) < 0.1;
+        private static bool NearEdge(double u) => Math.Abs(u - Math.Round(u)) < 0.02;
     }
 }

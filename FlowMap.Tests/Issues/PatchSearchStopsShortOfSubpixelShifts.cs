@@ -59,7 +59,7 @@ namespace FlowMap.Tests.Issues
                     {
                         int i = py * push.GridWidth + px;
                         var p = s.Predict(Math.Min(px * 4, w - 8), Math.Min(py * 4, h - 8), 8);
-                        if (!(p.Contraction <= 0.5) || Math.Abs(p.U - Math.Round(p.U)) < 0.1 || Math.Abs(p.V - Math.Round(p.V)) < 0.1) continue;
+                        if (!(p.Contraction <= 0.5) || Math.Abs(p.U - Math.Round(p.U)) < 0.02 || Math.Abs(p.V - Math.Round(p.V)) < 0.02) continue;
                         double t2 = tx * tx + ty * ty;
                         sumErr += Math.Sqrt(Sq(gpu[2 * i] - tx) + Sq(gpu[2 * i + 1] - ty));
                         sumBias += Math.Sqrt(Sq(p.U - tx) + Sq(p.V - ty));
