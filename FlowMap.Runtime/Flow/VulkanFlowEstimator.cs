@@ -35,6 +35,11 @@ namespace FlowMap.Flow
     ///    and did not converge; centred sums and offset samples made float32 steps agree with the double reference;
     ///  - variational refinement: without it EPE rose by 30-100 %; 2 linearisations x 5 SOR sweeps per level; alpha
     ///    0.01 / 0.02 / 0.04 / 0.06: 0.06 best on most pairs; edge weight exp(-5 |grad I|) (10 was worse);
+    ///  - patch-step damping: an absolute eps = 1e-5 P^2 on the Hessian left smooth and low-contrast patches short of
+    ///    sub-pixel shifts (mean 0.358 for 0.395 px: the damped steps fell below the 0.01 px stop early); eps relative
+    ///    to the patch's gradient energy (1 % of trace H) plus an 8-bit noise floor reaches the search's fixed point
+    ///    (FlowMap.Tests/Issues/PatchSearchStopsShortOfSubpixelShifts.cs); the rest of the sub-pixel error is the
+    ///    per-patch bias of bilinear sampling (mean |u* - t| ~0.03 px, no mean offset);
     ///  - a Gaussian pre-blur (sigma 0.7 / 1.0) helped the procedural pairs but hurt Sintel: off;
     ///  - patch stride 3 / 4 / 6: 4 (3 slightly better, 40 % more search work; 6 clearly worse);
     ///  - full resolution (Accurate preset) beats DIS MEDIUM on every Sintel pass, at several times the cost;

@@ -97,6 +97,7 @@ namespace FlowMap.Tests.Flow
             using var quad = Output(w, h, 4);
             Run(b => FlowPrep.Record(b, Ctx, src, feat, quad));
             var (f, q) = FlowPrep.Reference(img, w, h);
+            // Sobel / 8 of values in [0, 1]: six float32 products and sums, each within half an ulp of numbers <= 4: 1e-6.
             Check(feat, f, 1e-6, 1e-6, $"flow_prep features {w}x{h} seed {seed}");
             Check(quad, q, 0, 0, $"flow_prep quads {w}x{h} seed {seed}");
         }
@@ -223,47 +224,21 @@ namespace FlowMap.Tests.Flow
             var rng = Rng.Fresh(out int seed);
             int w = 61, h = 47;
             double tx = 1.7 * (rng.NextDouble() - 0.5), ty = 1.7 * (rng.NextDouble() - 0.5);
-            var i0 = SmoothImage(new Random(seed), w, h, 0, 0, 16);
-            var i1 = SmoothImage(new Random(seed), w, h, tx, ty, 16);
+            // Six sinusoids, one orientation per 30 degree sector (an image of nearly parallel stripes would leave the
+            // motion along them undetermined), periods 16 to 48 px.
+            var shift = new SubpixelShift(new Random(seed), w, h, tx, ty, 16);
             var push = new DisSearch.Push { Width = w, Height = h, PatchSize = 8, Stride = 4, GridWidth = DisSearch.GridSize(w, 8, 4), GridHeight = DisSearch.GridSize(h, 8, 4), Iterations = 10 };
-            var (fa, qa) = Prep(i0, w, h);
-            var (fb, qb) = Prep(i1, w, h);
+            var (fa, qa) = Prep(shift.I0, w, h);
+            var (fb, qb) = Prep(shift.I1, w, h);
             using var _1 = fa; using var _2 = qa; using var _3 = fb; using var _4 = qb;
             using var u = Input(new float[w * h * 2], w, h, 2);
             using var o = Output(push.GridWidth, push.GridHeight, 2);
             Run(bt => DisSearch.Record(bt, Ctx, fa, qb, u, o, push));
             var f = o.Download();
-            var grad = Gradient(i0, w, h);
-            // Interior patches (border gradients are one-sided). Bilinear sampling of I1 biases a patch's optimum along its
-            // weakly textured direction (with exact sampling the bias vanishes), so: patches whose mean-normalised Hessian
-            // has eigenvalues within a factor 4 of each other within 0.15 px; the mean over all interior patches (random
-            // phases: the biases average out) within 0.05 px.
-            double mu = 0, mv = 0; int n = 0, wellConditioned = 0;
-            for (int py = 1; py < push.GridHeight - 1; py++)
-                for (int px = 1; px < push.GridWidth - 1; px++)
-                {
-                    int i = py * push.GridWidth + px;
-                    int ox = Math.Min(px * 4, w - 8), oy = Math.Min(py * 4, h - 8);
-                    double sx = 0, sy = 0, hxx = 0, hxy = 0, hyy = 0;
-                    for (int j = 0; j < 8; j++)
-                        for (int k = 0; k < 8; k++)
-                        {
-                            int q = (oy + j) * w + ox + k;
-                            double gx = grad[2 * q], gy = grad[2 * q + 1];
-                            sx += gx; sy += gy; hxx += gx * gx; hxy += gx * gy; hyy += gy * gy;
-                        }
-                    hxx -= sx * sx / 64; hxy -= sx * sy / 64; hyy -= sy * sy / 64;
-                    double tr = hxx + hyy, disc = Math.Sqrt(Math.Max(0, tr * tr / 4 - (hxx * hyy - hxy * hxy)));
-                    if (tr / 2 - disc >= 0.25 * (tr / 2 + disc))
-                    {
-                        wellConditioned++;
-                        Assert.True(Math.Abs(f[2 * i] - tx) < 0.15 && Math.Abs(f[2 * i + 1] - ty) < 0.15,
-                            $"patch {i}: ({f[2 * i]}, {f[2 * i + 1]}) vs true ({tx}, {ty}), seed {seed}");
-                    }
-                    mu += f[2 * i]; mv += f[2 * i + 1]; n++;
-                }
-            Assert.True(wellConditioned >= 5, $"only {wellConditioned} well-conditioned patches, seed {seed}");
-            Assert.True(Math.Abs(mu / n - tx) < 0.05 && Math.Abs(mv / n - ty) < 0.05, $"mean ({mu / n}, {mv / n}) vs true ({tx}, {ty}), seed {seed}");
+            var cpu = DisSearch.Reference(shift.I0, shift.Grad0, shift.I1, new float[w * h * 2], push);
+            var (checkedPatches, interior) = SubpixelShift.CheckPatches(shift, push, f, cpu, $"seed {seed}");
+            // Which patches contract is a property of the texture, not a tolerance: the fewest in 300 seeds was 81 of 117.
+            Assert.True(checkedPatches >= interior / 4, $"only {checkedPatches} of {interior} patches determine the shift, seed {seed}");
         }
 
         [Theory, MemberData(nameof(Sizes))]
@@ -287,7 +262,9 @@ namespace FlowMap.Tests.Flow
                 using var pf = Input(patches, push.GridWidth, push.GridHeight, 2);
                 using var o = Output(w, h, 2);
                 Run(bt => DisDensify.Record(bt, Ctx, fa, qb, pf, o, push));
-                // Weights 1 / max(|d|, 1/255) of random images amplify float32 sampling-coordinate rounding: 2e-3 px.
+                // The reference samples at the kernel's float32 positions (DisDensify.Reference), so only the float32 bilinear
+                // mix differs: |delta d| <= ~3 ulp(1) = 3.6e-7, a relative weight change <= 3.6e-7 * 255 = 9.2e-5 (weights
+                // 1 / max(|d|, 1/255)), moving the weighted mean of patch flows that differ by at most 6 px by <= 5.5e-4 px: 2e-3.
                 Check(o, DisDensify.Reference(i0, i1, patches, push), 2e-3, 1e-3, $"dis_densify {w}x{h} stride {stride} seed {seed}");
             }
         }
@@ -378,6 +355,10 @@ namespace FlowMap.Tests.Flow
             using var c = Output(w, h, 1);
             Run(bt => FlowConfidence.Record(bt, Ctx, pa, qb, fa, fb, c, push));
             var reference = FlowConfidence.Reference(i0, i1, fwd, bwd, push);
+            // The reference samples at the kernel's float32 positions (FlowConfidence.Reference), so only float32 arithmetic
+            // differs: bilinear mixes within ~3 ulp of values up to 3 (1e-6 in u_b, 3.6e-7 in I1), slopes of
+            // exp(-e^2 / 2 tau^2) and exp(-r^2 / 2 sigma^2) at most 0.61 / tau (tau >= 0.5) and 0.61 / sigma (sigma = 0.2):
+            // a few 1e-6 in the product; 2e-5.
             Check(c, reference, 2e-5, 1e-4, $"flow_confidence {w}x{h} seed {seed}");
             var got = c.Download();
             foreach (var v in got) Assert.InRange(v, 0f, 1f);

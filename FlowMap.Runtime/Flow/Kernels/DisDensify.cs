@@ -29,11 +29,13 @@ namespace FlowMap.Flow.Kernels
                 for (int px = 0; px < pc.GridWidth; px++)
                 {
                     int ox = Math.Min(px * pc.Stride, w - P), oy = Math.Min(py * pc.Stride, h - P);
-                    double ux = patches[2 * (py * pc.GridWidth + px)], uy = patches[2 * (py * pc.GridWidth + px) + 1];
+                    float fu = patches[2 * (py * pc.GridWidth + px)], fv = patches[2 * (py * pc.GridWidth + px) + 1];
+                    double ux = fu, uy = fv;
                     for (int y = oy; y < oy + P; y++)
                         for (int x = ox; x < ox + P; x++)
                         {
-                            double d = Math.Abs(FlowSampling.Bilinear(i1, w, h, 1, 0, x + ux, y + uy) - i0[y * w + x]);
+                            // Sample position x + u_p as the kernel forms it (a float32 sum); the rest in double.
+                            double d = Math.Abs(FlowSampling.Bilinear(i1, w, h, 1, 0, (float)x + fu, (float)y + fv) - i0[y * w + x]);
                             double wt = 1.0 / Math.Max(d, pc.MinDiff);
                             int i = y * w + x;
                             sum[2 * i] += wt * ux; sum[2 * i + 1] += wt * uy; wsum[i] += wt;

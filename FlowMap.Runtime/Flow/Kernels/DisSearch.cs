@@ -14,6 +14,16 @@ namespace FlowMap.Flow.Kernels
         /// <summary>Largest patch side the shader holds (MAX_PATCH in dis_search.comp).</summary>
         public const int MaxPatch = 8;
 
+        /// <summary>
+        /// Levenberg damping of the Gauss-Newton step, eps = DampingRelative trace(H) + DampingFloor P^2 added to the
+        /// diagonal of the mean-normalised Hessian H (DAMPING_RELATIVE, DAMPING_FLOOR in dis_search.comp). Relative: a
+        /// direction with eigenvalue lambda takes the fraction lambda / (lambda + eps) of the Gauss-Newton step, at least
+        /// 91 % when lambda >= 10 % of the trace, whatever the image contrast; only aperture directions (lambda below
+        /// ~1 % of the trace) stay near the initial flow. The floor, 2.4e-7 per pixel, is E[g^2] of the Sobel / 8
+        /// gradient of 8-bit rounding noise (0.1875 / (12 * 255^2)): patches with less gradient energy hold no motion.
+        /// </summary>
+        public const double DampingRelative = 0.01, DampingFloor = 2.4e-7;
+
         [StructLayout(LayoutKind.Sequential)]
         public struct Push { public int Width, Height, PatchSize, Stride, GridWidth, GridHeight, Iterations, SearchRadius; }
 
@@ -73,7 +83,7 @@ namespace FlowMap.Flow.Kernels
                         }
                     double meanT = sumT / n, stt = Math.Max(sumTT - sumT * meanT, 0);
                     hxx -= sgx * sgx / n; hxy -= sgx * sgy / n; hyy -= sgy * sgy / n;
-                    double eps = 1e-5 * n;
+                    double eps = DampingRelative * (hxx + hyy) + DampingFloor * n;
                     hxx += eps; hyy += eps;
                     double det = hxx * hyy - hxy * hxy;
                     double bestCost = pc.SearchRadius > 0 || pc.Iterations == 0 ? Cost(i0, i1, w, h, ox, oy, P, ux, uy, meanT) : double.MaxValue;
