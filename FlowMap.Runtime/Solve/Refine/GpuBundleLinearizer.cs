@@ -38,9 +38,9 @@ namespace FlowMap.Solve.Refine
             _edgeHost = new float[ne * 16];
             _edges = new GpuBuffer(ctx, (long)_edgeHost.Length * 4, "ba edges");
             _pixelHost = new float[ne * cells * BundleLinearization.PixelWidth];
-            _pixels = new GpuBuffer(ctx, (long)_pixelHost.Length * 4, "ba pixels", hostReadback: true);
+            _pixels = new GpuBuffer(ctx, (long)_pixelHost.Length * 4, "ba pixels");
             _partialHost = new float[ne * _groups * BundleLinearization.RecordWidth];
-            _partials = new GpuBuffer(ctx, (long)_partialHost.Length * 4, "ba partials", hostReadback: true);
+            _partials = new GpuBuffer(ctx, (long)_partialHost.Length * 4, "ba partials");
         }
 
         /// <summary>Records one linearisation into <paramref name="batch"/> after uploading the state (no wait).</summary>
