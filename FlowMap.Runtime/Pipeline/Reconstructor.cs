@@ -47,6 +47,7 @@ namespace FlowMap.Reconstruction
                 n++;
                 onFrameRead?.Invoke(n, source.FrameCount is int c && maxFrames is int m ? Math.Min(c, m) : source.FrameCount ?? maxFrames);
             }
+            if (n == 0) throw new System.IO.InvalidDataException(NoFramesMessage(source));
             var result = pipeline.Finish(token);                             // 4. final solve (offline), finalise, fused cloud
             reads.Sort();
             return new ReconstructionRun
@@ -57,6 +58,16 @@ namespace FlowMap.Reconstruction
                 ReadMedianMilliseconds = reads.Count > 0 ? reads[reads.Count / 2] : 0,
                 SourceWarnings = source.Warnings.ToList(),
             };
+        }
+
+        /// <summary>"X gave no readable frame: reason 1; reason 2; reason 3 (and N more).", with the source's own reasons.</summary>
+        internal static string NoFramesMessage(IFrameSource source)
+        {
+            var w = source.Warnings;
+            var msg = $"{source.Description} gave no readable frame";
+            if (w.Count == 0) return msg + ".";
+            msg += ": " + string.Join("; ", w.Take(3));
+            return w.Count > 3 ? msg + $" (and {w.Count - 3} more)." : msg + ".";
         }
     }
 }

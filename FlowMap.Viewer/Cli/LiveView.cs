@@ -65,7 +65,7 @@ namespace FlowMap.Viewer.Cli
                         }
                         catch (OperationCanceledException) { }
                         catch (ObjectDisposedException) { } // the window was closed and the session disposed
-                        catch (Exception e) when (e is InvalidDataException || e is IOException || e is ArgumentException) { readError = e; }
+                        catch (Exception e) when (e is InvalidDataException || e is IOException || e is ArgumentException || e is InvalidOperationException) { readError = e; }
                         finally
                         {
                             try { session.Complete(); } catch (ObjectDisposedException) { }
