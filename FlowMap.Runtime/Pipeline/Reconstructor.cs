@@ -23,6 +23,12 @@ namespace FlowMap.Reconstruction
     /// <summary>Runs a whole stream through a <see cref="ReconstructionPipeline"/>: read frame -> process -> ... -> finish.</summary>
     public static class Reconstructor
     {
+        /// <summary>
+        /// Smallest frame width and height: 16 pixels, the smallest processing size (<see cref="SessionOptions.Validate"/>);
+        /// smaller frames run through the pipeline without error but give no points and no information.
+        /// </summary>
+        public const int MinFrameSide = 16;
+
         /// <param name="source">The frames.</param>
         /// <param name="pipeline">A fresh pipeline.</param>
         /// <param name="onLiveUpdate">Per-frame live updates (online mode), optional.</param>
@@ -42,6 +48,9 @@ namespace FlowMap.Reconstruction
                 var sw = Stopwatch.StartNew();
                 if (!source.TryRead(out var frame)) break;                 // 1. read frame
                 reads.Add(sw.Elapsed.TotalMilliseconds);
+                if (frame.Image.Width < MinFrameSide || frame.Image.Height < MinFrameSide)
+                    throw new System.IO.InvalidDataException($"frame {frame.Index} ({frame.Name}) is {frame.Image.Width}x{frame.Image.Height}: too small to reconstruct " +
+                                                             $"(at least {MinFrameSide}x{MinFrameSide} pixels).");
                 var update = pipeline.Process(frame, token);                 // 2. resize, flow, prior, solve, pose, fuse
                 if (update != null) onLiveUpdate?.Invoke(update);            // 3. emit
                 n++;

@@ -76,7 +76,14 @@ namespace FlowMap.Viewer.Cli
                     {
                         reader.Join();
                         try { session.Completion.Wait(); }
-                        catch (AggregateException e) { throw new CliException("the reconstruction failed: " + e.InnerException?.Message, 4, e); }
+                        catch (AggregateException e)
+                        {
+                            throw new CliException($"the reconstruction of '{input}' failed: " + e.InnerException?.Message,
+                                                   e.InnerException is ArgumentException || e.InnerException is InvalidDataException ? ExitCodes.BadInput : ExitCodes.Failed, e);
+                        }
+                        if (session.Stats.Processed == 0)
+                            throw new CliException($"nothing to show: '{input}' " + (readError != null ? "cannot be reconstructed: " + readError.Message
+                                                                                     : "gave no readable frame" + (src.Warnings.Count > 0 ? ": " + string.Join("; ", src.Warnings.Take(3)) : ".")));
                         if (readError != null) Console.Error.WriteLine("flowmap: input stopped early: " + readError.Message);
                         scene.MarkFinished($"{session.Stats.Processed} frames");
                         var snap = scene.Snapshot();
