@@ -111,7 +111,12 @@ namespace FlowMap.Viewer.Cli
             if (File.Exists(dir))
                 throw new CliException($"'{dir}' is a file; `flowmap view` shows a reconstruct output folder or a synthetic sequence folder.");
             if (!Directory.Exists(dir)) throw new CliException($"'{dir}' does not exist.");
-            try { return FolderScene.Load(dir); }
+            try
+            {
+                var scene = FolderScene.Load(dir);
+                foreach (var w in scene.Warnings) Console.Error.WriteLine("flowmap: warning: " + w);
+                return scene;
+            }
             catch (FileNotFoundException e) { throw new CliException(e.Message, 2, e); }
             catch (DirectoryNotFoundException e) { throw new CliException(e.Message, 2, e); }
             catch (InvalidDataException e) { throw new CliException(e.Message, 2, e); }
