@@ -16,7 +16,7 @@ namespace FlowMap.Reconstruction
         public double WallSeconds { get; internal set; }
         /// <summary>Median milliseconds per frame spent reading (decoding) the input.</summary>
         public double ReadMedianMilliseconds { get; internal set; }
-        /// <summary>Warnings of the frame source (skipped or damaged frames).</summary>
+        /// <summary>Warnings of the frame source (skipped or damaged frames) and about the run as a whole (an elongated frame).</summary>
         public IReadOnlyList<string> SourceWarnings { get; internal set; } = Array.Empty<string>();
     }
 
@@ -59,14 +59,37 @@ namespace FlowMap.Reconstruction
             if (n == 0) throw new System.IO.InvalidDataException(NoFramesMessage(source));
             var result = pipeline.Finish(token);                             // 4. final solve (offline), finalise, fused cloud
             reads.Sort();
+            var warnings = source.Warnings.ToList();
+            if (ElongatedWarning(result.Processing.Width, result.Processing.Height, result.Keyframes, n) is string w) warnings.Add(w);
             return new ReconstructionRun
             {
                 Result = result,
                 FramesIn = n,
                 WallSeconds = wall.Elapsed.TotalSeconds,
                 ReadMedianMilliseconds = reads.Count > 0 ? reads[reads.Count / 2] : 0,
-                SourceWarnings = source.Warnings.ToList(),
+                SourceWarnings = warnings,
             };
+        }
+
+        /// <summary>
+        /// A warning when the processing size is so elongated that the flow cannot see ordinary motion, else null.
+        /// The Vulkan flow's pyramid stops when its shorter side would drop under
+        /// <see cref="FlowMap.Flow.VulkanFlowOptions.MinCoarsestSize"/> (24 px), so the coarsest level c = floor(log2(short / 24));
+        /// the integer search there covers <see cref="FlowMap.Flow.VulkanFlowOptions.CoarseSearchRadius"/> (3) px plus about one
+        /// px of refinement, i.e. about (3 + 1) * 2^c px at the processing size. At 320x240 that is 32 px (10 % of the width);
+        /// a 4000x100 input processed at 1753x44 has c = 0 and about 4 px (0.2 %): frames moving 8-40 px per frame then look
+        /// static (one keyframe, identity poses, no points). Warned below 2 % of the longer side.
+        /// </summary>
+        internal static string? ElongatedWarning(int width, int height, int keyframes, int frames)
+        {
+            var flow = new FlowMap.Flow.VulkanFlowOptions();
+            int shortSide = Math.Min(width, height), longSide = Math.Max(width, height);
+            int c = shortSide < flow.MinCoarsestSize ? 0 : (int)Math.Floor(Math.Log(shortSide / (double)flow.MinCoarsestSize, 2) + 1e-9);
+            double range = (flow.CoarseSearchRadius + 1) * Math.Pow(2, c);
+            if (range >= 0.02 * longSide) return null;
+            return $"elongated frames: at the processing size {width}x{height} the optical flow finds at most about {range:F0} px of motion per frame " +
+                   $"({100 * range / longSide:F1} % of the {(width >= height ? "width" : "height")}); faster motion is missed and the camera looks static " +
+                   $"({keyframes} keyframe{(keyframes == 1 ? "" : "s")} for {frames} frames). Crop the frames, or give a processing size with a longer short side (--size)";
         }
 
         /// <summary>"X gave no readable frame: reason 1; reason 2; reason 3 (and N more).", with the source's own reasons.</summary>

@@ -108,8 +108,8 @@ namespace FlowMap.Viewer.Cli
                 pairs.Add((parts[0], parts[1], lineNo));
             }
             if (pairs.Count == 0) throw new CliException($"{listPath}: no pairs.");
-            using var staged = StagedOutput.Begin(dir, overwrite, "flow");
             using var interrupt = new Interrupt();
+            using var staged = StagedOutput.Begin(dir, overwrite, "flow");
             using var est = CreateEstimator(options);
             var timings = new List<object>();
             var ms = new List<double>();
@@ -124,7 +124,11 @@ namespace FlowMap.Viewer.Cli
                     ib = FlowIo.ReadImage(pb);
                     CheckSameSize(pa, ia, pb, ib);
                 }
-                catch (CliException e) { throw new CliException($"{listPath}:{pairs[i].Line}: {e.Message}", e.ExitCode, e); }
+                catch (CliException e)
+                {
+                    if (i > 0) Console.Error.WriteLine(); // end the progress line
+                    throw new CliException($"{listPath}:{pairs[i].Line}: {e.Message}", e.ExitCode, e);
+                }
                 if (i == 0) est.Estimate(ia, ib); // warm-up: pipelines compile on first use
                 var sw = Stopwatch.StartNew();
                 var res = est.Estimate(ia, ib);

@@ -80,6 +80,8 @@ namespace FlowMap.Viewer.Cli
             bool json, bool overwrite)
         {
             if (!File.Exists(inputPath) && !Directory.Exists(inputPath)) throw new CliException($"Input '{inputPath}' does not exist.");
+            // Ctrl-C is ours from here on (the partial folder below must never be left behind).
+            using var interrupt = new Interrupt();
             // The output folder is checked before any work: a refused --out costs nothing.
             using var staged = StagedOutput.Begin(outPath, overwrite, "reconstruct");
             // Models are opened and validated before any frame is read.
@@ -91,7 +93,6 @@ namespace FlowMap.Viewer.Cli
                 throw new CliException($"Cannot read '{inputPath}': {e.Message}", ExitCodes.BadInput, e);
             }
             using (source)
-            using (var interrupt = new Interrupt())
             {
                 var output = new ReconstructionOutput(staged.Path);
                 var writeMs = new List<double>();

@@ -45,8 +45,8 @@ namespace FlowMap.Viewer.Cli
             try { src = new SessionFileSource(path); }
             catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException) { throw new CliException(e.Message, 2, e); }
             using (src)
-            using (var staged = outDir == null ? null : StagedOutput.Begin(outDir, overwrite, "replay"))
             using (var interrupt = new Interrupt())
+            using (var staged = outDir == null ? null : StagedOutput.Begin(outDir, overwrite, "replay"))
             {
                 ReconstructionPipeline pipeline;
                 try { pipeline = ReconstructionComponents.CreateLivePipeline(options); }

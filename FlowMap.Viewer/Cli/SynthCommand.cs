@@ -71,8 +71,8 @@ namespace FlowMap.Viewer.Cli
             try
             {
             using (seq)
-            using (var staged = StagedOutput.Begin(target, overwrite, "synth"))
             using (var interrupt = new Interrupt())
+            using (var staged = StagedOutput.Begin(target, overwrite, "synth"))
             {
                 string outDir = staged.Path;
                 string colorDir = Prepare(outDir, "color", "*.png"), depthDir = Prepare(outDir, "depth", "*.npy");
