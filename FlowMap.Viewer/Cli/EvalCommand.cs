@@ -130,9 +130,9 @@ namespace FlowMap.Viewer.Cli
                 }
                 a = DepthFlowMetrics.Flow(est, gt, Mask(occPath, "occlusion"), Mask(invPath, "invalid"));
             }
-            catch (Exception e) when (e is InvalidDataException || e is IOException)
+            catch (Exception e) when (e is InvalidDataException || e is IOException || e is UnauthorizedAccessException)
             {
-                throw new CliException(e.Message, 3, e);
+                throw new CliException(e.Message, ExitCodes.BadInput, e);
             }
             if (json)
             {

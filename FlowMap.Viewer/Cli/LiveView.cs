@@ -87,7 +87,11 @@ namespace FlowMap.Viewer.Cli
                         if (readError != null) Console.Error.WriteLine("flowmap: input stopped early: " + readError.Message);
                         scene.MarkFinished($"{session.Stats.Processed} frames");
                         var snap = scene.Snapshot();
-                        ViewerApp.Screenshot(scene, screenshot!, viewer.Width, viewer.Height, viewer.Camera, viewer.Settings);
+                        try { ViewerApp.Screenshot(scene, screenshot!, viewer.Width, viewer.Height, viewer.Camera, viewer.Settings); }
+                        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                        {
+                            throw new CliException($"cannot write the screenshot '{screenshot}': {e.Message}", ExitCodes.Failed, e);
+                        }
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"wrote {screenshot} ({viewer.Width}x{viewer.Height}, {snap.PointCount} points, {snap.Trajectory.Count} poses)"));
                         return 0;

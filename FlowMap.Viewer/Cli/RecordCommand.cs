@@ -54,6 +54,8 @@ namespace FlowMap.Viewer.Cli
             SessionOptions options)
         {
             if (string.IsNullOrEmpty(input)) throw new CliException("record needs a SOURCE or --camera DEVICE.");
+            if (maxFrames is int mfr && mfr < 1) throw new CliException($"--frames must be at least 1, got {mfr}.");
+            if (maxSeconds is double msec && !(msec > 0 && double.IsFinite(msec))) throw new CliException($"--seconds must be a positive number, got {msec}.");
             if (File.Exists(outPath)) throw new CliException($"'{outPath}' already exists; sessions are never overwritten.");
             if (Directory.Exists(outPath)) throw new CliException($"'{outPath}' is a folder; --out names the session file to create (e.g. {Path.Combine(outPath, "take1.fmsession")}).");
             var outParent = Path.GetDirectoryName(Path.GetFullPath(outPath));

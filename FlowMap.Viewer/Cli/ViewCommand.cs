@@ -84,6 +84,10 @@ namespace FlowMap.Viewer.Cli
                     var snap = scene.Snapshot();
                     try { ViewerApp.Screenshot(scene, output, w, h, spec, settings); }
                     catch (RenderException e) { throw new CliException(e.Message, 3, e); }
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                    {
+                        throw new CliException($"cannot write the screenshot '{output}': {e.Message}", ExitCodes.Failed, e);
+                    }
                     catch (ArgumentException e) { throw new CliException(e.Message, 2, e); }
                     Console.WriteLine($"wrote {output} ({w}x{h}, {snap.PointCount} points, {snap.Trajectory.Count} poses)");
                     return 0;
