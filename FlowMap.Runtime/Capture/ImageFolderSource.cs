@@ -73,7 +73,7 @@ namespace FlowMap.Capture
                 if (_width == 0) { _width = image.Width; _height = image.Height; }
                 else if (image.Width != _width || image.Height != _height)
                 {
-                    _warnings.Add($"frame {index} ({name}): size {image.Width}x{image.Height} differs from the sequence's {_width}x{_height} (most of its images), skipped");
+                    _warnings.Add($"frame {index} ({name}): size {image.Width}x{image.Height} differs from the sequence's {_width}x{_height}, skipped");
                     continue;
                 }
                 frame = new Frame(index, index / _fps, image, name);
