@@ -154,9 +154,6 @@ namespace FlowMap.Session
         {
             if (_disposed) throw new ObjectDisposedException(nameof(ReconstructionSession));
             if (frame == null) throw new ArgumentNullException(nameof(frame));
-            if (frame.Image.Width < Reconstruction.Reconstructor.MinFrameSide || frame.Image.Height < Reconstruction.Reconstructor.MinFrameSide)
-                throw new ArgumentException($"Frame {frame.Index} is {frame.Image.Width}x{frame.Image.Height}: too small to reconstruct " +
-                                            $"(at least {Reconstruction.Reconstructor.MinFrameSide}x{Reconstruction.Reconstructor.MinFrameSide} pixels).");
             if (countPush) Interlocked.Increment(ref _pushed);
             lock (_queue)
             {

@@ -23,7 +23,8 @@ namespace FlowMap.Tests.Cli
             Assert.True(code == 0, $"exit {code}: {stdout} {stderr}");
 
             Assert.Equal(new[] { "color", "depth", "flow", "occlusion" }, Directory.GetDirectories(outDir).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
-            Assert.Equal(new[] { "intrinsics.json", "trajectory.txt" }, Directory.GetFiles(outDir).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
+            // The marker file says the folder is synth's output (README: outputs are complete or absent).
+            Assert.Equal(new[] { ".flowmap-output", "intrinsics.json", "trajectory.txt" }, Directory.GetFiles(outDir).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
             string[] Names(string sub) => Directory.GetFiles(Path.Combine(outDir, sub)).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray()!;
             Assert.Equal(new[] { "000000.png", "000001.png", "000002.png" }, Names("color"));
             Assert.Equal(new[] { "000000.npy", "000001.npy", "000002.npy" }, Names("depth"));

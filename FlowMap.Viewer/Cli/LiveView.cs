@@ -61,7 +61,13 @@ namespace FlowMap.Viewer.Cli
                     {
                         try
                         {
-                            while (!stop.IsCancellationRequested && src.TryRead(out var f)) session.PushFrame(f);
+                            while (!stop.IsCancellationRequested && src.TryRead(out var f))
+                            {
+                                if (f.Image.Width < FlowMap.Reconstruction.Reconstructor.MinFrameSide || f.Image.Height < FlowMap.Reconstruction.Reconstructor.MinFrameSide)
+                                    throw new ArgumentException($"frame {f.Index} ({f.Name}) is {f.Image.Width}x{f.Image.Height}: too small to reconstruct " +
+                                                                $"(at least {FlowMap.Reconstruction.Reconstructor.MinFrameSide}x{FlowMap.Reconstruction.Reconstructor.MinFrameSide} pixels).");
+                                session.PushFrame(f);
+                            }
                         }
                         catch (OperationCanceledException) { }
                         catch (ObjectDisposedException) { } // the window was closed and the session disposed
