@@ -59,8 +59,10 @@ namespace FlowMap.Tests.Cli
             var png = PngImage.ReadRgb(Path.Combine(outDir, "color", "000002.png"));
             Assert.Equal((33, 21), (png.Width, png.Height));
 
-            // A second, shorter run into the same folder leaves no stale files behind.
-            (code, stdout, stderr) = CliProcess.Run(new[] { "synth", "--frames", "2", "--size", "16x12", "--out", outDir });
+            // A second, shorter run into the same folder is refused without --overwrite, and with it leaves no stale files behind.
+            (code, _, stderr) = CliProcess.Run(new[] { "synth", "--frames", "2", "--size", "16x12", "--out", outDir });
+            Assert.True(code == 2 && stderr.Contains("--overwrite"), $"exit {code}: {stderr}");
+            (code, stdout, stderr) = CliProcess.Run(new[] { "synth", "--frames", "2", "--size", "16x12", "--out", outDir, "--overwrite" });
             Assert.True(code == 0, $"exit {code}: {stdout} {stderr}");
             Assert.Equal(new[] { "000000.png", "000001.png" }, Names("color"));
             Assert.Equal(new[] { "000000.flo" }, Names("flow"));
