@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text.RegularExpressions;
 using FlowMap.Capture.Sessions;
 
@@ -55,12 +56,35 @@ namespace FlowMap.Capture
             if (Regex.IsMatch(input, @"^/dev/video\d+$")) return new CameraSource(input);
             if (Directory.Exists(input)) return new ImageFolderSource(input);
             if (!File.Exists(input)) throw new FileNotFoundException($"Input '{input}' does not exist (expected an image folder, a video file, a session file or 'camera').", input);
+            if (IsSingleImage(input))
+                throw new InvalidDataException($"'{input}' is a single image, not a stream of frames: put the frames (two or more images of a moving camera) in a folder and give the folder.");
             if (SessionFileSource.IsSessionFile(input))
             {
                 var session = new SessionFileSource(input);
                 return realTime ? new PacedFrameSource(session) : session;
             }
             return new VideoFileSource(input, realTime);
+        }
+
+        private static readonly string[] StillImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm" };
+
+        /// <summary>A still image by its extension or its first bytes (PNG or JPEG signature); ffmpeg would call it a one-frame video.</summary>
+        internal static bool IsSingleImage(string path)
+        {
+            if (StillImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant())) return true;
+            try
+            {
+                using var fs = File.OpenRead(path);
+                var head = new byte[8];
+                int n = fs.Read(head, 0, head.Length);
+                bool png = n >= 8 && head[0] == 137 && head[1] == (byte)'P' && head[2] == (byte)'N' && head[3] == (byte)'G';
+                bool jpeg = n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
+                return png || jpeg;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return false; // the video reader reports it
+            }
         }
     }
 }

@@ -7,12 +7,14 @@ using FlowMap.Export;
 namespace FlowMap.Capture
 {
     /// <summary>
-    /// The PNG and JPEG images of a folder as frames, in ordinal file-name order, decoded one at a time.
+    /// The PNG and JPEG images of a folder as frames, in natural file-name order (digit runs compare as numbers, so
+    /// frame2 comes before frame10; a note in <see cref="Warnings"/> says so when that differs from plain name order),
+    /// decoded one at a time.
     /// A frame's <see cref="Frame.Index"/> is the file's position in that order (so it keeps pointing at the same file when
     /// others are skipped), its name the file name, its timestamp index / fps (30 unless given).
     /// Damage policy (reported skips, never a crash and never a wrong frame): an unreadable, corrupt or truncated image is
-    /// skipped and reported in <see cref="Warnings"/>; an image whose size differs from the first readable image is also
-    /// skipped and reported (a stray thumbnail or screenshot should not stop a run, and a resized frame would be wrong).
+    /// skipped and reported in <see cref="Warnings"/>; an image whose size differs from the size most images of the folder
+    /// declare in their headers is also skipped and reported (a stray thumbnail or screenshot should not stop a run, and a resized frame would be wrong).
     /// An empty folder is an InvalidDataException.
     /// </summary>
     public sealed class ImageFolderSource : IFrameSource
@@ -32,10 +34,15 @@ namespace FlowMap.Capture
             if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Image folder '{folder}' does not exist.");
             if (fps is double f && !(f > 0)) throw new ArgumentOutOfRangeException(nameof(fps), "The frame rate must be positive.");
             Folder = folder;
-            _files = Directory.EnumerateFiles(folder)
-                .Where(p => Extensions.Contains(Path.GetExtension(p).ToLowerInvariant()))
-                .OrderBy(p => Path.GetFileName(p), StringComparer.Ordinal).ToArray();
-            if (_files.Length == 0) throw new InvalidDataException($"Image folder '{folder}' holds no PNG or JPEG images.");
+            var files = Directory.EnumerateFiles(folder)
+                .Where(p => Extensions.Contains(Path.GetExtension(p).ToLowerInvariant())).ToArray();
+            if (files.Length == 0) throw new InvalidDataException($"Image folder '{folder}' holds no PNG or JPEG images.");
+            _files = files.OrderBy(p => Path.GetFileName(p), NaturalNameComparer.Instance).ToArray();
+            var ordinal = files.OrderBy(p => Path.GetFileName(p), StringComparer.Ordinal).ToArray();
+            if (!ordinal.SequenceEqual(_files))
+                _warnings.Add($"note: the file names are numbered without zero padding ({Path.GetFileName(_files[0])} ... {Path.GetFileName(_files[_files.Length - 1])}); " +
+                              "frames are read in numeric order, not in plain name order");
+            (_width, _height) = MostCommonSize(_files);
             FramesPerSecond = fps;
             _fps = fps ?? 30.0;
             Description = $"image folder {folder} ({_files.Length} images)";
@@ -76,8 +83,79 @@ namespace FlowMap.Capture
             return false;
         }
 
-        private static string Reason(string message, string path) => message.Replace($"'{path}' ", "").Replace($"'{path}'", "the file");
+        private static string Reason(string message, string path) =>
+            message.Replace($"'{path}' ", "").Replace($"'{path}'", "the file").TrimEnd().TrimEnd('.');
+
+        /// <summary>
+        /// The image size most files of the folder declare in their headers (ties: the earliest file's), so one odd image
+        /// (a thumbnail, a screenshot), even the first, is the one skipped. (0, 0) when no header is readable: the first
+        /// decoded image then sets the size.
+        /// </summary>
+        private static (int Width, int Height) MostCommonSize(string[] files)
+        {
+            var counts = new Dictionary<(int, int), (int Count, int First)>();
+            for (int i = 0; i < files.Length; i++)
+            {
+                StbImageSharp.ImageInfo? info;
+                try
+                {
+                    using var fs = File.OpenRead(files[i]);
+                    info = StbImageSharp.ImageInfo.FromStream(fs);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is InvalidOperationException || e is ArgumentException
+                                          || e is IndexOutOfRangeException || e is NotSupportedException || e is InvalidDataException)
+                {
+                    continue; // unreadable: reported when the frame is decoded
+                }
+                if (info is not { } ii || ii.Width < 1 || ii.Height < 1) continue;
+                var key = (ii.Width, ii.Height);
+                counts[key] = counts.TryGetValue(key, out var c) ? (c.Count + 1, c.First) : (1, i);
+            }
+            if (counts.Count == 0) return (0, 0);
+            return counts.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Value.First).First().Key;
+        }
 
         public void Dispose() { }
+    }
+
+    /// <summary>
+    /// File names compared with runs of digits as numbers ("frame2" &lt; "frame10"; equal numbers: fewer leading zeros
+    /// first), other characters ordinally; "000012" and "12"-style padded names keep their plain order.
+    /// </summary>
+    internal sealed class NaturalNameComparer : IComparer<string>
+    {
+        public static readonly NaturalNameComparer Instance = new NaturalNameComparer();
+
+        private static bool IsDigit(char c) => c >= '0' && c <= '9';
+
+        public int Compare(string? a, string? b)
+        {
+            if (ReferenceEquals(a, b)) return 0;
+            if (a == null) return -1;
+            if (b == null) return 1;
+            int i = 0, j = 0;
+            while (i < a.Length && j < b.Length)
+            {
+                if (IsDigit(a[i]) && IsDigit(b[j]))
+                {
+                    int si = i, sj = j;
+                    while (i < a.Length && IsDigit(a[i])) i++;
+                    while (j < b.Length && IsDigit(b[j])) j++;
+                    var da = a.AsSpan(si, i - si).TrimStart('0');
+                    var db = b.AsSpan(sj, j - sj).TrimStart('0');
+                    if (da.Length != db.Length) return da.Length.CompareTo(db.Length);
+                    int c = da.SequenceCompareTo(db);
+                    if (c != 0) return c;
+                    if (i - si != j - sj) return (i - si).CompareTo(j - sj);
+                }
+                else
+                {
+                    if (a[i] != b[j]) return a[i].CompareTo(b[j]);
+                    i++; j++;
+                }
+            }
+            int rest = (a.Length - i).CompareTo(b.Length - j);
+            return rest != 0 ? rest : string.CompareOrdinal(a, b);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Text.Json.Serialization;
 
@@ -59,11 +60,13 @@ namespace FlowMap.Evaluation
             var gt = SequenceData.Load(groundTruthFolder);
             var est = SequenceData.Load(estimateFolder);
             var notes = new List<string>();
+            CheckSameSequence(gt, est, notes);
             var matched = gt.Poses.Keys.Where(est.Poses.ContainsKey).ToList();
             int missing = gt.Poses.Count - matched.Count;
             if (missing > 0) notes.Add($"{missing} of {gt.Poses.Count} ground-truth frames have no estimated pose");
             int extra = est.Poses.Keys.Count(k => !gt.Poses.ContainsKey(k));
-            if (extra > 0) notes.Add($"{extra} estimated frames have no ground truth (ignored)");
+            if (extra > 0) notes.Add($"warning: the estimate has {extra} frames the truth lacks (from frame {est.Poses.Keys.First(k => !gt.Poses.ContainsKey(k))}; ignored): " +
+                                     "is it a reconstruction of this sequence?");
 
             var r = new SequenceEvaluationResult
             {
@@ -101,6 +104,58 @@ namespace FlowMap.Evaluation
             r = EvaluateDepth(gt, est, matched, depthEvery, r, notes);
             r = EvaluateFlow(gt, est, r, notes);
             return r;
+        }
+
+        /// <summary>
+        /// Refuses (InvalidDataException naming both folders) a truth and an estimate that cannot describe the same sequence:
+        /// an empty trajectory on either side, no frame index in common, image sizes that differ (the estimate's input
+        /// size against the truth's), or image names (the estimate's colmap/images.txt) none of which the truth has.
+        /// Partial differences become notes.
+        /// </summary>
+        internal static void CheckSameSequence(SequenceData gt, SequenceData est, List<string> notes)
+        {
+            string both = $"(truth '{gt.Folder}', estimate '{est.Folder}')";
+            if (gt.Poses.Count == 0) throw new InvalidDataException($"The ground truth '{gt.Folder}' has an empty trajectory: nothing to compare.");
+            if (est.Poses.Count == 0) throw new InvalidDataException($"The estimate '{est.Folder}' has an empty trajectory: nothing to compare.");
+            if (gt.Intrinsics != null && est.Intrinsics != null &&
+                (gt.Intrinsics.Width * est.Intrinsics.Height != gt.Intrinsics.Height * est.Intrinsics.Width ||
+                 est.ProcessingIntrinsics != null && (est.Intrinsics.Width != gt.Intrinsics.Width || est.Intrinsics.Height != gt.Intrinsics.Height)))
+                throw new InvalidDataException($"The estimate was made from {est.Intrinsics.Width}x{est.Intrinsics.Height} images, the truth's are " +
+                                               $"{gt.Intrinsics.Width}x{gt.Intrinsics.Height}: not the same sequence {both}.");
+            if (!gt.Poses.Keys.Any(est.Poses.ContainsKey))
+                throw new InvalidDataException($"No frame index in common (truth {gt.Poses.Keys.First()}..{gt.Poses.Keys.Last()}, estimate " +
+                                               $"{est.Poses.Keys.First()}..{est.Poses.Keys.Last()}): not the same sequence {both}.");
+            var names = ImageNames(est.Folder);
+            var stems = new HashSet<string>(gt.Poses.Keys.Select(gt.Stem), StringComparer.Ordinal);
+            if (names.Count > 0 && gt.HasImageNames)
+            {
+                int known = names.Count(n => stems.Contains(Path.GetFileNameWithoutExtension(n)));
+                if (known == 0)
+                    throw new InvalidDataException($"None of the estimate's {names.Count} image names (e.g. {names[0]}) is a frame of the truth (e.g. {gt.Stem(gt.Poses.Keys.First())}): " +
+                                                   $"not the same sequence {both}.");
+                if (known < names.Count) notes.Add($"warning: {names.Count - known} of the estimate's {names.Count} image names are not frames of the truth");
+            }
+        }
+
+        /// <summary>Image names of a reconstruction's colmap/images.txt (empty when it has none or it does not parse).</summary>
+        private static List<string> ImageNames(string folder)
+        {
+            var path = Path.Combine(folder, "colmap", "images.txt");
+            var names = new List<string>();
+            if (!File.Exists(path)) return names;
+            bool header = true;
+            foreach (var raw in File.ReadLines(path))
+            {
+                var line = raw.Trim();
+                if (line.StartsWith("#", StringComparison.Ordinal)) continue;
+                // IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME, then a line of 2D points (possibly empty).
+                if (!header) { header = true; continue; }
+                if (line.Length == 0) continue;
+                var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length >= 10) names.Add(parts[9]);
+                header = false;
+            }
+            return names;
         }
 
         private static SequenceEvaluationResult EvaluateDepth(SequenceData gt, SequenceData est, List<int> frames, int every, SequenceEvaluationResult r, List<string> notes)

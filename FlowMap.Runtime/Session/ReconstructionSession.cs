@@ -162,9 +162,11 @@ namespace FlowMap.Session
                     throw new ArgumentException($"Frame {frame.Index} is {frame.Image.Width}x{frame.Image.Height}; this session's frames are {_width}x{_height}. " +
                                                 "Start a new session for a new resolution.");
             }
+            ThrowIfPipelineFailed();
             if (!_dropFrames)
             {
-                _queue.PushWaiting(new Pending(frame, _clock.Elapsed.TotalSeconds), _cts.Token);
+                try { _queue.PushWaiting(new Pending(frame, _clock.Elapsed.TotalSeconds), _cts.Token); }
+                catch (InvalidOperationException) { ThrowIfPipelineFailed(); throw; }
                 return true;
             }
             return _queue.Push(new Pending(frame, _clock.Elapsed.TotalSeconds)) == null;
@@ -213,6 +215,17 @@ namespace FlowMap.Session
             {
                 Failed?.Invoke(e);
                 _done.TrySetException(e);
+                _queue.Complete(); // wakes a PushFrame waiting for room (DropFrames off): it throws instead of waiting forever
+            }
+        }
+
+        /// <summary>A push after the pipeline thread failed is an InvalidOperationException carrying the failure (never a silent wait).</summary>
+        private void ThrowIfPipelineFailed()
+        {
+            if (_done.Task.IsFaulted)
+            {
+                var e = _done.Task.Exception!.InnerException!;
+                throw new InvalidOperationException("The reconstruction stopped: " + e.Message, e);
             }
         }
 

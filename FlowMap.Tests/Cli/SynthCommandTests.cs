@@ -23,7 +23,8 @@ namespace FlowMap.Tests.Cli
             Assert.True(code == 0, $"exit {code}: {stdout} {stderr}");
 
             Assert.Equal(new[] { "color", "depth", "flow", "occlusion" }, Directory.GetDirectories(outDir).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
-            Assert.Equal(new[] { "intrinsics.json", "trajectory.txt" }, Directory.GetFiles(outDir).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
+            // The marker file says the folder is synth's output (README: outputs are complete or absent).
+            Assert.Equal(new[] { ".flowmap-output", "intrinsics.json", "trajectory.txt" }, Directory.GetFiles(outDir).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
             string[] Names(string sub) => Directory.GetFiles(Path.Combine(outDir, sub)).Select(Path.GetFileName).OrderBy(s => s, StringComparer.Ordinal).ToArray()!;
             Assert.Equal(new[] { "000000.png", "000001.png", "000002.png" }, Names("color"));
             Assert.Equal(new[] { "000000.npy", "000001.npy", "000002.npy" }, Names("depth"));
@@ -59,8 +60,10 @@ namespace FlowMap.Tests.Cli
             var png = PngImage.ReadRgb(Path.Combine(outDir, "color", "000002.png"));
             Assert.Equal((33, 21), (png.Width, png.Height));
 
-            // A second, shorter run into the same folder leaves no stale files behind.
-            (code, stdout, stderr) = CliProcess.Run(new[] { "synth", "--frames", "2", "--size", "16x12", "--out", outDir });
+            // A second, shorter run into the same folder is refused without --overwrite, and with it leaves no stale files behind.
+            (code, _, stderr) = CliProcess.Run(new[] { "synth", "--frames", "2", "--size", "16x12", "--out", outDir });
+            Assert.True(code == 2 && stderr.Contains("--overwrite"), $"exit {code}: {stderr}");
+            (code, stdout, stderr) = CliProcess.Run(new[] { "synth", "--frames", "2", "--size", "16x12", "--out", outDir, "--overwrite" });
             Assert.True(code == 0, $"exit {code}: {stdout} {stderr}");
             Assert.Equal(new[] { "000000.png", "000001.png" }, Names("color"));
             Assert.Equal(new[] { "000000.flo" }, Names("flow"));

@@ -38,14 +38,13 @@ namespace FlowMap.Viewer.Cli
         {
             if (frames < 2) throw new CliException("--frames must be at least 2.");
             string seq = Path.Combine(outDir, "sequence"), rec = Path.Combine(outDir, "reconstruction"), shot = Path.Combine(outDir, "reconstruction.png");
-            if (Directory.Exists(rec)) Directory.Delete(rec, true); // a fresh result every run
             bool display = Environment.GetEnvironmentVariable("DISPLAY") is { Length: > 0 } || Environment.GetEnvironmentVariable("WAYLAND_DISPLAY") is { Length: > 0 };
             var steps = new List<(string Title, string[] Args)>
             {
                 ("1/4 Render the built-in sequence with exact ground truth",
-                    new[] { "synth", "--scene", "room", "--path", "walk", "--frames", frames.ToString(), "--size", "320x240", "--seed", "1", "--out", seq }),
+                    new[] { "synth", "--scene", "room", "--path", "walk", "--frames", frames.ToString(), "--size", "320x240", "--seed", "1", "--out", seq, "--overwrite" }),
                 ("2/4 Reconstruct it from the images alone (no intrinsics, no depth model)",
-                    new[] { "reconstruct", Path.Combine(seq, "color"), "--out", rec, "--mode", mode }),
+                    new[] { "reconstruct", Path.Combine(seq, "color"), "--out", rec, "--mode", mode, "--overwrite" }),
                 ("3/4 Accuracy against the ground truth",
                     new[] { "eval", "--gt", seq, "--est", rec }),
                 display && !noView

@@ -37,11 +37,24 @@ namespace FlowMap.Viewer.Cli
             if (!Directory.Exists(gt)) throw new CliException($"ground-truth folder '{gt}' does not exist");
             if (!Directory.Exists(est)) throw new CliException($"estimate folder '{est}' does not exist");
             if (every < 1) throw new CliException("--depth-every must be at least 1");
+            if (SameFolder(gt, est)) throw new CliException($"--gt and --est name the same folder '{gt}': give the truth and a reconstruction of it.");
             SequenceEvaluationResult r;
-            try { r = SequenceEvaluation.Evaluate(gt, est, every); }
-            catch (Exception e) when (e is InvalidDataException || e is IOException || e is ArgumentException)
+            try
             {
-                throw new CliException(e.Message, 3, e);
+                // Which side is which: the truth has images (a synth folder or ICL-NUIM), a reconstruction has none.
+                var gtKind = SequenceData.Load(gt).Kind;
+                var estKind = SequenceData.Load(est).Kind;
+                if (gtKind == "reconstruction" && estKind != "reconstruction")
+                    throw new CliException($"--gt '{gt}' is a reconstruction and --est '{est}' is ground truth ({estKind}): swapped? (eval --gt TRUTH --est RECONSTRUCTION)");
+                if (gtKind == "reconstruction")
+                    throw new CliException($"--gt '{gt}' is a reconstruction (no color/ images), not ground truth: give a `flowmap synth` folder or an ICL-NUIM folder.");
+                if (estKind != "reconstruction")
+                    throw new CliException($"--est '{est}' is ground truth ({estKind}), not a reconstruction: give the folder `flowmap reconstruct` wrote.");
+                r = SequenceEvaluation.Evaluate(gt, est, every);
+            }
+            catch (Exception e) when (e is InvalidDataException || e is IOException || e is ArgumentException || e is FormatException || e is UnauthorizedAccessException)
+            {
+                throw new CliException(e.Message, ExitCodes.BadInput, e);
             }
             if (json)
             {
@@ -67,6 +80,17 @@ namespace FlowMap.Viewer.Cli
             AnsiConsole.Write(t);
             foreach (var n in r.Notes) AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(n)}");
             return 0;
+        }
+
+        private static bool SameFolder(string a, string b)
+        {
+            static string Real(string p)
+            {
+                var full = Path.GetFullPath(p).TrimEnd('/');
+                try { return new DirectoryInfo(full).ResolveLinkTarget(true)?.FullName ?? full; }
+                catch (IOException) { return full; }
+            }
+            return string.Equals(Real(a), Real(b), StringComparison.Ordinal);
         }
 
         internal static string F(double v, int digits) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
@@ -108,9 +132,9 @@ namespace FlowMap.Viewer.Cli
                 }
                 a = DepthFlowMetrics.Flow(est, gt, Mask(occPath, "occlusion"), Mask(invPath, "invalid"));
             }
-            catch (Exception e) when (e is InvalidDataException || e is IOException)
+            catch (Exception e) when (e is InvalidDataException || e is IOException || e is UnauthorizedAccessException)
             {
-                throw new CliException(e.Message, 3, e);
+                throw new CliException(e.Message, ExitCodes.BadInput, e);
             }
             if (json)
             {

@@ -61,11 +61,17 @@ namespace FlowMap.Viewer.Cli
                     {
                         try
                         {
-                            while (!stop.IsCancellationRequested && src.TryRead(out var f)) session.PushFrame(f);
+                            while (!stop.IsCancellationRequested && src.TryRead(out var f))
+                            {
+                                if (f.Image.Width < FlowMap.Reconstruction.Reconstructor.MinFrameSide || f.Image.Height < FlowMap.Reconstruction.Reconstructor.MinFrameSide)
+                                    throw new ArgumentException($"frame {f.Index} ({f.Name}) is {f.Image.Width}x{f.Image.Height}: too small to reconstruct " +
+                                                                $"(at least {FlowMap.Reconstruction.Reconstructor.MinFrameSide}x{FlowMap.Reconstruction.Reconstructor.MinFrameSide} pixels).");
+                                session.PushFrame(f);
+                            }
                         }
                         catch (OperationCanceledException) { }
                         catch (ObjectDisposedException) { } // the window was closed and the session disposed
-                        catch (Exception e) when (e is InvalidDataException || e is IOException || e is ArgumentException) { readError = e; }
+                        catch (Exception e) when (e is InvalidDataException || e is IOException || e is ArgumentException || e is InvalidOperationException) { readError = e; }
                         finally
                         {
                             try { session.Complete(); } catch (ObjectDisposedException) { }
@@ -76,11 +82,22 @@ namespace FlowMap.Viewer.Cli
                     {
                         reader.Join();
                         try { session.Completion.Wait(); }
-                        catch (AggregateException e) { throw new CliException("the reconstruction failed: " + e.InnerException?.Message, 4, e); }
+                        catch (AggregateException e)
+                        {
+                            throw new CliException($"the reconstruction of '{input}' failed: " + e.InnerException?.Message,
+                                                   e.InnerException is ArgumentException || e.InnerException is InvalidDataException ? ExitCodes.BadInput : ExitCodes.Failed, e);
+                        }
+                        if (session.Stats.Processed == 0)
+                            throw new CliException($"nothing to show: '{input}' " + (readError != null ? "cannot be reconstructed: " + readError.Message
+                                                                                     : "gave no readable frame" + (src.Warnings.Count > 0 ? ": " + string.Join("; ", src.Warnings.Take(3)) : ".")));
                         if (readError != null) Console.Error.WriteLine("flowmap: input stopped early: " + readError.Message);
                         scene.MarkFinished($"{session.Stats.Processed} frames");
                         var snap = scene.Snapshot();
-                        ViewerApp.Screenshot(scene, screenshot!, viewer.Width, viewer.Height, viewer.Camera, viewer.Settings);
+                        try { ViewerApp.Screenshot(scene, screenshot!, viewer.Width, viewer.Height, viewer.Camera, viewer.Settings); }
+                        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                        {
+                            throw new CliException($"cannot write the screenshot '{screenshot}': {e.Message}", ExitCodes.Failed, e);
+                        }
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"wrote {screenshot} ({viewer.Width}x{viewer.Height}, {snap.PointCount} points, {snap.Trajectory.Count} poses)"));
                         return 0;

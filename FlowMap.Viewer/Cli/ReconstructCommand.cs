@@ -34,8 +34,9 @@ namespace FlowMap.Viewer.Cli
             var size = new Option<string?>("--size") { Description = "Processing size WxH; default about 320x240 keeping the aspect ratio." };
             var maxFrames = new Option<int?>("--max-frames") { Description = "Use only the first N frames." };
             var json = new Option<bool>("--json") { Description = "Print report.json to standard output when done (no progress bar)." };
+            var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --out folder, only if an earlier `reconstruct` wrote it." };
             cmd.Arguments.Add(input);
-            foreach (var o in new Option[] { outDir, mode, depthModel, depthPreset, flowModel, focal, size, maxFrames, json }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { outDir, mode, depthModel, depthPreset, flowModel, focal, size, maxFrames, json, overwrite }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var o = new ReconstructionOptions
@@ -43,11 +44,11 @@ namespace FlowMap.Viewer.Cli
                     Mode = ParseMode(r.GetValue(mode)!),
                     FixedFocalInputPixels = r.GetValue(focal),
                 };
-                if (o.FixedFocalInputPixels is double f && !(f > 0)) throw new CliException($"--focal must be a positive number of pixels, got {f}.");
-                if (r.GetValue(size) is string s) o.ProcessingSize = Sizes.Parse(s);
+                if (o.FixedFocalInputPixels is double f && !(f > 0 && double.IsFinite(f))) throw new CliException($"--focal must be a positive number of pixels, got {f}.");
+                if (r.GetValue(size) is string s) o.ProcessingSize = PipelineCliOptions.ParseSize(s);
                 if (r.GetValue(maxFrames) is int m && m < 1) throw new CliException("--max-frames must be at least 1.");
                 return Run(r.GetValue(input)!, r.GetValue(outDir)!, o, r.GetValue(depthModel), r.GetValue(depthPreset)!, r.GetValue(flowModel),
-                           r.GetValue(maxFrames), r.GetValue(json));
+                           r.GetValue(maxFrames), r.GetValue(json), r.GetValue(overwrite));
             });
             return cmd;
         }
@@ -75,20 +76,25 @@ namespace FlowMap.Viewer.Cli
             }
         }
 
-        private static int Run(string inputPath, string outPath, ReconstructionOptions o, string? depthModel, string depthPreset, string? flowModel, int? maxFrames, bool json)
+        private static int Run(string inputPath, string outPath, ReconstructionOptions o, string? depthModel, string depthPreset, string? flowModel, int? maxFrames,
+            bool json, bool overwrite)
         {
             if (!File.Exists(inputPath) && !Directory.Exists(inputPath)) throw new CliException($"Input '{inputPath}' does not exist.");
+            // Ctrl-C is ours from here on (the partial folder below must never be left behind).
+            using var interrupt = new Interrupt();
+            // The output folder is checked before any work: a refused --out costs nothing.
+            using var staged = StagedOutput.Begin(outPath, overwrite, "reconstruct");
             // Models are opened and validated before any frame is read.
             using var pipeline = CreatePipeline(o, depthModel, depthPreset, flowModel);
             IFrameSource source;
             try { source = FrameSources.Open(inputPath); }
-            catch (Exception e) when (e is IOException || e is InvalidDataException || e is ArgumentException || e is NotSupportedException)
+            catch (Exception e) when (e is IOException || e is InvalidDataException || e is ArgumentException || e is NotSupportedException || e is UnauthorizedAccessException)
             {
-                throw new CliException($"Cannot read '{inputPath}': {e.Message}", 2, e);
+                throw new CliException($"Cannot read '{inputPath}': {e.Message}", ExitCodes.BadInput, e);
             }
             using (source)
             {
-                var output = new ReconstructionOutput(outPath);
+                var output = new ReconstructionOutput(staged.Path);
                 var writeMs = new List<double>();
                 pipeline.FrameFinalized += f =>
                 {
@@ -99,15 +105,25 @@ namespace FlowMap.Viewer.Cli
                 ReconstructionRun run;
                 try
                 {
-                    if (json) run = Reconstructor.Run(source, pipeline, maxFrames: maxFrames);
-                    else run = RunWithProgress(source, pipeline, maxFrames, o.Mode);
+                    if (json) run = Reconstructor.Run(source, pipeline, maxFrames: maxFrames, token: interrupt.Token);
+                    else run = RunWithProgress(source, pipeline, maxFrames, o.Mode, interrupt.Token);
                 }
-                catch (InvalidDataException e) { throw new CliException($"Reading '{inputPath}' failed: {e.Message}", 2, e); }
-                if (run.FramesIn == 0) throw new CliException($"'{inputPath}' holds no readable frames.");
+                catch (OperationCanceledException) when (interrupt.Requested)
+                {
+                    throw new CliException($"interrupted; nothing was written to '{outPath}'.", ExitCodes.Interrupted);
+                }
+                catch (InvalidDataException e) { throw new CliException($"Reading '{inputPath}' failed: {e.Message}", ExitCodes.BadInput, e); }
+                catch (ArgumentException e) { throw new CliException($"Cannot reconstruct '{inputPath}': {e.Message}", ExitCodes.BadInput, e); }
+                catch (IOException e) { throw new CliException($"Writing '{outPath}' failed: {e.Message}", ExitCodes.Failed, e); }
+                if (run.FramesIn < 2)
+                    throw new CliException($"'{inputPath}' gave {run.FramesIn} readable frame; a reconstruction needs at least two frames of a moving camera" +
+                                           (run.SourceWarnings.Count > 0 ? $" ({string.Join("; ", run.SourceWarnings.Take(3))})." : "."));
                 writeMs.Sort();
                 var extra = new Dictionary<string, double> { ["read"] = run.ReadMedianMilliseconds };
                 if (writeMs.Count > 0) extra["write"] = writeMs[writeMs.Count / 2];
-                output.WriteSummary(run.Result, run.FramesIn, run.WallSeconds, extra, run.SourceWarnings);
+                try { output.WriteSummary(run.Result, run.FramesIn, run.WallSeconds, extra, run.SourceWarnings); }
+                catch (IOException e) { throw new CliException($"Writing '{outPath}' failed: {e.Message}", ExitCodes.Failed, e); }
+                staged.Commit();
                 var reportPath = Path.Combine(outPath, "report.json");
                 if (json) Console.WriteLine(File.ReadAllText(reportPath).TrimEnd());
                 else Summarise(run, outPath);
@@ -115,7 +131,8 @@ namespace FlowMap.Viewer.Cli
             }
         }
 
-        private static ReconstructionRun RunWithProgress(IFrameSource source, ReconstructionPipeline pipeline, int? maxFrames, ReconstructionMode mode)
+        private static ReconstructionRun RunWithProgress(IFrameSource source, ReconstructionPipeline pipeline, int? maxFrames, ReconstructionMode mode,
+            System.Threading.CancellationToken token)
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             console.MarkupLine($"[grey]{Markup.Escape(source.Description)}, {mode.ToString().ToLowerInvariant()} mode[/]");
@@ -133,7 +150,7 @@ namespace FlowMap.Viewer.Cli
                         if (t is int tt) { task.MaxValue = tt; task.Value = n; }
                         task.Description = $"frame {n}" + (t is int k ? $"/{k}" : "");
                         if (t is int t2 && n >= t2 && finish != null) { finish.StartTask(); finish.IsIndeterminate = true; }
-                    }, maxFrames: maxFrames);
+                    }, maxFrames: maxFrames, token: token);
                     task.Value = task.MaxValue;
                     if (finish != null) { finish.IsIndeterminate = false; finish.Value = 1; }
                 });

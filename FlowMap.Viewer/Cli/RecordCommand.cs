@@ -54,7 +54,12 @@ namespace FlowMap.Viewer.Cli
             SessionOptions options)
         {
             if (string.IsNullOrEmpty(input)) throw new CliException("record needs a SOURCE or --camera DEVICE.");
+            if (maxFrames is int mfr && mfr < 1) throw new CliException($"--frames must be at least 1, got {mfr}.");
+            if (maxSeconds is double msec && !(msec > 0 && double.IsFinite(msec))) throw new CliException($"--seconds must be a positive number, got {msec}.");
             if (File.Exists(outPath)) throw new CliException($"'{outPath}' already exists; sessions are never overwritten.");
+            if (Directory.Exists(outPath)) throw new CliException($"'{outPath}' is a folder; --out names the session file to create (e.g. {Path.Combine(outPath, "take1.fmsession")}).");
+            var outParent = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (outParent != null && !Directory.Exists(outParent)) throw new CliException($"the folder of '{outPath}' does not exist; create it first.");
             IFrameSource src;
             try { src = FrameSources.Open(input!, realTime: pace); }
             catch (Exception e) when (e is IOException || e is InvalidDataException || e is ArgumentException || e is InvalidOperationException)
@@ -92,8 +97,15 @@ namespace FlowMap.Viewer.Cli
                         }
                         if (writer == null)
                         {
-                            writer = new SessionWriter(outPath, new SessionInfo(src.Description, frame.Image.Width, frame.Image.Height,
-                                src.FramesPerSecond ?? 0, DateTime.UtcNow.ToString("o")), durable);
+                            try
+                            {
+                                writer = new SessionWriter(outPath, new SessionInfo(src.Description, frame.Image.Width, frame.Image.Height,
+                                    src.FramesPerSecond ?? 0, DateTime.UtcNow.ToString("o"), LiveReconstruction: reconstruct), durable);
+                            }
+                            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                            {
+                                throw new CliException($"cannot create the session '{outPath}': {e.Message}", ExitCodes.Failed, e);
+                            }
                             if (reconstruct)
                             {
                                 try { session = ReconstructionSession.Create(options); }
@@ -110,7 +122,17 @@ namespace FlowMap.Viewer.Cli
                         }
                         lock (writerLock) writer.WriteFrame(frame);
                         recorded++;
-                        session?.PushFrame(frame);
+                        if (session != null)
+                        {
+                            try { session.PushFrame(frame); }
+                            catch (Exception e) when (e is ArgumentException || e is InvalidOperationException)
+                            {
+                                // The frames are still worth keeping: record on without the live reconstruction.
+                                Console.Error.WriteLine($"\nflowmap: live reconstruction stopped ({e.Message.TrimEnd('.')}); recording continues without it.");
+                                session.Dispose();
+                                session = null;
+                            }
+                        }
                         status?.Show(recorded, session, writer.BytesWritten);
                     }
                     if (cancel.IsCancellationRequested) stopReason = "interrupted";

@@ -27,21 +27,26 @@ namespace FlowMap.Viewer.Cli
             var session = new Argument<string>("SESSION") { Description = "A session file written by `flowmap record`." };
             var outOpt = new Option<string?>("--out") { Description = "Write the reconstruction here (the layout of `reconstruct`)." };
             var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
+            var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --out folder, only if an earlier `replay` wrote it." };
             var common = PipelineCliOptions.Add(new Command("replay", "Replay a recorded session through the live pipeline, deterministically."));
             var cmd = common.Command;
             cmd.Arguments.Add(session);
             cmd.Options.Add(outOpt);
             cmd.Options.Add(json);
-            cmd.SetAction(p => Run(p.GetValue(session)!, p.GetValue(outOpt), p.GetValue(json), common.Read(p)));
+            cmd.Options.Add(overwrite);
+            cmd.SetAction(p => Run(p.GetValue(session)!, p.GetValue(outOpt), p.GetValue(json), common.Read(p), p.GetValue(overwrite)));
             return cmd;
         }
 
-        private static int Run(string path, string? outDir, bool json, SessionOptions options)
+        private static int Run(string path, string? outDir, bool json, SessionOptions options, bool overwrite)
         {
+            if (Directory.Exists(path)) throw new CliException($"'{path}' is a folder; replay reads a session file written by `flowmap record`.");
             SessionFileSource src;
             try { src = new SessionFileSource(path); }
-            catch (Exception e) when (e is IOException || e is InvalidDataException) { throw new CliException(e.Message, 2, e); }
+            catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException) { throw new CliException(e.Message, 2, e); }
             using (src)
+            using (var interrupt = new Interrupt())
+            using (var staged = outDir == null ? null : StagedOutput.Begin(outDir, overwrite, "replay"))
             {
                 ReconstructionPipeline pipeline;
                 try { pipeline = ReconstructionComponents.CreateLivePipeline(options); }
@@ -51,15 +56,27 @@ namespace FlowMap.Viewer.Cli
                 }
                 using (pipeline)
                 {
-                    var output = outDir == null ? null : new ReconstructionOutput(outDir);
+                    var output = staged == null ? null : new ReconstructionOutput(staged.Path);
                     if (output != null) pipeline.FrameFinalized += output.WriteFrame;
                     var live = new List<RecordedResult>();
                     var wall = Stopwatch.StartNew();
                     // Through the same encoding the recording used, so equal poses compare equal to the last bit.
-                    var run = Reconstructor.Run(src, pipeline, u => live.Add(RecordedResult.Parse(RecordedResult.From(u).ToSessionResult())),
-                        json ? null : (n, total) => { if (n % 25 == 0) Console.Error.Write($"\rreplayed {n} frames"); });
-                    if (!json) Console.Error.WriteLine();
-                    output?.WriteSummary(run.Result, run.FramesIn, wall.Elapsed.TotalSeconds, null, run.SourceWarnings);
+                    ReconstructionRun run;
+                    try
+                    {
+                        run = Reconstructor.Run(src, pipeline, u => live.Add(RecordedResult.Parse(RecordedResult.From(u).ToSessionResult())),
+                            json ? null : (n, total) => { if (n % 25 == 0) Console.Error.Write($"\rreplayed {n} frames"); }, token: interrupt.Token);
+                        if (!json) Console.Error.WriteLine();
+                        output?.WriteSummary(run.Result, run.FramesIn, wall.Elapsed.TotalSeconds, null, run.SourceWarnings);
+                        staged?.Commit();
+                    }
+                    catch (OperationCanceledException) when (interrupt.Requested)
+                    {
+                        throw new CliException("interrupted" + (outDir != null ? $"; nothing was written to '{outDir}'." : "."), ExitCodes.Interrupted);
+                    }
+                    catch (InvalidDataException e) { throw new CliException($"Replaying '{path}' failed: {e.Message}", ExitCodes.BadInput, e); }
+                    catch (ArgumentException e) { throw new CliException($"Cannot replay '{path}': {e.Message}", ExitCodes.BadInput, e); }
+                    catch (IOException e) { throw new CliException($"Writing '{outDir}' failed: {e.Message}", ExitCodes.Failed, e); }
 
                     var recorded = new List<RecordedResult>();
                     var malformed = new List<string>();
@@ -117,6 +134,16 @@ namespace FlowMap.Viewer.Cli
             return Math.Atan2(sin, cos) * 180 / Math.PI;
         }
 
+        /// <summary>Why a session holds no live results: said only when the file shows it (never a guess).</summary>
+        internal static string NoResultsReason(SessionFileSource src) => src.Info.LiveReconstruction switch
+        {
+            false => "recorded with --no-reconstruct",
+            true when !src.Complete => "the recording was cut before the live reconstruction stored a result",
+            true => "the live reconstruction stored none",
+            null when !src.Complete => "recorded with --no-reconstruct, or cut before the live reconstruction stored a result",
+            null => "recorded with --no-reconstruct, or the live reconstruction stored none",
+        };
+
         private static void Report(string path, ReconstructionRun run, SessionFileSource src, Comparison? cmp, List<string> malformed, string? outDir, bool json)
         {
             var warnings = src.Warnings.Concat(malformed).ToList();
@@ -130,7 +157,8 @@ namespace FlowMap.Viewer.Cli
                     ["focal_px"] = run.Result.Input.Fx,
                     ["out"] = outDir,
                 };
-                if (cmp != null)
+                if (cmp == null) o["no_live_results"] = NoResultsReason(src);
+                else
                     o["compared_with_recording"] = new JsonObject
                     {
                         ["frames"] = cmp.Common, ["recorded_only"] = cmp.RecordedOnly, ["max_translation_diff"] = cmp.MaxTranslationDiff,
@@ -146,7 +174,7 @@ namespace FlowMap.Viewer.Cli
                     ? $"[yellow]The recording was cut off at byte {at}[/] (a crash or kill while recording): every complete frame before it was replayed."
                     : "[yellow]The recording has no end record[/] (it was not closed): every complete frame was replayed.");
             foreach (var w in warnings) AnsiConsole.MarkupLine("[yellow]warning:[/] " + Markup.Escape(w));
-            if (cmp == null) AnsiConsole.MarkupLine("The session holds no live results to compare with (recorded with --no-reconstruct).");
+            if (cmp == null) AnsiConsole.MarkupLine("The session holds no live results to compare with (" + NoResultsReason(src) + ").");
             else
                 AnsiConsole.MarkupLine($"Against the live run's recorded results ({cmp.Common} frames): max camera-centre difference {cmp.MaxTranslationDiff:G3} " +
                                        $"(recorded path length {cmp.PathLength:G3}), max rotation difference {cmp.MaxRotationDiffDeg:G3} deg" +

@@ -32,21 +32,33 @@ namespace FlowMap.Viewer.Cli
             var samples = new Option<int>("--samples") { Description = "Anti-aliasing rays per pixel per axis (1..8).", DefaultValueFactory = _ => 2 };
             var cpu = new Option<bool>("--cpu") { Description = "Render with the CPU reference instead of the Vulkan device (slow)." };
             var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
-            foreach (var o in new Option[] { scene, path, frames, size, seed, focal, k1, motion, samples, cpu, output }) cmd.Options.Add(o);
+            var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --out folder, only if an earlier `synth` wrote it." };
+            foreach (var o in new Option[] { scene, path, frames, size, seed, focal, k1, motion, samples, cpu, output, overwrite }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var (w, h) = Sizes.Parse(r.GetValue(size)!);
+                if (w < MinSide || h < MinSide || w > MaxSide || h > MaxSide)
+                    throw new CliException($"--size {w}x{h}: each side from {MinSide} to {MaxSide} pixels.");
+                if (r.GetValue(frames) < 1 || r.GetValue(frames) > 100_000) throw new CliException($"--frames {r.GetValue(frames)}: from 1 to 100000.");
+                if (r.GetValue(focal) is double fpx && !(fpx > 0 && double.IsFinite(fpx))) throw new CliException($"--focal must be a positive number of pixels, got {fpx}.");
+                if (!(r.GetValue(motion) >= 0 && double.IsFinite(r.GetValue(motion)))) throw new CliException($"--motion must be a finite number >= 0, got {r.GetValue(motion)}.");
                 var options = new SyntheticSequenceOptions
                 {
                     Path = r.GetValue(path)!, Frames = r.GetValue(frames), Width = w, Height = h, Seed = r.GetValue(seed),
                     Focal = r.GetValue(focal), K1 = r.GetValue(k1), Motion = r.GetValue(motion), Samples = r.GetValue(samples), UseGpu = !r.GetValue(cpu),
                 };
-                return Run(r.GetValue(scene)!, options, r.GetValue(output)!);
+                return Run(r.GetValue(scene)!, options, r.GetValue(output)!, r.GetValue(overwrite));
             });
             return cmd;
         }
 
-        private static int Run(string sceneName, SyntheticSequenceOptions options, string outDir)
+        /// <summary>Smallest side: 8 pixels (the flow and the reconstruct pipeline need a few pixels of texture; 1x1 images
+        /// only make every later command fail).</summary>
+        internal const int MinSide = 8;
+        /// <summary>Largest side: 8192 pixels (RGB and float buffers stay far inside 32-bit sizes).</summary>
+        internal const int MaxSide = 8192;
+
+        private static int Run(string sceneName, SyntheticSequenceOptions options, string target, bool overwrite)
         {
             SyntheticScene scene;
             SyntheticSequence seq;
@@ -57,8 +69,13 @@ namespace FlowMap.Viewer.Cli
             }
             catch (ArgumentException e) { throw new CliException(e.Message); }
             catch (GpuUnavailableException e) { throw new CliException(e.Message + " (or use --cpu)", 3); }
-            using (seq)
+            try
             {
+            using (seq)
+            using (var interrupt = new Interrupt())
+            using (var staged = StagedOutput.Begin(target, overwrite, "synth"))
+            {
+                string outDir = staged.Path;
                 string colorDir = Prepare(outDir, "color", "*.png"), depthDir = Prepare(outDir, "depth", "*.npy");
                 string flowDir = Prepare(outDir, "flow", "*.flo"), occDir = Prepare(outDir, "occlusion", "*.png");
                 TumTrajectory.Write(Path.Combine(outDir, "trajectory.txt"), seq.Poses);
@@ -68,6 +85,7 @@ namespace FlowMap.Viewer.Cli
                 var flow = new Stopwatch();
                 for (int i = 0; i < seq.Count; i++)
                 {
+                    if (interrupt.Requested) throw new CliException($"interrupted; nothing was written to '{target}'.", ExitCodes.Interrupted);
                     render.Start();
                     var image = seq.Frame(i);
                     var depth = seq.Depth(i);
@@ -89,12 +107,18 @@ namespace FlowMap.Viewer.Cli
                     Console.Error.Write($"\rframe {i + 1}/{seq.Count}");
                 }
                 Console.Error.WriteLine();
+                staged.Commit();
                 var k0 = seq.Intrinsics;
                 Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
                     "Wrote {0} frames of '{1}' / '{2}' at {3}x{4} (focal {5:F1} px, k1 {13}, seed {6}, motion {7}) to {8} in {9:F2} s: render {10:F1} ms/frame, flow {11:F1} ms/pair ({12}).",
-                    seq.Count, scene.Name, seq.PathName, k0.Width, k0.Height, k0.Fx, options.Seed, options.Motion, outDir, total.Elapsed.TotalSeconds,
+                    seq.Count, scene.Name, seq.PathName, k0.Width, k0.Height, k0.Fx, options.Seed, options.Motion, target, total.Elapsed.TotalSeconds,
                     render.Elapsed.TotalMilliseconds / seq.Count, seq.Count > 1 ? flow.Elapsed.TotalMilliseconds / (seq.Count - 1) : 0,
                     seq.OnGpu ? "GPU" : "CPU reference", k0.K1));
+            }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new CliException($"writing '{target}' failed: {e.Message}", ExitCodes.Failed, e);
             }
             return 0;
         }

@@ -84,6 +84,10 @@ namespace FlowMap.Viewer.Cli
                     var snap = scene.Snapshot();
                     try { ViewerApp.Screenshot(scene, output, w, h, spec, settings); }
                     catch (RenderException e) { throw new CliException(e.Message, 3, e); }
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                    {
+                        throw new CliException($"cannot write the screenshot '{output}': {e.Message}", ExitCodes.Failed, e);
+                    }
                     catch (ArgumentException e) { throw new CliException(e.Message, 2, e); }
                     Console.WriteLine($"wrote {output} ({w}x{h}, {snap.PointCount} points, {snap.Trajectory.Count} poses)");
                     return 0;
@@ -111,7 +115,12 @@ namespace FlowMap.Viewer.Cli
             if (File.Exists(dir))
                 throw new CliException($"'{dir}' is a file; `flowmap view` shows a reconstruct output folder or a synthetic sequence folder.");
             if (!Directory.Exists(dir)) throw new CliException($"'{dir}' does not exist.");
-            try { return FolderScene.Load(dir); }
+            try
+            {
+                var scene = FolderScene.Load(dir);
+                foreach (var w in scene.Warnings) Console.Error.WriteLine("flowmap: warning: " + w);
+                return scene;
+            }
             catch (FileNotFoundException e) { throw new CliException(e.Message, 2, e); }
             catch (DirectoryNotFoundException e) { throw new CliException(e.Message, 2, e); }
             catch (InvalidDataException e) { throw new CliException(e.Message, 2, e); }

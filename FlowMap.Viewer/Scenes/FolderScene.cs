@@ -19,9 +19,14 @@ namespace FlowMap.Viewer.Scenes
 
         private readonly ViewerSnapshot _snapshot;
 
-        private FolderScene(string title, ViewerSnapshot snapshot) { Title = title; _snapshot = snapshot; }
+        private FolderScene(string title, ViewerSnapshot snapshot, IReadOnlyList<string>? warnings = null)
+        {
+            Title = title; _snapshot = snapshot; Warnings = warnings ?? Array.Empty<string>();
+        }
 
         public string Title { get; }
+        /// <summary>What was wrong with the folder's files and left out of the scene (e.g. non-finite points), for the user.</summary>
+        public IReadOnlyList<string> Warnings { get; }
         public ViewerSnapshot Snapshot() => _snapshot;
 
         /// <summary>What kind of folder <paramref name="dir"/> is, or null when it is neither kind.</summary>
@@ -59,7 +64,16 @@ namespace FlowMap.Viewer.Scenes
 
         private static FolderScene LoadReconstruction(string dir)
         {
-            var cloud = PlyFile.Read(Need(dir, "points.ply"));
+            var plyPath = Need(dir, "points.ply");
+            var cloud = PlyFile.Read(plyPath);
+            var warnings = new List<string>();
+            int bad = CountNonFinite(cloud);
+            if (bad > 0)
+            {
+                // NaN or infinite coordinates would be drawn at random places (or nowhere) and counted: leave them out and say so.
+                cloud = FiniteOnly(cloud);
+                warnings.Add($"{plyPath}: {bad} of {bad + cloud.Count} points have non-finite coordinates (NaN or infinity) and are not drawn");
+            }
             var traj = TumTrajectory.ReadPoses(Need(dir, "trajectory.txt"));
             var doc = IntrinsicsJson.Read(Need(dir, "intrinsics.json"));
             var k = doc.Processing ?? doc.Input;
@@ -73,9 +87,31 @@ namespace FlowMap.Viewer.Scenes
             var snap = new ViewerSnapshot
             {
                 PointChunks = new[] { cloud }, Trajectory = traj, Intrinsics = k, CurrentFrame = traj.Count - 1, FrameNumber = traj.Count - 1,
-                Depth = depth, InsetVersion = depth == null ? 0 : 1, Status = "reconstruction",
+                Depth = depth, InsetVersion = depth == null ? 0 : 1, Status = bad > 0 ? $"reconstruction ({bad} non-finite points not drawn)" : "reconstruction",
             };
-            return new FolderScene("FlowMap: " + Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')), snap);
+            return new FolderScene("FlowMap: " + Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')), snap, warnings);
+        }
+
+        private static int CountNonFinite(PointCloud c)
+        {
+            int bad = 0;
+            for (int i = 0; i < c.Count; i++)
+                if (!float.IsFinite(c.Positions[3 * i]) || !float.IsFinite(c.Positions[3 * i + 1]) || !float.IsFinite(c.Positions[3 * i + 2])) bad++;
+            return bad;
+        }
+
+        private static PointCloud FiniteOnly(PointCloud c)
+        {
+            var pos = new List<float>(c.Positions.Length);
+            var col = new List<byte>(c.Colors.Length);
+            var conf = c.Confidence == null ? null : new List<float>(c.Count);
+            for (int i = 0; i < c.Count; i++)
+            {
+                if (!float.IsFinite(c.Positions[3 * i]) || !float.IsFinite(c.Positions[3 * i + 1]) || !float.IsFinite(c.Positions[3 * i + 2])) continue;
+                for (int k = 0; k < 3; k++) { pos.Add(c.Positions[3 * i + k]); col.Add(c.Colors[3 * i + k]); }
+                conf?.Add(c.Confidence![i]);
+            }
+            return new PointCloud(pos.ToArray(), col.ToArray(), conf?.ToArray());
         }
 
         private static FolderScene LoadSynthetic(string dir, int pointBudget)

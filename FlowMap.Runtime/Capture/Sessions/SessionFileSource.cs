@@ -26,10 +26,11 @@ namespace FlowMap.Capture.Sessions
         public static bool IsSessionFile(string path)
         {
             if (!File.Exists(path)) return false;
-            var head = new byte[SessionFormat.FileMagic.Length];
+            var head = new byte[SessionFormat.FileMagic.Length + SessionFormat.RecordMagic.Length];
             using var fs = File.OpenRead(path);
-            int n = fs.Read(head, 0, head.Length);
-            return n == head.Length && head.AsSpan().SequenceEqual(SessionFormat.FileMagic);
+            int n = 0, got;
+            while (n < head.Length && (got = fs.Read(head, n, head.Length - n)) > 0) n += got;
+            return SessionFormat.LooksLikeSession(head.AsSpan(0, n));
         }
 
         public string Description { get; }

@@ -18,6 +18,9 @@ namespace FlowMap.Capture.Sessions
     /// </code>
     /// Frame payload: index (int32), timestamp seconds (float64), width, height (int32), codec (int32: 1 = LZ4 block of
     /// tightly packed RGB8 rows), raw length (int32), then the compressed bytes. All little-endian.
+    /// The info record is written twice at the start (two identical records, the second right after the first), so one
+    /// damaged byte in either copy loses nothing; files with one copy (the first writers) read the same. A reader also
+    /// accepts a file magic with one damaged byte when a record magic follows it.
     /// A writer appends one whole record per write and flushes it, so a process killed at any moment leaves a file
     /// whose every complete record is intact; a reader stops at a cut record and reports the byte offset, and skips a
     /// record whose checksum fails (reporting it), resynchronising on the next record magic.
@@ -31,6 +34,20 @@ namespace FlowMap.Capture.Sessions
 
         public const int TypeInfo = 1, TypeFrame = 2, TypeResult = 3, TypeEnd = 4;
         public const int CodecLz4Rgb8 = 1;
+
+        /// <summary>
+        /// True when <paramref name="head"/> (the first 12 bytes or more of a file) starts like a session: the file magic,
+        /// or the file magic with one damaged byte followed by a record magic.
+        /// </summary>
+        public static bool LooksLikeSession(ReadOnlySpan<byte> head)
+        {
+            if (head.Length < FileMagic.Length) return false;
+            if (head.Slice(0, FileMagic.Length).SequenceEqual(FileMagic)) return true;
+            if (head.Length < FileMagic.Length + RecordMagic.Length || !head.Slice(FileMagic.Length, RecordMagic.Length).SequenceEqual(RecordMagic)) return false;
+            int differ = 0;
+            for (int i = 0; i < FileMagic.Length; i++) if (head[i] != FileMagic[i]) differ++;
+            return differ <= 1;
+        }
 
         public static uint Checksum(ReadOnlySpan<byte> typeAndLength, ReadOnlySpan<byte> payload)
         {

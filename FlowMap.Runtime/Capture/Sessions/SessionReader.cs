@@ -24,14 +24,25 @@ namespace FlowMap.Capture.Sessions
             if (!File.Exists(path)) throw new FileNotFoundException($"Session '{path}' does not exist.", path);
             Path = path;
             _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
-            var magic = new byte[SessionFormat.FileMagic.Length];
-            if (ReadFully(magic) != magic.Length || !magic.AsSpan().SequenceEqual(SessionFormat.FileMagic))
+            var head = new byte[SessionFormat.FileMagic.Length + SessionFormat.RecordMagic.Length];
+            int got = ReadFully(head);
+            if (!SessionFormat.LooksLikeSession(head.AsSpan(0, got)))
                 throw new InvalidDataException($"'{path}' is not a FlowMap session (bad file magic).");
-            // The first record must be the session info.
+            if (!head.AsSpan(0, SessionFormat.FileMagic.Length).SequenceEqual(SessionFormat.FileMagic))
+                _problems.Add("damaged file magic (one byte) ignored");
+            _stream.Position = SessionFormat.FileMagic.Length;
+            // The first intact record must be the session info (written twice: a damaged first copy is skipped by the
+            // resynchronisation and the second copy read).
             if (!TryReadRecord(out int type, out var payload) || type != SessionFormat.TypeInfo)
-                throw new InvalidDataException($"Session '{path}' has no readable info record at its start.");
-            Info = JsonSerializer.Deserialize<SessionInfo>(Encoding.UTF8.GetString(payload))
-                   ?? throw new InvalidDataException($"Session '{path}': empty info record.");
+                throw new InvalidDataException($"Session '{path}' has no readable info record at its start" +
+                                               (_problems.Count > 0 ? $" ({_problems[_problems.Count - 1]})." : "."));
+            SessionInfo? info;
+            try { info = JsonSerializer.Deserialize<SessionInfo>(Encoding.UTF8.GetString(payload)); }
+            catch (JsonException e) { throw new InvalidDataException($"Session '{path}': the info record is not valid JSON ({e.Message}).", e); }
+            if (info == null) throw new InvalidDataException($"Session '{path}': empty info record.");
+            if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > int.MaxValue / 3 || !double.IsFinite(info.Fps) || info.Fps < 0)
+                throw new InvalidDataException($"Session '{path}': implausible info record (size {info.Width}x{info.Height}, {info.Fps} fps).");
+            Info = info;
         }
 
         public string Path { get; }

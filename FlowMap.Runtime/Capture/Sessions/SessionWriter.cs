@@ -29,7 +29,10 @@ namespace FlowMap.Capture.Sessions
             _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
             Info = info;
             _stream.Write(SessionFormat.FileMagic, 0, SessionFormat.FileMagic.Length);
-            WriteRecord(SessionFormat.TypeInfo, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(info)));
+            // The info record twice: a damaged byte in one copy leaves the other (readers take the first intact one).
+            var infoJson = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(info));
+            WriteRecord(SessionFormat.TypeInfo, infoJson);
+            WriteRecord(SessionFormat.TypeInfo, infoJson);
         }
 
         public SessionInfo Info { get; }
