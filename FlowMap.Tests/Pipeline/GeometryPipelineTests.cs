@@ -54,7 +54,7 @@ namespace FlowMap.Tests.Pipeline
         /// <summary>True flow through the distorted camera: unproject with k1, move, project with k1 (TruthFlow is pinhole-only
         /// unless the intrinsics carry k1, which they do: Intrinsics.Project/Unproject apply it).</summary>
         private static FlowMap.Flow.FlowResult TruthFlowWithDistortion(FloatImage da, CameraPose pa, FloatImage db, CameraPose pb, Intrinsics k) =>
-            TruthFlow.Between(da, pa, db, pb, k);
+            FlowMap.Evaluation.TruthFlow.Between(da, pa, db, pb, k);
 
         private static double AtePercent(Outcome o)
         {
