@@ -75,13 +75,7 @@ namespace FlowMap.Reconstruction
         /// (in the refinement) their poses; <paramref name="warmDepth"/> per keyframe (null entries: new keyframes) starts
         /// descent where the previous window ended; without it (the first window) the geometric start does.
         /// </summary>
-        /// <param name="frozenPoses">
-        /// The final poses of the frozen keyframes in the window's frame (keyframe 0 of the window at the identity, the
-        /// scale of their depth), or null: the refinement holds them there, so the window continues the trajectory the
-        /// earlier windows built instead of the one descent re-derives from the frozen depth.
-        /// </param>
-        public KeyframeSolution SolveWindow(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token,
-            IReadOnlyList<CameraPose>? frozenPoses = null)
+        public KeyframeSolution SolveWindow(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token)
         {
             int n = win.Count;
             int w = win[0].Image.Width, h = win[0].Image.Height;
@@ -129,12 +123,8 @@ namespace FlowMap.Reconstruction
                     ? new SolverWarmStart { InitialDepth = warmDepth, Focal = previousFocal, FrozenFrames = Math.Min(frozen, n - 1) } : null, token);
             }
 
-            // 5. Refinement over the window's pair graph, older keyframes fixed where earlier windows put them; the focal stays
-            //    where 2 or 4 put it.
-            var poses = r.Poses.ToArray();
-            if (frozenPoses != null)
-                for (int j = 0; j < Math.Min(frozen, frozenPoses.Count); j++) poses[j] = frozenPoses[j];
-            return Refine(edges, poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen),
+            // 5. Refinement over the window's pair graph, older keyframes fixed; the focal stays where 2 or 4 put it.
+            return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen),
                 fixedFocal == null ? _focalEstimate?.RelStd : null, warnings, token, refineK1: false);
         }
 

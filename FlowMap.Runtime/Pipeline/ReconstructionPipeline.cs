@@ -362,8 +362,7 @@ namespace FlowMap.Reconstruction
             var win = _window.GetRange(start, n - start);
             int frozen = win.TakeWhile(k => k.Frozen).Count();
             var inputs = win.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList();
-            var r = _mapper.SolveWindow(inputs, _fixedFocal, _solvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null, _solvedOnce ? _focal : (double?)null, frozen, steps, token,
-                frozenPoses: win.Take(frozen).Select(k => win[0].Pose.Inverse().Compose(k.Pose)).ToList());
+            var r = _mapper.SolveWindow(inputs, _fixedFocal, _solvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null, _solvedOnce ? _focal : (double?)null, frozen, steps, token);
             _focal = _fixedFocal ?? r.Focal;
             _focalRelStd = r.FocalRelStd;
             foreach (var w in r.Warnings) AddWarning(w);
