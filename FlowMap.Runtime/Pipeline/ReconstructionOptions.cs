@@ -70,8 +70,14 @@ namespace FlowMap.Reconstruction
         /// <summary>Refinement: Levenberg-Marquardt iterations.</summary>
         public int RefineIterations { get; set; } = 8;
 
-        /// <summary>Refinement: estimate one radial distortion coefficient (SIMPLE_RADIAL k1); false keeps k1 = 0.</summary>
-        public bool RefineK1 { get; set; } = true;
+        /// <summary>
+        /// Refinement: estimate one radial distortion coefficient (SIMPLE_RADIAL k1); false (default) keeps k1 = 0. With the
+        /// flow of today's accuracy a free k1 trades against the focal: on the synthetic room walk (no distortion) offline,
+        /// k1 free gave focal -12.8 % and ATE 0.82 % of the path, k1 fixed +1.5 % and 0.25 % (`bench reconstruct --sequences
+        /// walk --modes offline`); with exact flow k1 = -0.2 is recovered to 1e-4 (GeometryPipelineTests). Turn it on for
+        /// lenses with visible barrel distortion until the refinement decides by itself whether the data determine k1.
+        /// </summary>
+        public bool RefineK1 { get; set; }
 
         /// <summary>Offline: descent steps of the one window solve.</summary>
         public int OfflineSteps { get; set; } = 300;

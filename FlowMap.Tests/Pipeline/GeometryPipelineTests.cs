@@ -42,6 +42,7 @@ namespace FlowMap.Tests.Pipeline
             var o = new ReconstructionOptions
             {
                 Mode = ReconstructionMode.Offline, ProcessingSize = (192, 144), OfflineSteps = 60, FixedFocalInputPixels = givenFocal,
+                RefineK1 = true,
             };
             var outcome = new Outcome { Sequence = seq };
             using var pipeline = new ReconstructionPipeline(o, flow, new GpuWindowSolver(Ctx), null, ownsComponents: true);

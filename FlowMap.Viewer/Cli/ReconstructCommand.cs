@@ -36,13 +36,15 @@ namespace FlowMap.Viewer.Cli
             var json = new Option<bool>("--json") { Description = "Print report.json to standard output when done (no progress bar)." };
             var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --out folder, only if an earlier `reconstruct` wrote it." };
             cmd.Arguments.Add(input);
-            foreach (var o in new Option[] { outDir, mode, depthModel, depthPreset, flowModel, focal, size, maxFrames, json, overwrite }) cmd.Options.Add(o);
+            var k1 = new Option<bool>("--estimate-k1") { Description = "Also estimate one radial distortion coefficient k1 (SIMPLE_RADIAL) in the multi-view refinement; default: k1 = 0 (see README)." };
+            foreach (var o in new Option[] { outDir, mode, depthModel, depthPreset, flowModel, focal, k1, size, maxFrames, json, overwrite }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var o = new ReconstructionOptions
                 {
                     Mode = ParseMode(r.GetValue(mode)!),
                     FixedFocalInputPixels = r.GetValue(focal),
+                    RefineK1 = r.GetValue(k1),
                 };
                 if (o.FixedFocalInputPixels is double f && !(f > 0 && double.IsFinite(f))) throw new CliException($"--focal must be a positive number of pixels, got {f}.");
                 if (r.GetValue(size) is string s) o.ProcessingSize = PipelineCliOptions.ParseSize(s);
