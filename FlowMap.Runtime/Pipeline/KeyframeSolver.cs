@@ -161,7 +161,7 @@ namespace FlowMap.Reconstruction
                 if (start.Warnings.Count > 0)
                     warnings.Add($"low parallax: {start.Warnings.Count} of {adjacent.Count} keyframe pairs had no usable parallax (rotation only or a plane); their translation starts at zero and is left to descent and refinement");
                 // 4. FlowMap descent from that start, the focal held (the refinement frees it).
-                r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineSteps,
+                r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineGeometrySteps,
                     new SolverWarmStart { InitialDepth = start.Depth.Select(d => (FloatImage?)d).ToList(), Focal = focal }, token);
             }
             else

@@ -41,7 +41,7 @@ namespace FlowMap.Tests.Pipeline
             for (int i = 0; i < images.Count; i++) flow.Register(i, images[i]);
             var o = new ReconstructionOptions
             {
-                Mode = ReconstructionMode.Offline, ProcessingSize = (192, 144), OfflineSteps = 60, FixedFocalInputPixels = givenFocal,
+                Mode = ReconstructionMode.Offline, ProcessingSize = (192, 144), OfflineSteps = 60, OfflineGeometrySteps = 60, FixedFocalInputPixels = givenFocal,
                 RefineK1 = true,
             };
             var outcome = new Outcome { Sequence = seq };

@@ -54,7 +54,7 @@ namespace FlowMap.Viewer.Cli
                 {
                     if (r.GetValue(lr) is double l) o.Solver.LearningRate = l;
                     if (r.GetValue(kfSteps) is int k) o.KeyframeSteps = k;
-                    if (r.GetValue(offSteps) is int q) o.OfflineSteps = q;
+                    if (r.GetValue(offSteps) is int q) { o.OfflineSteps = q; o.OfflineGeometrySteps = q; }
                     if (r.GetValue(kfFrac) is double f) o.KeyframeFlowFraction = f;
                 };
                 var log = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
