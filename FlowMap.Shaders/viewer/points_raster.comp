@@ -2,7 +2,8 @@
 // Point cloud rasterised in compute (after Schuetz, Kerbl, Wimmer 2021, "Rendering Point Clouds with Compute Shaders and
 // Vertex Order Optimization", in a two-pass form that needs no 64-bit atomics): every point projects to one pixel;
 //   pass 0 keeps the nearest depth per pixel (atomicMin on the depth's bits: non-negative floats order like their bits),
-//   pass 1 lets the point whose depth won write its colour.
+//   pass 1 lets the point whose depth won write its colour (atomicMin over a buffer cleared to 0xFFFFFFFF, so points
+//   with exactly equal depth bits give the same pixel whatever the thread order).
 // points_resolve.frag then grows each pixel into a splat of its depth-dependent size by gathering, and writes colour and
 // depth into the render pass. On a CPU Vulkan device this is several times faster than point sprites.
 layout(local_size_x = 256) in;
@@ -34,5 +35,5 @@ void main()
     uint idx = uint(fb.y) * pc.dims.x + uint(fb.x);
     uint z = floatBitsToUint(ndc.z);
     if ((pc.dims.w & 1u) == 0u) atomicMin(depth.value[idx], z);
-    else if (depth.value[idx] == z) color.value[idx] = points.data[o + 3u];
+    else if (depth.value[idx] == z) atomicMin(color.value[idx], points.data[o + 3u]); // equal depths: the smaller rgba8 wins, whatever the thread order
 }

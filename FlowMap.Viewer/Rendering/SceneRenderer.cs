@@ -527,7 +527,7 @@ namespace FlowMap.Viewer.Rendering
                 fs.Depth?.Dispose();
                 fs.Color?.Dispose();
                 fs.Depth = new DeviceBuffer(_dev, pixels, BufferUsageFlags.StorageBufferBit, hostVisible: false);
-                fs.Color = new DeviceBuffer(_dev, pixels, BufferUsageFlags.StorageBufferBit, hostVisible: false);
+                fs.Color = new DeviceBuffer(_dev, pixels, BufferUsageFlags.StorageBufferBit | BufferUsageFlags.TransferDstBit, hostVisible: false);
                 fs.BoundPoints = 0;
             }
             var points = _pointBuffer.Buffer!;
@@ -552,6 +552,7 @@ namespace FlowMap.Viewer.Rendering
             push.Dims[0] = width; push.Dims[1] = height; push.Dims[2] = count;
 
             _vk.CmdFillBuffer(cb, fs.Depth.Buffer, 0, pixels, 0xFFFFFFFFu);
+            _vk.CmdFillBuffer(cb, fs.Color!.Buffer, 0, pixels, 0xFFFFFFFFu); // colour ties resolve by atomicMin (deterministic)
             Barrier(cb, PipelineStageFlags.TransferBit | PipelineStageFlags.FragmentShaderBit, AccessFlags.TransferWriteBit | AccessFlags.ShaderReadBit,
                 PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
             _vk.CmdBindPipeline(cb, PipelineBindPoint.Compute, _raster);
