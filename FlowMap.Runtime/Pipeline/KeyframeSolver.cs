@@ -62,13 +62,25 @@ namespace FlowMap.Reconstruction
             public FloatImage? Prior;
         }
 
-        // Online state: flows of keyframe pairs beyond adjacent ones (by frame indices), the correspondences of every pair seen
-        // for self-calibration, and the current focal estimate.
+        /// <summary>
+        /// Online: the self-calibration uses the correspondences of at most this many of the most recent keyframe pairs
+        /// (up to 4000 matches each), so a long session's memory and calibration time stay bounded.
+        /// </summary>
+        internal int MaxCalibrationPairs { get; set; } = 64;
+
+        /// <summary>Correspondence sets the online self-calibration holds now (at most <see cref="MaxCalibrationPairs"/>).</summary>
+        internal int CalibrationPairs => _calibration.Count;
+
+        /// <summary>Keyframe pairs the online self-calibration has seen in all.</summary>
+        internal int CalibrationPairsSeen => _pairsSeen;
+
+        // Online state: flows of keyframe pairs beyond adjacent ones (by frame indices) while they are in the window, the pairs
+        // of the window already used for the focal, the correspondences of the most recent pairs, and the focal estimate.
         private readonly Dictionary<(int, int), FlowResult> _pairFlows = new Dictionary<(int, int), FlowResult>();
-        private readonly List<(int, int)> _calibratedPairs = new List<(int, int)>();
-        private readonly List<Correspondences> _calibration = new List<Correspondences>();
+        private readonly HashSet<(int, int)> _calibratedPairs = new HashSet<(int, int)>();
+        private readonly Queue<Correspondences> _calibration = new Queue<Correspondences>();
         private FocalEstimate? _focalEstimate;
-        private int _pairsAtLastCalibration;
+        private int _pairsSeen, _pairsAtLastCalibration;
 
         /// <summary>
         /// Solves a sliding window of keyframes (online). The first <paramref name="frozen"/> keyframes keep their depth and
@@ -82,24 +94,26 @@ namespace FlowMap.Reconstruction
             var warnings = new List<string>();
             var adjacent = win.Skip(1).Select(k => k.FromPrevious!).ToList();
 
-            // 1. Pairs (cached across windows), and their correspondences for the focal.
+            // 1. Pairs (cached across windows), and their correspondences for the focal (unless it is given).
             var edges = _clock.Time("pairs", () => Pairs(win, token, cache: true));
-            foreach (var e in edges)
-            {
-                var key = (win[e.I].FrameIndex, win[e.J].FrameIndex);
-                if (_calibratedPairs.Contains(key)) continue;
-                _calibratedPairs.Add(key);
-                _calibration.Add(Correspondences.FromFlow(e.Flow));
-            }
-            // Forget pairs that left the window (their correspondences stay for the focal).
+            if (fixedFocal == null)
+                foreach (var e in edges)
+                {
+                    if (!_calibratedPairs.Add((win[e.I].FrameIndex, win[e.J].FrameIndex))) continue;
+                    _calibration.Enqueue(Correspondences.FromFlow(e.Flow));
+                    if (_calibration.Count > MaxCalibrationPairs) _calibration.Dequeue();
+                    _pairsSeen++;
+                }
+            // Forget pairs that left the window: they never come back (their correspondences stay for the focal).
             int oldest = win[0].FrameIndex;
             foreach (var k in _pairFlows.Keys.Where(k => k.Item1 < oldest).ToList()) _pairFlows.Remove(k);
+            _calibratedPairs.RemoveWhere(k => k.Item1 < oldest);
 
-            // 2. Focal from all pairs seen so far: re-estimated while pairs accumulate (each 25 % more pairs).
-            if (fixedFocal == null && (_focalEstimate == null || _calibration.Count >= 1.25 * _pairsAtLastCalibration))
+            // 2. Focal from the recent pairs: re-estimated while pairs accumulate (each 25 % more pairs seen).
+            if (fixedFocal == null && (_focalEstimate == null || _pairsSeen >= 1.25 * _pairsAtLastCalibration))
             {
-                _focalEstimate = _clock.Time("calibrate", () => SelfCalibration.Estimate(_calibration, w, h));
-                _pairsAtLastCalibration = _calibration.Count;
+                _focalEstimate = _clock.Time("calibrate", () => SelfCalibration.Estimate(_calibration.ToList(), w, h));
+                _pairsAtLastCalibration = _pairsSeen;
             }
             if (_focalEstimate != null && !_focalEstimate.Determined && _focalEstimate.Warning != null) warnings.Add(_focalEstimate.Warning);
             bool determined = fixedFocal != null || _focalEstimate!.Determined;
@@ -209,6 +223,7 @@ namespace FlowMap.Reconstruction
             double focal, double k1, bool focalFixed, int fixedKeyframes, double? focalRelStd, List<string> warnings, CancellationToken token, bool? refineK1 = null)
         {
             int n = poses.Length, w = depth[0].Width, h = depth[0].Height;
+            if (!(focal > 0) || double.IsInfinity(focal)) throw new InvalidOperationException($"The descent returned focal {focal}.");
             if (!_o.Refine)
                 return new KeyframeSolution { Poses = poses, Depth = depth, Confidence = conf, Focal = focal, K1 = k1, FocalRelStd = focalRelStd, Warnings = warnings };
             // Both directions of every pair are observations.
@@ -225,6 +240,12 @@ namespace FlowMap.Reconstruction
             {
                 Iterations = _o.RefineIterations, Robust = BundleRobust.Cauchy, RefineFocal = !focalFixed, RefineK1 = refineK1 ?? _o.RefineK1, FixedKeyframes = fixedKeyframes, UseGpu = _gpu != null && _gpu.Info.Kind != GpuDeviceKind.Cpu, // linearisation kernels: about 4x slower than the CPU path on lavapipe
             }, _gpu, token));
+            if (!(ba.State.Focal > 0) || !double.IsFinite(ba.State.Focal) || !double.IsFinite(ba.State.K1) || ba.State.Poses.Any(p => !Finite(p)))
+            {
+                // Never hand on a diverged refinement (NaN or infinite camera): the descent's solution stands, and says so.
+                warnings.Add($"multi-view refinement diverged (focal {ba.State.Focal}, k1 {ba.State.K1}); kept the descent's poses, depth and focal");
+                return new KeyframeSolution { Poses = poses, Depth = depth, Confidence = conf, Focal = focal, K1 = k1, FocalRelStd = focalRelStd, Warnings = warnings };
+            }
             // Cells the refinement could not confirm (no inlier observation, or moved by more than a factor 3 from the
             // descent's depth, the signature of a cell fitted to outliers) keep the descent's inverse depth, with confidence 0.
             for (int k = 0; k < n; k++)
@@ -245,6 +266,16 @@ namespace FlowMap.Reconstruction
                 RefineInitialRms = ba.InitialRmsPx,
                 RefineFinalRms = ba.FinalRmsPx,
             };
+        }
+
+        private static bool Finite(CameraPose p)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                if (!double.IsFinite(p.T(i))) return false;
+                for (int j = 0; j < 3; j++) if (!double.IsFinite(p.R(i, j))) return false;
+            }
+            return true;
         }
 
         /// <summary>Refinement cells with less confidence (mean over their observations of flow confidence x robust weight) keep the descent's depth.</summary>

@@ -174,23 +174,24 @@ namespace FlowMap.Solve
 
         /// <summary>
         /// Eigenvalues of the symmetric n x n row-major <paramref name="a"/> (not modified) into <paramref name="eigenvalues"/>,
-        /// eigenvectors as the columns of the row-major <paramref name="vectors"/>.
+        /// eigenvectors as the columns of the row-major <paramref name="vectors"/>. A rotation is skipped when its
+        /// off-diagonal element is 0 or at most <paramref name="negligible"/> x sqrt(|a_pp a_qq|) (Rutishauser's threshold;
+        /// 0, the default, rotates every non-zero element), and the sweeps stop at the first that rotates nothing.
         /// </summary>
-        public static void Symmetric(double[] a, int n, double[] eigenvalues, double[] vectors)
+        public static void Symmetric(double[] a, int n, double[] eigenvalues, double[] vectors, int sweeps = Sweeps, double negligible = 0)
         {
             var m = (double[])a.Clone();
             Array.Clear(vectors, 0, n * n);
             for (int i = 0; i < n; i++) vectors[i * n + i] = 1;
-            for (int sweep = 0; sweep < Sweeps; sweep++)
+            for (int sweep = 0; sweep < sweeps; sweep++)
             {
-                double off = 0;
-                for (int p = 0; p < n; p++) for (int q = p + 1; q < n; q++) off += m[p * n + q] * m[p * n + q];
-                if (off == 0) break;
+                bool rotated = false;
                 for (int p = 0; p < n; p++)
                     for (int q = p + 1; q < n; q++)
                     {
                         double apq = m[p * n + q];
-                        if (apq == 0) continue;
+                        if (apq == 0 || Math.Abs(apq) <= negligible * Math.Sqrt(Math.Abs(m[p * n + p] * m[q * n + q]))) continue;
+                        rotated = true;
                         // Rotation angle that zeroes m[p,q] (Golub & Van Loan, "Matrix Computations", 8.5.2).
                         double theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
                         double t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
@@ -215,6 +216,7 @@ namespace FlowMap.Solve
                             vectors[k * n + q] = s * vkp + c * vkq;
                         }
                     }
+                if (!rotated) break;
             }
             for (int i = 0; i < n; i++) eigenvalues[i] = m[i * n + i];
         }

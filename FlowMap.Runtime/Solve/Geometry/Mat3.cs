@@ -156,48 +156,15 @@ namespace FlowMap.Solve.Geometry
         /// </summary>
         public static double[] SmallestEigenvector(double[] m, int n, out double smallest, out double second)
         {
-            var a = (double[])m.Clone();
+            var ev = new double[n];
             var vec = new double[n * n];
-            for (int i = 0; i < n; i++) vec[i * n + i] = 1;
-            for (int sweep = 0; sweep < 50; sweep++)
-            {
-                bool rotated = false;
-                for (int p = 0; p < n; p++)
-                    for (int q = p + 1; q < n; q++)
-                    {
-                        double apq = a[p * n + q];
-                        // Negligible against the diagonal (the classical threshold of Rutishauser's cyclic Jacobi).
-                        if (apq == 0 || Math.Abs(apq) <= 1e-17 * Math.Sqrt(Math.Abs(a[p * n + p] * a[q * n + q]))) continue;
-                        rotated = true;
-                        double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-                        double t = (theta >= 0 ? 1 : -1) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                        double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
-                        for (int k = 0; k < n; k++)
-                        {
-                            double akp = a[k * n + p], akq = a[k * n + q];
-                            a[k * n + p] = c * akp - s * akq;
-                            a[k * n + q] = s * akp + c * akq;
-                        }
-                        for (int k = 0; k < n; k++)
-                        {
-                            double apk = a[p * n + k], aqk = a[q * n + k];
-                            a[p * n + k] = c * apk - s * aqk;
-                            a[q * n + k] = s * apk + c * aqk;
-                        }
-                        for (int k = 0; k < n; k++)
-                        {
-                            double vkp = vec[k * n + p], vkq = vec[k * n + q];
-                            vec[k * n + p] = c * vkp - s * vkq;
-                            vec[k * n + q] = s * vkp + c * vkq;
-                        }
-                    }
-                if (!rotated) break;
-            }
+            // Run to convergence: rotations below 1e-17 of the diagonal are negligible (at most 50 sweeps).
+            Jacobi.Symmetric(m, n, ev, vec, sweeps: 50, negligible: 1e-17);
             int best = 0, next = -1;
-            for (int i = 1; i < n; i++) if (a[i * n + i] < a[best * n + best]) best = i;
-            for (int i = 0; i < n; i++) if (i != best && (next < 0 || a[i * n + i] < a[next * n + next])) next = i;
-            smallest = a[best * n + best];
-            second = next >= 0 ? a[next * n + next] : double.PositiveInfinity;
+            for (int i = 1; i < n; i++) if (ev[i] < ev[best]) best = i;
+            for (int i = 0; i < n; i++) if (i != best && (next < 0 || ev[i] < ev[next])) next = i;
+            smallest = ev[best];
+            second = next >= 0 ? ev[next] : double.PositiveInfinity;
             var r = new double[n];
             int big = 0;
             for (int k = 0; k < n; k++)
