@@ -24,7 +24,8 @@ namespace FlowMap.Solve.Refine
         private readonly int _groups;
         private readonly float[] _rhoHost, _edgeHost, _partialHost, _pixelHost;
 
-        public GpuBundleLinearizer(GpuContext ctx, BundleProblem p, BundleOptions o)
+        /// <param name="guardFloats">Extra floats after each output buffer (tests fill them with a pattern and check it survives).</param>
+        public GpuBundleLinearizer(GpuContext ctx, BundleProblem p, BundleOptions o, int guardFloats = 0)
         {
             _ctx = ctx ?? throw new ArgumentNullException(nameof(ctx));
             _p = p;
@@ -38,10 +39,13 @@ namespace FlowMap.Solve.Refine
             _edgeHost = new float[ne * 16];
             _edges = new GpuBuffer(ctx, (long)_edgeHost.Length * 4, "ba edges");
             _pixelHost = new float[ne * cells * BundleLinearization.PixelWidth];
-            _pixels = new GpuBuffer(ctx, (long)_pixelHost.Length * 4, "ba pixels");
+            _pixels = new GpuBuffer(ctx, ((long)_pixelHost.Length + guardFloats) * 4, "ba pixels");
             _partialHost = new float[ne * _groups * BundleLinearization.RecordWidth];
-            _partials = new GpuBuffer(ctx, (long)_partialHost.Length * 4, "ba partials");
+            _partials = new GpuBuffer(ctx, ((long)_partialHost.Length + guardFloats) * 4, "ba partials");
         }
+
+        /// <summary>The output buffers and the floats of each the kernel may write (for guard-region tests).</summary>
+        internal (GpuBuffer Buffer, int Payload)[] Outputs => new[] { (_pixels, _pixelHost.Length), (_partials, _partialHost.Length) };
 
         /// <summary>Records one linearisation into <paramref name="batch"/> after uploading the state (no wait).</summary>
         public void Record(CommandBatch batch, BundleState s, BundleRobust kind, double robustPx, bool jacobians)

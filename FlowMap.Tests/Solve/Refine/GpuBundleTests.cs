@@ -48,7 +48,19 @@ namespace FlowMap.Tests.Solve.Refine
             var cpu = new BundleLinearization(p.Edges.Count, p.Cells);
             BundleLinearization.Compute(p, s, kind, 1.5, cpu, true);
             var gpu = new BundleLinearization(p.Edges.Count, p.Cells);
-            using (var lin = new GpuBundleLinearizer(Ctx, p, new BundleOptions())) lin.Linearize(s, kind, 1.5, gpu, true);
+            using (var lin = new GpuBundleLinearizer(Ctx, p, new BundleOptions(), guardFloats: 37))
+            {
+                foreach (var (buffer, _) in lin.Outputs) buffer.Fill(Compare.GuardBits);
+                lin.Linearize(s, kind, 1.5, gpu, true);
+                // Every output finite, and nothing written past the outputs.
+                foreach (var (buffer, payload) in lin.Outputs)
+                {
+                    var all = new float[buffer.SizeBytes / 4];
+                    buffer.Read<float>(all);
+                    for (int i = 0; i < payload; i++) Assert.True(float.IsFinite(all[i]), $"seed {seed}: {buffer.Name}[{i}] = {all[i]}");
+                    Compare.GuardIntact(all, payload, $"seed {seed} {buffer.Name}");
+                }
+            }
             _out.WriteLine($"seed {seed}: cost cpu {cpu.Cost} gpu {gpu.Cost}, valid {cpu.Records.Sum(r => r[BundleLinearization.OffCount])}");
             int R = BundleLinearization.RecordWidth, P = BundleLinearization.PixelWidth;
             Close(cpu.Records, gpu.Records, 0, 78, R, $"seed {seed} H_pp");
