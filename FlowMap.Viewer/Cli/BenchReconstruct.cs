@@ -150,12 +150,18 @@ namespace FlowMap.Viewer.Cli
                 var t = line.Trim();
                 if (t.Length == 0 || t.StartsWith("#")) continue;
                 var f = t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-                var v = f.Skip(1).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+                var v = new double[f.Length - 1];
+                for (int i = 1; i < f.Length; i++)
+                    if (!double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out v[i - 1]) || !double.IsFinite(v[i - 1]))
+                        throw new CliException($"phone_juicebox/poses_c2w.txt: '{f[i]}' on the line of {f[0]} is not a number.");
                 if (v.Length != 12) throw new CliException($"phone_juicebox/poses_c2w.txt: a line with {v.Length} numbers, expected 12.");
                 names.Add(f[0]);
                 poses.Add(new CameraPose(new[] { v[0], v[1], v[2], v[4], v[5], v[6], v[8], v[9], v[10] }, new[] { v[3], v[7], v[11] }));
             }
-            double focal = double.Parse(File.ReadAllText(Path.Combine(folder, "focal.txt")).Trim(), CultureInfo.InvariantCulture);
+            if (names.Count < 2) throw new CliException("phone_juicebox/poses_c2w.txt lists fewer than two frames.");
+            var focalText = File.ReadAllText(Path.Combine(folder, "focal.txt")).Trim();
+            if (!double.TryParse(focalText, NumberStyles.Float, CultureInfo.InvariantCulture, out double focal) || !(focal > 0) || double.IsInfinity(focal))
+                throw new CliException($"phone_juicebox/focal.txt: '{focalText}' is not a positive focal in pixels.");
             var first = Export.PngImage.ReadRgb(Path.Combine(folder, "images", names[0]));
             var truth = new Truth(poses, Intrinsics.Centered(first.Width, first.Height, focal), null);
             foreach (var mode in modes)
