@@ -261,13 +261,7 @@ namespace FlowMap.Solve.Refine
                 if (outE.Count == 0) continue;
                 for (int cell = 0; cell < p.Cells; cell++)
                 {
-                    double C = 0, g = 0;
-                    foreach (int e in outE)
-                    {
-                        var px = lin.Pixels[e];
-                        int b0 = cell * BundleLinearization.PixelWidth;
-                        C += px[b0 + BundleLinearization.PixC]; g += px[b0 + BundleLinearization.PixG];
-                    }
+                    var (C, g) = CellSums(lin, outE, cell);
                     if (!(C > 0)) continue;
                     double Cd = C * (1 + lambda);
                     Gather(p, L, lin, outE, cell, ev, idx);
@@ -295,13 +289,7 @@ namespace FlowMap.Solve.Refine
                 if (outE.Count == 0) continue;
                 for (int cell = 0; cell < p.Cells; cell++)
                 {
-                    double C = 0, g = 0;
-                    foreach (int e in outE)
-                    {
-                        var px = lin.Pixels[e];
-                        int b0 = cell * BundleLinearization.PixelWidth;
-                        C += px[b0 + BundleLinearization.PixC]; g += px[b0 + BundleLinearization.PixG];
-                    }
+                    var (C, g) = CellSums(lin, outE, cell);
                     if (!(C > 0)) continue;
                     Gather(p, L, lin, outE, cell, ev, idx);
                     double dot = 0;
@@ -382,6 +370,19 @@ namespace FlowMap.Solve.Refine
                 }
             }
             return t;
+        }
+
+        /// <summary>A depth cell's Hessian C and gradient g, summed over the edges leaving its keyframe.</summary>
+        private static (double C, double G) CellSums(BundleLinearization lin, List<int> outE, int cell)
+        {
+            double C = 0, g = 0;
+            int b0 = cell * BundleLinearization.PixelWidth;
+            foreach (int e in outE)
+            {
+                var px = lin.Pixels[e];
+                C += px[b0 + BundleLinearization.PixC]; g += px[b0 + BundleLinearization.PixG];
+            }
+            return (C, g);
         }
 
         private static bool Cholesky(double[] a, int n)
