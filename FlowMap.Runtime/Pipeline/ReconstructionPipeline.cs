@@ -163,7 +163,14 @@ namespace FlowMap.Reconstruction
             return ImageResampler.Resize(img, _w, _h);
         }
 
-        private void AddWarning(string w) { if (!_warnings.Contains(w)) _warnings.Add(w); }
+        /// <summary>Adds a warning once; of the focal's "not determined" warnings (re-estimated per window online) only the newest stays.</summary>
+        private void AddWarning(string w)
+        {
+            if (w.StartsWith(FocalNotDetermined, StringComparison.Ordinal)) _warnings.RemoveAll(x => x.StartsWith(FocalNotDetermined, StringComparison.Ordinal));
+            if (!_warnings.Contains(w)) _warnings.Add(w);
+        }
+
+        private const string FocalNotDetermined = "The focal length is not determined";
 
         private Task<FloatImage>? StartPrior(RgbImage image) =>
             _prior == null ? null : Task.Run(() => _prior.PredictInverseDepth(image, _w, _h));

@@ -157,7 +157,9 @@ namespace FlowMap.Solve.Geometry
             else if (forward * 2 > general && general >= homog) why = "the camera moves mostly along its optical axis (forward motion), which does not determine the focal";
             else if (planar * 2 > homog && homog > general) why = "the scene is nearly planar, which does not determine the focal";
             else why = "the motion has too little rotation and translation across the view (or only pure translation), which does not determine the focal";
-            string value = double.IsFinite(r.Focal) ? string.Format(CultureInfo.InvariantCulture, " (best guess {0:F1} px, relative uncertainty {1:P0})", r.Focal, Math.Min(r.RelStd, 9.99)) : "";
+            // The guess itself is in pixels of the size the flow was computed at, not the user's input size: report.json's focal_px
+            // carries it in input pixels; the message gives only how uncertain it is.
+            string value = double.IsFinite(r.Focal) && double.IsFinite(r.RelStd) ? string.Format(CultureInfo.InvariantCulture, " (relative uncertainty of the best guess {0:P0})", Math.Min(r.RelStd, 9.99)) : "";
             return $"The focal length is not determined by this camera motion: {why}{value}. Give it with --focal PX (pixels at the input size).";
         }
 
