@@ -157,7 +157,11 @@ namespace FlowMap.Tests.Solve.Refine
         }
 
         /// <summary>Scores a state against the truth after the scale gauge: s = |c_1 - c_0| true / estimated.</summary>
-        public (double Scale, double MaxRotDeg, double MaxCentreErr, double AbsRel) Score(BundleState est, Func<int, int, bool>? exclude = null)
+        public (double Scale, double MaxRotDeg, double MaxCentreErr, double AbsRel) Score(BundleState est, Func<int, int, bool>? exclude = null) =>
+            ScoreWithMedian(est, exclude).Score;
+
+        /// <summary><see cref="Score"/>, and the median of the cells' relative depth errors (robust to a few cells in another minimum).</summary>
+        public ((double Scale, double MaxRotDeg, double MaxCentreErr, double AbsRel) Score, double MedianRel) ScoreWithMedian(BundleState est, Func<int, int, bool>? exclude = null)
         {
             var t = Truth;
             double bt = Dist(t.Poses[1], t.Poses[0]), be = Dist(est.Poses[1], est.Poses[0]);
@@ -173,6 +177,7 @@ namespace FlowMap.Tests.Solve.Refine
                 maxC = Math.Max(maxC, Math.Sqrt(ex * ex + ey * ey + ez * ez));
             }
             double sum = 0; int n = 0;
+            var rel = new List<double>();
             for (int k = 0; k < t.Poses.Length; k++)
             {
                 bool source = false;
@@ -184,9 +189,11 @@ namespace FlowMap.Tests.Solve.Refine
                     if (exclude != null && exclude(k, c)) continue;
                     double zt = 1 / t.InverseDepth[k][c], ze = scale / est.InverseDepth[k][c];
                     sum += Math.Abs(ze - zt) / zt; n++;
+                    rel.Add(Math.Abs(ze - zt) / zt);
                 }
             }
-            return (scale, maxRot, maxC, sum / Math.Max(1, n));
+            rel.Sort();
+            return ((scale, maxRot, maxC, sum / Math.Max(1, n)), rel.Count > 0 ? rel[rel.Count / 2] : double.NaN);
         }
 
         private bool Observed(int k, int c)
