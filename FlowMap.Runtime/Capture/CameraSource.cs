@@ -14,7 +14,7 @@ namespace FlowMap.Capture
     /// permission) gets an IOException with ffmpeg's reason. The frame size is the camera's (or the requested one); a size
     /// change mid-stream is an InvalidDataException.
     /// </summary>
-    public sealed class CameraSource : IFrameSource
+    internal sealed class CameraSource : IFrameSource
     {
         private readonly FfmpegPipe _pipe;
         private readonly List<string> _warnings = new List<string>();

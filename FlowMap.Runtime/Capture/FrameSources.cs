@@ -13,7 +13,7 @@ namespace FlowMap.Capture
     /// /dev/videoN device: <see cref="CameraSource"/>; a folder: <see cref="ImageFolderSource"/>; a file starting with the
     /// session magic: <see cref="SessionFileSource"/> (paced by <see cref="PacedFrameSource"/> in real time); any other file: <see cref="VideoFileSource"/> (ffprobe decides).
     /// </summary>
-    public static class FrameSources
+    internal static class FrameSources
     {
         private static readonly List<Func<string, IFrameSource?>> Factories = new List<Func<string, IFrameSource?>>();
         private static readonly object Lock = new object();

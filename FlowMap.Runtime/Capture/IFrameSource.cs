@@ -7,7 +7,7 @@ namespace FlowMap.Capture
     /// A stream of frames (image folder, video file, live camera, recorded session), read one at a time and never
     /// loaded whole into memory.
     /// </summary>
-    public interface IFrameSource : IDisposable
+    internal interface IFrameSource : IDisposable
     {
         /// <summary>What is being read, for messages (e.g. "video clip.mp4 (640x480, 30 fps)").</summary>
         string Description { get; }

@@ -17,7 +17,7 @@ namespace FlowMap.Capture
     /// declare in their headers is also skipped and reported (a stray thumbnail or screenshot should not stop a run, and a resized frame would be wrong).
     /// An empty folder is an InvalidDataException.
     /// </summary>
-    public sealed class ImageFolderSource : IFrameSource
+    internal sealed class ImageFolderSource : IFrameSource
     {
         private static readonly string[] Extensions = { ".png", ".jpg", ".jpeg" };
         private readonly string[] _files;

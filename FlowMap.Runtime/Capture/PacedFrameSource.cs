@@ -9,7 +9,7 @@ namespace FlowMap.Capture
     /// Delivers another source's frames no earlier than their timestamps (relative to the first frame) on the wall clock:
     /// a recorded stream replayed at its recorded pace, as a stand-in for the live source it came from.
     /// </summary>
-    public sealed class PacedFrameSource : IFrameSource
+    internal sealed class PacedFrameSource : IFrameSource
     {
         private readonly IFrameSource _inner;
         private readonly Stopwatch _clock = new Stopwatch();

@@ -17,7 +17,7 @@ namespace FlowMap.Capture
     /// in <see cref="Warnings"/> with the counts, as are ffmpeg's decoding errors. Timestamps are the decoder's presentation
     /// times, from 0. Orientation metadata is ignored (<c>-noautorotate</c>): frames come as stored.
     /// </summary>
-    public sealed class VideoFileSource : IFrameSource
+    internal sealed class VideoFileSource : IFrameSource
     {
         private readonly FfmpegPipe _pipe;
         private readonly List<string> _warnings = new List<string>();

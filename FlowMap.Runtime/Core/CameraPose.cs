@@ -1,6 +1,6 @@
 using System;
 
-namespace FlowMap
+namespace FlowMap.Core
 {
     /// <summary>
     /// A rigid camera-to-world transform, OpenCV camera axes (x right, y down, z forward), double precision:
@@ -12,6 +12,7 @@ namespace FlowMap
         private readonly double[]? _r;
         private readonly double[]? _t;
 
+        /// <summary>A pose from R (9 values, row-major, a rotation) and T (3 values: the camera centre in world coordinates); both are copied.</summary>
         public CameraPose(double[] rotationRowMajor, double[] translation)
         {
             if (rotationRowMajor == null || rotationRowMajor.Length != 9) throw new ArgumentException("Rotation must be 9 values, row-major.");
@@ -20,6 +21,7 @@ namespace FlowMap
             _t = (double[])translation.Clone();
         }
 
+        /// <summary>R = I, T = 0 (frame 0 of a reconstruction).</summary>
         public static CameraPose Identity => new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new double[3]);
 
         /// <summary>Row-major 3x3 rotation (a copy).</summary>
@@ -27,7 +29,9 @@ namespace FlowMap
         /// <summary>Translation = camera centre in world coordinates (a copy).</summary>
         public double[] Translation => (double[])(_t ?? new double[3]).Clone();
 
+        /// <summary>Element (row, col) of R, both 0-based.</summary>
         public double R(int row, int col) => (_r ?? Identity._r!)[row * 3 + col];
+        /// <summary>Component i (0 = x, 1 = y, 2 = z) of T.</summary>
         public double T(int i) => _t == null ? 0 : _t[i];
 
         /// <summary>Camera centre in world coordinates.</summary>
@@ -47,6 +51,7 @@ namespace FlowMap
             return new CameraPose(r, t);
         }
 
+        /// <summary>The world-to-camera transform (R^T, -R^T T).</summary>
         public CameraPose Inverse()
         {
             var r = new double[9];
@@ -59,6 +64,7 @@ namespace FlowMap
             return new CameraPose(r, t);
         }
 
+        /// <summary>R p + T: a point in this camera's coordinates to world coordinates.</summary>
         public (double X, double Y, double Z) Transform(double x, double y, double z) =>
             (R(0, 0) * x + R(0, 1) * y + R(0, 2) * z + T(0),
              R(1, 0) * x + R(1, 1) * y + R(1, 2) * z + T(1),
@@ -119,6 +125,7 @@ namespace FlowMap
             return Math.Acos(Math.Max(-1, Math.Min(1, c)));
         }
 
+        /// <summary>Centre and rotation angle, for logs.</summary>
         public override string ToString() => $"T=({T(0):F4}, {T(1):F4}, {T(2):F4}) angle={RotationAngle() * 180 / Math.PI:F3} deg";
     }
 }

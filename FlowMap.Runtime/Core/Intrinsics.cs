@@ -1,6 +1,6 @@
 using System;
 
-namespace FlowMap
+namespace FlowMap.Core
 {
     /// <summary>
     /// Camera intrinsics in pixels for an image of <see cref="Width"/> x <see cref="Height"/>: a pinhole with one radial

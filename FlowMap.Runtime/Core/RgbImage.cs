@@ -1,10 +1,11 @@
 using System;
 
-namespace FlowMap
+namespace FlowMap.Core
 {
     /// <summary>An 8-bit RGB image: byte[Height, Width, 3] row-major, tightly packed (row stride = 3 * Width).</summary>
     public sealed class RgbImage
     {
+        /// <summary>An image over <paramref name="pixels"/> (not copied; 3 * width * height bytes).</summary>
         public RgbImage(int width, int height, byte[] pixels)
         {
             if (width < 1 || height < 1) throw new ArgumentException($"Image size {width}x{height} is empty.");
@@ -14,9 +15,12 @@ namespace FlowMap
             Width = width; Height = height; Pixels = pixels;
         }
 
+        /// <summary>A black image.</summary>
         public RgbImage(int width, int height) : this(width, height, new byte[checked(width * height * 3)]) { }
 
+        /// <summary>Pixels per row.</summary>
         public int Width { get; }
+        /// <summary>Rows.</summary>
         public int Height { get; }
         /// <summary>R, G, B of pixel (x, y) at index 3 * (y * Width + x).</summary>
         public byte[] Pixels { get; }
@@ -25,6 +29,7 @@ namespace FlowMap
     /// <summary>A float image: float[Height, Width] row-major (depth in metres or scene units, confidence in [0, 1], luminance in [0, 1]).</summary>
     public sealed class FloatImage
     {
+        /// <summary>An image over <paramref name="data"/> (not copied; width * height values).</summary>
         public FloatImage(int width, int height, float[] data)
         {
             if (width < 1 || height < 1) throw new ArgumentException($"Image size {width}x{height} is empty.");
@@ -34,11 +39,16 @@ namespace FlowMap
             Width = width; Height = height; Data = data;
         }
 
+        /// <summary>An image of zeros.</summary>
         public FloatImage(int width, int height) : this(width, height, new float[checked(width * height)]) { }
 
+        /// <summary>Pixels per row.</summary>
         public int Width { get; }
+        /// <summary>Rows.</summary>
         public int Height { get; }
+        /// <summary>Value of pixel (x, y) at index y * Width + x.</summary>
         public float[] Data { get; }
+        /// <summary>Value of pixel (x, y): column x, row y (top row 0).</summary>
         public float this[int x, int y] { get => Data[y * Width + x]; set => Data[y * Width + x] = value; }
     }
 
@@ -48,6 +58,7 @@ namespace FlowMap
     /// </summary>
     public sealed class FlowField
     {
+        /// <summary>A flow over <paramref name="data"/> (not copied; 2 * width * height values).</summary>
         public FlowField(int width, int height, float[] data)
         {
             if (width < 1 || height < 1) throw new ArgumentException($"Flow size {width}x{height} is empty.");
@@ -57,13 +68,18 @@ namespace FlowMap
             Width = width; Height = height; Data = data;
         }
 
+        /// <summary>A zero flow.</summary>
         public FlowField(int width, int height) : this(width, height, new float[checked(width * height * 2)]) { }
 
+        /// <summary>Pixels per row.</summary>
         public int Width { get; }
+        /// <summary>Rows.</summary>
         public int Height { get; }
         /// <summary>u of pixel (x, y) at 2 * (y * Width + x), v at the next index.</summary>
         public float[] Data { get; }
+        /// <summary>Horizontal flow of pixel (x, y), pixels, positive to the right.</summary>
         public float U(int x, int y) => Data[2 * (y * Width + x)];
+        /// <summary>Vertical flow of pixel (x, y), pixels, positive downwards.</summary>
         public float V(int x, int y) => Data[2 * (y * Width + x) + 1];
     }
 

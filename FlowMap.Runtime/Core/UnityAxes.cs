@@ -1,6 +1,6 @@
 using System;
 
-namespace FlowMap
+namespace FlowMap.Core
 {
     /// <summary>
     /// FlowMap's camera axes (OpenCV: x right, y down, z forward, right-handed) to Unity's (x right, y up, z forward,

@@ -15,7 +15,7 @@ namespace FlowMap.Datasets
     /// The intrinsics are those stated in the folder's SOURCE.txt (fx = fy = 525, cx = 319.5, cy = 239.5 at 640x480 for
     /// livingroom1), used as written when SOURCE.txt is absent.
     /// </summary>
-    public sealed class IclNuim
+    internal sealed class IclNuim
     {
         /// <summary>Depth PNG units per metre (millimetres).</summary>
         public const double DepthUnitsPerMetre = 1000.0;

@@ -11,7 +11,7 @@ namespace FlowMap.Datasets
     /// 4x4 camera-to-world matrix in four lines (metres). See Open3D's <c>io/file_format/FileLOG.cpp</c> and the Redwood
     /// "trajectory file format" note.
     /// </summary>
-    public static class Open3DLog
+    internal static class Open3DLog
     {
         /// <summary>
         /// Reads the poses in file order. Throws InvalidDataException naming the file and line for a malformed block, a last

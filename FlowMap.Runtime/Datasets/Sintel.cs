@@ -12,7 +12,7 @@ namespace FlowMap.Datasets
     /// <param name="FlowPath">flow/SEQ/frame_A.flo (flow A -> A+1).</param>
     /// <param name="OcclusionPath">occlusions/SEQ/frame_A.png (255 = occluded in B), or null when absent.</param>
     /// <param name="InvalidPath">invalid/SEQ/frame_A.png (255 = invalid, excluded from every metric), or null when absent.</param>
-    public sealed record SintelPair(string Sequence, int FrameA, string FlowPath, string? OcclusionPath, string? InvalidPath)
+    internal sealed record SintelPair(string Sequence, int FrameA, string FlowPath, string? OcclusionPath, string? InvalidPath)
     {
         public int FrameB => FrameA + 1;
     }
@@ -22,7 +22,7 @@ namespace FlowMap.Datasets
     /// <c>flow/SEQ/frame_NNNN.flo</c> (flow from frame NNNN to NNNN+1), <c>occlusions/SEQ/frame_NNNN.png</c> and
     /// <c>invalid/SEQ/frame_NNNN.png</c> (8-bit, 255 = set).
     /// </summary>
-    public sealed class Sintel
+    internal sealed class Sintel
     {
         private Sintel(string root) { Root = root; }
 

@@ -6,7 +6,7 @@ namespace FlowMap.Depth
     /// A frozen monocular depth prior: relative inverse depth (disparity-like: larger is nearer, positive, arbitrary
     /// scale and shift) for one RGB frame. The solver learns a per-frame scale, shift and coarse residual on top of it.
     /// </summary>
-    public interface IDepthPrior : IDisposable
+    internal interface IDepthPrior : IDisposable
     {
         /// <summary>Short name for reports, e.g. "onnx:depth_anything_v2_vits.onnx (depth-anything-v2)".</summary>
         string Name { get; }

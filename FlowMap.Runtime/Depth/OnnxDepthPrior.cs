@@ -9,7 +9,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace FlowMap.Depth
 {
     /// <summary>The input conventions of a monocular depth model family. All output relative inverse depth.</summary>
-    public enum DepthModelPreset
+    internal enum DepthModelPreset
     {
         /// <summary>Read from the model's metadata (key "flowmap.preset"), else inferred from its input shape.</summary>
         Auto,
@@ -29,7 +29,7 @@ namespace FlowMap.Depth
     /// [1, H, W] or rank 4 [1, 1, H, W]; and a probe inference giving finite values. Inference uses one thread per core
     /// and can run on a task (<see cref="PredictAsync"/>) while the GPU works on flow.
     /// </summary>
-    public sealed class OnnxDepthPrior : IDepthPrior
+    internal sealed class OnnxDepthPrior : IDepthPrior
     {
         /// <summary>The execution provider the model runs on (never Auto).</summary>
         public DepthExecutionProvider Provider { get; }

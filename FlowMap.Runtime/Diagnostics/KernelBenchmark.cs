@@ -14,13 +14,13 @@ namespace FlowMap.Diagnostics
     /// <param name="GpuMs">Median GPU time from timestamps (NaN when the device has none), ms.</param>
     /// <param name="WallMs">Median wall time of record + submit + wait of one batch holding this kernel, ms.</param>
     /// <param name="CpuReferenceMs">Median time of the double-precision CPU reference, ms.</param>
-    public sealed record KernelBenchmarkRow(string Kernel, int Width, int Height, double GpuMs, double WallMs, double CpuReferenceMs);
+    internal sealed record KernelBenchmarkRow(string Kernel, int Width, int Height, double GpuMs, double WallMs, double CpuReferenceMs);
 
     /// <summary>
     /// Times each imaging kernel on the GPU (timestamps and wall clock) and its CPU reference at the given sizes.
     /// Pipelines are compiled and run once before timing (lavapipe compiles on first dispatch).
     /// </summary>
-    public static class KernelBenchmark
+    internal static class KernelBenchmark
     {
         public static IReadOnlyList<(int Width, int Height)> DefaultSizes { get; } = new[] { (320, 240), (640, 480), (1024, 436) };
 

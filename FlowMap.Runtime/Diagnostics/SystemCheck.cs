@@ -7,7 +7,7 @@ using FlowMap.Gpu;
 namespace FlowMap.Diagnostics
 {
     /// <summary>What this machine offers FlowMap: Vulkan devices, validation layer, ONNX Runtime, external tools.</summary>
-    public sealed class SystemReport
+    internal sealed class SystemReport
     {
         /// <summary>Vulkan devices in FlowMap's order of preference; empty when <see cref="VulkanError"/> is set.</summary>
         public IReadOnlyList<GpuDeviceInfo> Devices { get; internal set; } = Array.Empty<GpuDeviceInfo>();
@@ -32,7 +32,7 @@ namespace FlowMap.Diagnostics
     }
 
     /// <summary>Builds a <see cref="SystemReport"/> without creating a Vulkan device.</summary>
-    public static class SystemCheck
+    internal static class SystemCheck
     {
         public static readonly string[] ToolNames = { "glslc", "spirv-val", "ffmpeg", "ffprobe", "Xvfb", "colmap" };
 

@@ -10,13 +10,13 @@ namespace FlowMap.Evaluation
     /// <param name="Pixels">Pixels compared (valid ground truth and a positive finite prediction).</param>
     /// <param name="Coverage">Compared pixels / pixels with valid ground truth: where the prediction had no depth.</param>
     /// <param name="Scale">The scale s applied to the prediction.</param>
-    public sealed record DepthAccuracy(double AbsRel, double Delta1, long Pixels, double Coverage, double Scale);
+    internal sealed record DepthAccuracy(double AbsRel, double Delta1, long Pixels, double Coverage, double Scale);
 
     /// <summary>Flow accuracy: mean end-point error over pixels that are not invalid (all) and also not occluded (noc).</summary>
-    public sealed record FlowAccuracy(double EpeAll, double EpeNoc, long PixelsAll, long PixelsNoc);
+    internal sealed record FlowAccuracy(double EpeAll, double EpeNoc, long PixelsAll, long PixelsNoc);
 
     /// <summary>Depth and flow metrics of EVALUATION.md.</summary>
-    public static class DepthFlowMetrics
+    internal static class DepthFlowMetrics
     {
         /// <summary>
         /// Per-frame median scale s = median(g) / median(p) over pixels with valid ground truth (g &gt; 0, finite) and a valid

@@ -14,7 +14,7 @@ namespace FlowMap.Evaluation
     /// (the same plus color/, depth/NNNNNN.npy, flow/NNNNNN.flo, occlusion/NNNNNN.png), or an ICL-NUIM folder (see <see cref="IclNuim"/>).
     /// Poses are keyed by frame index (the integer stamp of trajectory.txt).
     /// </summary>
-    public sealed class SequenceData
+    internal sealed class SequenceData
     {
         private readonly IclNuim? _icl;
         private readonly string[] _stems;

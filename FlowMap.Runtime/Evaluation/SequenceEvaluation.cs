@@ -7,7 +7,7 @@ using System.Text.Json.Serialization;
 namespace FlowMap.Evaluation
 {
     /// <summary>Everything <see cref="SequenceEvaluation.Evaluate"/> measures; null where the inputs do not allow a metric.</summary>
-    public sealed record SequenceEvaluationResult
+    internal sealed record SequenceEvaluationResult
     {
         [JsonPropertyName("gt_kind")] public string GroundTruthKind { get; init; } = "";
         [JsonPropertyName("est_kind")] public string EstimateKind { get; init; } = "";
@@ -49,7 +49,7 @@ namespace FlowMap.Evaluation
     /// Compares an estimate folder (a reconstruction output, or any folder <see cref="SequenceData"/> reads) with ground truth
     /// (a synthetic sequence or an ICL-NUIM folder), frame by frame on the frame indices both have.
     /// </summary>
-    public static class SequenceEvaluation
+    internal static class SequenceEvaluation
     {
         /// <param name="groundTruthFolder">Synthetic sequence or ICL-NUIM folder.</param>
         /// <param name="estimateFolder">Reconstruction output (trajectory.txt, intrinsics.json, depth/).</param>

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace FlowMap.Evaluation
 {
     /// <summary>A similarity transform p -> Scale * R p + T (R row-major 3x3).</summary>
-    public sealed record Similarity(double Scale, double[] Rotation, double[] Translation)
+    internal sealed record Similarity(double Scale, double[] Rotation, double[] Translation)
     {
         public (double X, double Y, double Z) Apply((double X, double Y, double Z) p)
         {

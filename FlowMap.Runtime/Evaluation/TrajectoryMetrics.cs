@@ -10,10 +10,10 @@ namespace FlowMap.Evaluation
     /// <param name="AtePercent">AteRmse as a percentage of PathLength (NaN when the path has no length).</param>
     /// <param name="RelativeRotationDeg">Mean angle of R_gt_rel^T R_est_rel over consecutive frame pairs, degrees.</param>
     /// <param name="Alignment">The similarity taking estimated centres onto ground truth.</param>
-    public sealed record TrajectoryAccuracy(int Frames, double AteRmse, double PathLength, double AtePercent, double RelativeRotationDeg, Similarity Alignment);
+    internal sealed record TrajectoryAccuracy(int Frames, double AteRmse, double PathLength, double AtePercent, double RelativeRotationDeg, Similarity Alignment);
 
     /// <summary>Trajectory metrics of EVALUATION.md on camera-to-world poses matched frame by frame.</summary>
-    public static class TrajectoryMetrics
+    internal static class TrajectoryMetrics
     {
         /// <summary>
         /// ATE after a Sim(3) alignment (Umeyama; see <see cref="Similarity.Align"/>) of the estimated camera centres onto the true

@@ -9,7 +9,7 @@ namespace FlowMap.Evaluation
     /// Ground-truth optical flow of a rigid scene from z-depth and camera-to-world poses, for attributing errors (what the
     /// pipeline reaches when the flow is exact). Pixel conventions as <see cref="FlowField"/>.
     /// </summary>
-    public static class TruthFlow
+    internal static class TruthFlow
     {
         /// <summary>
         /// Flow from frame a to frame b and back at the size of <paramref name="k"/> (the processing size), with confidence 1
@@ -92,7 +92,7 @@ namespace FlowMap.Evaluation
     /// frames it is given by their pixels: register every frame at the size the pipeline will pass (the processing size) with
     /// <see cref="Register"/> first.
     /// </summary>
-    public sealed class TruthFlowEstimator : IFlowEstimator
+    internal sealed class TruthFlowEstimator : IFlowEstimator
     {
         private readonly Dictionary<ulong, int> _index = new Dictionary<ulong, int>();
         private readonly Func<int, int, FlowResult> _truth;

@@ -11,7 +11,7 @@ namespace FlowMap.Export
     /// One COLMAP camera: <c>CAMERA_ID MODEL WIDTH HEIGHT PARAMS[]</c>. Parameters are in COLMAP's convention, where the
     /// centre of the top-left pixel is (0.5, 0.5): a COLMAP principal point is FlowMap's (pixel-centre) principal point + 0.5.
     /// </summary>
-    public sealed record ColmapCamera(int Id, string Model, int Width, int Height, double[] Params)
+    internal sealed record ColmapCamera(int Id, string Model, int Width, int Height, double[] Params)
     {
         /// <summary>
         /// SIMPLE_RADIAL (f, cx, cy, k1) when fx == fy, else PINHOLE (fx, fy, cx, cy) or, with distortion, OPENCV (fx, fy,
@@ -55,13 +55,13 @@ namespace FlowMap.Export
     }
 
     /// <summary>A 2-D keypoint of an image: pixel position (COLMAP convention) and the 3-D point it observes (-1: none).</summary>
-    public readonly record struct ColmapPoint2D(double X, double Y, long Point3DId);
+    internal readonly record struct ColmapPoint2D(double X, double Y, long Point3DId);
 
     /// <summary>
     /// One COLMAP image: the world-to-camera pose as a Hamilton quaternion (QW, QX, QY, QZ) and translation (TX, TY, TZ),
     /// the camera id, the image name, and its keypoints (second line; empty when there are none).
     /// </summary>
-    public sealed record ColmapImage(int Id, double Qw, double Qx, double Qy, double Qz, double Tx, double Ty, double Tz,
+    internal sealed record ColmapImage(int Id, double Qw, double Qx, double Qy, double Qz, double Tx, double Ty, double Tz,
                                      int CameraId, string Name, IReadOnlyList<ColmapPoint2D> Points2D)
     {
         /// <summary>An image from a camera-to-world pose (it is inverted to COLMAP's world-to-camera form).</summary>
@@ -81,7 +81,7 @@ namespace FlowMap.Export
     }
 
     /// <summary>One COLMAP 3-D point: position, colour, reprojection error (pixels) and track (image id, keypoint index).</summary>
-    public sealed record ColmapPoint3D(long Id, double X, double Y, double Z, byte R, byte G, byte B, double Error,
+    internal sealed record ColmapPoint3D(long Id, double X, double Y, double Z, byte R, byte G, byte B, double Error,
                                        IReadOnlyList<(int ImageId, int Point2DIndex)> Track);
 
     /// <summary>
@@ -90,7 +90,7 @@ namespace FlowMap.Export
     /// <c>points3D.txt</c>, each with COLMAP's comment header. Camera axes are OpenCV's (x right, y down, z forward) in
     /// both COLMAP and FlowMap.
     /// </summary>
-    public sealed class ColmapTextModel
+    internal sealed class ColmapTextModel
     {
         public List<ColmapCamera> Cameras { get; } = new List<ColmapCamera>();
         public List<ColmapImage> Images { get; } = new List<ColmapImage>();

@@ -8,7 +8,7 @@ namespace FlowMap.Export
     /// flow-code README): float32 magic 202021.25 (the bytes "PIEH"), int32 width, int32 height, then float32 (u, v)
     /// interleaved, row-major, all little-endian. Values above <see cref="UnknownThreshold"/> in magnitude mean "unknown".
     /// </summary>
-    public static class FloFile
+    internal static class FloFile
     {
         /// <summary>The magic number, stored as a float32 (bytes 'P','I','E','H').</summary>
         public const float Magic = 202021.25f;

@@ -8,7 +8,7 @@ namespace FlowMap.Export
     /// The intrinsics of a sequence: <see cref="Input"/> at the input resolution, and, for a reconstruction, the same camera
     /// at the processing resolution (<see cref="Processing"/>; null for a synthetic sequence's single camera).
     /// </summary>
-    public sealed record IntrinsicsDocument(Intrinsics Input, Intrinsics? Processing);
+    internal sealed record IntrinsicsDocument(Intrinsics Input, Intrinsics? Processing);
 
     /// <summary>
     /// <c>intrinsics.json</c> in its two forms (pixels; principal point in the pixel-centre convention, see <see cref="Intrinsics"/>):
@@ -17,7 +17,7 @@ namespace FlowMap.Export
     /// (<see cref="Intrinsics.K1"/>, COLMAP SIMPLE_RADIAL; resolution-independent, so input and processing carry the same
     /// value); always written, and read as 0 when a file has none (files written before it existed).
     /// </summary>
-    public static class IntrinsicsJson
+    internal static class IntrinsicsJson
     {
         /// <summary>Writes the single-camera form <c>{"width", "height", "fx", "fy", "cx", "cy", "k1"}</c>.</summary>
         public static void Write(string path, Intrinsics intrinsics)

@@ -13,7 +13,7 @@ namespace FlowMap.Export
     /// (numpy.lib.format, versions 1.0 to 3.0): magic "\x93NUMPY", version, header length, a Python dict literal
     /// padded with spaces to a multiple of 64 bytes and ended by '\n', then the raw data.
     /// </summary>
-    public static class Npy
+    internal static class Npy
     {
         private static readonly byte[] Magic = { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 

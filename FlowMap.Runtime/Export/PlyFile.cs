@@ -12,7 +12,7 @@ namespace FlowMap.Export
     /// The reader accepts ascii, binary little- and big-endian files, extra vertex properties and other elements
     /// (faces with list properties are skipped); colours default to grey 128 when absent.
     /// </summary>
-    public static class PlyFile
+    internal static class PlyFile
     {
         /// <summary>Writes the cloud; with <paramref name="includeConfidence"/> and a cloud that has one, adds a float <c>confidence</c> property.</summary>
         public static void Write(string path, PointCloud cloud, bool includeConfidence = false)

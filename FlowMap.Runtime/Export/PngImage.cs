@@ -9,7 +9,7 @@ using StbImageWriteSharp;
 namespace FlowMap.Export
 {
     /// <summary>An 8-bit single-channel image: byte[Height, Width] row-major (masks: 0 = no, 255 = yes).</summary>
-    public sealed class GrayImage
+    internal sealed class GrayImage
     {
         public GrayImage(int width, int height, byte[] pixels)
         {
@@ -31,7 +31,7 @@ namespace FlowMap.Export
     /// silently wrong image: PNG chunk CRCs, the zlib Adler-32 and the IEND chunk are checked, and a JPEG must end with
     /// its end-of-image marker (a cut JPEG would otherwise decode with a grey bottom).
     /// </summary>
-    public static class PngImage
+    internal static class PngImage
     {
         /// <summary>Largest width or height accepted when reading.</summary>
         public const int MaxSide = 1 << 14;

@@ -11,7 +11,7 @@ namespace FlowMap.Export
     /// median per-frame time of each stage, peak memory and warnings. Keys are snake_case; keys this record does not know
     /// are kept in <see cref="Extra"/> and written back.
     /// </summary>
-    public sealed record ReconstructionReport
+    internal sealed record ReconstructionReport
     {
         /// <summary>Frames read from the input.</summary>
         [JsonPropertyName("frames_in")] public int FramesIn { get; init; }
@@ -43,7 +43,7 @@ namespace FlowMap.Export
     }
 
     /// <summary>Reads and writes <see cref="ReconstructionReport"/> as indented JSON.</summary>
-    public static class ReportJson
+    internal static class ReportJson
     {
         private static readonly JsonSerializerOptions Options = new JsonSerializerOptions
         {

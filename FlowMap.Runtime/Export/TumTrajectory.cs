@@ -7,7 +7,7 @@ using System.Text;
 namespace FlowMap.Export
 {
     /// <summary>One trajectory line: a frame index or a timestamp in seconds, and the camera-to-world pose.</summary>
-    public sealed record TrajectoryEntry(double Stamp, CameraPose Pose);
+    internal sealed record TrajectoryEntry(double Stamp, CameraPose Pose);
 
     /// <summary>
     /// TUM RGB-D trajectory files (Sturm et al., TUM RGB-D benchmark file formats): one line per frame
@@ -15,7 +15,7 @@ namespace FlowMap.Export
     /// quaternion scalar-last. FlowMap writes the frame index as the stamp and uses OpenCV camera axes.
     /// Lines starting with '#' and blank lines are comments.
     /// </summary>
-    public static class TumTrajectory
+    internal static class TumTrajectory
     {
         /// <summary>Writes poses, one line each; the stamp is the index 0, 1, ... .</summary>
         public static void Write(string path, IReadOnlyList<CameraPose> cameraToWorld)

@@ -4,7 +4,7 @@ namespace FlowMap.Flow
 {
     /// <summary>A pair of frames with its exact flow: <see cref="Truth"/> maps pixels of A to B; <see cref="Occluded"/>
     /// (1 = occluded or leaving the frame in B, else 0) excludes pixels with no correspondence from "noc" metrics.</summary>
-    public sealed record FlowTestPair(RgbImage A, RgbImage B, FlowField Truth, FloatImage Occluded, string Name);
+    internal sealed record FlowTestPair(RgbImage A, RgbImage B, FlowField Truth, FloatImage Occluded, string Name);
 
     /// <summary>
     /// Procedural image pairs with exact optical flow, for tests and benchmarks of flow estimators. The texture is an
@@ -13,7 +13,7 @@ namespace FlowMap.Flow
     /// A layered scene: a background under an affine motion (translation, rotation, zoom) and a textured foreground
     /// ellipse with its own translation (motion boundaries and occlusions), optionally with a brightness change of B.
     /// </summary>
-    public static class FlowTestPairs
+    internal static class FlowTestPairs
     {
         private sealed class Texture
         {
@@ -122,7 +122,7 @@ namespace FlowMap.Flow
     }
 
     /// <summary>End-point error of a flow against ground truth.</summary>
-    public static class FlowError
+    internal static class FlowError
     {
         /// <summary>
         /// Mean end-point error (pixels) over pixels that are not <paramref name="invalid"/> ("all") and over those that are

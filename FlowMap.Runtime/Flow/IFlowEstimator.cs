@@ -7,7 +7,7 @@ namespace FlowMap.Flow
     /// Dense optical flow between two frames of the same size, both directions, with per-pixel confidence.
     /// Conventions as <see cref="FlowField"/>: pixels, x right, y down, pixel centres at integers.
     /// </summary>
-    public sealed class FlowResult
+    internal sealed class FlowResult
     {
         public FlowResult(FlowField forward, FlowField backward, FloatImage forwardConfidence, FloatImage backwardConfidence)
         {
@@ -34,7 +34,7 @@ namespace FlowMap.Flow
     }
 
     /// <summary>A dense optical flow estimator (the Vulkan one, or an ONNX model). Not thread-safe: one caller at a time.</summary>
-    public interface IFlowEstimator : IDisposable
+    internal interface IFlowEstimator : IDisposable
     {
         /// <summary>Short name for reports, e.g. "vulkan-pyramid" or "onnx:raft_small.onnx".</summary>
         string Name { get; }

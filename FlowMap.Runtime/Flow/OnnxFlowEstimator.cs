@@ -17,7 +17,7 @@ namespace FlowMap.Flow
     /// forward-backward consistency computed on the CPU: c = exp(-|F(x) + B(x + F(x))|^2 / (2 sigma^2)), sigma = 1 px
     /// plus 5 % of the flow magnitude, and 0 where x + F(x) leaves the image.
     /// </summary>
-    public sealed class OnnxFlowEstimator : IFlowEstimator
+    internal sealed class OnnxFlowEstimator : IFlowEstimator
     {
         public const string InputScaleMetadataKey = "flowmap.input_scale";
 

@@ -48,7 +48,7 @@ namespace FlowMap.Flow
     ///    array, early stop of the patch iterations, luminance computed straight at half resolution, confidence at the
     ///    estimated level, the full-resolution pass writing 2x2 blocks, packed SOR coefficients.
     /// </summary>
-    public sealed class VulkanFlowEstimator : IFlowEstimator
+    internal sealed class VulkanFlowEstimator : IFlowEstimator
     {
         private readonly GpuContext _ctx;
         private readonly bool _ownsContext;

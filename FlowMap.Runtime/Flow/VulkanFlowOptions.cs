@@ -6,7 +6,7 @@ namespace FlowMap.Flow
     /// Settings of <see cref="VulkanFlowEstimator"/>. Levels count from 0 (full resolution); level l is the image halved l
     /// times (ceil). Intensities are luminance in [0, 1]; distances in pixels of the level.
     /// </summary>
-    public sealed class VulkanFlowOptions
+    internal sealed class VulkanFlowOptions
     {
         /// <summary>Gaussian blur (sigma in pixels of the finest estimated level) of both images before the pyramid; 0 = none.</summary>
         public float PreBlurSigma { get; set; } = 0f;

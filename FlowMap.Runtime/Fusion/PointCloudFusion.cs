@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace FlowMap.Fusion
 {
     /// <summary>Settings of <see cref="PointCloudFusion"/>.</summary>
-    public sealed class FusionOptions
+    internal sealed class FusionOptions
     {
         /// <summary>Voxel edge in scene units, or null to take <see cref="RelativeVoxelSize"/> x the median depth of the first fused frame.</summary>
         public double? VoxelSize { get; set; }
@@ -32,7 +32,7 @@ namespace FlowMap.Fusion
     /// confidence-weighted mean of the positions and colours that fell into it and the summed confidence.
     /// Deterministic: voxels are kept in first-seen order. Memory is bounded by <see cref="FusionOptions.MaxVoxels"/>.
     /// </summary>
-    public sealed class PointCloudFusion
+    internal sealed class PointCloudFusion
     {
         private readonly FusionOptions _o;
         private Dictionary<long, int> _index = new Dictionary<long, int>();

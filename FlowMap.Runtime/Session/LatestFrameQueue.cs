@@ -8,7 +8,7 @@ namespace FlowMap.Session
     /// A bounded queue between a producer (camera/engine thread) and the pipeline thread in which the newest item wins:
     /// when full, the oldest waiting item is dropped and counted. Thread-safe.
     /// </summary>
-    public sealed class LatestFrameQueue<T> : IDisposable where T : class
+    internal sealed class LatestFrameQueue<T> : IDisposable where T : class
     {
         private readonly Queue<T> _items = new Queue<T>();
         private readonly int _capacity;

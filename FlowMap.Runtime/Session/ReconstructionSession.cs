@@ -23,7 +23,7 @@ namespace FlowMap.Session
     public sealed class ReconstructionSession : IDisposable
     {
         private readonly IFrameProcessor _processor;
-        private readonly LatestFrameQueue<Pending> _queue;
+        private readonly LatestFrameQueue<QueuedFrame> _queue;
         private readonly CancellationTokenSource _cts;
         private readonly Thread _thread;
         private readonly TaskCompletionSource<bool> _done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -35,9 +35,10 @@ namespace FlowMap.Session
         private int _width, _height;
         private bool _disposed;
 
-        private sealed class Pending
+        /// <summary>A pushed frame waiting for the pipeline, with its push time (for the latency).</summary>
+        private sealed class QueuedFrame
         {
-            public Pending(Frame frame, double pushedAt) { Frame = frame; PushedAt = pushedAt; }
+            public QueuedFrame(Frame frame, double pushedAt) { Frame = frame; PushedAt = pushedAt; }
             public Frame Frame { get; }
             public double PushedAt { get; }
         }
@@ -69,7 +70,7 @@ namespace FlowMap.Session
         {
             _processor = processor ?? throw new ArgumentNullException(nameof(processor));
             _dropFrames = dropFrames;
-            _queue = new LatestFrameQueue<Pending>(queueCapacity);
+            _queue = new LatestFrameQueue<QueuedFrame>(queueCapacity);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(token);
             _thread = new Thread(Loop) { IsBackground = true, Name = "FlowMap pipeline" };
             _thread.Start();
@@ -165,11 +166,11 @@ namespace FlowMap.Session
             ThrowIfPipelineFailed();
             if (!_dropFrames)
             {
-                try { _queue.PushWaiting(new Pending(frame, _clock.Elapsed.TotalSeconds), _cts.Token); }
+                try { _queue.PushWaiting(new QueuedFrame(frame, _clock.Elapsed.TotalSeconds), _cts.Token); }
                 catch (InvalidOperationException) { ThrowIfPipelineFailed(); throw; }
                 return true;
             }
-            return _queue.Push(new Pending(frame, _clock.Elapsed.TotalSeconds)) == null;
+            return _queue.Push(new QueuedFrame(frame, _clock.Elapsed.TotalSeconds)) == null;
         }
 
         /// <summary>The most recent update, or false before the first one. Thread-safe.</summary>
@@ -186,7 +187,7 @@ namespace FlowMap.Session
         {
             try
             {
-                Pending? p;
+                QueuedFrame? p;
                 while ((p = _queue.Take(_cts.Token)) != null)
                 {
                     var update = _processor.Process(p.Frame, _cts.Token);
@@ -229,6 +230,7 @@ namespace FlowMap.Session
             }
         }
 
+        /// <summary>Stops the pipeline (frames still queued are not processed), waits for its thread and releases the GPU and the model.</summary>
         public void Dispose()
         {
             if (_disposed) return;

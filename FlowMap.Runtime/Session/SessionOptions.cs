@@ -10,8 +10,8 @@ namespace FlowMap.Session
     public sealed class SessionOptions
     {
         /// <summary>
-        /// Processing size in pixels (frames are resized to it before flow and depth). 0 x 0 (default) picks about
-        /// 320x240 keeping the input's aspect ratio.
+        /// Processing size in pixels (frames are resized to it before flow and depth), each side from 16 to 4096. 0 x 0
+        /// (default) picks about 320x240 keeping the input's aspect ratio.
         /// </summary>
         public int ProcessingWidth { get; set; }
         /// <summary>See <see cref="ProcessingWidth"/>.</summary>
@@ -58,9 +58,10 @@ namespace FlowMap.Session
         public void Validate()
         {
             if (ProcessingWidth < 0 || ProcessingHeight < 0 || (ProcessingWidth == 0) != (ProcessingHeight == 0))
-                throw new ArgumentException($"Processing size {ProcessingWidth}x{ProcessingHeight}: give both (at least 16x16) or neither.");
-            if (ProcessingWidth != 0 && (ProcessingWidth < 16 || ProcessingHeight < 16))
-                throw new ArgumentException($"Processing size {ProcessingWidth}x{ProcessingHeight} is too small (at least 16x16).");
+                throw new ArgumentException($"Processing size {ProcessingWidth}x{ProcessingHeight}: give both (each from " +
+                                            $"{Reconstruction.ImageResampler.MinProcessingSide} to {Reconstruction.ImageResampler.MaxProcessingSide}) or neither.");
+            if (ProcessingWidth != 0 && Reconstruction.ImageResampler.CheckProcessingSize(ProcessingWidth, ProcessingHeight) is string bad)
+                throw new ArgumentException(bad);
             if (FocalPixels.HasValue && !(FocalPixels.Value > 0 && !double.IsInfinity(FocalPixels.Value)))
                 throw new ArgumentException($"Focal {FocalPixels} px must be a positive number.");
             if (QueueCapacity < 1) throw new ArgumentException("QueueCapacity must be at least 1.");

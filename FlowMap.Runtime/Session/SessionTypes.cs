@@ -17,6 +17,8 @@ namespace FlowMap.Session
     /// <summary>What the pipeline produced for one frame, delivered by <see cref="ReconstructionSession.FrameProcessed"/>.</summary>
     public sealed class FrameUpdate
     {
+        internal FrameUpdate() { }
+
         /// <summary>Index of the frame in push order (0-based, counting dropped frames too).</summary>
         public int FrameIndex { get; internal set; }
         /// <summary>The timestamp the frame was pushed with, seconds.</summary>

@@ -9,7 +9,7 @@ namespace FlowMap.Solve
     /// The observations of a window of N consecutive (key)frames at the processing size W x H: their images, the flow of
     /// each adjacent pair (Pairs[i] relates frame i and frame i + 1), and optionally a depth prior per frame.
     /// </summary>
-    public sealed class SolverWindow
+    internal sealed class SolverWindow
     {
         public SolverWindow(IReadOnlyList<RgbImage> images, IReadOnlyList<FlowResult> pairs,
             IReadOnlyList<FloatImage>? priorInverseDepth = null, double? fixedFocal = null)
@@ -41,7 +41,7 @@ namespace FlowMap.Solve
     }
 
     /// <summary>Where a solve starts: parameters carried over from a previous, overlapping window (online mode).</summary>
-    public sealed class SolverWarmStart
+    internal sealed class SolverWarmStart
     {
         /// <summary>Per frame of the new window: the z-depth it had in the previous solve, or null for a new frame.</summary>
         public IReadOnlyList<FloatImage?>? InitialDepth { get; init; }
@@ -52,7 +52,7 @@ namespace FlowMap.Solve
     }
 
     /// <summary>The fitted window: poses, one focal, depth and confidence per frame.</summary>
-    public sealed class SolverResult
+    internal sealed class SolverResult
     {
         /// <summary>Camera-to-world poses (OpenCV axes), frame 0 of the window = identity, the window's scale.</summary>
         public CameraPose[] Poses { get; init; } = Array.Empty<CameraPose>();
@@ -73,13 +73,13 @@ namespace FlowMap.Solve
     }
 
     /// <summary>Fits poses, focal and depth of a window by gradient descent on the induced-flow loss (METHOD.md).</summary>
-    public interface IWindowSolver : IDisposable
+    internal interface IWindowSolver : IDisposable
     {
         SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, CancellationToken token = default);
     }
 
     /// <summary>Descent settings; defaults are the tuned ones.</summary>
-    public sealed class SolverOptions
+    internal sealed class SolverOptions
     {
         /// <summary>Gradient-descent steps for a fresh window (offline) or per incoming frame (online, warm-started).</summary>
         public int Steps { get; set; } = 300;

@@ -5,7 +5,7 @@ using System.Linq;
 namespace FlowMap.Solve
 {
     /// <summary>Where the descent runs.</summary>
-    public enum SolverBackend
+    internal enum SolverBackend
     {
         /// <summary>Vulkan compute kernels, one batched submission per step.</summary>
         Gpu,
@@ -14,7 +14,7 @@ namespace FlowMap.Solve
     }
 
     /// <summary>Creates window solvers (METHOD.md: closed-form Procrustes poses, softmin-then-free focal, induced-flow loss).</summary>
-    public static class WindowSolver
+    internal static class WindowSolver
     {
         /// <summary>
         /// A solver on the given backend. <see cref="SolverBackend.Gpu"/> opens its own Vulkan device (FLOWMAP_DEVICE picks

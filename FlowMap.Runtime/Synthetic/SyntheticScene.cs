@@ -8,7 +8,7 @@ namespace FlowMap.Synthetic
     /// textures. World coordinates in metres, x right, y down, z forward (the world y axis points down, like the
     /// camera's). Everything, including the furniture layout, textures and lights, is fixed by the name and the seed.
     /// </summary>
-    public sealed class SyntheticScene
+    internal sealed class SyntheticScene
     {
         private SyntheticScene(string name, int seed, SceneDescription description)
         {

@@ -7,7 +7,7 @@ using FlowMap.Gpu;
 namespace FlowMap.Synthetic
 {
     /// <summary>How to generate a <see cref="SyntheticSequence"/>.</summary>
-    public sealed class SyntheticSequenceOptions
+    internal sealed class SyntheticSequenceOptions
     {
         /// <summary>Camera path: "walk" (hand-held, default), "orbit", "forward", "rotation" (pure rotation), "static". See <see cref="SyntheticSequence.PathNames"/>.</summary>
         public string Path { get; set; } = "walk";
@@ -48,7 +48,7 @@ namespace FlowMap.Synthetic
     /// frames and pairs are cached, and the images returned are the cached instances: copy before modifying them.
     /// Thread-safe.
     /// </summary>
-    public sealed class SyntheticSequence : IDisposable
+    internal sealed class SyntheticSequence : IDisposable
     {
         private const int FrameCache = 4, PairCache = 2;
         private readonly object _lock = new object();

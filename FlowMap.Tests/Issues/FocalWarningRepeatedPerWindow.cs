@@ -1,6 +1,6 @@
 using System.Linq;
 using FlowMap.Reconstruction;
-using FlowMap.Tests.Pipeline;
+using FlowMap.Tests.Reconstruction;
 using Xunit;
 
 namespace FlowMap.Tests.Issues

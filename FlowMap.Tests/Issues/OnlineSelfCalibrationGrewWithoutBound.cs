@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using FlowMap.Reconstruction;
-using FlowMap.Tests.Pipeline;
+using FlowMap.Tests.Reconstruction;
 using Xunit;
 
 namespace FlowMap.Tests.Issues

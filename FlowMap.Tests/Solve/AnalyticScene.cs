@@ -11,7 +11,7 @@ namespace FlowMap.Tests.Solve
     /// from the true depth and poses; the confidence is 1 where the point is visible in the other frame (z agrees with
     /// the other frame's depth at the flowed position within 2 %) and inside the image, else 0.
     /// </summary>
-    public sealed class AnalyticScene
+    internal sealed class AnalyticScene
     {
         private readonly record struct Plane(double Nx, double Ny, double Nz, double D, double XMin, double XMax, double YMin, double YMax, double ZMin, double ZMax);
 

@@ -194,7 +194,7 @@ namespace FlowMap.Viewer.Cli
         private static BenchRow Measure(string name, ReconstructionMode mode, Variant variant, IFrameSource source, Truth truth, IReadOnlyList<RgbImage>? inputImages)
         {
             var o = new ReconstructionOptions { Mode = mode };
-            if (variant.TrueFocal) o.FixedFocalInputPixels = truth.Intrinsics.Fx;
+            if (variant.TrueFocal) o.FocalPixels = truth.Intrinsics.Fx;
             _tune(o);
             using var pipeline = variant.TrueFlow ? TruthPipeline(o, truth, inputImages!) : ReconstructionComponents.CreatePipeline(o);
             var depth = new DepthAccumulator(truth);

@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.Globalization;
+using FlowMap.Reconstruction;
 using FlowMap.Session;
 
 namespace FlowMap.Viewer.Cli
@@ -37,18 +38,17 @@ namespace FlowMap.Viewer.Cli
             return s;
         }
 
-        /// <summary>Largest processing width or height: 4096 (16 times the default's area per side is far past what the solver
-        /// runs in reasonable time, and keeps every per-pixel buffer well inside 32-bit sizes).</summary>
-        public const int MaxProcessingSide = 4096;
+        /// <summary>Largest processing width or height (the library's rule).</summary>
+        public const int MaxProcessingSide = ImageResampler.MaxProcessingSide;
 
         public static (int W, int H) ParseSize(string text)
         {
             var parts = text.ToLowerInvariant().Split('x');
             if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
-                                  && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) && w >= 16 && h >= 16
-                                  && w <= MaxProcessingSide && h <= MaxProcessingSide)
+                                  && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h)
+                                  && ImageResampler.CheckProcessingSize(w, h) == null)
                 return (w, h);
-            throw new CliException($"--size '{text}': expected WxH, each from 16 to {MaxProcessingSide} (e.g. 320x240).");
+            throw new CliException($"--size '{text}': expected WxH, each from {ImageResampler.MinProcessingSide} to {MaxProcessingSide} (e.g. 320x240).");
         }
     }
 }

@@ -43,10 +43,10 @@ namespace FlowMap.Viewer.Cli
                 var o = new ReconstructionOptions
                 {
                     Mode = ParseMode(r.GetValue(mode)!),
-                    FixedFocalInputPixels = r.GetValue(focal),
+                    FocalPixels = r.GetValue(focal),
                     RefineK1 = r.GetValue(k1),
                 };
-                if (o.FixedFocalInputPixels is double f && !(f > 0 && double.IsFinite(f))) throw new CliException($"--focal must be a positive number of pixels, got {f}.");
+                if (o.FocalPixels is double f && !(f > 0 && double.IsFinite(f))) throw new CliException($"--focal must be a positive number of pixels, got {f}.");
                 if (r.GetValue(size) is string s) o.ProcessingSize = PipelineCliOptions.ParseSize(s);
                 if (r.GetValue(maxFrames) is int m && m < 1) throw new CliException("--max-frames must be at least 1.");
                 return Run(r.GetValue(input)!, r.GetValue(outDir)!, o, r.GetValue(depthModel), r.GetValue(depthPreset)!, r.GetValue(flowModel),

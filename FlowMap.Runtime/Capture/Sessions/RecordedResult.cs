@@ -11,7 +11,7 @@ namespace FlowMap.Capture.Sessions
     /// JSON <c>{"frame": i, "t": seconds, "pose": [tx, ty, tz, qx, qy, qz, qw], "focal": px, "keyframe": bool,
     /// "latency_ms": ms}</c> (pose camera-to-world, OpenCV axes; focal at the processing size).
     /// </summary>
-    public sealed record RecordedResult(int FrameIndex, double TimestampSeconds, CameraPose Pose, double Focal, bool IsKeyframe, double LatencyMs)
+    internal sealed record RecordedResult(int FrameIndex, double TimestampSeconds, CameraPose Pose, double Focal, bool IsKeyframe, double LatencyMs)
     {
         public static RecordedResult From(FrameUpdate u) =>
             new RecordedResult(u.FrameIndex, u.TimestampSeconds, u.Pose, u.Intrinsics?.Fx ?? double.NaN, u.IsKeyframe, u.LatencySeconds * 1000);

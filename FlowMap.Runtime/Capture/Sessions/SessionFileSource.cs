@@ -9,7 +9,7 @@ namespace FlowMap.Capture.Sessions
     /// input. Damaged frames are skipped and reported in <see cref="Warnings"/>, as is a recording cut off by a crash
     /// (every complete frame before the cut is delivered).
     /// </summary>
-    public sealed class SessionFileSource : IFrameSource
+    internal sealed class SessionFileSource : IFrameSource
     {
         private readonly SessionReader _reader;
         private readonly IEnumerator<Frame> _frames;

@@ -11,11 +11,11 @@ namespace FlowMap.Capture.Sessions
     /// <param name="Codec">How frames are stored: "lz4-rgb8" (lossless).</param>
     /// <param name="LiveReconstruction">True when the live reconstruction ran while recording (results follow the frames),
     /// false for `record --no-reconstruct`, null in sessions written before this field existed.</param>
-    public sealed record SessionInfo(string Source, int Width, int Height, double Fps, string CreatedUtc, string Codec = "lz4-rgb8",
+    internal sealed record SessionInfo(string Source, int Width, int Height, double Fps, string CreatedUtc, string Codec = "lz4-rgb8",
         bool? LiveReconstruction = null);
 
     /// <summary>A result recorded with a session as it was produced (the live run's pose and focal for a frame).</summary>
     /// <param name="FrameIndex">Index of the frame this result belongs to.</param>
     /// <param name="Json">The result as UTF-8 JSON (pose, focal, ...), stored verbatim.</param>
-    public sealed record SessionResult(int FrameIndex, string Json);
+    internal sealed record SessionResult(int FrameIndex, string Json);
 }

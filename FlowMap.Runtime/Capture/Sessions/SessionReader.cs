@@ -14,7 +14,7 @@ namespace FlowMap.Capture.Sessions
     /// <see cref="Problems"/>, the reader resynchronising on the next record magic; a record cut off by a crash ends the
     /// read and is reported with its byte offset (<see cref="CutAtByte"/>).
     /// </summary>
-    public sealed class SessionReader : IDisposable
+    internal sealed class SessionReader : IDisposable
     {
         private readonly FileStream _stream;
         private readonly List<string> _problems = new List<string>();

@@ -12,7 +12,7 @@ namespace FlowMap.Capture.Sessions
     /// and flushed to the operating system before the call returns, so a crash loses at most the record being written.
     /// Not thread-safe: one writer thread (the capture loop) owns it.
     /// </summary>
-    public sealed class SessionWriter : IDisposable
+    internal sealed class SessionWriter : IDisposable
     {
         private readonly FileStream _stream;
         private readonly bool _durable;

@@ -1,15 +1,16 @@
 // FlowMap's Unity component: drop it on a GameObject, push camera frames into it, receive poses and points on the main
 // thread in Unity's axes. Compiled by Unity only (it references UnityEngine); the axis conversions it uses are
-// FlowMap.UnityAxes in FlowMap.Runtime.dll, tested there without Unity.
+// FlowMap.Core.UnityAxes in FlowMap.Runtime.dll, tested there without Unity.
 using System;
 using System.Collections.Concurrent;
+using FlowMap.Core;
 using FlowMap.Depth;
 using FlowMap.Session;
 using Microsoft.Extensions.Logging;
 using UnityEngine;
 using UnityEngine.Events;
 
-namespace FlowMap.Unity
+namespace FlowMap.Engine.Unity
 {
     /// <summary>
     /// A FlowMap reconstruction session as a component. Camera feed in: <see cref="PushFrame(Color32[], int, int)"/> (or the

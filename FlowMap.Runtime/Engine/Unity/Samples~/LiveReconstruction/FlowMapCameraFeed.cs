@@ -1,12 +1,13 @@
 // FlowMap sample, built on the package's FlowMapSession component: feeds a WebCamTexture into it, moves `cameraProxy`
 // to the latest pose and draws the fused points as a point mesh. Add it to an empty GameObject (it adds FlowMapSession),
-// press Play. Poses and points arrive on the main thread already in Unity's axes (FlowMap.UnityAxes).
+// press Play. Poses and points arrive on the main thread already in Unity's axes (FlowMap.Core.UnityAxes).
 using System.Collections.Generic;
-using FlowMap.Unity;
+using FlowMap.Core;
+using FlowMap.Engine.Unity;
 using UnityEngine;
 using UnityEngine.Rendering;
 
-namespace FlowMap.Samples
+namespace FlowMap.Engine.Unity.Samples
 {
     [RequireComponent(typeof(FlowMapSession))]
     public sealed class FlowMapCameraFeed : MonoBehaviour

@@ -14,7 +14,7 @@ namespace FlowMap.Reconstruction
     /// The product's components, assembled: the Vulkan flow (or an ONNX flow model) and the GPU window solver on one shared
     /// Vulkan device, and an optional ONNX depth prior. Every component is opened and checked before any frame.
     /// </summary>
-    public static class ReconstructionComponents
+    internal static class ReconstructionComponents
     {
         /// <summary>A window solver on its own device: the GPU one where a device is usable, else the CPU reference.</summary>
         public static IWindowSolver CreateSolver()
@@ -88,7 +88,7 @@ namespace FlowMap.Reconstruction
             var o = new ReconstructionOptions
             {
                 Mode = ReconstructionMode.Online,
-                FixedFocalInputPixels = options.FocalPixels,
+                FocalPixels = options.FocalPixels,
                 ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
             };
             var gpu = GpuContextOptions.Defaults.Clone();

@@ -5,7 +5,7 @@ using FlowMap.Solve;
 namespace FlowMap.Reconstruction
 {
     /// <summary>How frames are turned into poses and depth.</summary>
-    public enum ReconstructionMode
+    internal enum ReconstructionMode
     {
         /// <summary>Sliding window of keyframes, warm-started, a few descent steps per incoming frame; latency-bound.</summary>
         Online,
@@ -14,7 +14,7 @@ namespace FlowMap.Reconstruction
     }
 
     /// <summary>Settings of a reconstruction. Defaults are the tuned ones; every field is optional.</summary>
-    public sealed class ReconstructionOptions
+    internal sealed class ReconstructionOptions
     {
         public ReconstructionMode Mode { get; set; } = ReconstructionMode.Online;
 
@@ -22,7 +22,7 @@ namespace FlowMap.Reconstruction
         public (int Width, int Height)? ProcessingSize { get; set; }
 
         /// <summary>A known focal in pixels of the INPUT resolution (both axes), or null to estimate it.</summary>
-        public double? FixedFocalInputPixels { get; set; }
+        public double? FocalPixels { get; set; }
 
         /// <summary>
         /// Online: a frame becomes a keyframe when the median flow from the last keyframe reaches this fraction of
@@ -113,8 +113,8 @@ namespace FlowMap.Reconstruction
 
         internal void Validate()
         {
-            if (ProcessingSize is { } s && (s.Width < 8 || s.Height < 8)) throw new ArgumentException($"Processing size {s.Width}x{s.Height} is too small (at least 8x8).");
-            if (FixedFocalInputPixels.HasValue && !(FixedFocalInputPixels.Value > 0)) throw new ArgumentException("A fixed focal must be positive.");
+            if (ProcessingSize is { } s && ImageResampler.CheckProcessingSize(s.Width, s.Height) is string bad) throw new ArgumentException(bad);
+            if (FocalPixels.HasValue && !(FocalPixels.Value > 0 && !double.IsInfinity(FocalPixels.Value))) throw new ArgumentException($"Focal {FocalPixels} px must be a positive number.");
             if (!(KeyframeFlowFraction > 0)) throw new ArgumentException("KeyframeFlowFraction must be positive.");
             if (WindowKeyframes < 2) throw new ArgumentException("WindowKeyframes must be at least 2.");
             if (FirstWindowKeyframes < 2 || FirstWindowKeyframes > WindowKeyframes) throw new ArgumentException("FirstWindowKeyframes must be in [2, WindowKeyframes].");

@@ -4,7 +4,7 @@ using System.Threading;
 using FlowMap.Flow;
 using FlowMap.Solve;
 
-namespace FlowMap.Tests.Pipeline
+namespace FlowMap.Tests.Reconstruction
 {
     /// <summary>
     /// A scene with exact geometry for pipeline tests (test project only): a textured plane at depth Z facing the
@@ -126,7 +126,7 @@ namespace FlowMap.Tests.Pipeline
     }
 }
 
-namespace FlowMap.Tests.Pipeline
+namespace FlowMap.Tests.Reconstruction
 {
     /// <summary>A depth prior double: inverse depth 1 / Z everywhere; counts calls.</summary>
     internal sealed class ConstantPrior : FlowMap.Depth.IDepthPrior

@@ -4,7 +4,7 @@ using System.Linq;
 using FlowMap.Reconstruction;
 using Xunit;
 
-namespace FlowMap.Tests.Pipeline
+namespace FlowMap.Tests.Reconstruction
 {
     public sealed class ReconstructionPipelineTests
     {
@@ -168,7 +168,7 @@ namespace FlowMap.Tests.Pipeline
         {
             var s = new PlaneScene(64, 48, 50, 4, 0.05, 2);
             Assert.Throws<ArgumentException>(() => new ReconstructionPipeline(new ReconstructionOptions { ActiveKeyframes = 9 }, new TruthFlow(s), new TruthSolver(s)));
-            Assert.Throws<ArgumentException>(() => new ReconstructionPipeline(new ReconstructionOptions { FixedFocalInputPixels = -3 }, new TruthFlow(s), new TruthSolver(s)));
+            Assert.Throws<ArgumentException>(() => new ReconstructionPipeline(new ReconstructionOptions { FocalPixels = -3 }, new TruthFlow(s), new TruthSolver(s)));
             using var p = new ReconstructionPipeline(new ReconstructionOptions(), new TruthFlow(s), new TruthSolver(s));
             Assert.Throws<InvalidOperationException>(() => p.Finish());
         }

@@ -21,7 +21,7 @@ namespace FlowMap.Reconstruction
     /// <see cref="FrameFinalized"/> in frame order. Deterministic for the same frames, components and options.
     /// Not thread-safe: one caller at a time.
     /// </summary>
-    public sealed class ReconstructionPipeline : IDisposable
+    internal sealed class ReconstructionPipeline : IDisposable
     {
         private readonly ReconstructionOptions _o;
         private readonly IFlowEstimator _flow;
@@ -45,7 +45,7 @@ namespace FlowMap.Reconstruction
         private RgbImage? _previousImage; // offline
         // Online state.
         private readonly List<Keyframe> _window = new List<Keyframe>();
-        private readonly List<Pending> _pending = new List<Pending>();
+        private readonly List<Follower> _pending = new List<Follower>();
         // Offline state.
         private readonly List<(Frame Frame, RgbImage Image, Task<FloatImage>? Prior)> _all = new List<(Frame, RgbImage, Task<FloatImage>?)>();
         private readonly List<FlowResult> _allPairs = new List<FlowResult>();
@@ -154,7 +154,7 @@ namespace FlowMap.Reconstruction
             {
                 _inW = img.Width; _inH = img.Height;
                 (_w, _h) = _o.ProcessingSize ?? ImageResampler.DefaultProcessingSize(img.Width, img.Height);
-                if (_o.FixedFocalInputPixels is double f) _fixedFocal = f * Math.Sqrt((double)_w * _h / ((double)_inW * _inH));
+                if (_o.FocalPixels is double f) _fixedFocal = f * Math.Sqrt((double)_w * _h / ((double)_inW * _inH));
                 // Until a solve says otherwise: FlowMap's middle candidate, f = sqrt(W H) (about 53 degrees horizontal at 4:3).
                 _focal = _fixedFocal ?? Math.Sqrt((double)_w * _h);
             }
@@ -257,10 +257,11 @@ namespace FlowMap.Reconstruction
             public FloatImage? Depth, Confidence;   // global scale, null before its first solve
             public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
             public bool Frozen;
-            public readonly List<Pending> Followers = new List<Pending>(); // non-keyframes posed against it
+            public readonly List<Follower> Followers = new List<Follower>(); // non-keyframes posed against it
         }
 
-        private sealed class Pending
+        /// <summary>A frame that is not a keyframe, posed against its keyframe once that keyframe is solved.</summary>
+        private sealed class Follower
         {
             public Frame Frame = null!;
             public RgbImage Image = null!;
@@ -326,7 +327,7 @@ namespace FlowMap.Reconstruction
             // 4. Not a keyframe: pose against the keyframe's depth (when there is one yet).
             speculative?.ContinueWith(t => { _ = t.Exception; }, TaskScheduler.Default); // unused guess: observe, never block
             // Only the backward flow is kept (for depth transfer); the forward flow is reduced to sparse matches.
-            var pend = new Pending { Frame = frame, Image = image, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence),
+            var pend = new Follower { Frame = frame, Image = image, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence),
                 Flow = new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) };
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);
@@ -349,7 +350,7 @@ namespace FlowMap.Reconstruction
             return u;
         }
 
-        private void PoseFollower(Keyframe key, Pending p)
+        private void PoseFollower(Keyframe key, Follower p)
         {
             var r = FramePoseEstimator.Solve(p.Matches, key.Depth!, K, p.KeyToFrame);
             if (r != null) p.KeyToFrame = r.Value.KeyToFrame;

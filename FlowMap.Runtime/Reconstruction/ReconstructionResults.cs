@@ -7,7 +7,7 @@ namespace FlowMap.Reconstruction
     /// The final estimate for one frame: emitted by <see cref="ReconstructionPipeline.FrameFinalized"/> once nothing will
     /// change it any more (online: when its keyframe leaves the active part of the window; offline: after the solve).
     /// </summary>
-    public sealed class FrameEstimate
+    internal sealed class FrameEstimate
     {
         public int Index { get; internal set; }
         /// <summary>Source name (file name for image folders, "NNNNNN.png" otherwise).</summary>
@@ -23,7 +23,7 @@ namespace FlowMap.Reconstruction
     }
 
     /// <summary>What a whole reconstruction produced (per-frame depth is delivered through <see cref="ReconstructionPipeline.FrameFinalized"/>).</summary>
-    public sealed class ReconstructionResult
+    internal sealed class ReconstructionResult
     {
         public ReconstructionMode Mode { get; internal set; }
         /// <summary>Input frame size (of the first frame).</summary>

@@ -8,7 +8,7 @@ using FlowMap.Synthetic;
 using FlowMap.Tests.Support;
 using Xunit;
 
-namespace FlowMap.Tests.Pipeline
+namespace FlowMap.Tests.Reconstruction
 {
     /// <summary>
     /// The mapper end to end (issue 11): self-calibration, geometric start, descent on the GPU and the multi-view refinement,
@@ -41,7 +41,7 @@ namespace FlowMap.Tests.Pipeline
             for (int i = 0; i < images.Count; i++) flow.Register(i, images[i]);
             var o = new ReconstructionOptions
             {
-                Mode = ReconstructionMode.Offline, ProcessingSize = (192, 144), OfflineSteps = 60, OfflineGeometrySteps = 60, FixedFocalInputPixels = givenFocal,
+                Mode = ReconstructionMode.Offline, ProcessingSize = (192, 144), OfflineSteps = 60, OfflineGeometrySteps = 60, FocalPixels = givenFocal,
                 RefineK1 = true,
             };
             var outcome = new Outcome { Sequence = seq };

@@ -6,7 +6,7 @@ using FlowMap.Reconstruction;
 using FlowMap.Solve;
 using Xunit;
 
-namespace FlowMap.Tests.Pipeline
+namespace FlowMap.Tests.Reconstruction
 {
     public sealed class SolverResolutionTests
     {

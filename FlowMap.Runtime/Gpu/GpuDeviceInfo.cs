@@ -1,7 +1,7 @@
-namespace FlowMap
+namespace FlowMap.Gpu
 {
     /// <summary>Kind of Vulkan device, in the order FlowMap prefers them.</summary>
-    public enum GpuDeviceKind { DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu, Other }
+    internal enum GpuDeviceKind { DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu, Other }
 
     /// <summary>What a Vulkan device offers, as far as FlowMap cares.</summary>
     /// <param name="Name">Driver-reported name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".</param>
@@ -15,7 +15,7 @@ namespace FlowMap
     /// <param name="DeviceLocalHeapBytes">Largest device-local memory heap, bytes.</param>
     /// <param name="HostVisibleDeviceLocal">True when device-local memory can be mapped (no staging copies needed).</param>
     /// <param name="Timestamps">True when compute timestamps are supported (per-kernel GPU time).</param>
-    public sealed record GpuDeviceInfo(
+    internal sealed record GpuDeviceInfo(
         string Name,
         GpuDeviceKind Kind,
         string ApiVersion,

@@ -9,7 +9,7 @@ using FlowMap.Session;
 namespace FlowMap.Reconstruction
 {
     /// <summary>What <see cref="Reconstructor.Run"/> returns: the result and what was measured around the pipeline.</summary>
-    public sealed class ReconstructionRun
+    internal sealed class ReconstructionRun
     {
         public ReconstructionResult Result { get; internal set; } = null!;
         public int FramesIn { get; internal set; }
@@ -21,7 +21,7 @@ namespace FlowMap.Reconstruction
     }
 
     /// <summary>Runs a whole stream through a <see cref="ReconstructionPipeline"/>: read frame -> process -> ... -> finish.</summary>
-    public static class Reconstructor
+    internal static class Reconstructor
     {
         /// <summary>
         /// Smallest frame width and height: 16 pixels, the smallest processing size (<see cref="SessionOptions.Validate"/>);

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using FlowMap.Reconstruction;
 using Xunit;
 
-namespace FlowMap.Tests.Pipeline
+namespace FlowMap.Tests.Reconstruction
 {
     public sealed class FramePoseEstimatorTests
     {

@@ -3,8 +3,21 @@ using System;
 namespace FlowMap.Reconstruction
 {
     /// <summary>Resizing of frames to the processing size.</summary>
-    public static class ImageResampler
+    internal static class ImageResampler
     {
+        /// <summary>Smallest processing width or height (the flow pyramid and the solver's grid need a few cells per side).</summary>
+        public const int MinProcessingSide = 16;
+
+        /// <summary>Largest processing width or height: 4096 (16 times the default's area per side is far past what the solver
+        /// runs in reasonable time, and keeps every per-pixel buffer well inside 32-bit sizes).</summary>
+        public const int MaxProcessingSide = 4096;
+
+        /// <summary>Null when a processing size is usable, else why not (one rule for the session's and the reconstruction's options).</summary>
+        public static string? CheckProcessingSize(int width, int height) =>
+            width < MinProcessingSide || height < MinProcessingSide || width > MaxProcessingSide || height > MaxProcessingSide
+                ? $"Processing size {width}x{height}: each side from {MinProcessingSide} to {MaxProcessingSide} pixels."
+                : null;
+
         /// <summary>
         /// The default processing size for a W x H input: about 320x240 pixels of area (76,800) keeping the aspect ratio,
         /// never larger than the input, both sides at least 16.

@@ -1,3 +1,4 @@
+using FlowMap.Gpu;
 using System;
 using System.Collections.Generic;
 using System.Linq;

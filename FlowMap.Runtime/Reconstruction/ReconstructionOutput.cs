@@ -12,7 +12,7 @@ namespace FlowMap.Reconstruction
     /// frames are finalised (so memory stays bounded), then colmap/, trajectory.txt, intrinsics.json, points.ply and
     /// report.json at the end.
     /// </summary>
-    public sealed class ReconstructionOutput
+    internal sealed class ReconstructionOutput
     {
         private readonly string _dir;
         private readonly HashSet<string> _stems = new HashSet<string>(StringComparer.Ordinal);
