@@ -34,10 +34,10 @@ namespace FlowMap.Evaluation
         /// <summary>Intrinsics at the processing resolution (reconstruction outputs), else null.</summary>
         public Intrinsics? ProcessingIntrinsics { get; }
 
-        /// <summary>File stem of frame <paramref name="index"/>'s image (from color/), or NNNNNN by index.</summary>
         /// <summary>True when the folder names its frames (color/ images or ICL-NUIM files), so <see cref="Stem"/> is a real name.</summary>
         public bool HasImageNames => _stems.Length > 0;
 
+        /// <summary>File stem of frame <paramref name="index"/>'s image (from color/), or NNNNNN by index.</summary>
         public string Stem(int index) => index >= 0 && index < _stems.Length ? _stems[index] : index.ToString("D6", CultureInfo.InvariantCulture);
 
         /// <summary>Reads a folder of any of the three layouts; InvalidDataException when it is none of them.</summary>

@@ -43,7 +43,7 @@ namespace FlowMap.Session
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
         /// <summary>Milliseconds per pipeline stage for this frame.</summary>
         public IReadOnlyDictionary<string, double> StageMilliseconds { get; internal set; } = new Dictionary<string, double>();
-        /// <summary>Seconds from <see cref="ReconstructionSession.PushFrame"/> to this update.</summary>
+        /// <summary>Seconds from <c>ReconstructionSession.PushFrame</c> to this update.</summary>
         public double LatencySeconds { get; internal set; }
     }
 
