@@ -45,7 +45,7 @@ namespace FlowMap.Capture
             (_width, _height) = MostCommonSize(_files);
             FramesPerSecond = fps;
             _fps = fps ?? 30.0;
-            Description = $"image folder {folder} ({_files.Length} images)";
+            Description = $"image folder {folder} ({_files.Length} image{(_files.Length == 1 ? "" : "s")})";
         }
 
         public string Folder { get; }
