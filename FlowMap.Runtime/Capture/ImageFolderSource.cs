@@ -96,19 +96,30 @@ namespace FlowMap.Capture
             var counts = new Dictionary<(int, int), (int Count, int First)>();
             for (int i = 0; i < files.Length; i++)
             {
-                StbImageSharp.ImageInfo? info;
+                int w, h;
                 try
                 {
                     using var fs = File.OpenRead(files[i]);
-                    info = StbImageSharp.ImageInfo.FromStream(fs);
+                    // JPEG headers are walked here (Export/JpegMarkers.cs), never by StbImageSharp's header parser, which
+                    // loops forever on a segment length past the end of the file. A prefix holds the header: at most a few
+                    // 64 KiB segments (EXIF, ICC) precede the first scan.
+                    var head = new byte[(int)Math.Min(fs.Length, 1 << 20)];
+                    BinaryIo.ReadExactly(fs, head, 0, head.Length, files[i], "the image header");
+                    if (JpegMarkers.IsJpeg(head)) (w, h) = JpegMarkers.Check(head, files[i], headerOnly: true);
+                    else
+                    {
+                        fs.Position = 0;
+                        if (!(StbImageSharp.ImageInfo.FromStream(fs) is { } info)) continue;
+                        (w, h) = (info.Width, info.Height);
+                    }
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is InvalidOperationException || e is ArgumentException
                                           || e is IndexOutOfRangeException || e is NotSupportedException || e is InvalidDataException)
                 {
                     continue; // unreadable: reported when the frame is decoded
                 }
-                if (info is not { } ii || ii.Width < 1 || ii.Height < 1) continue;
-                var key = (ii.Width, ii.Height);
+                if (w < 1 || h < 1) continue;
+                var key = (w, h);
                 counts[key] = counts.TryGetValue(key, out var c) ? (c.Count + 1, c.First) : (1, i);
             }
             if (counts.Count == 0) return (0, 0);

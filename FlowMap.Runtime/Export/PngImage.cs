@@ -302,14 +302,6 @@ namespace FlowMap.Export
             return true;
         }
 
-        private static int LastIndexOf(byte[] b, byte first, byte second)
-        {
-            for (int i = b.Length - 2; i >= 0; i--)
-                if (b[i] == first && b[i + 1] == second) return i;
-            return -1;
-        }
-
-        private static bool IsJpeg(byte[] b) => b.Length >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
 
         /// <summary>Checks the container (PNG chunks and CRCs; JPEG end marker), then decodes with StbImageSharp.</summary>
         private static ImageResult Decode(byte[] bytes, string name, StbImageSharp.ColorComponents comp)
@@ -322,14 +314,12 @@ namespace FlowMap.Export
                 if (fast != null)
                     return new ImageResult { Width = png.W, Height = png.H, Data = fast, Comp = comp, SourceComp = comp };
             }
-            else if (IsJpeg(bytes))
+            else if (JpegMarkers.IsJpeg(bytes))
             {
-                // A complete JPEG has its end-of-image marker FF D9 after the start of its last scan (FF DA); inside
-                // entropy-coded data every FF byte is stuffed (FF 00), so a cut file has none there. Data after the marker
-                // (some cameras append it) is allowed.
-                int lastSos = LastIndexOf(bytes, 0xFF, 0xDA), lastEoi = LastIndexOf(bytes, 0xFF, 0xD9);
-                if (lastSos < 0 || lastEoi < lastSos)
-                    throw new InvalidDataException($"'{name}' is truncated: the JPEG has no end-of-image marker after its image data.");
+                // Every segment inside the file and the end-of-image marker after the last scan (a cut JPEG would decode
+                // with a grey bottom, and a segment length past the end hangs StbImageSharp's parser). Data after the
+                // marker (some cameras append it) is allowed.
+                JpegMarkers.Check(bytes, name);
             }
             else if (bytes.Length == 0) throw new InvalidDataException($"'{name}' is empty.");
             ImageResult img;
