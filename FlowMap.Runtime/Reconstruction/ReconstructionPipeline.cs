@@ -31,7 +31,10 @@ namespace FlowMap.Reconstruction
         private readonly StageClock _clock = new StageClock();
         private readonly PointCloudFusion _fusion;
         private readonly List<string> _warnings = new List<string>();
-        private readonly List<(int Index, string Name, CameraPose Pose)> _finalPoses = new List<(int, string, CameraPose)>();
+        private readonly List<(int Index, string Name, CameraPose Pose, double TimestampSeconds, bool IsKeyframe)> _finalPoses =
+            new List<(int, string, CameraPose, double, bool)>();
+        private readonly List<string> _warningsRaised = new List<string>();  // raised since the last update
+        private readonly List<FramePose> _refined = new List<FramePose>();   // keyframes moved since the last update
 
         private int _inW, _inH, _w, _h;
         private double? _fixedFocal;     // at the processing size
@@ -102,8 +105,10 @@ namespace FlowMap.Reconstruction
                 update.StageMilliseconds = _clock.LastFrame;
                 update.NewPoints = TakeFusedPoints();
                 update.Image ??= image; // the frame at the processing size, for viewers' insets (shared, not copied)
+                update.Warnings = TakeWarningsRaised();
+                update.RefinedKeyframes = TakeRefinedKeyframes();
             }
-            else _fusedThisFrame.Clear();
+            else { _fusedThisFrame.Clear(); _warningsRaised.Clear(); _refined.Clear(); }
             return update;
         }
 
@@ -130,7 +135,7 @@ namespace FlowMap.Reconstruction
                 InputWidth = _inW, InputHeight = _inH,
                 Processing = proc,
                 Input = proc.Resized(_inW, _inH),
-                Poses = _finalPoses.OrderBy(p => p.Index).ToList(),
+                Poses = _finalPoses.OrderBy(p => p.Index).Select(p => (p.Index, p.Name, p.Pose)).ToList(),
                 Keyframes = _keyframeCount,
                 FocalRelStd = _fixedFocal.HasValue ? null : _focalRelStd,
                 K1 = _k1,
@@ -163,12 +168,42 @@ namespace FlowMap.Reconstruction
             return ImageResampler.Resize(img, _w, _h);
         }
 
-        /// <summary>Adds a warning once; of the focal's "not determined" warnings (re-estimated per window online) only the newest stays.</summary>
+        /// <summary>
+        /// Adds a warning once; of the focal's "not determined" warnings (re-estimated per window online) only the newest
+        /// stays. A warning not seen before is also raised with the next live update (<see cref="FrameUpdate.Warnings"/>).
+        /// </summary>
         private void AddWarning(string w)
         {
+            bool known = _warnings.Contains(w);
             if (w.StartsWith(FocalNotDetermined, StringComparison.Ordinal)) _warnings.RemoveAll(x => x.StartsWith(FocalNotDetermined, StringComparison.Ordinal));
             if (!_warnings.Contains(w)) _warnings.Add(w);
+            if (!known && !_warningsRaised.Contains(w)) _warningsRaised.Add(w);
         }
+
+        /// <summary>Warnings raised since the last call (for the live update of this frame, or the session's result).</summary>
+        private IReadOnlyList<string> TakeWarningsRaised()
+        {
+            if (_warningsRaised.Count == 0) return Array.Empty<string>();
+            var w = _warningsRaised.ToList();
+            _warningsRaised.Clear();
+            return w;
+        }
+
+        /// <summary>Keyframes whose pose changed since it was last delivered (live updates), since the last call.</summary>
+        internal IReadOnlyList<FramePose> TakeRefinedKeyframes()
+        {
+            if (_refined.Count == 0) return Array.Empty<FramePose>();
+            var r = _refined.ToList();
+            _refined.Clear();
+            return r;
+        }
+
+        /// <summary>Frames processed so far.</summary>
+        internal int FramesIn => _framesIn;
+
+        /// <summary>The final pose of every frame finalised so far, in frame order (complete after <see cref="Finish"/>).</summary>
+        internal IReadOnlyList<FramePose> FinalFramePoses() =>
+            _finalPoses.OrderBy(p => p.Index).Select(p => new FramePose(p.Index, p.TimestampSeconds, p.Pose, p.IsKeyframe)).ToList();
 
         private const string FocalNotDetermined = "The focal length is not determined";
 
@@ -183,7 +218,7 @@ namespace FlowMap.Reconstruction
 
         private void Emit(FrameEstimate e)
         {
-            _finalPoses.Add((e.Index, e.Name, e.Pose));
+            _finalPoses.Add((e.Index, e.Name, e.Pose, e.TimestampSeconds, e.IsKeyframe));
             FrameFinalized?.Invoke(e);
         }
 
@@ -192,11 +227,13 @@ namespace FlowMap.Reconstruction
         private void Fuse(FloatImage depth, FloatImage conf, RgbImage image, CameraPose pose)
         {
             var points = _clock.Time("fuse", () => _fusion.Integrate(depth, conf, image, K, pose));
-            if (!_finished) _fusedThisFrame.Add(points); // live updates only; Finish returns the whole cloud
+            // Online: the points go with the live update (and those fused in Finish with the session's result); offline
+            // Finish returns the whole cloud.
+            if (_o.Mode == ReconstructionMode.Online) _fusedThisFrame.Add(points);
         }
 
-        /// <summary>Points fused while this frame was processed (keyframes that became final), or null.</summary>
-        private PointCloud? TakeFusedPoints()
+        /// <summary>Points fused since the last call (while this frame was processed, or in <see cref="Finish"/>: keyframes that became final), or null.</summary>
+        internal PointCloud? TakeFusedPoints()
         {
             if (_fusedThisFrame.Count == 0) return null;
             int n = _fusedThisFrame.Sum(c => c.Count);
@@ -257,6 +294,7 @@ namespace FlowMap.Reconstruction
             public FloatImage? Depth, Confidence;   // global scale, null before its first solve
             public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
             public bool Frozen;
+            public CameraPose? Delivered;           // the pose last given in a live update or refinement (null: none yet)
             public readonly List<Follower> Followers = new List<Follower>(); // non-keyframes posed against it
         }
 
@@ -282,6 +320,7 @@ namespace FlowMap.Reconstruction
                 var k0 = new Keyframe { Frame = frame, Image = image };
                 k0.Prior = AwaitPrior(StartPrior(image));
                 _window.Add(k0); _keyframeCount = 1;
+                k0.Delivered = CameraPose.Identity;
                 return Live(frame, CameraPose.Identity, isKeyframe: true, null, null);
             }
             var key = _window[_window.Count - 1];
@@ -319,6 +358,7 @@ namespace FlowMap.Reconstruction
                     FreezeOld(token);
                 }
                 var update = Live(frame, k.Pose, true, k.Depth, k.Confidence);
+                k.Delivered = k.Pose;
                 update.Intrinsics = K;
                 update.Flow = flow.Forward; // previous keyframe -> this frame, for viewers' insets (shared, not copied)
                 return update;
@@ -395,7 +435,17 @@ namespace FlowMap.Reconstruction
                 win[j].Confidence = r.Confidence[j];
             }
             NoteSceneDepth(win[win.Count - 1].Depth!);
+            // Keyframes already delivered whose pose moved: the engine moves what it anchored to them.
+            foreach (var k in win)
+                if (k.Delivered is CameraPose d && !SamePose(d, k.Pose))
+                {
+                    k.Delivered = k.Pose;
+                    _refined.Add(new FramePose(k.Frame.Index, k.Frame.TimestampSeconds, k.Pose, isKeyframe: true));
+                }
         }
+
+        private static bool SamePose(CameraPose a, CameraPose b) =>
+            a.Rotation.AsSpan().SequenceEqual(b.Rotation) && a.Translation.AsSpan().SequenceEqual(b.Translation);
 
         private static CameraPose Scaled(CameraPose p, double s)
         {

@@ -25,6 +25,8 @@ namespace FlowMap.Tests.Session
             var updates = new ConcurrentQueue<FrameUpdate>();
             using var session = ReconstructionSession.Create(new SessionOptions { DropFrames = false, ProcessingWidth = 96, ProcessingHeight = 72, Validation = true });
             session.FrameProcessed += updates.Enqueue;
+            var refined = new ConcurrentQueue<FramePose>();
+            session.KeyframesRefined += k => { foreach (var p in k) refined.Enqueue(p); };
             for (int i = 0; i < n; i++)
             {
                 // RGBA with a padded stride, as a texture read-back would give.
@@ -54,6 +56,14 @@ namespace FlowMap.Tests.Session
             // The live poses follow the true path: a loose bound on the camera centres after Sim(3) alignment.
             var acc = TrajectoryMetrics.Evaluate(list.Select(u => u.Pose).ToList(), seq.Poses.ToList());
             Assert.True(acc.AtePercent < 25, $"live ATE {acc.AtePercent:F1} % of the path");
+            // Completing the session finalised it: every frame's final pose, the last keyframes' points, finite refined poses.
+            var result = session.Result;
+            Assert.NotNull(result);
+            Assert.Equal(Enumerable.Range(0, n), result!.Poses.Select(p => p.FrameIndex));
+            Assert.True(result.NewPoints.Count > 0, "no points fused on completion");
+            Assert.All(refined, p => Assert.True(p.Pose.Rotation.Concat(p.Pose.Translation).All(double.IsFinite), $"keyframe {p.FrameIndex}: pose not finite"));
+            var final = TrajectoryMetrics.Evaluate(result.Poses.Select(p => p.Pose).ToList(), seq.Poses.ToList());
+            Assert.True(final.AtePercent < 25, $"final ATE {final.AtePercent:F1} % of the path");
         }
     }
 }
