@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using FlowMap.Session;
 
 namespace FlowMap.Reconstruction
@@ -19,6 +20,34 @@ namespace FlowMap.Reconstruction
 
         /// <summary>The stream ended: the last solve (offline: everything), then every frame finalised (fused, emitted).</summary>
         public abstract void Finish(CancellationToken token);
+
+        /// <summary>
+        /// Applies mapping results that are ready (a window solve that ran on the mapping thread): poses and depth of the
+        /// window, keyframes frozen and fused, moved keyframes published. Never waits. Nothing to do without a mapping thread.
+        /// </summary>
+        public virtual void Publish() { }
+
+        /// <summary>Waits for work still running on the mapping thread (its outcome is dropped).</summary>
+        public virtual void Stop() { }
+
+        /// <summary>True while a solve runs on the mapping thread (read from any thread; for tests).</summary>
+        public virtual bool Busy => false;
+    }
+
+    /// <summary>A window solve: its inputs taken on the pipeline thread, its result applied there.</summary>
+    internal sealed class WindowSolve
+    {
+        public List<Keyframe> Window = null!;
+        public int Frozen;
+        public List<KeyframeSolver.Input> Inputs = null!;
+        public double? FixedFocal;
+        public IReadOnlyList<FloatImage?>? WarmDepth;
+        public double? PreviousFocal;
+        public int Steps;
+        /// <summary>The keyframe whose arrival asked for the solve (tracking moves to it once the solve is applied), or null.</summary>
+        public Keyframe? NewKeyframe;
+        /// <summary>On the mapping thread: the solve and the stage times it took.</summary>
+        public Task<(KeyframeSolution Result, IReadOnlyDictionary<string, double> Stages)>? Running;
     }
 
     /// <summary>Mapping over keyframes chosen by <see cref="KeyframeTracker"/>: the window, its solves, freezing and finalising.</summary>
@@ -38,15 +67,39 @@ namespace FlowMap.Reconstruction
         /// <summary>Solves the window of the last keyframes and chains the result into the global trajectory at a consistent scale.</summary>
         protected void SolveWindow(int steps, CancellationToken token)
         {
+            var job = PrepareSolve(steps);
+            if (job != null) ApplySolve(job, RunSolve(job, token));
+        }
+
+        /// <summary>The inputs of a solve of the window of the last keyframes, or null when there is nothing to solve.</summary>
+        protected WindowSolve? PrepareSolve(int steps)
+        {
             var o = State.Options;
             int n = Window.Count;
-            if (n < 2) return;
+            if (n < 2) return null;
             int start = Math.Max(0, n - o.WindowKeyframes);
             var win = Window.GetRange(start, n - start);
-            int frozen = win.TakeWhile(k => k.Frozen).Count();
-            var inputs = win.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList();
-            var r = Solver.SolveWindow(inputs, State.FixedFocal, State.SolvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null,
-                State.SolvedOnce ? State.Focal : (double?)null, frozen, steps, token);
+            return new WindowSolve
+            {
+                Window = win,
+                Frozen = win.TakeWhile(k => k.Frozen).Count(),
+                Inputs = win.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList(),
+                FixedFocal = State.FixedFocal,
+                WarmDepth = State.SolvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null,
+                PreviousFocal = State.SolvedOnce ? State.Focal : (double?)null,
+                Steps = steps,
+            };
+        }
+
+        /// <summary>The solve itself (touches only the solver and the job: may run on the mapping thread).</summary>
+        protected KeyframeSolution RunSolve(WindowSolve job, CancellationToken token) =>
+            Solver.SolveWindow(job.Inputs, job.FixedFocal, job.WarmDepth, job.PreviousFocal, job.Frozen, job.Steps, token);
+
+        /// <summary>Chains a window's solution into the global trajectory at a consistent scale (pipeline thread).</summary>
+        protected void ApplySolve(WindowSolve job, KeyframeSolution r)
+        {
+            var win = job.Window;
+            int frozen = job.Frozen;
             State.Focal = State.FixedFocal ?? r.Focal;
             State.FocalRelStd = r.FocalRelStd;
             foreach (var w in r.Warnings) State.AddWarning(w);
@@ -140,11 +193,22 @@ namespace FlowMap.Reconstruction
     /// <summary>
     /// Online mapping: a sliding window of keyframes, solved warm-started when a keyframe joins it (the first once
     /// <see cref="ReconstructionOptions.FirstWindowKeyframes"/> are there); keyframes leaving its active part are frozen,
-    /// fused and finalised; moved keyframes are published for the engine.
+    /// fused and finalised; moved keyframes are published for the engine. With a mapping thread
+    /// (<see cref="ReconstructionOptions.MappingThread"/>) the solve runs there and its result is applied by
+    /// <see cref="Publish"/> at the first frame after it finished, while tracking goes on against the keyframes already
+    /// published; without, it runs at once (the result is applied at the keyframe's own frame: deterministic).
     /// </summary>
     internal sealed class SlidingWindowMapper : KeyframeMapper
     {
-        public SlidingWindowMapper(ReconstructionState state, KeyframeSolver solver) : base(state, solver) { }
+        private readonly StageClock? _mappingClock; // the mapping thread's stage times, added to the frame that applies them
+        private WindowSolve? _running;
+
+        public SlidingWindowMapper(ReconstructionState state, KeyframeSolver solver, StageClock? mappingClock = null) : base(state, solver)
+        {
+            _mappingClock = mappingClock;
+        }
+
+        private bool Threaded => _mappingClock != null;
 
         public override void Map(TrackedFrame frame, CancellationToken token)
         {
@@ -152,12 +216,56 @@ namespace FlowMap.Reconstruction
             if (frame.NewKeyframe is Keyframe k)
             {
                 Add(k);
-                if (Window.Count == 1) return; // the first keyframe: nothing to solve yet
-                if (State.SolvedOnce) SolveWindow(o.KeyframeSteps, token);
-                else if (Window.Count >= o.FirstWindowKeyframes) SolveWindow(o.FirstWindowSteps, token);
+                if (Window.Count == 1) { k.Mapped = true; return; } // the first keyframe: nothing to solve yet
+                int steps = State.SolvedOnce ? o.KeyframeSteps : Window.Count >= o.FirstWindowKeyframes ? o.FirstWindowSteps : 0;
+                if (steps > 0 && Threaded) { Start(steps, k, token); return; }
+                if (steps > 0) SolveWindow(steps, token);
+                k.Mapped = true;
                 FreezeOld();
             }
-            else if (frame.Posed && o.StepsPerFrame > 0) SolveWindow(o.StepsPerFrame, token);
+            else if (frame.Posed && o.StepsPerFrame > 0)
+            {
+                if (!Threaded) SolveWindow(o.StepsPerFrame, token);
+                else if (_running == null) Start(o.StepsPerFrame, null, token);
+            }
+        }
+
+        /// <summary>Starts a window solve on the mapping thread (tracking does not create keyframes until it is applied).</summary>
+        private void Start(int steps, Keyframe? newKeyframe, CancellationToken token)
+        {
+            var job = PrepareSolve(steps)!;
+            job.NewKeyframe = newKeyframe;
+            var clock = _mappingClock!;
+            job.Running = Task.Factory.StartNew(() =>
+            {
+                clock.BeginFrame();
+                var r = RunSolve(job, token);
+                clock.EndFrame();
+                return (r, clock.LastFrame);
+            }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _running = job;
+        }
+
+        public override bool Busy => Volatile.Read(ref _running)?.Running is { IsCompleted: false };
+
+        public override void Publish()
+        {
+            if (_running?.Running is { IsCompleted: true }) Complete();
+        }
+
+        /// <summary>Applies the running solve (waiting for it when it has not finished), then freezes what left the active part.</summary>
+        private void Complete()
+        {
+            var job = _running!;
+            _running = null;
+            var (r, stages) = job.Running!.GetAwaiter().GetResult();
+            foreach (var kv in stages) State.Clock.Add(kv.Key, kv.Value);
+            ApplySolve(job, r);
+            if (job.NewKeyframe != null)
+            {
+                job.NewKeyframe.Mapped = true;
+                FreezeOld();
+            }
         }
 
         /// <summary>Freezes keyframes that left the active part of the window; finalises them and their followers.</summary>
@@ -172,9 +280,19 @@ namespace FlowMap.Reconstruction
 
         public override void Finish(CancellationToken token)
         {
+            if (_running != null) Complete();
             // A short stream may end before the first window filled.
             if (!State.SolvedOnce && Window.Count >= 2) SolveWindow(State.Options.FirstWindowSteps, token);
             FinaliseRest();
+        }
+
+        public override void Stop()
+        {
+            var t = _running?.Running;
+            _running = null;
+            if (t == null) return;
+            try { t.Wait(); }
+            catch (AggregateException) { } // cancelled or failed: the session is stopping
         }
     }
 
@@ -188,7 +306,7 @@ namespace FlowMap.Reconstruction
 
         public override void Map(TrackedFrame frame, CancellationToken token)
         {
-            if (frame.NewKeyframe is Keyframe k) Add(k);
+            if (frame.NewKeyframe is Keyframe k) { Add(k); k.Mapped = true; }
         }
 
         public override void Finish(CancellationToken token)

@@ -24,6 +24,7 @@ namespace FlowMap.Reconstruction
     {
         private readonly ReconstructionOptions _o;
         private readonly IFlowEstimator _flow;
+        private readonly IFlowEstimator? _mappingFlow;
         private readonly IWindowSolver _solver;
         private readonly IDepthPrior? _prior;
         private readonly bool _ownsComponents;
@@ -40,7 +41,10 @@ namespace FlowMap.Reconstruction
         /// <param name="solver">Window solver.</param>
         /// <param name="depthPrior">Optional frozen depth model; null: depth learned from flow alone.</param>
         /// <param name="ownsComponents">Dispose the components with the pipeline.</param>
-        public ReconstructionPipeline(ReconstructionOptions options, IFlowEstimator flow, IWindowSolver solver, IDepthPrior? depthPrior = null, bool ownsComponents = true)
+        /// <param name="mappingFlow">With <see cref="ReconstructionOptions.MappingThread"/>: the flow estimator of the mapping thread
+        /// (the tracker's is not shared across threads); null: <paramref name="flow"/> (only for a thread-safe estimator).</param>
+        public ReconstructionPipeline(ReconstructionOptions options, IFlowEstimator flow, IWindowSolver solver, IDepthPrior? depthPrior = null, bool ownsComponents = true,
+            IFlowEstimator? mappingFlow = null)
         {
             _o = options ?? throw new ArgumentNullException(nameof(options));
             _o.Validate();
@@ -48,10 +52,19 @@ namespace FlowMap.Reconstruction
             _solver = solver ?? throw new ArgumentNullException(nameof(solver));
             _prior = depthPrior;
             _ownsComponents = ownsComponents;
+            _mappingFlow = mappingFlow;
             _state = new ReconstructionState(_o, _clock, _prior, e => FrameFinalized?.Invoke(e));
-            var keyframeSolver = new KeyframeSolver(_flow, _solver, _o, _clock, (_solver as GpuWindowSolver)?.Context);
+            var gpu = (_solver as GpuWindowSolver)?.Context;
+            var keyframeSolver = new KeyframeSolver(_flow, _solver, _o, _clock, gpu);
             // The modes as compositions of a tracker and a mapper.
-            if (_o.Mode == ReconstructionMode.Online)
+            if (_o.Mode == ReconstructionMode.Online && _o.MappingThread)
+            {
+                // Mapping on its own thread: its own flow estimator and stage clock.
+                var mappingClock = new StageClock();
+                _tracker = _live = new KeyframeTracker(_state, _flow);
+                _mapper = new SlidingWindowMapper(_state, new KeyframeSolver(_mappingFlow ?? _flow, _solver, _o, mappingClock, gpu), mappingClock);
+            }
+            else if (_o.Mode == ReconstructionMode.Online)
             {
                 _tracker = _live = new KeyframeTracker(_state, _flow);
                 _mapper = new SlidingWindowMapper(_state, keyframeSolver);
@@ -89,6 +102,7 @@ namespace FlowMap.Reconstruction
             _clock.BeginFrame();
             var image = _clock.Time("resize", () => _state.Prepare(frame)); // 1. resize to the processing size (fixed by the first frame)
             _framesIn++;
+            _mapper.Publish();                                              //    apply mapping results ready on the mapping thread (never waits)
             var tracked = _tracker.Track(frame, image, token);              // 2. track: flow from the current keyframe, keyframe or pose
             _mapper.Map(tracked, token);                                    // 3. map: window solve, freeze + fuse, refined keyframes (offline: hold)
             var update = _live?.Emit(tracked);                              // 4. emit the live estimate (online)
@@ -143,6 +157,9 @@ namespace FlowMap.Reconstruction
         /// <summary>Points fused since the last live update (after <see cref="Finish"/>: those fused in it), or null.</summary>
         internal PointCloud? TakeFusedPoints() => _state.TakeFusedPoints();
 
+        /// <summary>True while a window solve runs on the mapping thread (<see cref="ReconstructionOptions.MappingThread"/>).</summary>
+        internal bool MappingBusy => _mapper.Busy;
+
         /// <summary>Frames processed so far.</summary>
         internal int FramesIn => _framesIn;
 
@@ -151,8 +168,10 @@ namespace FlowMap.Reconstruction
 
         public void Dispose()
         {
+            _mapper.Stop(); // the mapping thread uses the components
             if (!_ownsComponents) return;
             _flow.Dispose();
+            if (_mappingFlow != null && !ReferenceEquals(_mappingFlow, _flow)) _mappingFlow.Dispose();
             _solver.Dispose();
             _prior?.Dispose();
         }

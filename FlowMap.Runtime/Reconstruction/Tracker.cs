@@ -19,6 +19,8 @@ namespace FlowMap.Reconstruction
         public FloatImage? Depth, Confidence;   // global scale, null before its first solve
         public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
         public bool Frozen;
+        /// <summary>Mapping has taken it in (its window solve, if one was due, is applied): tracking may move to it.</summary>
+        public bool Mapped;
         public CameraPose? Delivered;           // the pose last given in a live update or refinement (null: none yet)
         public readonly List<Follower> Followers = new List<Follower>(); // non-keyframes posed against it
     }
@@ -64,11 +66,14 @@ namespace FlowMap.Reconstruction
     /// <summary>
     /// Keyframe tracking (online, and offline over keyframes): dense flow from the current keyframe, the keyframe decision
     /// on its median, the new keyframe's warm start (PnP pose and depth carried along the flow), and the other frames
-    /// posed against the current keyframe's depth by PnP.
+    /// posed against the current keyframe's depth by PnP. The current keyframe is the newest one mapping has taken in;
+    /// while mapping still solves a newer one (on its thread), frames are tracked against the current one and no other
+    /// keyframe is chosen.
     /// </summary>
     internal sealed class KeyframeTracker : Tracker
     {
-        private Keyframe? _current;
+        private Keyframe? _current; // tracked against
+        private Keyframe? _newest;  // the newest keyframe (mapping may still be solving it)
         private double _lastMedianFlow, _previousMedianFlow;
 
         public KeyframeTracker(ReconstructionState state, IFlowEstimator flow) : base(state, flow) { }
@@ -81,9 +86,10 @@ namespace FlowMap.Reconstruction
             {
                 var k0 = new Keyframe { Frame = frame, Image = image };
                 k0.Prior = State.AwaitPrior(State.StartPrior(image));
-                _current = k0;
+                _current = _newest = k0;
                 return new TrackedFrame { Frame = frame, Image = image, NewKeyframe = k0 };
             }
+            if (_newest != _current && _newest!.Mapped) _current = _newest;
             var key = _current;
             double threshold = o.KeyframeFlowFraction * Math.Sqrt((double)State.Width * State.Height);
             // 1. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
@@ -94,12 +100,13 @@ namespace FlowMap.Reconstruction
             State.CumulativeMedianFlow = Math.Max(State.CumulativeMedianFlow, median);
             _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
-            if (median >= threshold)
+            if (median >= threshold && _newest == _current)
             {
                 // 2. A new keyframe: its prior, and its warm start for mapping.
                 var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
                 k.Prior = State.AwaitPrior(speculative ?? State.StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
+                k.Pose = key.Pose; // until mapping solves it (a solve on the mapping thread: its live pose meanwhile)
                 if (State.SolvedOnce && key.Depth != null)
                 {
                     // Warm start of the new keyframe: its pose against the last keyframe (PnP), then that keyframe's depth
@@ -107,10 +114,11 @@ namespace FlowMap.Reconstruction
                     var m = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence);
                     var guess = key.Followers.Count > 0 ? key.Followers[key.Followers.Count - 1].KeyToFrame : CameraPose.Identity;
                     var pnp = clock.Time("pose", () => FramePoseEstimator.Solve(m, key.Depth, State.K, guess));
+                    if (pnp != null) k.Pose = key.Pose.Compose(pnp.Value.KeyToFrame.Inverse());
                     if (pnp != null)
                         k.InitialDepth = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.Depth, key.Confidence!, State.K, pnp.Value.KeyToFrame).Depth);
                 }
-                _current = k;
+                _newest = k;
                 return new TrackedFrame { Frame = frame, Image = image, Flow = flow, NewKeyframe = k };
             }
 
