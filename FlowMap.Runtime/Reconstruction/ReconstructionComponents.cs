@@ -85,10 +85,13 @@ namespace FlowMap.Reconstruction
             }
         }
 
-        /// <summary>The live (online) pipeline a <see cref="ReconstructionSession"/> runs, from its options.</summary>
-        public static ReconstructionPipeline CreateLivePipeline(SessionOptions options)
+        /// <summary>
+        /// The live (online) pipeline a <see cref="ReconstructionSession"/> runs, from its options; with
+        /// <paramref name="mappingThread"/> its window solves run on a mapping thread (see <see cref="SessionMapsOnItsOwnThread"/>).
+        /// </summary>
+        public static ReconstructionPipeline CreateLivePipeline(SessionOptions options, bool mappingThread = false)
         {
-            var o = LiveOptions(options);
+            var o = LiveOptions(options, mappingThread);
             var gpu = GpuContextOptions.Defaults.Clone();
             if (options.Device != null) gpu.DeviceName = options.Device;
             gpu.Validation |= options.Validation;
@@ -96,17 +99,21 @@ namespace FlowMap.Reconstruction
             return CreatePipeline(o, options.DepthModelPath, DepthModelPreset.Auto, null, gpu, options.DepthProvider);
         }
 
+        /// <summary>
+        /// A session maps on its own thread when it drops frames (live: tracking never waits for mapping). A lossless
+        /// session (replay, `record --lossless`) maps at each keyframe's own frame, so the same frames give the same result.
+        /// </summary>
+        internal static bool SessionMapsOnItsOwnThread(SessionOptions options) => options.DropFrames;
+
         /// <summary>The reconstruction settings of a live session.</summary>
-        internal static ReconstructionOptions LiveOptions(SessionOptions options)
+        internal static ReconstructionOptions LiveOptions(SessionOptions options, bool mappingThread = false)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
             options.Validate();
             return new ReconstructionOptions
             {
                 Mode = ReconstructionMode.Online,
-                // Live (frames dropped when behind): tracking never waits for mapping. Lossless (replay): mapping results at
-                // the keyframe's own frame, so the same frames give the same result.
-                MappingThread = options.DropFrames,
+                MappingThread = mappingThread,
                 FocalPixels = options.FocalPixels,
                 ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
             };

@@ -63,7 +63,8 @@ namespace FlowMap.Session
         {
             options ??= new SessionOptions();
             options.Validate();
-            var processor = new FlowMap.Reconstruction.PipelineFrameProcessor(FlowMap.Reconstruction.ReconstructionComponents.CreateLivePipeline(options));
+            var processor = new FlowMap.Reconstruction.PipelineFrameProcessor(FlowMap.Reconstruction.ReconstructionComponents.CreateLivePipeline(options,
+                mappingThread: FlowMap.Reconstruction.ReconstructionComponents.SessionMapsOnItsOwnThread(options)));
             try
             {
                 return new ReconstructionSession(processor, options.QueueCapacity, options.Cancellation, options.DropFrames);

@@ -29,7 +29,11 @@ namespace FlowMap.Session
         public Intrinsics? Intrinsics { get; internal set; }
         /// <summary>True when this frame became a keyframe (its depth and points follow).</summary>
         public bool IsKeyframe { get; internal set; }
-        /// <summary>z-depth at the processing resolution for keyframes, else null.</summary>
+        /// <summary>
+        /// z-depth at the processing resolution for keyframes, else null; also null for a keyframe whose window solve still
+        /// runs on the mapping thread (<see cref="SessionOptions.DropFrames"/>): its pose is then the tracker's estimate, and
+        /// the solved pose follows in <see cref="ReconstructionSession.KeyframesRefined"/>.
+        /// </summary>
         public FloatImage? Depth { get; internal set; }
         /// <summary>Depth confidence in [0, 1] for keyframes, else null.</summary>
         public FloatImage? Confidence { get; internal set; }

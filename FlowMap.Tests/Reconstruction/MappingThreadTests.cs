@@ -107,8 +107,10 @@ namespace FlowMap.Tests.Reconstruction
         public void A_lossless_session_maps_at_the_keyframe_and_a_live_one_on_the_mapping_thread()
         {
             // Replay (frames never dropped) must be deterministic: mapping at the keyframe's own frame. Live: its own thread.
-            Assert.False(ReconstructionComponents.LiveOptions(new SessionOptions { DropFrames = false }).MappingThread);
-            Assert.True(ReconstructionComponents.LiveOptions(new SessionOptions()).MappingThread);
+            Assert.False(ReconstructionComponents.SessionMapsOnItsOwnThread(new SessionOptions { DropFrames = false }));
+            Assert.True(ReconstructionComponents.SessionMapsOnItsOwnThread(new SessionOptions()));
+            Assert.False(ReconstructionComponents.LiveOptions(new SessionOptions()).MappingThread); // replay's pipeline
+            Assert.True(ReconstructionComponents.LiveOptions(new SessionOptions(), mappingThread: true).MappingThread);
         }
     }
 }

@@ -76,7 +76,7 @@ namespace FlowMap.Tests.Session
             // A live session's pipeline (mapping on its own thread, its own flow estimator, one device and queue), with
             // every frame processed so the check does not depend on which frames a paced run would drop.
             var options = new SessionOptions { ProcessingWidth = 96, ProcessingHeight = 72, Validation = true };
-            var o = FlowMap.Reconstruction.ReconstructionComponents.LiveOptions(options);
+            var o = FlowMap.Reconstruction.ReconstructionComponents.LiveOptions(options, mappingThread: true);
             Assert.True(o.MappingThread);
             var pipeline = FlowMap.Reconstruction.ReconstructionComponents.CreatePipeline(o, validation: true);
             var updates = new ConcurrentQueue<FrameUpdate>();
