@@ -172,7 +172,8 @@ namespace FlowMap.Reconstruction
                 {
                     clock.Time("pose", () => KeyframeTracker.PoseFollower(State, k, p));
                     pose = k.Pose.Compose(p.KeyToFrame.Inverse());
-                    if (p.Flow != null)
+                    if (!State.FrameDepthWanted) (depth, conf) = (null!, null!); // nobody receives the estimate (a live session): only its pose is kept
+                    else if (p.Flow != null)
                         (depth, conf) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(p.Flow.Backward, p.Flow.BackwardConfidence, k.Depth, k.Confidence!, State.K, p.KeyToFrame));
                     else (depth, conf) = State.Unobserved(null);
                 }

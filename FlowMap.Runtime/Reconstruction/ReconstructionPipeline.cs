@@ -53,7 +53,7 @@ namespace FlowMap.Reconstruction
             _prior = depthPrior;
             _ownsComponents = ownsComponents;
             _mappingFlow = mappingFlow;
-            _state = new ReconstructionState(_o, _clock, _prior, e => FrameFinalized?.Invoke(e));
+            _state = new ReconstructionState(_o, _clock, _prior, e => FrameFinalized?.Invoke(e), () => FrameFinalized != null);
             var gpu = (_solver as GpuWindowSolver)?.Context;
             var keyframeSolver = new KeyframeSolver(_flow, _solver, _o, _clock, gpu);
             // The modes as compositions of a tracker and a mapper.
@@ -81,7 +81,10 @@ namespace FlowMap.Reconstruction
             }
         }
 
-        /// <summary>Raised (on the caller's thread, in frame order) when a frame's estimate is final.</summary>
+        /// <summary>
+        /// Raised (on the caller's thread, in frame order) when a frame's estimate is final. Without a handler the depth of
+        /// frames that are not keyframes is not computed (a live session needs only their poses).
+        /// </summary>
         public event Action<FrameEstimate>? FrameFinalized;
 
         public ReconstructionMode Mode => _o.Mode;

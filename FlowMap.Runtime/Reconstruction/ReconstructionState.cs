@@ -17,6 +17,7 @@ namespace FlowMap.Reconstruction
     {
         private readonly IDepthPrior? _prior;
         private readonly Action<FrameEstimate> _finalized;
+        private readonly Func<bool> _frameDepthWanted;
         private readonly PointCloudFusion _fusion;
         private readonly List<string> _warnings = new List<string>();
         private readonly List<string> _warningsRaised = new List<string>();  // raised since the last update
@@ -29,9 +30,11 @@ namespace FlowMap.Reconstruction
         /// <param name="clock">Per-stage timings.</param>
         /// <param name="prior">Optional frozen depth model.</param>
         /// <param name="finalized">Receives each frame's final estimate (in frame order).</param>
-        public ReconstructionState(ReconstructionOptions options, StageClock clock, IDepthPrior? prior, Action<FrameEstimate> finalized)
+        /// <param name="frameDepthWanted">Whether anyone receives the final estimates (else the depth of frames that are not
+        /// keyframes, carried from their keyframe at a cost per frame, is not computed).</param>
+        public ReconstructionState(ReconstructionOptions options, StageClock clock, IDepthPrior? prior, Action<FrameEstimate> finalized, Func<bool> frameDepthWanted)
         {
-            Options = options; Clock = clock; _prior = prior; _finalized = finalized;
+            Options = options; Clock = clock; _prior = prior; _finalized = finalized; _frameDepthWanted = frameDepthWanted;
             _fusion = new PointCloudFusion(options.Fusion);
         }
 
@@ -63,6 +66,9 @@ namespace FlowMap.Reconstruction
 
         /// <summary>The camera at the processing size as far as it is known: one focal, centred principal point, k1.</summary>
         public Intrinsics K => Intrinsics.Centered(Width, Height, Focal) with { K1 = K1 };
+
+        /// <summary>True when someone receives the final per-frame estimates (their depth is then computed).</summary>
+        public bool FrameDepthWanted => _frameDepthWanted();
 
         public IReadOnlyList<string> Warnings => _warnings;
         public PointCloud Points => _fusion.ToPointCloud();

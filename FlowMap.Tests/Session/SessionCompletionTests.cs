@@ -144,5 +144,26 @@ namespace FlowMap.Tests.Session
             Assert.False(finished);
             Assert.Null(session.Result);
         }
+
+        [Fact]
+        public void Without_a_listener_for_final_estimates_the_poses_are_the_same_and_no_frame_depth_is_carried()
+        {
+            // A live session does not receive the final per-frame estimates, so the depth of frames that are not keyframes
+            // (carried from their keyframe along the flow, the "depth_transfer" stage) is skipped: the poses must not change.
+            var s = new PlaneScene(64, 48, 50, 4, 0.05, 30);
+            ReconstructionPipeline Make() => new ReconstructionPipeline(new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48),
+                WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false }, new TruthFlow(s), new TruthSolver(s));
+            var frames = new List<FrameEstimate>();
+            using var listened = Make();
+            listened.FrameFinalized += frames.Add;
+            using var quiet = Make();
+            for (int i = 0; i < s.Frames; i++) { listened.Process(s.Frame(i)); quiet.Process(s.Frame(i)); }
+            var a = listened.Finish();
+            var b = quiet.Finish();
+            Assert.Equal(a.Poses.Select(p => p.Pose.Translation), b.Poses.Select(p => p.Pose.Translation));
+            Assert.Equal(a.Poses.Select(p => p.Pose.Rotation), b.Poses.Select(p => p.Pose.Rotation));
+            Assert.All(frames, f => Assert.NotNull(f.Depth));
+            Assert.All(frames, f => Assert.NotNull(f.Confidence));
+        }
     }
 }
