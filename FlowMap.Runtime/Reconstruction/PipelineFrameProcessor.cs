@@ -7,7 +7,8 @@ namespace FlowMap.Reconstruction
 {
     /// <summary>
     /// The session's per-frame work done by a <see cref="ReconstructionPipeline"/> (online mode): one live
-    /// <see cref="FrameUpdate"/> per frame. Final estimates still arrive through <see cref="ReconstructionPipeline.FrameFinalized"/>.
+    /// <see cref="FrameUpdate"/> per frame, and on completion the finished reconstruction as a <see cref="SessionResult"/>.
+    /// Final per-frame estimates (with depth) still arrive through <see cref="ReconstructionPipeline.FrameFinalized"/>.
     /// </summary>
     internal sealed class PipelineFrameProcessor : IFrameProcessor
     {
@@ -35,6 +36,25 @@ namespace FlowMap.Reconstruction
         }
 
         private bool _noted;
+
+        /// <summary>
+        /// Finishes the pipeline (the last window solved, the last keyframes fused, every frame posed) and gathers what the
+        /// engine has not seen yet: the final poses of all frames, the points fused now, keyframes moved, all warnings.
+        /// </summary>
+        public SessionResult? Finish(CancellationToken token)
+        {
+            if (_pipeline.FramesIn == 0) return null;
+            var r = _pipeline.Finish(token);
+            return new SessionResult
+            {
+                Poses = _pipeline.FinalFramePoses(),
+                Intrinsics = r.Processing,
+                NewPoints = _pipeline.TakeFusedPoints() ?? PointCloud.Empty,
+                Points = r.Points,
+                Warnings = r.Warnings.Concat(ReconstructionComponents.Notes(_pipeline).Warning is string w && !r.Warnings.Contains(w) ? new[] { w } : Array.Empty<string>()).ToList(),
+                RefinedKeyframes = _pipeline.TakeRefinedKeyframes(),
+            };
+        }
 
         public void Dispose() => _pipeline.Dispose();
     }

@@ -50,7 +50,7 @@ namespace FlowMap.Reconstruction
             if (options == null) throw new ArgumentNullException(nameof(options));
             options.Validate();
             IDepthPrior? prior = null;
-            IFlowEstimator? flow = null;
+            IFlowEstimator? flow = null, mappingFlow = null;
             IWindowSolver? solver = null;
             GpuContext? ctx = null;
             try
@@ -64,8 +64,12 @@ namespace FlowMap.Reconstruction
                 // One device for flow and solver. The pipeline disposes flow, then solver, then prior, so the solver owns
                 // the device and releases it last.
                 flow ??= new VulkanFlowEstimator(ctx!, null, ownsContext: false);
+                // A mapping thread computes its keyframe pairs' flow with an estimator of its own (an estimator keeps its
+                // GPU workspace between calls); an ONNX flow model's session is shared (its Run is thread-safe).
+                if (options.MappingThread && options.Mode == ReconstructionMode.Online)
+                    mappingFlow = flowModelPath == null ? new VulkanFlowEstimator(ctx!, null, ownsContext: false) : flow;
                 solver = ctx != null ? new GpuWindowSolver(ctx, ownsContext: true) : WindowSolver.Create(SolverBackend.Cpu);
-                var pipeline = new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true);
+                var pipeline = new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true, mappingFlow);
                 var notes = new ComponentNotes(onnx == null ? "none" : OnnxExecutionProviders.Name(onnx.Provider), onnx?.ProviderWarning);
                 if (notes.Warning != null) gpu.Logger.LogWarning("{Warning}", notes.Warning);
                 s_notes.Add(pipeline, notes);
@@ -74,28 +78,45 @@ namespace FlowMap.Reconstruction
             catch
             {
                 flow?.Dispose();
+                if (mappingFlow != null && !ReferenceEquals(mappingFlow, flow)) mappingFlow.Dispose();
                 if (solver != null) solver.Dispose(); else ctx?.Dispose();
                 prior?.Dispose();
                 throw;
             }
         }
 
-        /// <summary>The live (online) pipeline a <see cref="ReconstructionSession"/> runs, from its options.</summary>
-        public static ReconstructionPipeline CreateLivePipeline(SessionOptions options)
+        /// <summary>
+        /// The live (online) pipeline a <see cref="ReconstructionSession"/> runs, from its options; with
+        /// <paramref name="mappingThread"/> its window solves run on a mapping thread (see <see cref="SessionMapsOnItsOwnThread"/>).
+        /// </summary>
+        public static ReconstructionPipeline CreateLivePipeline(SessionOptions options, bool mappingThread = false)
         {
-            if (options == null) throw new ArgumentNullException(nameof(options));
-            options.Validate();
-            var o = new ReconstructionOptions
-            {
-                Mode = ReconstructionMode.Online,
-                FocalPixels = options.FocalPixels,
-                ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
-            };
+            var o = LiveOptions(options, mappingThread);
             var gpu = GpuContextOptions.Defaults.Clone();
             if (options.Device != null) gpu.DeviceName = options.Device;
             gpu.Validation |= options.Validation;
             if (!(options.Logger is NullLogger)) gpu.Logger = options.Logger;
             return CreatePipeline(o, options.DepthModelPath, DepthModelPreset.Auto, null, gpu, options.DepthProvider);
+        }
+
+        /// <summary>
+        /// A session maps on its own thread when it drops frames (live: tracking never waits for mapping). A lossless
+        /// session (replay, `record --lossless`) maps at each keyframe's own frame, so the same frames give the same result.
+        /// </summary>
+        internal static bool SessionMapsOnItsOwnThread(SessionOptions options) => options.DropFrames;
+
+        /// <summary>The reconstruction settings of a live session.</summary>
+        internal static ReconstructionOptions LiveOptions(SessionOptions options, bool mappingThread = false)
+        {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            options.Validate();
+            return new ReconstructionOptions
+            {
+                Mode = ReconstructionMode.Online,
+                MappingThread = mappingThread,
+                FocalPixels = options.FocalPixels,
+                ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
+            };
         }
 
         /// <summary>What the components say about themselves beyond the pipeline's result: the depth provider and its fallback.</summary>

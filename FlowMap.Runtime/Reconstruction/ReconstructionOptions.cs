@@ -111,6 +111,13 @@ namespace FlowMap.Reconstruction
         /// <summary>Offline with <see cref="OfflineKeyframesOnly"/> false: fuse every n-th frame.</summary>
         public int OfflineFuseEvery { get; set; } = 3;
 
+        /// <summary>
+        /// Online: solve the window on a mapping thread of its own, so tracking never waits for it (live sessions that drop
+        /// frames). Its results are then applied at the first frame after the solve finished, which depends on timing;
+        /// false (default): at the keyframe's own frame, deterministic.
+        /// </summary>
+        internal bool MappingThread { get; set; }
+
         internal void Validate()
         {
             if (ProcessingSize is { } s && ImageResampler.CheckProcessingSize(s.Width, s.Height) is string bad) throw new ArgumentException(bad);

@@ -12,13 +12,21 @@ namespace FlowMap.Session
     {
         /// <summary>Processes one frame; null when the frame produced no update (nothing is raised then).</summary>
         FrameUpdate? Process(Frame frame, CancellationToken token);
+
+        /// <summary>
+        /// No more frames: finalises the reconstruction (the last window solved, the last keyframes fused, every frame
+        /// posed) and returns it, or null when there is nothing to report (no frame was processed).
+        /// </summary>
+        SessionResult? Finish(CancellationToken token) => null;
     }
 
     /// <summary>
     /// The engine-facing entry point: an engine owns one session, pushes camera frames into it from any thread, and
     /// receives results as events (raised on the session's pipeline thread) or by polling <see cref="TryGetLatest"/>.
     /// Frames pushed faster than the pipeline runs wait in a bounded queue where the newest frame wins; drops are
-    /// counted in <see cref="Stats"/>. Dispose (or cancel the token given at creation) to stop.
+    /// counted in <see cref="Stats"/>. Events, in order: per frame <see cref="KeyframesRefined"/> (when the mapping moved
+    /// keyframes) then <see cref="FrameProcessed"/>; after <see cref="Complete"/> a last <see cref="KeyframesRefined"/> and
+    /// <see cref="Finished"/>, then <see cref="Completion"/> completes. Dispose (or cancel the token given at creation) to stop.
     /// </summary>
     public sealed class ReconstructionSession : IDisposable
     {
@@ -31,6 +39,7 @@ namespace FlowMap.Session
         private readonly RollingWindow _latencies = new RollingWindow(1024);
         private readonly Dictionary<string, RollingWindow> _stageMs = new Dictionary<string, RollingWindow>();
         private FrameUpdate? _latest;
+        private SessionResult? _result;
         private long _pushed, _processed;
         private int _width, _height;
         private bool _disposed;
@@ -54,7 +63,8 @@ namespace FlowMap.Session
         {
             options ??= new SessionOptions();
             options.Validate();
-            var processor = new FlowMap.Reconstruction.PipelineFrameProcessor(FlowMap.Reconstruction.ReconstructionComponents.CreateLivePipeline(options));
+            var processor = new FlowMap.Reconstruction.PipelineFrameProcessor(FlowMap.Reconstruction.ReconstructionComponents.CreateLivePipeline(options,
+                mappingThread: FlowMap.Reconstruction.ReconstructionComponents.SessionMapsOnItsOwnThread(options)));
             try
             {
                 return new ReconstructionSession(processor, options.QueueCapacity, options.Cancellation, options.DropFrames);
@@ -78,6 +88,25 @@ namespace FlowMap.Session
 
         /// <summary>Raised on the pipeline thread after each processed frame. Handlers must not block for long.</summary>
         public event Action<FrameUpdate>? FrameProcessed;
+
+        /// <summary>
+        /// Raised on the pipeline thread when the mapping changed the poses of keyframes already delivered (in a
+        /// <see cref="FrameUpdate"/> or an earlier refinement): each entry is a keyframe's frame index and its new
+        /// camera-to-world pose. An engine moves what it anchored to those frames. Raised before the
+        /// <see cref="FrameProcessed"/> of the frame during which the mapping ran, and once more on completion.
+        /// </summary>
+        public event Action<IReadOnlyList<FramePose>>? KeyframesRefined;
+
+        /// <summary>
+        /// Raised on the pipeline thread after <see cref="Complete"/>, once the queued frames are processed and the
+        /// reconstruction is finalised (the last keyframes solved and fused): the final poses of all frames, the points
+        /// fused on completion and the whole cloud. Not raised when the session is cancelled, disposed or failed, or
+        /// when no frame was processed. <see cref="Completion"/> completes after it.
+        /// </summary>
+        public event Action<SessionResult>? Finished;
+
+        /// <summary>The final result once <see cref="Finished"/> was raised, else null. Thread-safe.</summary>
+        public SessionResult? Result => Volatile.Read(ref _result);
 
         /// <summary>Raised on the pipeline thread when the pipeline fails; the session stops after it.</summary>
         public event Action<Exception>? Failed;
@@ -180,7 +209,11 @@ namespace FlowMap.Session
             return update != null;
         }
 
-        /// <summary>No more frames: the pipeline finishes the queued ones, then <see cref="Completion"/> completes.</summary>
+        /// <summary>
+        /// No more frames: the pipeline processes the queued ones, then finalises the reconstruction (solves the last
+        /// window, fuses the last keyframes, poses every frame against its keyframe's final depth) and raises
+        /// <see cref="KeyframesRefined"/> and <see cref="Finished"/>; then <see cref="Completion"/> completes.
+        /// </summary>
         public void Complete() => _queue.Complete();
 
         private void Loop()
@@ -204,7 +237,17 @@ namespace FlowMap.Session
                         }
                     }
                     Volatile.Write(ref _latest, update);
+                    if (update.RefinedKeyframes.Count > 0) KeyframesRefined?.Invoke(update.RefinedKeyframes);
                     FrameProcessed?.Invoke(update);
+                }
+                // The queue is complete (not cancelled): finalise the reconstruction and hand over the result.
+                _cts.Token.ThrowIfCancellationRequested();
+                var result = _processor.Finish(_cts.Token);
+                if (result != null)
+                {
+                    Volatile.Write(ref _result, result);
+                    if (result.RefinedKeyframes.Count > 0) KeyframesRefined?.Invoke(result.RefinedKeyframes);
+                    Finished?.Invoke(result);
                 }
                 _done.TrySetResult(true);
             }

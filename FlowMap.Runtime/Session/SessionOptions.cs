@@ -31,8 +31,10 @@ namespace FlowMap.Session
 
         /// <summary>
         /// True (default, live use): when frames arrive faster than the pipeline runs, the oldest waiting frame is
-        /// dropped (the newest wins) and counted. False (replay of a recording): <see cref="ReconstructionSession.PushFrame(Frame)"/>
-        /// waits for room, so every frame is processed and results are deterministic.
+        /// dropped (the newest wins) and counted, and the keyframe window is solved on a mapping thread of its own, so
+        /// tracking never waits for it (results then depend on timing). False (replay of a recording):
+        /// <see cref="ReconstructionSession.PushFrame(Frame)"/> waits for room, every frame is processed and mapping runs
+        /// at each keyframe's own frame, so results are deterministic.
         /// </summary>
         public bool DropFrames { get; set; } = true;
 

@@ -29,7 +29,11 @@ namespace FlowMap.Session
         public Intrinsics? Intrinsics { get; internal set; }
         /// <summary>True when this frame became a keyframe (its depth and points follow).</summary>
         public bool IsKeyframe { get; internal set; }
-        /// <summary>z-depth at the processing resolution for keyframes, else null.</summary>
+        /// <summary>
+        /// z-depth at the processing resolution for keyframes, else null; also null for a keyframe whose window solve still
+        /// runs on the mapping thread (<see cref="SessionOptions.DropFrames"/>): its pose is then the tracker's estimate, and
+        /// the solved pose follows in <see cref="ReconstructionSession.KeyframesRefined"/>.
+        /// </summary>
         public FloatImage? Depth { get; internal set; }
         /// <summary>Depth confidence in [0, 1] for keyframes, else null.</summary>
         public FloatImage? Confidence { get; internal set; }
@@ -45,6 +49,57 @@ namespace FlowMap.Session
         public IReadOnlyDictionary<string, double> StageMilliseconds { get; internal set; } = new Dictionary<string, double>();
         /// <summary>Seconds from <c>ReconstructionSession.PushFrame</c> to this update.</summary>
         public double LatencySeconds { get; internal set; }
+
+        /// <summary>Keyframes whose pose the mapping changed while this frame was processed (raised as <see cref="ReconstructionSession.KeyframesRefined"/>).</summary>
+        internal IReadOnlyList<FramePose> RefinedKeyframes { get; set; } = Array.Empty<FramePose>();
+    }
+
+    /// <summary>
+    /// One frame's camera pose as the reconstruction holds it: a keyframe's refined pose in
+    /// <see cref="ReconstructionSession.KeyframesRefined"/>, or a frame's final pose in <see cref="SessionResult.Poses"/>.
+    /// </summary>
+    public sealed class FramePose
+    {
+        internal FramePose(int frameIndex, double timestampSeconds, CameraPose pose, bool isKeyframe)
+        {
+            FrameIndex = frameIndex; TimestampSeconds = timestampSeconds; Pose = pose; IsKeyframe = isKeyframe;
+        }
+
+        /// <summary>Index of the frame in push order (as <see cref="FrameUpdate.FrameIndex"/>).</summary>
+        public int FrameIndex { get; }
+        /// <summary>The timestamp the frame was pushed with, seconds.</summary>
+        public double TimestampSeconds { get; }
+        /// <summary>Camera-to-world pose, OpenCV axes, frame 0 = identity, the reconstruction's scale (as <see cref="FrameUpdate.Pose"/>).</summary>
+        public CameraPose Pose { get; }
+        /// <summary>True when the frame is a keyframe.</summary>
+        public bool IsKeyframe { get; }
+    }
+
+    /// <summary>
+    /// What a completed session reconstructed (<see cref="ReconstructionSession.Finished"/>, <see cref="ReconstructionSession.Result"/>):
+    /// after <see cref="ReconstructionSession.Complete"/> the pipeline solves what is left of its window, fuses the last
+    /// keyframes and poses every frame against its keyframe's final depth.
+    /// </summary>
+    public sealed class SessionResult
+    {
+        internal SessionResult() { }
+
+        /// <summary>The final camera-to-world pose of every processed frame, in frame order (dropped frames have none).</summary>
+        public IReadOnlyList<FramePose> Poses { get; internal set; } = Array.Empty<FramePose>();
+        /// <summary>The final intrinsics at the processing resolution (pixels).</summary>
+        public Intrinsics Intrinsics { get; internal set; } = null!;
+        /// <summary>
+        /// Points fused on completion (the last keyframes), which no <see cref="FrameUpdate.NewPoints"/> carried: an engine
+        /// that accumulates <see cref="FrameUpdate.NewPoints"/> adds these to have everything.
+        /// </summary>
+        public PointCloud NewPoints { get; internal set; } = PointCloud.Empty;
+        /// <summary>The whole fused point cloud (world coordinates; points of overlapping keyframes merged per voxel).</summary>
+        public PointCloud Points { get; internal set; } = PointCloud.Empty;
+        /// <summary>Every warning of the session (those raised on completion included: static camera, low parallax, ...).</summary>
+        public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>Keyframes whose pose changed on completion (raised as <see cref="ReconstructionSession.KeyframesRefined"/> before <see cref="ReconstructionSession.Finished"/>).</summary>
+        internal IReadOnlyList<FramePose> RefinedKeyframes { get; set; } = Array.Empty<FramePose>();
     }
 
     /// <summary>Counters of a running session.</summary>

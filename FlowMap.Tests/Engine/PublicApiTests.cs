@@ -17,7 +17,7 @@ namespace FlowMap.Tests.Engine
     public sealed class PublicApiTests
     {
         /// <summary>
-        /// What an engine needs: the session and its options, frame updates and stats, the pixel format; the core domain types
+        /// What an engine needs: the session and its options, frame updates and stats, the pixel format, keyframe poses and the completed session's result; the core domain types
         /// a session hands out (pose, intrinsics, point cloud, images, flow, frame) and the Unity axis conversion; the depth
         /// model's execution provider (an option); and the exceptions a session throws for GPU problems. Evaluation,
         /// datasets, synthetic scenes, diagnostics, capture, export, the solver and the GPU layer are internal (the CLI and
@@ -31,6 +31,8 @@ namespace FlowMap.Tests.Engine
             "FlowMap.Gpu.GpuUnavailableException", "FlowMap.Gpu.VulkanException", "FlowMap.Gpu.VulkanValidationException",
             "FlowMap.Session.FrameUpdate", "FlowMap.Session.PixelFormat", "FlowMap.Session.ReconstructionSession",
             "FlowMap.Session.SessionOptions", "FlowMap.Session.SessionStats",
+            // Issue 12 item 4: refined keyframe poses (an XR app moves its anchors) and the finished session's result.
+            "FlowMap.Session.FramePose", "FlowMap.Session.SessionResult",
         };
 
         [Fact]

@@ -25,6 +25,8 @@ namespace FlowMap.Tests.Session
             var updates = new ConcurrentQueue<FrameUpdate>();
             using var session = ReconstructionSession.Create(new SessionOptions { DropFrames = false, ProcessingWidth = 96, ProcessingHeight = 72, Validation = true });
             session.FrameProcessed += updates.Enqueue;
+            var refined = new ConcurrentQueue<FramePose>();
+            session.KeyframesRefined += k => { foreach (var p in k) refined.Enqueue(p); };
             for (int i = 0; i < n; i++)
             {
                 // RGBA with a padded stride, as a texture read-back would give.
@@ -54,6 +56,48 @@ namespace FlowMap.Tests.Session
             // The live poses follow the true path: a loose bound on the camera centres after Sim(3) alignment.
             var acc = TrajectoryMetrics.Evaluate(list.Select(u => u.Pose).ToList(), seq.Poses.ToList());
             Assert.True(acc.AtePercent < 25, $"live ATE {acc.AtePercent:F1} % of the path");
+            // Completing the session finalised it: every frame's final pose, the last keyframes' points, finite refined poses.
+            var result = session.Result;
+            Assert.NotNull(result);
+            Assert.Equal(Enumerable.Range(0, n), result!.Poses.Select(p => p.FrameIndex));
+            Assert.True(result.NewPoints.Count > 0, "no points fused on completion");
+            Assert.All(refined, p => Assert.True(p.Pose.Rotation.Concat(p.Pose.Translation).All(double.IsFinite), $"keyframe {p.FrameIndex}: pose not finite"));
+            var final = TrajectoryMetrics.Evaluate(result.Poses.Select(p => p.Pose).ToList(), seq.Poses.ToList());
+            Assert.True(final.AtePercent < 25, $"final ATE {final.AtePercent:F1} % of the path");
+        }
+
+        [Fact]
+        public void Tracking_and_mapping_run_concurrently_on_the_gpu_under_the_validation_layer()
+        {
+            _ = Ctx; // skips visibly without a Vulkan device (fails when FLOWMAP_REQUIRE_GPU=1)
+            const int n = 16;
+            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 5),
+                new SyntheticSequenceOptions { Path = "walk", Frames = n, Width = 96, Height = 72, Seed = 5 });
+            // A live session's pipeline (mapping on its own thread, its own flow estimator, one device and queue), with
+            // every frame processed so the check does not depend on which frames a paced run would drop.
+            var options = new SessionOptions { ProcessingWidth = 96, ProcessingHeight = 72, Validation = true };
+            var o = FlowMap.Reconstruction.ReconstructionComponents.LiveOptions(options, mappingThread: true);
+            Assert.True(o.MappingThread);
+            var pipeline = FlowMap.Reconstruction.ReconstructionComponents.CreatePipeline(o, validation: true);
+            var updates = new ConcurrentQueue<FrameUpdate>();
+            bool overlapped = false;
+            using (var session = new ReconstructionSession(new FlowMap.Reconstruction.PipelineFrameProcessor(pipeline), queueCapacity: 2, dropFrames: false))
+            {
+                session.FrameProcessed += u => { updates.Enqueue(u); overlapped |= pipeline.MappingBusy; };
+                for (int i = 0; i < n; i++) session.PushFrame(new Frame(i, i / 30.0, seq.Frame(i), $"{i:D6}.png"));
+                session.Complete();
+                Assert.True(session.Completion.Wait(TimeSpan.FromMinutes(5))); // a validation error fails the pipeline, and this
+                var r = session.Result!;
+                Assert.Equal(Enumerable.Range(0, n), r.Poses.Select(p => p.FrameIndex));
+                Assert.All(r.Poses, p => Assert.True(p.Pose.Rotation.Concat(p.Pose.Translation).All(double.IsFinite), $"frame {p.FrameIndex}: pose not finite"));
+                Assert.True(r.Points.Count > 100);
+                // Loose bound on the final path, as for the lossless session above (when the mapping results are applied
+                // depends on timing; the final poses are the finished windows').
+                var acc = TrajectoryMetrics.Evaluate(r.Poses.Select(p => p.Pose).ToList(), seq.Poses.ToList());
+                Assert.True(acc.AtePercent < 25, $"final ATE {acc.AtePercent:F1} % of the path");
+            }
+            Assert.Equal(Enumerable.Range(0, n), updates.Select(u => u.FrameIndex));
+            Assert.True(overlapped, "no frame was delivered while a mapping solve ran");
         }
     }
 }

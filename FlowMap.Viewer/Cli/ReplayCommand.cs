@@ -179,7 +179,7 @@ namespace FlowMap.Viewer.Cli
                 AnsiConsole.MarkupLine($"Against the live run's recorded results ({cmp.Common} frames): max camera-centre difference {cmp.MaxTranslationDiff:G3} " +
                                        $"(recorded path length {cmp.PathLength:G3}), max rotation difference {cmp.MaxRotationDiffDeg:G3} deg" +
                                        (cmp.RecordedOnly > 0 ? $"; {cmp.RecordedOnly} recorded frames were not replayed" : "") +
-                                       ". Identical when the live run dropped no frames.");
+                                       ". Identical when the live run was lossless (record --lossless); a live run that may drop frames also maps on its own thread, so its results depend on timing.");
             if (outDir != null) AnsiConsole.MarkupLine($"Wrote {Markup.Escape(outDir)}.");
         }
     }

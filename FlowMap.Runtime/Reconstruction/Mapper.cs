@@ -1,0 +1,381 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using FlowMap.Session;
+
+namespace FlowMap.Reconstruction
+{
+    /// <summary>The stage after tracking: solves keyframes (<see cref="KeyframeSolver"/>), fuses them and finalises every frame.</summary>
+    internal abstract class Mapper
+    {
+        protected Mapper(ReconstructionState state, KeyframeSolver solver) { State = state; Solver = solver; }
+
+        protected ReconstructionState State { get; }
+        protected KeyframeSolver Solver { get; }
+
+        /// <summary>Takes a tracked frame: a new keyframe joins the map; a posed frame may refine it.</summary>
+        public abstract void Map(TrackedFrame frame, CancellationToken token);
+
+        /// <summary>The stream ended: the last solve (offline: everything), then every frame finalised (fused, emitted).</summary>
+        public abstract void Finish(CancellationToken token);
+
+        /// <summary>
+        /// Applies mapping results that are ready (a window solve that ran on the mapping thread): poses and depth of the
+        /// window, keyframes frozen and fused, moved keyframes published. Never waits. Nothing to do without a mapping thread.
+        /// </summary>
+        public virtual void Publish() { }
+
+        /// <summary>Waits for work still running on the mapping thread (its outcome is dropped).</summary>
+        public virtual void Stop() { }
+
+        /// <summary>True while a solve runs on the mapping thread (read from any thread; for tests).</summary>
+        public virtual bool Busy => false;
+    }
+
+    /// <summary>A window solve: its inputs taken on the pipeline thread, its result applied there.</summary>
+    internal sealed class WindowSolve
+    {
+        public List<Keyframe> Window = null!;
+        public int Frozen;
+        public List<KeyframeSolver.Input> Inputs = null!;
+        public double? FixedFocal;
+        public IReadOnlyList<FloatImage?>? WarmDepth;
+        public double? PreviousFocal;
+        public int Steps;
+        /// <summary>The keyframe whose arrival asked for the solve (tracking moves to it once the solve is applied), or null.</summary>
+        public Keyframe? NewKeyframe;
+        /// <summary>On the mapping thread: the solve and the stage times it took.</summary>
+        public Task<(KeyframeSolution Result, IReadOnlyDictionary<string, double> Stages)>? Running;
+    }
+
+    /// <summary>Mapping over keyframes chosen by <see cref="KeyframeTracker"/>: the window, its solves, freezing and finalising.</summary>
+    internal abstract class KeyframeMapper : Mapper
+    {
+        protected KeyframeMapper(ReconstructionState state, KeyframeSolver solver) : base(state, solver) { }
+
+        /// <summary>The keyframes held (online: a sliding window; offline: all of them until Finish).</summary>
+        protected List<Keyframe> Window { get; } = new List<Keyframe>();
+
+        protected void Add(Keyframe k)
+        {
+            Window.Add(k);
+            State.KeyframeCount++;
+        }
+
+        /// <summary>Solves the window of the last keyframes and chains the result into the global trajectory at a consistent scale.</summary>
+        protected void SolveWindow(int steps, CancellationToken token)
+        {
+            var job = PrepareSolve(steps);
+            if (job != null) ApplySolve(job, RunSolve(job, token));
+        }
+
+        /// <summary>The inputs of a solve of the window of the last keyframes, or null when there is nothing to solve.</summary>
+        protected WindowSolve? PrepareSolve(int steps)
+        {
+            var o = State.Options;
+            int n = Window.Count;
+            if (n < 2) return null;
+            int start = Math.Max(0, n - o.WindowKeyframes);
+            var win = Window.GetRange(start, n - start);
+            return new WindowSolve
+            {
+                Window = win,
+                Frozen = win.TakeWhile(k => k.Frozen).Count(),
+                Inputs = win.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList(),
+                FixedFocal = State.FixedFocal,
+                WarmDepth = State.SolvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null,
+                PreviousFocal = State.SolvedOnce ? State.Focal : (double?)null,
+                Steps = steps,
+            };
+        }
+
+        /// <summary>The solve itself (touches only the solver and the job: may run on the mapping thread).</summary>
+        protected KeyframeSolution RunSolve(WindowSolve job, CancellationToken token) =>
+            Solver.SolveWindow(job.Inputs, job.FixedFocal, job.WarmDepth, job.PreviousFocal, job.Frozen, job.Steps, token);
+
+        /// <summary>Chains a window's solution into the global trajectory at a consistent scale (pipeline thread).</summary>
+        protected void ApplySolve(WindowSolve job, KeyframeSolution r)
+        {
+            var win = job.Window;
+            int frozen = job.Frozen;
+            State.Focal = State.FixedFocal ?? r.Focal;
+            State.FocalRelStd = r.FocalRelStd;
+            foreach (var w in r.Warnings) State.AddWarning(w);
+            State.SolvedOnce = true;
+
+            // Scale: the window's depth against the global depth of keyframes solved before (median ratio).
+            var ratios = new List<float>();
+            for (int j = 0; j < win.Count; j++)
+                if (win[j].Depth != null) ratios.Add((float)DepthTransfer.ScaleRatio(win[j].Depth!, r.Depth[j], win[j].Confidence));
+            double s = ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1.0;
+            if (!(s > 0) || double.IsInfinity(s)) s = 1.0;
+
+            // Anchor: the newest frozen keyframe of the window (its global pose stays), else the window's first.
+            int a = Math.Max(0, frozen - 1);
+            var anchorRel = Scaled(r.Poses[a], s);
+            var toGlobal = win[a].Pose.Compose(anchorRel.Inverse());
+            for (int j = 0; j < win.Count; j++)
+            {
+                if (win[j].Frozen) continue;
+                win[j].Pose = j == a ? win[a].Pose : toGlobal.Compose(Scaled(r.Poses[j], s));
+                win[j].Depth = ScaledImage(r.Depth[j], s);
+                win[j].Confidence = r.Confidence[j];
+            }
+            State.NoteSceneDepth(win[win.Count - 1].Depth!);
+            // Keyframes already delivered whose pose moved: the engine moves what it anchored to them.
+            foreach (var k in win)
+                if (k.Delivered is CameraPose d && !SamePose(d, k.Pose))
+                {
+                    k.Delivered = k.Pose;
+                    State.Refined(new FramePose(k.Frame.Index, k.Frame.TimestampSeconds, k.Pose, isKeyframe: true));
+                }
+        }
+
+        private static bool SamePose(CameraPose a, CameraPose b) =>
+            a.Rotation.AsSpan().SequenceEqual(b.Rotation) && a.Translation.AsSpan().SequenceEqual(b.Translation);
+
+        private static CameraPose Scaled(CameraPose p, double s)
+        {
+            var t = p.Translation;
+            return new CameraPose(p.Rotation, new[] { t[0] * s, t[1] * s, t[2] * s });
+        }
+
+        private static FloatImage ScaledImage(FloatImage d, double s)
+        {
+            var o = new FloatImage(d.Width, d.Height);
+            for (int i = 0; i < o.Data.Length; i++) o.Data[i] = (float)(d.Data[i] * s);
+            return o;
+        }
+
+        /// <summary>
+        /// A keyframe is final: its depth (unobserved when never solved), fused, emitted; then its followers posed against
+        /// its final depth with depth carried along their flow, emitted.
+        /// </summary>
+        protected void Finalise(Keyframe k)
+        {
+            var clock = State.Clock;
+            k.Frozen = true;
+            if (k.Depth == null) // never solved (static camera)
+            {
+                var (d, c) = State.Unobserved(k.Prior);
+                k.Depth = d; k.Confidence = c;
+            }
+            State.Emit(new FrameEstimate { Index = k.Frame.Index, Name = k.Frame.Name, TimestampSeconds = k.Frame.TimestampSeconds, Pose = k.Pose, IsKeyframe = true, Depth = k.Depth, Confidence = k.Confidence! });
+            if (State.SolvedOnce) State.Fuse(k.Depth, k.Confidence!, k.Image, k.Pose);
+            foreach (var p in k.Followers)
+            {
+                FloatImage depth, conf;
+                CameraPose pose;
+                if (State.SolvedOnce)
+                {
+                    clock.Time("pose", () => KeyframeTracker.PoseFollower(State, k, p));
+                    pose = k.Pose.Compose(p.KeyToFrame.Inverse());
+                    if (!State.FrameDepthWanted) (depth, conf) = (null!, null!); // nobody receives the estimate (a live session): only its pose is kept
+                    else if (p.Flow != null)
+                        (depth, conf) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(p.Flow.Backward, p.Flow.BackwardConfidence, k.Depth, k.Confidence!, State.K, p.KeyToFrame));
+                    else (depth, conf) = State.Unobserved(null);
+                }
+                else { pose = k.Pose; (depth, conf) = (k.Depth, k.Confidence!); }
+                State.Emit(new FrameEstimate { Index = p.Frame.Index, Name = p.Frame.Name, TimestampSeconds = p.Frame.TimestampSeconds, Pose = pose, IsKeyframe = false, Depth = depth, Confidence = conf });
+            }
+            k.Followers.Clear();
+        }
+
+        /// <summary>Finalises every keyframe not yet final, in order.</summary>
+        protected void FinaliseRest()
+        {
+            foreach (var k in Window) if (!k.Frozen) Finalise(k);
+            Window.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Online mapping: a sliding window of keyframes, solved warm-started when a keyframe joins it (the first once
+    /// <see cref="ReconstructionOptions.FirstWindowKeyframes"/> are there); keyframes leaving its active part are frozen,
+    /// fused and finalised; moved keyframes are published for the engine. With a mapping thread
+    /// (<see cref="ReconstructionOptions.MappingThread"/>) the solve runs there and its result is applied by
+    /// <see cref="Publish"/> at the first frame after it finished, while tracking goes on against the keyframes already
+    /// published; without, it runs at once (the result is applied at the keyframe's own frame: deterministic).
+    /// </summary>
+    internal sealed class SlidingWindowMapper : KeyframeMapper
+    {
+        private readonly StageClock? _mappingClock; // the mapping thread's stage times, added to the frame that applies them
+        private WindowSolve? _running;
+
+        public SlidingWindowMapper(ReconstructionState state, KeyframeSolver solver, StageClock? mappingClock = null) : base(state, solver)
+        {
+            _mappingClock = mappingClock;
+        }
+
+        private bool Threaded => _mappingClock != null;
+
+        public override void Map(TrackedFrame frame, CancellationToken token)
+        {
+            var o = State.Options;
+            if (frame.NewKeyframe is Keyframe k)
+            {
+                Add(k);
+                if (Window.Count == 1) { k.Mapped = true; return; } // the first keyframe: nothing to solve yet
+                int steps = State.SolvedOnce ? o.KeyframeSteps : Window.Count >= o.FirstWindowKeyframes ? o.FirstWindowSteps : 0;
+                if (steps > 0 && Threaded) { Start(steps, k, token); return; }
+                if (steps > 0) SolveWindow(steps, token);
+                k.Mapped = true;
+                FreezeOld();
+            }
+            else if (frame.Posed && o.StepsPerFrame > 0)
+            {
+                if (!Threaded) SolveWindow(o.StepsPerFrame, token);
+                else if (_running == null) Start(o.StepsPerFrame, null, token);
+            }
+        }
+
+        /// <summary>Starts a window solve on the mapping thread (tracking does not create keyframes until it is applied).</summary>
+        private void Start(int steps, Keyframe? newKeyframe, CancellationToken token)
+        {
+            var job = PrepareSolve(steps)!;
+            job.NewKeyframe = newKeyframe;
+            var clock = _mappingClock!;
+            job.Running = Task.Factory.StartNew(() =>
+            {
+                clock.BeginFrame();
+                var r = RunSolve(job, token);
+                clock.EndFrame();
+                return (r, clock.LastFrame);
+            }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _running = job;
+        }
+
+        public override bool Busy => Volatile.Read(ref _running)?.Running is { IsCompleted: false };
+
+        public override void Publish()
+        {
+            if (_running?.Running is { IsCompleted: true }) Complete();
+        }
+
+        /// <summary>Applies the running solve (waiting for it when it has not finished), then freezes what left the active part.</summary>
+        private void Complete()
+        {
+            var job = _running!;
+            _running = null;
+            var (r, stages) = job.Running!.GetAwaiter().GetResult();
+            foreach (var kv in stages) State.Clock.Add(kv.Key, kv.Value);
+            ApplySolve(job, r);
+            if (job.NewKeyframe != null)
+            {
+                job.NewKeyframe.Mapped = true;
+                FreezeOld();
+            }
+        }
+
+        /// <summary>Freezes keyframes that left the active part of the window; finalises them and their followers.</summary>
+        private void FreezeOld()
+        {
+            int n = Window.Count;
+            for (int j = 0; j < n - State.Options.ActiveKeyframes; j++)
+                if (!Window[j].Frozen) Finalise(Window[j]);
+            // Drop frozen keyframes that are no longer in the window.
+            while (Window.Count > State.Options.WindowKeyframes) Window.RemoveAt(0);
+        }
+
+        public override void Finish(CancellationToken token)
+        {
+            if (_running != null) Complete();
+            // A short stream may end before the first window filled.
+            if (!State.SolvedOnce && Window.Count >= 2) SolveWindow(State.Options.FirstWindowSteps, token);
+            FinaliseRest();
+        }
+
+        public override void Stop()
+        {
+            var t = _running?.Running;
+            _running = null;
+            if (t == null) return;
+            try { t.Wait(); }
+            catch (AggregateException) { } // cancelled or failed: the session is stopping
+        }
+    }
+
+    /// <summary>
+    /// Offline over keyframes: the keyframes tracking chose are held, and solved all at once in <see cref="Finish"/> (the
+    /// mapper's geometry start, descent and refinement); then every frame is finalised against them.
+    /// </summary>
+    internal sealed class AllKeyframesMapper : KeyframeMapper
+    {
+        public AllKeyframesMapper(ReconstructionState state, KeyframeSolver solver) : base(state, solver) { }
+
+        public override void Map(TrackedFrame frame, CancellationToken token)
+        {
+            if (frame.NewKeyframe is Keyframe k) { Add(k); k.Mapped = true; }
+        }
+
+        public override void Finish(CancellationToken token)
+        {
+            if (Window.Count >= 2 && State.CumulativeMedianFlow >= State.Options.StaticFlowPixels) SolveAll(token);
+            else if (!State.SolvedOnce && Window.Count >= 2) SolveWindow(State.Options.FirstWindowSteps, token);
+            FinaliseRest();
+        }
+
+        private void SolveAll(CancellationToken token)
+        {
+            var inputs = Window.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList();
+            var s = Solver.SolveAll(inputs, State.FixedFocal, token);
+            for (int j = 0; j < Window.Count; j++)
+            {
+                Window[j].Pose = s.Poses[j];
+                Window[j].Depth = s.Depth[j];
+                Window[j].Confidence = s.Confidence[j];
+            }
+            State.Focal = State.FixedFocal ?? s.Focal;
+            State.K1 = s.K1;
+            State.FocalRelStd = s.FocalRelStd;
+            foreach (var w in s.Warnings) State.AddWarning(w);
+            State.SolvedOnce = true;
+            State.NoteSceneDepth(Window[Window.Count / 2].Depth!);
+        }
+    }
+
+    /// <summary>
+    /// Offline over every frame (from <see cref="ChainTracker"/>): all frames solved at once in <see cref="Finish"/>, every
+    /// <see cref="ReconstructionOptions.OfflineFuseEvery"/>-th fused.
+    /// </summary>
+    internal sealed class AllFramesMapper : Mapper
+    {
+        private readonly List<Keyframe> _all = new List<Keyframe>();
+
+        public AllFramesMapper(ReconstructionState state, KeyframeSolver solver) : base(state, solver) { }
+
+        public override void Map(TrackedFrame frame, CancellationToken token) => _all.Add(frame.NewKeyframe!);
+
+        public override void Finish(CancellationToken token)
+        {
+            var o = State.Options;
+            var priors = _all.Select(a => State.AwaitPrior(a.PendingPrior)).ToList();
+            State.KeyframeCount = _all.Count;
+            if (_all.Count < 2 || State.CumulativeMedianFlow < o.StaticFlowPixels)
+            {
+                for (int i = 0; i < _all.Count; i++)
+                {
+                    var (d, c) = State.Unobserved(priors[i]);
+                    State.Emit(new FrameEstimate { Index = _all[i].Frame.Index, Name = _all[i].Frame.Name, TimestampSeconds = _all[i].Frame.TimestampSeconds, Pose = CameraPose.Identity, IsKeyframe = true, Depth = d, Confidence = c });
+                }
+                return;
+            }
+            var inputs = _all.Select((a, i) => new KeyframeSolver.Input { FrameIndex = a.Frame.Index, Image = a.Image, FromPrevious = a.FromPrevious, Prior = priors[i] }).ToList();
+            var r = Solver.SolveAll(inputs, State.FixedFocal, token);
+            State.Focal = State.FixedFocal ?? r.Focal;
+            State.K1 = r.K1;
+            State.FocalRelStd = r.FocalRelStd;
+            foreach (var w in r.Warnings) State.AddWarning(w);
+            State.SolvedOnce = true;
+            State.NoteSceneDepth(r.Depth[r.Depth.Length / 2]);
+            for (int i = 0; i < _all.Count; i++)
+            {
+                var e = new FrameEstimate { Index = _all[i].Frame.Index, Name = _all[i].Frame.Name, TimestampSeconds = _all[i].Frame.TimestampSeconds, Pose = r.Poses[i], IsKeyframe = true, Depth = r.Depth[i], Confidence = r.Confidence[i] };
+                if (i % o.OfflineFuseEvery == 0 || i == _all.Count - 1) State.Fuse(e.Depth, e.Confidence, _all[i].Image, e.Pose);
+                State.Emit(e);
+            }
+        }
+    }
+}

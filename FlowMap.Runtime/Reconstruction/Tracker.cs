@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using FlowMap.Flow;
+using FlowMap.Session;
+
+namespace FlowMap.Reconstruction
+{
+    /// <summary>A keyframe: chosen by tracking, solved, frozen and fused by mapping.</summary>
+    internal sealed class Keyframe
+    {
+        public Frame Frame = null!;
+        public RgbImage Image = null!;
+        public FlowResult? FromPrevious;      // flow previous keyframe -> this one
+        public FloatImage? Prior;
+        public Task<FloatImage>? PendingPrior; // offline over all frames: the prior, awaited in Finish
+        public CameraPose Pose = CameraPose.Identity; // global camera-to-world
+        public FloatImage? Depth, Confidence;   // global scale, null before its first solve
+        public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
+        public bool Frozen;
+        /// <summary>Mapping has taken it in (its window solve, if one was due, is applied): tracking may move to it.</summary>
+        public bool Mapped;
+        public CameraPose? Delivered;           // the pose last given in a live update or refinement (null: none yet)
+        public readonly List<Follower> Followers = new List<Follower>(); // non-keyframes posed against it
+    }
+
+    /// <summary>A frame that is not a keyframe, posed against its keyframe once that keyframe is solved.</summary>
+    internal sealed class Follower
+    {
+        public Frame Frame = null!;
+        public RgbImage Image = null!;
+        public FlowResult Flow = null!;        // keyframe -> this frame
+        public KeyframeMatches Matches = null!;
+        public CameraPose KeyToFrame = CameraPose.Identity;
+    }
+
+    /// <summary>What tracking made of one frame, for mapping and the live update.</summary>
+    internal sealed class TrackedFrame
+    {
+        public Frame Frame = null!;
+        public RgbImage Image = null!;
+        /// <summary>Flow from the current keyframe (all-frames offline: the previous frame) to this frame; null for the first frame.</summary>
+        public FlowResult? Flow;
+        /// <summary>Set when this frame became a keyframe (the first frame included).</summary>
+        public Keyframe? NewKeyframe;
+        /// <summary>Set when this frame was tracked against the current keyframe instead.</summary>
+        public Follower? Follower;
+        /// <summary>True when the follower was posed against its keyframe's depth (mapping may then refine the window).</summary>
+        public bool Posed;
+        /// <summary>The follower's live pose.</summary>
+        public CameraPose Pose;
+    }
+
+    /// <summary>The first stage after resizing: motion against what is already mapped, and the decision what a frame is.</summary>
+    internal abstract class Tracker
+    {
+        protected Tracker(ReconstructionState state, IFlowEstimator flow) { State = state; Flow = flow; }
+
+        protected ReconstructionState State { get; }
+        protected IFlowEstimator Flow { get; }
+
+        public abstract TrackedFrame Track(Frame frame, RgbImage image, CancellationToken token);
+    }
+
+    /// <summary>
+    /// Keyframe tracking (online, and offline over keyframes): dense flow from the current keyframe, the keyframe decision
+    /// on its median, the new keyframe's warm start (PnP pose and depth carried along the flow), and the other frames
+    /// posed against the current keyframe's depth by PnP. The current keyframe is the newest one mapping has taken in;
+    /// while mapping still solves a newer one (on its thread), frames are tracked against the current one and no other
+    /// keyframe is chosen.
+    /// </summary>
+    internal sealed class KeyframeTracker : Tracker
+    {
+        private Keyframe? _current; // tracked against
+        private Keyframe? _newest;  // the newest keyframe (mapping may still be solving it)
+        private double _lastMedianFlow, _previousMedianFlow;
+
+        public KeyframeTracker(ReconstructionState state, IFlowEstimator flow) : base(state, flow) { }
+
+        public override TrackedFrame Track(Frame frame, RgbImage image, CancellationToken token)
+        {
+            var o = State.Options;
+            var clock = State.Clock;
+            if (_current == null)
+            {
+                var k0 = new Keyframe { Frame = frame, Image = image };
+                k0.Prior = State.AwaitPrior(State.StartPrior(image));
+                _current = _newest = k0;
+                return new TrackedFrame { Frame = frame, Image = image, NewKeyframe = k0 };
+            }
+            if (_newest != _current && _newest!.Mapped) _current = _newest;
+            var key = _current;
+            double threshold = o.KeyframeFlowFraction * Math.Sqrt((double)State.Width * State.Height);
+            // 1. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
+            //    flow), its depth prior runs on a task meanwhile, overlapping the GPU work.
+            Task<FloatImage>? speculative = _lastMedianFlow + (_lastMedianFlow - _previousMedianFlow) >= 0.7 * threshold ? State.StartPrior(image) : null;
+            var flow = clock.Time("flow", () => Flow.Estimate(key.Image, image, token));
+            double median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
+            State.CumulativeMedianFlow = Math.Max(State.CumulativeMedianFlow, median);
+            _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
+
+            if (median >= threshold && _newest == _current)
+            {
+                // 2. A new keyframe: its prior, and its warm start for mapping.
+                var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
+                k.Prior = State.AwaitPrior(speculative ?? State.StartPrior(image));
+                _lastMedianFlow = _previousMedianFlow = 0;
+                k.Pose = key.Pose; // until mapping solves it (a solve on the mapping thread: its live pose meanwhile)
+                if (State.SolvedOnce && key.Depth != null)
+                {
+                    // Warm start of the new keyframe: its pose against the last keyframe (PnP), then that keyframe's depth
+                    // carried along the flow, so descent starts at the window's scale and near the answer.
+                    var m = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence);
+                    var guess = key.Followers.Count > 0 ? key.Followers[key.Followers.Count - 1].KeyToFrame : CameraPose.Identity;
+                    var pnp = clock.Time("pose", () => FramePoseEstimator.Solve(m, key.Depth, State.K, guess));
+                    if (pnp != null) k.Pose = key.Pose.Compose(pnp.Value.KeyToFrame.Inverse());
+                    if (pnp != null)
+                        k.InitialDepth = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.Depth, key.Confidence!, State.K, pnp.Value.KeyToFrame).Depth);
+                }
+                _newest = k;
+                return new TrackedFrame { Frame = frame, Image = image, Flow = flow, NewKeyframe = k };
+            }
+
+            // 3. Not a keyframe: pose against the keyframe's depth (when there is one yet).
+            speculative?.ContinueWith(t => { _ = t.Exception; }, TaskScheduler.Default); // unused guess: observe, never block
+            // Only the backward flow is kept (for depth transfer); the forward flow is reduced to sparse matches.
+            var pend = new Follower { Frame = frame, Image = image, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence),
+                Flow = new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) };
+            if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
+            key.Followers.Add(pend);
+            var tracked = new TrackedFrame { Frame = frame, Image = image, Flow = flow, Follower = pend, Pose = key.Pose };
+            if (key.Depth != null)
+            {
+                clock.Time("pose", () => PoseFollower(State, key, pend));
+                tracked.Pose = key.Pose.Compose(pend.KeyToFrame.Inverse());
+                tracked.Posed = true;
+            }
+            else if (key.Followers.Count > 64 && State.KeyframeCount == 1)
+            {
+                // Static so far: keep memory bounded by dropping the dense flow of the oldest waiting frames (their matches stay).
+                var old = key.Followers[key.Followers.Count - 65];
+                old.Flow = null!;
+            }
+            return tracked;
+        }
+
+        /// <summary>
+        /// The live estimate of a tracked frame once mapping has run (a new keyframe's pose and depth are the solve's):
+        /// pose at once, depth for keyframes; frames before the first solve get the first keyframe's pose.
+        /// </summary>
+        public FrameUpdate Emit(TrackedFrame t)
+        {
+            if (t.NewKeyframe is Keyframe k)
+            {
+                if (t.Flow == null) // the first frame
+                {
+                    k.Delivered = CameraPose.Identity;
+                    return Live(t.Frame, CameraPose.Identity, isKeyframe: true, null, null);
+                }
+                var update = Live(t.Frame, k.Pose, true, k.Depth, k.Confidence);
+                k.Delivered = k.Pose;
+                update.Intrinsics = State.K;
+                update.Flow = t.Flow.Forward; // previous keyframe -> this frame, for viewers' insets (shared, not copied)
+                return update;
+            }
+            var u = Live(t.Frame, t.Pose, false, null, null);
+            u.Intrinsics = State.SolvedOnce ? State.K : null;
+            u.Flow = t.Flow!.Forward; // keyframe -> this frame, for viewers' insets (shared, not copied)
+            return u;
+        }
+
+        /// <summary>A follower's pose against its keyframe's depth (PnP from the sampled matches, from its last pose).</summary>
+        public static void PoseFollower(ReconstructionState state, Keyframe key, Follower p)
+        {
+            var r = FramePoseEstimator.Solve(p.Matches, key.Depth!, state.K, p.KeyToFrame);
+            if (r != null) p.KeyToFrame = r.Value.KeyToFrame;
+        }
+
+        private static FrameUpdate Live(Frame f, CameraPose pose, bool isKeyframe, FloatImage? depth, FloatImage? conf) => new FrameUpdate
+        {
+            FrameIndex = f.Index, TimestampSeconds = f.TimestampSeconds, Pose = pose, IsKeyframe = isKeyframe, Depth = depth, Confidence = conf,
+        };
+    }
+
+    /// <summary>
+    /// Offline over every frame: each frame is a keyframe, with the flow from the previous frame; its depth prior runs on a
+    /// task while the GPU computes that flow, and is awaited by mapping at the end.
+    /// </summary>
+    internal sealed class ChainTracker : Tracker
+    {
+        private RgbImage? _previous;
+
+        public ChainTracker(ReconstructionState state, IFlowEstimator flow) : base(state, flow) { }
+
+        public override TrackedFrame Track(Frame frame, RgbImage image, CancellationToken token)
+        {
+            var prior = State.StartPrior(image);
+            FlowResult? f = null;
+            if (_previous != null)
+            {
+                var prev = _previous;
+                f = State.Clock.Time("flow", () => Flow.Estimate(prev, image, token));
+                State.CumulativeMedianFlow += DepthTransfer.MedianFlow(f.Forward, f.ForwardConfidence);
+            }
+            _previous = image;
+            return new TrackedFrame { Frame = frame, Image = image, Flow = f,
+                NewKeyframe = new Keyframe { Frame = frame, Image = image, FromPrevious = f, PendingPrior = prior } };
+        }
+    }
+}

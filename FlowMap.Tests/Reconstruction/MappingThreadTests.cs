@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Threading;
+using FlowMap.Flow;
+using FlowMap.Reconstruction;
+using FlowMap.Session;
+using FlowMap.Solve;
+using Xunit;
+
+namespace FlowMap.Tests.Reconstruction
+{
+    /// <summary>
+    /// Mapping on its own thread (<see cref="ReconstructionOptions.MappingThread"/>): tracking goes on while a window solve
+    /// runs, against the keyframes mapping has published, and the solve's result is applied when it is ready.
+    /// </summary>
+    public sealed class MappingThreadTests
+    {
+        /// <summary>The exact plane solver, held at its n-th call until released (a long mapping solve, without timing).</summary>
+        private sealed class GatedSolver : IWindowSolver
+        {
+            private readonly TruthSolver _truth;
+            private readonly int _blockCall;
+            private int _calls;
+            public GatedSolver(TruthSolver truth, int blockCall) { _truth = truth; _blockCall = blockCall; }
+            public readonly ManualResetEventSlim Entered = new ManualResetEventSlim();
+            public readonly ManualResetEventSlim Gate = new ManualResetEventSlim();
+            public volatile bool Blocked;
+            public int[] BlockedWindow = Array.Empty<int>();
+
+            public SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, CancellationToken token = default)
+            {
+                if (Interlocked.Increment(ref _calls) == _blockCall)
+                {
+                    BlockedWindow = window.Images.Select(PlaneScene.Tag).ToArray();
+                    Blocked = true;
+                    Entered.Set();
+                    Gate.Wait(TimeSpan.FromMinutes(2)); // released by the test; the bound only keeps a failing test from hanging
+                    Blocked = false;
+                }
+                return _truth.Solve(window, options, warmStart, token);
+            }
+
+            public void Dispose() { }
+        }
+
+        private static void AssertPose(CameraPose expected, CameraPose actual, double tol, string what)
+        {
+            for (int i = 0; i < 3; i++)
+                Assert.True(Math.Abs(expected.T(i) - actual.T(i)) < tol, $"{what}: T{i} expected {expected.T(i):F5}, got {actual.T(i):F5}");
+            Assert.True(expected.Inverse().Compose(actual).RotationAngle() < 1e-3, $"{what}: rotation differs");
+        }
+
+        [Fact]
+        public void A_frame_pushed_during_a_long_mapping_solve_is_posed_before_the_solve_ends()
+        {
+            // A plane at z = 4 passing sideways, 0.625 px of flow per frame at 64x48 (a keyframe about every 3 frames); exact
+            // flow and solver doubles. The second window solve (the first keyframe after the first window) is held.
+            const int n = 60;
+            var s = new PlaneScene(64, 48, 50, 4, 0.05, n);
+            var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
+            var solver = new GatedSolver(new TruthSolver(s), blockCall: 2);
+            var pipeline = new ReconstructionPipeline(o, new TruthFlow(s), solver);
+            using var session = new ReconstructionSession(new PipelineFrameProcessor(pipeline), queueCapacity: 1, dropFrames: false);
+            var processed = new SemaphoreSlim(0);
+            var during = new ConcurrentQueue<FrameUpdate>();
+            session.FrameProcessed += u => { if (solver.Blocked) during.Enqueue(u); processed.Release(); };
+            int i = 0;
+            try
+            {
+                // One frame at a time until the held solve has started (between frames the mapping thread is let finish the
+                // solves that are not held, so they are applied and the keyframe that asks for the held one comes).
+                for (; i < n && !solver.Entered.IsSet; i++)
+                {
+                    session.PushFrame(s.Frame(i));
+                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} not processed");
+                    SpinWait.SpinUntil(() => !pipeline.MappingBusy || solver.Entered.IsSet, TimeSpan.FromMinutes(1));
+                }
+                Assert.True(solver.Entered.IsSet, "the second window solve never started");
+                int keyframe = solver.BlockedWindow.Last();
+                // Three more frames while the solve is held: each is tracked and posed (against the keyframes published by
+                // the first window's solve) and delivered without waiting for it.
+                for (int j = 0; j < 3 && i < n; j++, i++)
+                {
+                    session.PushFrame(s.Frame(i));
+                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} was not processed while the mapping solve ran");
+                }
+                Assert.True(solver.Blocked);
+                var posed = during.Where(u => u.FrameIndex > keyframe).ToList();
+                Assert.Equal(3, posed.Count);
+                // The exact doubles put the published keyframes on the true path at the first window's scale (truth); PnP
+                // against their exact depth then poses each frame on it (2e-3: the windows' scale chaining in float, as in
+                // ReconstructionPipelineTests).
+                foreach (var u in posed) AssertPose(s.Pose(u.FrameIndex), u.Pose, 2e-3, $"frame {u.FrameIndex} during the solve");
+            }
+            finally { solver.Gate.Set(); }
+            for (; i < n; i++) session.PushFrame(s.Frame(i));
+            session.Complete();
+            Assert.True(session.Completion.Wait(TimeSpan.FromMinutes(2)));
+            // Completing waited for the mapping thread: every frame finalised on the true path.
+            var r = session.Result!;
+            Assert.Equal(Enumerable.Range(0, n), r.Poses.Select(p => p.FrameIndex));
+            foreach (var p in r.Poses) AssertPose(s.Pose(p.FrameIndex), p.Pose, 2e-3, $"frame {p.FrameIndex} final");
+        }
+
+        [Fact]
+        public void A_lossless_session_maps_at_the_keyframe_and_a_live_one_on_the_mapping_thread()
+        {
+            // Replay (frames never dropped) must be deterministic: mapping at the keyframe's own frame. Live: its own thread.
+            Assert.False(ReconstructionComponents.SessionMapsOnItsOwnThread(new SessionOptions { DropFrames = false }));
+            Assert.True(ReconstructionComponents.SessionMapsOnItsOwnThread(new SessionOptions()));
+            Assert.False(ReconstructionComponents.LiveOptions(new SessionOptions()).MappingThread); // replay's pipeline
+            Assert.True(ReconstructionComponents.LiveOptions(new SessionOptions(), mappingThread: true).MappingThread);
+        }
+    }
+}
