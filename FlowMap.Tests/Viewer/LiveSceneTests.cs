@@ -48,6 +48,28 @@ namespace FlowMap.Tests.Viewer
         }
 
         [Fact]
+        public void Refined_and_final_poses_replace_the_live_ones_and_the_last_points_are_added()
+        {
+            var scene = new LiveScene();
+            foreach (int i in new[] { 0, 1, 3, 4 }) scene.Post(Update(i, keyframe: i % 3 == 0)); // frame 2 was dropped
+            var moved = CameraPose.FromQuaternion(0, 0, 0, 1, 5, 6, 7);
+            scene.Refine(new[] { new FramePose(3, 0.1, moved, true), new FramePose(2, 0.07, moved, false) });
+            var s = scene.Snapshot();
+            Assert.Equal(4, s.Trajectory.Count);                    // a pose for a frame never received is ignored
+            Assert.Equal(5.0, s.Trajectory[2].T(0));                // frame 3 sits in the third slot
+            Assert.Equal(0.1, s.Trajectory[1].T(0), 12);            // the others keep their live poses
+            int chunks = s.PointChunks.Count;
+            var last = new PointCloud(new float[] { 9, 9, 9 }, new byte[] { 1, 1, 1 });
+            var final = CameraPose.FromQuaternion(0, 0, 0, 1, -1, 0, 0);
+            scene.Finish(new SessionResult { Poses = new[] { new FramePose(4, 0.13, final, false) }, NewPoints = last });
+            var f = scene.Snapshot();
+            Assert.Equal(-1.0, f.Trajectory[3].T(0));
+            Assert.Equal(chunks + 1, f.PointChunks.Count);
+            Assert.Same(last, f.PointChunks[^1]);
+            Assert.Equal("finished", f.Status);
+        }
+
+        [Fact]
         public void Session_events_feed_the_scene_while_a_slow_reader_takes_snapshots()
         {
             using var session = new ReconstructionSession(new CountingProcessor());

@@ -7,7 +7,9 @@ namespace FlowMap.Viewer.Scenes
     /// <summary>
     /// A running reconstruction as a viewer scene. Subscribes to <see cref="ReconstructionSession.FrameProcessed"/> and keeps
     /// only the latest state: every pose (the trajectory), keyframe indices, the newest intrinsics, depth, image and flow,
-    /// and the new points as append-only chunks. The event handler does O(1) work under a short lock, so the pipeline
+    /// and the new points as append-only chunks. Refined keyframe poses (<see cref="ReconstructionSession.KeyframesRefined"/>)
+    /// replace the live ones; on completion (<see cref="ReconstructionSession.Finished"/>) the trajectory becomes the final
+    /// poses and the last keyframes' points, which no frame update carried, are added. The event handler does O(1) work under a short lock, so the pipeline
     /// thread is never held up by drawing; the render thread takes a snapshot per frame (cached until something changes).
     /// </summary>
     public sealed class LiveScene : IViewerScene, IDisposable
@@ -15,6 +17,7 @@ namespace FlowMap.Viewer.Scenes
         private readonly object _lock = new object();
         private readonly ReconstructionSession? _session;
         private readonly List<CameraPose> _trajectory = new List<CameraPose>();
+        private readonly Dictionary<int, int> _slotOfFrame = new Dictionary<int, int>(); // frame index -> trajectory position
         private readonly List<int> _keyframes = new List<int>();
         private readonly List<PointCloud> _chunks = new List<PointCloud>();
         private Intrinsics? _intrinsics;
@@ -40,6 +43,8 @@ namespace FlowMap.Viewer.Scenes
             _session = session ?? throw new ArgumentNullException(nameof(session));
             _session.FrameProcessed += Post;
             _session.Failed += OnFailed;
+            _session.KeyframesRefined += Refine;
+            _session.Finished += Finish;
         }
 
         public string Title { get; }
@@ -53,6 +58,7 @@ namespace FlowMap.Viewer.Scenes
             if (update == null) throw new ArgumentNullException(nameof(update));
             lock (_lock)
             {
+                _slotOfFrame[update.FrameIndex] = _trajectory.Count;
                 _trajectory.Add(update.Pose);
                 if (update.IsKeyframe) _keyframes.Add(_trajectory.Count - 1);
                 if (update.NewPoints != null && update.NewPoints.Count > 0) _chunks.Add(update.NewPoints);
@@ -67,6 +73,35 @@ namespace FlowMap.Viewer.Scenes
                 _stages = update.StageMilliseconds;
                 _frameNumber = update.FrameIndex;
                 _status = update.Warnings.Count > 0 ? string.Join("; ", update.Warnings) : "live";
+                _version++;
+            }
+        }
+
+        /// <summary>
+        /// Replaces the poses of frames already received with refined ones (frames not received, e.g. dropped, are ignored).
+        /// Thread-safe.
+        /// </summary>
+        public void Refine(IReadOnlyList<FramePose> poses)
+        {
+            if (poses == null) throw new ArgumentNullException(nameof(poses));
+            lock (_lock)
+            {
+                bool changed = false;
+                foreach (var p in poses)
+                    if (_slotOfFrame.TryGetValue(p.FrameIndex, out int slot)) { _trajectory[slot] = p.Pose; changed = true; }
+                if (changed) _version++;
+            }
+        }
+
+        /// <summary>The session's final result: final poses, the points fused on completion, and "finished". Thread-safe.</summary>
+        public void Finish(SessionResult result)
+        {
+            if (result == null) throw new ArgumentNullException(nameof(result));
+            Refine(result.Poses);
+            lock (_lock)
+            {
+                if (result.NewPoints.Count > 0) _chunks.Add(result.NewPoints);
+                _status = "finished";
                 _version++;
             }
         }
@@ -101,6 +136,8 @@ namespace FlowMap.Viewer.Scenes
             {
                 _session.FrameProcessed -= Post;
                 _session.Failed -= OnFailed;
+                _session.KeyframesRefined -= Refine;
+                _session.Finished -= Finish;
             }
         }
     }
