@@ -338,7 +338,12 @@ namespace FlowMap.Export
         {
             if (string.IsNullOrEmpty(path)) throw new ArgumentException("No image path given.", nameof(path));
             if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
-            return File.ReadAllBytes(path);
+            try { return File.ReadAllBytes(path); }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                // File.Exists is true for a symbolic link whose target is gone; the read then fails with the runtime's wording.
+                throw new FileNotFoundException($"'{path}' does not exist (a link to a missing file?).", path, e);
+            }
         }
     }
 }
