@@ -75,6 +75,8 @@ namespace FlowMap.Reconstruction
         private Keyframe? _current; // tracked against
         private Keyframe? _newest;  // the newest keyframe (mapping may still be solving it)
         private double _lastMedianFlow, _previousMedianFlow;
+        private Keyframe? _reducedKey;       // the keyframe whose image _reducedKeyImage is, at the tracking size
+        private RgbImage? _reducedKeyImage;
 
         public KeyframeTracker(ReconstructionState state, IFlowEstimator flow) : base(state, flow) { }
 
@@ -95,8 +97,27 @@ namespace FlowMap.Reconstruction
             // 1. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
             //    flow), its depth prior runs on a task meanwhile, overlapping the GPU work.
             Task<FloatImage>? speculative = _lastMedianFlow + (_lastMedianFlow - _previousMedianFlow) >= 0.7 * threshold ? State.StartPrior(image) : null;
-            var flow = clock.Time("flow", () => Flow.Estimate(key.Image, image, token));
-            double median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
+            //    With a reduced tracking size (<see cref="ReconstructionOptions.TrackingScale"/>) the flow is estimated there
+            //    and brought back to the processing size (values scaled); a frame that becomes a keyframe gets the flow at
+            //    the processing size again, as mapping needs it (its window solve, the new keyframe's warm start).
+            FlowResult flow;
+            double median;
+            var tracking = TrackingFlow.Size(State.Width, State.Height, o.TrackingScale);
+            if (tracking is (int tw, int th))
+            {
+                if (_reducedKey != key) { _reducedKey = key; _reducedKeyImage = ImageResampler.Resize(key.Image, tw, th); }
+                var keySmall = _reducedKeyImage!;
+                var small = clock.Time("flow", () => Flow.Estimate(keySmall, ImageResampler.Resize(image, tw, th), token));
+                median = DepthTransfer.MedianFlow(small.Forward, small.ForwardConfidence) * Math.Sqrt((double)State.Width * State.Height / ((double)tw * th));
+                flow = median >= threshold && _newest == _current
+                    ? clock.Time("flow_keyframe", () => Flow.Estimate(key.Image, image, token))
+                    : clock.Time("flow_upsample", () => TrackingFlow.Upsample(small, State.Width, State.Height));
+            }
+            else
+            {
+                flow = clock.Time("flow", () => Flow.Estimate(key.Image, image, token));
+                median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
+            }
             State.CumulativeMedianFlow = Math.Max(State.CumulativeMedianFlow, median);
             _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
@@ -206,6 +227,68 @@ namespace FlowMap.Reconstruction
             _previous = image;
             return new TrackedFrame { Frame = frame, Image = image, Flow = f,
                 NewKeyframe = new Keyframe { Frame = frame, Image = image, FromPrevious = f, PendingPrior = prior } };
+        }
+    }
+    /// <summary>
+    /// Tracking at a reduced size (<see cref="ReconstructionOptions.TrackingScale"/>): the size, and the flow brought back to
+    /// the processing size.
+    /// </summary>
+    internal static class TrackingFlow
+    {
+        /// <summary>
+        /// The tracking size for a W x H processing size at <paramref name="scale"/> (each side rounded, at least
+        /// <see cref="ImageResampler.MinProcessingSide"/> and at most the side itself), or null when it is the processing size.
+        /// </summary>
+        public static (int Width, int Height)? Size(int width, int height, double scale)
+        {
+            if (scale >= 1) return null;
+            int w = Math.Min(width, Math.Max(ImageResampler.MinProcessingSide, (int)Math.Round(width * scale)));
+            int h = Math.Min(height, Math.Max(ImageResampler.MinProcessingSide, (int)Math.Round(height * scale)));
+            return w == width && h == height ? ((int, int)?)null : (w, h);
+        }
+
+        /// <summary>
+        /// Flow (both directions) and confidence estimated at a reduced size, resampled to <paramref name="width"/> x
+        /// <paramref name="height"/>: bilinear with pixel centres aligned (output pixel x samples the input at
+        /// (x + 0.5) w / W - 0.5, clamped to the edge), flow values multiplied by W / w and H / h, the rule of
+        /// <see cref="FlowMap.Flow.Kernels.FlowUpsample.Reference"/>. Confidence is resampled the same way, unscaled.
+        /// </summary>
+        public static FlowResult Upsample(FlowResult small, int width, int height) => new FlowResult(
+            UpsampleFlow(small.Forward, width, height), UpsampleFlow(small.Backward, width, height),
+            UpsampleImage(small.ForwardConfidence, width, height), UpsampleImage(small.BackwardConfidence, width, height));
+
+        private static FlowField UpsampleFlow(FlowField f, int width, int height)
+        {
+            int sw = f.Width, sh = f.Height;
+            double sx = (double)sw / width, sy = (double)sh / height;
+            var dst = new float[width * height * 2];
+            var src = f.Data;
+            for (int y = 0; y < height; y++)
+            {
+                double py = (y + 0.5) * sy - 0.5;
+                for (int x = 0; x < width; x++)
+                {
+                    double px = (x + 0.5) * sx - 0.5;
+                    int i = 2 * (y * width + x);
+                    dst[i] = (float)(FlowMap.Flow.Kernels.FlowSampling.Bilinear(src, sw, sh, 2, 0, px, py) / sx);
+                    dst[i + 1] = (float)(FlowMap.Flow.Kernels.FlowSampling.Bilinear(src, sw, sh, 2, 1, px, py) / sy);
+                }
+            }
+            return new FlowField(width, height, dst);
+        }
+
+        private static FloatImage UpsampleImage(FloatImage c, int width, int height)
+        {
+            int sw = c.Width, sh = c.Height;
+            double sx = (double)sw / width, sy = (double)sh / height;
+            var dst = new float[width * height];
+            for (int y = 0; y < height; y++)
+            {
+                double py = (y + 0.5) * sy - 0.5;
+                for (int x = 0; x < width; x++)
+                    dst[y * width + x] = (float)FlowMap.Flow.Kernels.FlowSampling.Bilinear(c.Data, sw, sh, 1, 0, (x + 0.5) * sx - 0.5, py);
+            }
+            return new FloatImage(width, height, dst);
         }
     }
 }

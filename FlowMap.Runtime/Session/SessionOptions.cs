@@ -56,6 +56,13 @@ namespace FlowMap.Session
         /// <summary>Stops the session when cancelled (as <see cref="ReconstructionSession.Dispose"/> does).</summary>
         public CancellationToken Cancellation { get; set; }
 
+        /// <summary>
+        /// Tracking size as a fraction of the processing size per side (<see cref="Reconstruction.ReconstructionOptions.TrackingScale"/>):
+        /// frames that are not keyframes are tracked with flow at this size. Internal (benchmarks compare values); the
+        /// default is chosen by measurement (`flowmap bench live`, README).
+        /// </summary>
+        internal double TrackingScale { get; set; } = 1.0;
+
         /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
         public void Validate()
         {
