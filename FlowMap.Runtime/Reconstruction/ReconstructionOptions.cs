@@ -119,10 +119,11 @@ namespace FlowMap.Reconstruction
         internal bool MappingThread { get; set; }
 
         /// <summary>
-        /// Online tracking: frames are tracked against their keyframe with flow at this fraction of the processing size per
-        /// side (1 = the processing size), brought back to the processing size; a frame that becomes a keyframe gets its flow
-        /// at the processing size, as mapping needs it. Default 1 (reconstructions unchanged); a live session uses
-        /// <see cref="FlowMap.Session.SessionOptions.TrackingScale"/>.
+        /// Keyframe tracking (online, and offline over keyframes): frames are tracked against their keyframe with flow at this
+        /// fraction of the processing size per side (1 = the processing size), brought back to the processing size
+        /// (<see cref="TrackingFlow"/>); a frame that becomes a keyframe gets its flow at the processing size again, as
+        /// mapping needs it. Default 1 (reconstructions unchanged); a live session uses
+        /// <see cref="FlowMap.Session.SessionOptions.TrackingScale"/> (0.5).
         /// </summary>
         internal double TrackingScale { get; set; } = 1.0;
 

@@ -171,6 +171,9 @@ namespace FlowMap.Tests.Reconstruction
             Assert.Throws<ArgumentException>(() => new ReconstructionOptions { TrackingScale = 0 }.Validate());
             Assert.Throws<ArgumentException>(() => new ReconstructionOptions { TrackingScale = 1.5 }.Validate());
             Assert.Throws<ArgumentException>(() => new ReconstructionOptions { TrackingScale = double.NaN }.Validate());
+            // Reconstructions track at the processing size (outputs unchanged); live sessions at half of it.
+            Assert.Equal(1.0, new ReconstructionOptions().TrackingScale);
+            Assert.Equal(0.5, ReconstructionComponents.LiveOptions(new FlowMap.Session.SessionOptions()).TrackingScale);
         }
 
         [Fact]
