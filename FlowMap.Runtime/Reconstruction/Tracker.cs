@@ -40,7 +40,8 @@ namespace FlowMap.Reconstruction
     {
         public Frame Frame = null!;
         public RgbImage Image = null!;
-        /// <summary>Flow from the current keyframe (all-frames offline: the previous frame) to this frame; null for the first frame.</summary>
+        /// <summary>Flow from the current keyframe (all-frames offline: the previous frame) to this frame, at the processing size
+        /// (tracked at a reduced size: brought back to it); null for the first frame.</summary>
         public FlowResult? Flow;
         /// <summary>Set when this frame became a keyframe (the first frame included).</summary>
         public Keyframe? NewKeyframe;
@@ -257,38 +258,51 @@ namespace FlowMap.Reconstruction
             UpsampleFlow(small.Forward, width, height), UpsampleFlow(small.Backward, width, height),
             UpsampleImage(small.ForwardConfidence, width, height), UpsampleImage(small.BackwardConfidence, width, height));
 
-        private static FlowField UpsampleFlow(FlowField f, int width, int height)
+        private static FlowField UpsampleFlow(FlowField f, int width, int height) =>
+            new FlowField(width, height, Resample(f.Data, f.Width, f.Height, 2, width, height, (double)width / f.Width, (double)height / f.Height));
+
+        private static FloatImage UpsampleImage(FloatImage c, int width, int height) =>
+            new FloatImage(width, height, Resample(c.Data, c.Width, c.Height, 1, width, height, 1, 1));
+
+        /// <summary>
+        /// Bilinear resampling of a [sh, sw, channels] image to [dh, dw, channels] with the rule of
+        /// <see cref="FlowMap.Flow.Kernels.FlowSampling.Bilinear(System.ReadOnlySpan{float}, int, int, int, int, double, double)"/>
+        /// (clamp to the edge), the sample positions and weights per column and per row computed once; channel 0 is
+        /// multiplied by <paramref name="scale0"/>, channel 1 by <paramref name="scale1"/>.
+        /// </summary>
+        private static float[] Resample(float[] src, int sw, int sh, int channels, int dw, int dh, double scale0, double scale1)
         {
-            int sw = f.Width, sh = f.Height;
-            double sx = (double)sw / width, sy = (double)sh / height;
-            var dst = new float[width * height * 2];
-            var src = f.Data;
-            for (int y = 0; y < height; y++)
+            static void Axis(int s, int d, out int[] i0, out int[] i1, out double[] a)
             {
-                double py = (y + 0.5) * sy - 0.5;
-                for (int x = 0; x < width; x++)
+                i0 = new int[d]; i1 = new int[d]; a = new double[d];
+                double r = (double)s / d;
+                for (int x = 0; x < d; x++)
                 {
-                    double px = (x + 0.5) * sx - 0.5;
-                    int i = 2 * (y * width + x);
-                    dst[i] = (float)(FlowMap.Flow.Kernels.FlowSampling.Bilinear(src, sw, sh, 2, 0, px, py) / sx);
-                    dst[i + 1] = (float)(FlowMap.Flow.Kernels.FlowSampling.Bilinear(src, sw, sh, 2, 1, px, py) / sy);
+                    double p = Math.Clamp((x + 0.5) * r - 0.5, 0, s - 1);
+                    int lo = Math.Min((int)Math.Floor(p), s - 1);
+                    i0[x] = lo; i1[x] = Math.Min(lo + 1, s - 1); a[x] = p - lo;
                 }
             }
-            return new FlowField(width, height, dst);
-        }
-
-        private static FloatImage UpsampleImage(FloatImage c, int width, int height)
-        {
-            int sw = c.Width, sh = c.Height;
-            double sx = (double)sw / width, sy = (double)sh / height;
-            var dst = new float[width * height];
-            for (int y = 0; y < height; y++)
+            Axis(sw, dw, out var x0, out var x1, out var ax);
+            Axis(sh, dh, out var y0, out var y1, out var ay);
+            var dst = new float[dw * dh * channels];
+            for (int y = 0; y < dh; y++)
             {
-                double py = (y + 0.5) * sy - 0.5;
-                for (int x = 0; x < width; x++)
-                    dst[y * width + x] = (float)FlowMap.Flow.Kernels.FlowSampling.Bilinear(c.Data, sw, sh, 1, 0, (x + 0.5) * sx - 0.5, py);
+                int r0 = y0[y] * sw, r1 = y1[y] * sw;
+                double wy = ay[y];
+                for (int x = 0; x < dw; x++)
+                {
+                    double wx = ax[x];
+                    int i00 = (r0 + x0[x]) * channels, i10 = (r0 + x1[x]) * channels, i01 = (r1 + x0[x]) * channels, i11 = (r1 + x1[x]) * channels;
+                    int o = (y * dw + x) * channels;
+                    for (int c = 0; c < channels; c++)
+                    {
+                        double v = (src[i00 + c] * (1 - wx) + src[i10 + c] * wx) * (1 - wy) + (src[i01 + c] * (1 - wx) + src[i11 + c] * wx) * wy;
+                        dst[o + c] = (float)(v * (c == 0 ? scale0 : scale1));
+                    }
+                }
             }
-            return new FloatImage(width, height, dst);
+            return dst;
         }
     }
 }

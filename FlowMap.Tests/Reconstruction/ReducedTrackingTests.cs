@@ -192,6 +192,36 @@ namespace FlowMap.Tests.Reconstruction
         }
 
         [Fact]
+        public void Upsampled_flow_matches_the_double_precision_reference_at_odd_sizes()
+        {
+            // An irregular field at 37x23 brought to 75x47 (neither a multiple of the other) against FlowUpsample.Reference
+            // (double precision, same rule). Tolerance: the result is rounded to float once, |flow| <= 2 * 9 px here, so
+            // 2e-5 px is a few float ulps; confidence in [0, 1]: 1e-6.
+            int sw = 37, sh = 23, dw = 75, dh = 47;
+            var data = new float[sw * sh * 2];
+            var conf = new float[sw * sh];
+            for (int i = 0; i < sw * sh; i++)
+            {
+                data[2 * i] = (float)(9 * Math.Sin(0.37 * i)); data[2 * i + 1] = (float)(7 * Math.Cos(0.91 * i));
+                conf[i] = (float)(0.5 + 0.5 * Math.Sin(1.3 * i));
+            }
+            var up = TrackingFlow.Upsample(new FlowResult(new FlowField(sw, sh, data), new FlowField(sw, sh, data),
+                new FloatImage(sw, sh, conf), new FloatImage(sw, sh, conf)), dw, dh);
+            var reference = FlowMap.Flow.Kernels.FlowUpsample.Reference(data, sw, sh, dw, dh);
+            for (int i = 0; i < reference.Length; i++)
+            {
+                Assert.True(float.IsFinite(up.Forward.Data[i]));
+                Assert.True(Math.Abs(up.Forward.Data[i] - reference[i]) < 2e-5, $"flow value {i}: {up.Forward.Data[i]} vs {reference[i]}");
+            }
+            for (int y = 0; y < dh; y++)
+                for (int x = 0; x < dw; x++)
+                {
+                    double c = FlowMap.Flow.Kernels.FlowSampling.Bilinear(conf, sw, sh, 1, 0, (x + 0.5) * sw / dw - 0.5, (y + 0.5) * sh / dh - 0.5);
+                    Assert.True(Math.Abs(up.BackwardConfidence[x, y] - c) < 1e-6, $"confidence ({x}, {y})");
+                }
+        }
+
+        [Fact]
         public void Upsampled_flow_keeps_pixel_centres_aligned()
         {
             // u = 0.1 x at 50x30 (x in reduced pixels). Full-size pixel X lies at reduced x = (X + 0.5) / 2 - 0.5, so inside
