@@ -98,7 +98,7 @@ namespace FlowMap.Reconstruction
             // 1. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
             //    flow), its depth prior runs on a task meanwhile, overlapping the GPU work.
             Task<FloatImage>? speculative = _lastMedianFlow + (_lastMedianFlow - _previousMedianFlow) >= 0.7 * threshold ? State.StartPrior(image) : null;
-            //    With a reduced tracking size (<see cref="ReconstructionOptions.TrackingScale"/>) the flow is estimated there
+            //    With a reduced tracking size (ReconstructionOptions.TrackingScale) the flow is estimated there
             //    and brought back to the processing size (values scaled); a frame that becomes a keyframe gets the flow at
             //    the processing size again, as mapping needs it (its window solve, the new keyframe's warm start).
             FlowResult flow;
@@ -230,6 +230,7 @@ namespace FlowMap.Reconstruction
                 NewKeyframe = new Keyframe { Frame = frame, Image = image, FromPrevious = f, PendingPrior = prior } };
         }
     }
+
     /// <summary>
     /// Tracking at a reduced size (<see cref="ReconstructionOptions.TrackingScale"/>): the size, and the flow brought back to
     /// the processing size.
