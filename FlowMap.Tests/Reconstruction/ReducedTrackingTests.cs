@@ -69,7 +69,7 @@ namespace FlowMap.Tests.Reconstruction
             using var flow = TruthAtBothSizes(s);
             var tracker = new KeyframeTracker(state, flow);
             var f0 = new Frame(0, 0, s.Images[0], "000000.png");
-            var k0 = tracker.Track(f0, state.Prepare(f0), default).NewKeyframe!;
+            var k0 = tracker.Track(f0, state.Prepare(f0), TestContext.Current.CancellationToken).NewKeyframe!;
             var depth0 = s.Full.Depth(0);
             k0.Depth = depth0;
             k0.Confidence = new FloatImage(W, H, Enumerable.Repeat(1f, W * H).ToArray());
@@ -81,7 +81,7 @@ namespace FlowMap.Tests.Reconstruction
             for (int i = 1; i < Frames; i++)
             {
                 var f = new Frame(i, i / 30.0, s.Images[i], $"{i:D6}.png");
-                var t = tracker.Track(f, state.Prepare(f), default);
+                var t = tracker.Track(f, state.Prepare(f), TestContext.Current.CancellationToken);
                 Assert.Null(t.NewKeyframe);
                 Assert.True(t.Posed, $"frame {i} not posed");
                 Assert.Equal(W, t.Flow!.Forward.Width); // flow handed on at the processing size
@@ -151,7 +151,7 @@ namespace FlowMap.Tests.Reconstruction
             for (int i = 0; i < Frames && second == null; i++)
             {
                 var f = new Frame(i, i / 30.0, s.Images[i], $"{i:D6}.png");
-                var t = tracker.Track(f, state.Prepare(f), default);
+                var t = tracker.Track(f, state.Prepare(f), TestContext.Current.CancellationToken);
                 if (i > 0 && t.NewKeyframe != null) second = t.NewKeyframe;
             }
             Assert.NotNull(second);
