@@ -54,6 +54,7 @@ namespace FlowMap.Flow
         private readonly bool _ownsContext;
         private readonly VulkanFlowOptions _o;
         private Workspace? _ws;
+        private Workspace? _wsOther; // the workspace of the size used before _ws's
         private bool _disposed;
 
         /// <summary>Creates the estimator on its own Vulkan device (the best one found, or the host's choice).</summary>
@@ -81,6 +82,8 @@ namespace FlowMap.Flow
         {
             _ws?.Dispose();
             _ws = null;
+            _wsOther?.Dispose();
+            _wsOther = null;
             _ctx.WaitIdle();
             _ctx.ResetPeakBufferBytes();
         }
@@ -106,10 +109,17 @@ namespace FlowMap.Flow
 
             if (_ws == null || _ws.Width != a.Width || _ws.Height != a.Height)
             {
-                _ws?.Dispose();
-                _ws = null;
-                _ws = new Workspace(_ctx, _o, a.Width, a.Height);
-                WorkspaceAllocations++;
+                // Two sizes are kept (tracking at a reduced size alternates with keyframes at the processing size).
+                if (_wsOther != null && _wsOther.Width == a.Width && _wsOther.Height == a.Height)
+                    (_ws, _wsOther) = (_wsOther, _ws);
+                else
+                {
+                    _wsOther?.Dispose();
+                    _wsOther = _ws;
+                    _ws = null;
+                    _ws = new Workspace(_ctx, _o, a.Width, a.Height);
+                    WorkspaceAllocations++;
+                }
             }
             var ws = _ws;
             ws.RgbA.Write<byte>(a.Pixels);
@@ -266,6 +276,8 @@ namespace FlowMap.Flow
             _disposed = true;
             _ws?.Dispose();
             _ws = null;
+            _wsOther?.Dispose();
+            _wsOther = null;
             if (_ownsContext) _ctx.Dispose();
         }
 

@@ -114,6 +114,7 @@ namespace FlowMap.Reconstruction
             {
                 Mode = ReconstructionMode.Online,
                 MappingThread = mappingThread,
+                TrackingScale = options.TrackingScale,
                 FocalPixels = options.FocalPixels,
                 ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
             };

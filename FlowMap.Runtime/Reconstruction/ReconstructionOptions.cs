@@ -118,8 +118,18 @@ namespace FlowMap.Reconstruction
         /// </summary>
         internal bool MappingThread { get; set; }
 
+        /// <summary>
+        /// Keyframe tracking (online, and offline over keyframes): frames are tracked against their keyframe with flow at this
+        /// fraction of the processing size per side (1 = the processing size), brought back to the processing size
+        /// (<see cref="TrackingFlow"/>); a frame that becomes a keyframe gets its flow at the processing size again, as
+        /// mapping needs it. Default 1 (reconstructions unchanged); a live session uses
+        /// <see cref="FlowMap.Session.SessionOptions.TrackingScale"/> (0.5).
+        /// </summary>
+        internal double TrackingScale { get; set; } = 1.0;
+
         internal void Validate()
         {
+            if (!(TrackingScale > 0 && TrackingScale <= 1)) throw new ArgumentException($"TrackingScale {TrackingScale} must be in (0, 1].");
             if (ProcessingSize is { } s && ImageResampler.CheckProcessingSize(s.Width, s.Height) is string bad) throw new ArgumentException(bad);
             if (FocalPixels.HasValue && !(FocalPixels.Value > 0 && !double.IsInfinity(FocalPixels.Value))) throw new ArgumentException($"Focal {FocalPixels} px must be a positive number.");
             if (!(KeyframeFlowFraction > 0)) throw new ArgumentException("KeyframeFlowFraction must be positive.");

@@ -40,7 +40,8 @@ namespace FlowMap.Reconstruction
     {
         public Frame Frame = null!;
         public RgbImage Image = null!;
-        /// <summary>Flow from the current keyframe (all-frames offline: the previous frame) to this frame; null for the first frame.</summary>
+        /// <summary>Flow from the current keyframe (all-frames offline: the previous frame) to this frame, at the processing size
+        /// (tracked at a reduced size: brought back to it); null for the first frame.</summary>
         public FlowResult? Flow;
         /// <summary>Set when this frame became a keyframe (the first frame included).</summary>
         public Keyframe? NewKeyframe;
@@ -75,6 +76,8 @@ namespace FlowMap.Reconstruction
         private Keyframe? _current; // tracked against
         private Keyframe? _newest;  // the newest keyframe (mapping may still be solving it)
         private double _lastMedianFlow, _previousMedianFlow;
+        private Keyframe? _reducedKey;       // the keyframe whose image _reducedKeyImage is, at the tracking size
+        private RgbImage? _reducedKeyImage;
 
         public KeyframeTracker(ReconstructionState state, IFlowEstimator flow) : base(state, flow) { }
 
@@ -95,8 +98,27 @@ namespace FlowMap.Reconstruction
             // 1. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
             //    flow), its depth prior runs on a task meanwhile, overlapping the GPU work.
             Task<FloatImage>? speculative = _lastMedianFlow + (_lastMedianFlow - _previousMedianFlow) >= 0.7 * threshold ? State.StartPrior(image) : null;
-            var flow = clock.Time("flow", () => Flow.Estimate(key.Image, image, token));
-            double median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
+            //    With a reduced tracking size (ReconstructionOptions.TrackingScale) the flow is estimated there
+            //    and brought back to the processing size (values scaled); a frame that becomes a keyframe gets the flow at
+            //    the processing size again, as mapping needs it (its window solve, the new keyframe's warm start).
+            FlowResult flow;
+            double median;
+            var tracking = TrackingFlow.Size(State.Width, State.Height, o.TrackingScale);
+            if (tracking is (int tw, int th))
+            {
+                if (_reducedKey != key) { _reducedKey = key; _reducedKeyImage = ImageResampler.Resize(key.Image, tw, th); }
+                var keySmall = _reducedKeyImage!;
+                var small = clock.Time("flow", () => Flow.Estimate(keySmall, ImageResampler.Resize(image, tw, th), token));
+                median = DepthTransfer.MedianFlow(small.Forward, small.ForwardConfidence) * Math.Sqrt((double)State.Width * State.Height / ((double)tw * th));
+                flow = median >= threshold && _newest == _current
+                    ? clock.Time("flow_keyframe", () => Flow.Estimate(key.Image, image, token))
+                    : clock.Time("flow_upsample", () => TrackingFlow.Upsample(small, State.Width, State.Height));
+            }
+            else
+            {
+                flow = clock.Time("flow", () => Flow.Estimate(key.Image, image, token));
+                median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
+            }
             State.CumulativeMedianFlow = Math.Max(State.CumulativeMedianFlow, median);
             _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
@@ -206,6 +228,82 @@ namespace FlowMap.Reconstruction
             _previous = image;
             return new TrackedFrame { Frame = frame, Image = image, Flow = f,
                 NewKeyframe = new Keyframe { Frame = frame, Image = image, FromPrevious = f, PendingPrior = prior } };
+        }
+    }
+
+    /// <summary>
+    /// Tracking at a reduced size (<see cref="ReconstructionOptions.TrackingScale"/>): the size, and the flow brought back to
+    /// the processing size.
+    /// </summary>
+    internal static class TrackingFlow
+    {
+        /// <summary>
+        /// The tracking size for a W x H processing size at <paramref name="scale"/> (each side rounded, at least
+        /// <see cref="ImageResampler.MinProcessingSide"/> and at most the side itself), or null when it is the processing size.
+        /// </summary>
+        public static (int Width, int Height)? Size(int width, int height, double scale)
+        {
+            if (scale >= 1) return null;
+            int w = Math.Min(width, Math.Max(ImageResampler.MinProcessingSide, (int)Math.Round(width * scale)));
+            int h = Math.Min(height, Math.Max(ImageResampler.MinProcessingSide, (int)Math.Round(height * scale)));
+            return w == width && h == height ? ((int, int)?)null : (w, h);
+        }
+
+        /// <summary>
+        /// Flow (both directions) and confidence estimated at a reduced size, resampled to <paramref name="width"/> x
+        /// <paramref name="height"/>: bilinear with pixel centres aligned (output pixel x samples the input at
+        /// (x + 0.5) w / W - 0.5, clamped to the edge), flow values multiplied by W / w and H / h, the rule of
+        /// <see cref="FlowMap.Flow.Kernels.FlowUpsample.Reference"/>. Confidence is resampled the same way, unscaled.
+        /// </summary>
+        public static FlowResult Upsample(FlowResult small, int width, int height) => new FlowResult(
+            UpsampleFlow(small.Forward, width, height), UpsampleFlow(small.Backward, width, height),
+            UpsampleImage(small.ForwardConfidence, width, height), UpsampleImage(small.BackwardConfidence, width, height));
+
+        private static FlowField UpsampleFlow(FlowField f, int width, int height) =>
+            new FlowField(width, height, Resample(f.Data, f.Width, f.Height, 2, width, height, (double)width / f.Width, (double)height / f.Height));
+
+        private static FloatImage UpsampleImage(FloatImage c, int width, int height) =>
+            new FloatImage(width, height, Resample(c.Data, c.Width, c.Height, 1, width, height, 1, 1));
+
+        /// <summary>
+        /// Bilinear resampling of a [sh, sw, channels] image to [dh, dw, channels] with the rule of
+        /// <see cref="FlowMap.Flow.Kernels.FlowSampling.Bilinear(System.ReadOnlySpan{float}, int, int, int, int, double, double)"/>
+        /// (clamp to the edge), the sample positions and weights per column and per row computed once; channel 0 is
+        /// multiplied by <paramref name="scale0"/>, channel 1 by <paramref name="scale1"/>.
+        /// </summary>
+        private static float[] Resample(float[] src, int sw, int sh, int channels, int dw, int dh, double scale0, double scale1)
+        {
+            static void Axis(int s, int d, out int[] i0, out int[] i1, out double[] a)
+            {
+                i0 = new int[d]; i1 = new int[d]; a = new double[d];
+                double r = (double)s / d;
+                for (int x = 0; x < d; x++)
+                {
+                    double p = Math.Clamp((x + 0.5) * r - 0.5, 0, s - 1);
+                    int lo = Math.Min((int)Math.Floor(p), s - 1);
+                    i0[x] = lo; i1[x] = Math.Min(lo + 1, s - 1); a[x] = p - lo;
+                }
+            }
+            Axis(sw, dw, out var x0, out var x1, out var ax);
+            Axis(sh, dh, out var y0, out var y1, out var ay);
+            var dst = new float[dw * dh * channels];
+            for (int y = 0; y < dh; y++)
+            {
+                int r0 = y0[y] * sw, r1 = y1[y] * sw;
+                double wy = ay[y];
+                for (int x = 0; x < dw; x++)
+                {
+                    double wx = ax[x];
+                    int i00 = (r0 + x0[x]) * channels, i10 = (r0 + x1[x]) * channels, i01 = (r1 + x0[x]) * channels, i11 = (r1 + x1[x]) * channels;
+                    int o = (y * dw + x) * channels;
+                    for (int c = 0; c < channels; c++)
+                    {
+                        double v = (src[i00 + c] * (1 - wx) + src[i10 + c] * wx) * (1 - wy) + (src[i01 + c] * (1 - wx) + src[i11 + c] * wx) * wy;
+                        dst[o + c] = (float)(v * (c == 0 ? scale0 : scale1));
+                    }
+                }
+            }
+            return dst;
         }
     }
 }

@@ -35,7 +35,8 @@ namespace FlowMap.Viewer.Cli
             var longProcessing = new Option<string?>("--long-processing-size") { Description = "Processing size WxH of the memory run (default: the session's)." };
             var sampleEvery = new Option<int>("--sample-every") { Description = "Memory run: print a memory line to stderr every this many frames (0: none).", DefaultValueFactory = _ => 1000 };
             var trim = new Option<bool>("--trim") { Description = "Memory run: after each reading call malloc_trim(0) and read again (RSS without the allocator's free pages)." };
-            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim }) cmd.Options.Add(o);
+            var trackingScale = new Option<double?>("--tracking-scale") { Description = "Tracking size as a fraction of the processing size per side, (0, 1] (default: the session's)." };
+            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale }) cmd.Options.Add(o);
             cmd.SetAction(p =>
             {
                 var lo = new LongRun
@@ -46,9 +47,23 @@ namespace FlowMap.Viewer.Cli
                 };
                 if (lo.Frames < 0 || lo.Frames is > 0 and < 1000) throw new CliException("--long-frames must be 0 (skip) or at least 1000.", 2);
                 if (!(lo.Fps > 0)) throw new CliException("--fps must be positive.", 2);
+                if (p.GetValue(trackingScale) is double ts)
+                {
+                    if (!(ts > 0 && ts <= 1)) throw new CliException("--tracking-scale must be in (0, 1].", 2);
+                    s_trackingScale = ts;
+                }
                 return Run(p.GetValue(video), lo, p.GetValue(json), p.GetValue(skipPaced));
             });
             return cmd;
+        }
+
+        private static double? s_trackingScale; // --tracking-scale, else the session's default
+
+        private static SessionOptions NewSessionOptions()
+        {
+            var o = new SessionOptions();
+            if (s_trackingScale is double ts) o.TrackingScale = ts;
+            return o;
         }
 
         private sealed class LongRun
@@ -117,7 +132,7 @@ namespace FlowMap.Viewer.Cli
         private static JsonObject PacedRun(string video, string what)
         {
             using var src = FrameSources.Open(video, realTime: true);
-            using var session = ReconstructionSession.Create(new SessionOptions());
+            using var session = ReconstructionSession.Create(NewSessionOptions());
             var wall = Stopwatch.StartNew();
             int w = 0, h = 0;
             long peakRss = 0;
@@ -152,7 +167,7 @@ namespace FlowMap.Viewer.Cli
             const int seqLen = 120;
             int frames = o.Frames;
             var seq = SyntheticFrames.Render(seqLen, o.Size.W, o.Size.H);
-            var options = new SessionOptions();
+            var options = NewSessionOptions();
             if (o.Processing is (int pw, int ph)) (options.ProcessingWidth, options.ProcessingHeight) = (pw, ph);
             using var session = ReconstructionSession.Create(options);
             var wall = Stopwatch.StartNew();

@@ -39,7 +39,8 @@ namespace FlowMap.Viewer.Cli
             var flowKind = new Option<string>("--flow") { Description = "estimated (the product's flow), truth (exact flow from the true depth and poses), or both.", DefaultValueFactory = _ => "estimated" };
             var focalKind = new Option<string>("--focal") { Description = "free (estimated, as a user runs it), truth (the true focal given), or both.", DefaultValueFactory = _ => "free" };
             var attribution = new Option<bool>("--attribution") { Description = "Error attribution: every sequence with estimated and true flow, free and true focal (--flow both --focal both)." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution }) cmd.Options.Add(o);
+            var trackScale = new Option<double?>("--tracking-scale") { Description = "Override the online tracking size as a fraction of the processing size per side (tuning; live sessions' setting)." };
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -57,6 +58,7 @@ namespace FlowMap.Viewer.Cli
                     if (r.GetValue(kfSteps) is int k) o.KeyframeSteps = k;
                     if (r.GetValue(offSteps) is int q) { o.OfflineSteps = q; o.OfflineGeometrySteps = q; }
                     if (r.GetValue(kfFrac) is double f) o.KeyframeFlowFraction = f;
+                    if (r.GetValue(trackScale) is double ts) o.TrackingScale = ts;
                     if (r.GetValue(refineIters) is int ri) { o.RefineIterations = ri; o.Refine = ri > 0; }
                 };
                 var log = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
