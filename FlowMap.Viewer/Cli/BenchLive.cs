@@ -85,9 +85,10 @@ namespace FlowMap.Viewer.Cli
                 if (!skipPaced)
                 {
                     string what;
-                    if (video == null) (video, what) = MakeVideo(tmp);
+                    IReadOnlyList<CameraPose>? truth = null;
+                    if (video == null) (video, what, truth) = MakeVideo(tmp);
                     else what = Path.GetFileName(video);
-                    paced = PacedRun(video, what);
+                    paced = PacedRun(video, what, truth);
                 }
                 JsonObject? mem = longRun.Frames > 0 ? MemoryRun(longRun) : null;
                 var result = new JsonObject { ["paced"] = paced, ["memory"] = mem };
@@ -101,15 +102,20 @@ namespace FlowMap.Viewer.Cli
             }
         }
 
-        /// <summary>A 30 fps 640x480 video: ICL-NUIM's frames if ../shared/data has them, else a rendered synthetic walk.</summary>
-        private static (string Path, string What) MakeVideo(string tmp)
+        /// <summary>
+        /// A 30 fps 640x480 video: ICL-NUIM's frames if ../shared/data has them (with their true poses, for the ATE), else a
+        /// rendered synthetic walk (no poses kept).
+        /// </summary>
+        private static (string Path, string What, IReadOnlyList<CameraPose>? Truth) MakeVideo(string tmp)
         {
             var icl = SharedData.Find("icl_nuim_livingroom1");
             string pattern, what;
+            IReadOnlyList<CameraPose>? truth = null;
             if (icl != null)
             {
                 pattern = Path.Combine(icl, "color", "%05d.jpg");
                 what = "ICL-NUIM livingroom1 (211 frames, 640x480) as a 30 fps video";
+                truth = FlowMap.Datasets.IclNuim.Open(icl).Poses;
             }
             else
             {
@@ -126,13 +132,15 @@ namespace FlowMap.Viewer.Cli
             var err = p.StandardError.ReadToEndAsync();
             p.WaitForExit();
             if (p.ExitCode != 0) throw new CliException("ffmpeg failed to make the benchmark video: " + err.Result);
-            return (mp4, what);
+            return (mp4, what, truth);
         }
 
-        private static JsonObject PacedRun(string video, string what)
+        private static JsonObject PacedRun(string video, string what, IReadOnlyList<CameraPose>? truth)
         {
             using var src = FrameSources.Open(video, realTime: true);
             using var session = ReconstructionSession.Create(NewSessionOptions());
+            var live = new System.Collections.Concurrent.ConcurrentDictionary<int, CameraPose>(); // the pose each frame was delivered with
+            session.FrameProcessed += u => live[u.FrameIndex] = u.Pose;
             var wall = Stopwatch.StartNew();
             int w = 0, h = 0;
             long peakRss = 0;
@@ -159,7 +167,21 @@ namespace FlowMap.Viewer.Cli
                 ["median_latency_ms"] = Math.Round(st.MedianLatencySeconds * 1000, 1),
                 ["stage_ms"] = new JsonObject(st.StageMedianMilliseconds.OrderBy(kv => kv.Key).Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, Math.Round(kv.Value, 2)))),
                 ["peak_rss_mb"] = Math.Round(peakRss / 1048576.0, 1),
+                // ATE (Sim(3)-aligned, % of the true path over the frames posed) of the poses as delivered live, and of the
+                // final poses Complete() delivers; compare with `bench reconstruct --sequences icl --modes online` (every frame).
+                ["live_pose_ate_percent"] = Ate(live.Select(kv => (kv.Key, kv.Value)), truth),
+                ["final_pose_ate_percent"] = session.Result is { } result ? Ate(result.Poses.Select(fp => (fp.FrameIndex, fp.Pose)), truth) : null,
             };
+        }
+
+        /// <summary>ATE as a percentage of the true path over the frames that have both poses; null without truth or with fewer than 3.</summary>
+        private static double? Ate(IEnumerable<(int Index, CameraPose Pose)> poses, IReadOnlyList<CameraPose>? truth)
+        {
+            if (truth == null) return null;
+            var pairs = poses.Where(p => p.Index >= 0 && p.Index < truth.Count).OrderBy(p => p.Index).ToList();
+            if (pairs.Count < 3) return null;
+            var acc = FlowMap.Evaluation.TrajectoryMetrics.Evaluate(pairs.Select(p => p.Pose).ToList(), pairs.Select(p => truth[p.Index]).ToList());
+            return double.IsFinite(acc.AtePercent) ? Math.Round(acc.AtePercent, 2) : null;
         }
 
         private static JsonObject MemoryRun(LongRun o)
