@@ -101,11 +101,10 @@ namespace FlowMap.Capture
                 {
                     using var fs = File.OpenRead(files[i]);
                     // JPEG headers are walked here (Export/JpegMarkers.cs), never by StbImageSharp's header parser, which
-                    // loops forever on a segment length past the end of the file. A prefix holds the header: at most a few
-                    // 64 KiB segments (EXIF, ICC) precede the first scan.
-                    var head = new byte[(int)Math.Min(fs.Length, 1 << 20)];
-                    BinaryIo.ReadExactly(fs, head, 0, head.Length, files[i], "the image header");
-                    if (JpegMarkers.IsJpeg(head)) (w, h) = JpegMarkers.Check(head, files[i], headerOnly: true);
+                    // loops forever on a segment length past the end of the file.
+                    var magic = new byte[(int)Math.Min(fs.Length, 3)];
+                    BinaryIo.ReadExactly(fs, magic, 0, magic.Length, files[i], "the image header");
+                    if (JpegMarkers.IsJpeg(magic)) (w, h) = JpegSize(fs, files[i]);
                     else
                     {
                         fs.Position = 0;
@@ -124,6 +123,22 @@ namespace FlowMap.Capture
             }
             if (counts.Count == 0) return (0, 0);
             return counts.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Value.First).First().Key;
+        }
+
+        /// <summary>
+        /// A JPEG's frame size from a prefix of the file: 64 KiB holds the header of nearly every file; a file with large
+        /// segments before its first scan (EXIF thumbnails, ICC profiles: at most 64 KiB each) is read further, up to 1 MiB.
+        /// </summary>
+        private static (int Width, int Height) JpegSize(FileStream fs, string path)
+        {
+            for (int prefix = 1 << 16; ; prefix <<= 4)
+            {
+                var head = new byte[(int)Math.Min(fs.Length, prefix)];
+                fs.Position = 0;
+                BinaryIo.ReadExactly(fs, head, 0, head.Length, path, "the image header");
+                try { return JpegMarkers.Check(head, path, headerOnly: true); }
+                catch (InvalidDataException) when (head.Length < fs.Length && prefix < 1 << 20) { } // the header goes on: read more
+            }
         }
 
         public void Dispose() { }
