@@ -28,6 +28,14 @@ namespace FlowMap.Reconstruction
         /// <summary>Reprojection RMS (pixels) of the multi-view refinement before and after, NaN when it did not run.</summary>
         public double RefineInitialRms { get; init; } = double.NaN;
         public double RefineFinalRms { get; init; } = double.NaN;
+        /// <summary>
+        /// Online: the window's frozen keyframes were held at the poses given to the solve, and poses and depth are in their
+        /// frame and scale (chaining needs no scale estimate).
+        /// </summary>
+        public bool InHeldFrame { get; init; }
+        /// <summary>The refinement's robust (Cauchy) cost at the end, in all and per unit of observation confidence; NaN when it did not run.</summary>
+        public double RefineFinalCost { get; init; } = double.NaN;
+        public double RefineFinalMeanCost { get; init; } = double.NaN;
     }
 
     /// <summary>
@@ -84,11 +92,27 @@ namespace FlowMap.Reconstruction
         private int _pairsSeen, _pairsAtLastCalibration;
 
         /// <summary>
+        /// Online: a window whose refinement with the frozen keyframes held ends above this robust cost per observation (the
+        /// Cauchy cost of a 0.1 px residual; flow is not more precise) is refined a second time from descent's poses of the
+        /// frozen keyframes, and the better fit of the two (lower robust cost over the same observations) stands.
+        /// </summary>
+        internal static readonly double MinReleaseCost = 0.5 * Math.Log(1 + 0.1 * 0.1);
+
+        /// <summary>Online windows whose held frozen poses the data rejected (solved from re-derived ones instead).</summary>
+        internal int WindowsReleased { get; private set; }
+
+        /// <summary>
         /// Solves a sliding window of keyframes (online). The first <paramref name="frozen"/> keyframes keep their depth and
         /// (in the refinement) their poses; <paramref name="warmDepth"/> per keyframe (null entries: new keyframes) starts
         /// descent where the previous window ended; without it (the first window) the geometric start does.
         /// </summary>
-        public KeyframeSolution SolveWindow(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token)
+        /// <param name="frozenPoses">
+        /// The final poses of the frozen keyframes in the window's frame (keyframe 0 of the window at the identity, the
+        /// scale of their depth), or null: the refinement holds them there, so the window continues the trajectory the
+        /// earlier windows built instead of the one descent re-derives from the frozen depth.
+        /// </param>
+        public KeyframeSolution SolveWindow(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token,
+            IReadOnlyList<CameraPose>? frozenPoses = null)
         {
             int n = win.Count;
             int w = win[0].Image.Width, h = win[0].Image.Height;
@@ -138,9 +162,46 @@ namespace FlowMap.Reconstruction
                     ? new SolverWarmStart { InitialDepth = warmDepth, Focal = previousFocal, FrozenFrames = Math.Min(frozen, n - 1) } : null, token);
             }
 
-            // 5. Refinement over the window's pair graph, older keyframes fixed; the focal stays where 2 or 4 put it.
-            return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen),
-                fixedFocal == null ? _focalEstimate?.RelStd : null, warnings, token, refineK1: false);
+            // 5. Refinement over the window's pair graph, the focal where 2 or 4 put it, the frozen keyframes fixed where the
+            //    earlier windows put them (the window's new keyframes start where descent put them relative to the newest
+            //    frozen one), so each window continues the trajectory instead of re-deriving it from the frozen depth
+            //    (without the refinement nothing holds them: descent's poses, chained by the depth's scale).
+            int held = frozenPoses == null || !_o.Refine ? 0 : Math.Min(frozen, frozenPoses.Count);
+            var start = r.Poses.ToArray();
+            double sigma = 1;
+            if (held > 0)
+            {
+                // The held poses are in the scale of the frozen depth; descent's depth may differ by a factor (its median).
+                var ratios = new List<float>();
+                for (int j = 0; j < held; j++)
+                    if (warmDepth?[j] is FloatImage d) ratios.Add((float)DepthTransfer.ScaleRatio(r.Depth[j], d, null));
+                sigma = ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1;
+                if (!(sigma > 0) || double.IsInfinity(sigma)) sigma = 1;
+                var heldPoses = frozenPoses!.Take(held).Select(p => Scaled(p, sigma)).ToArray();
+                var toHeld = heldPoses[held - 1].Compose(r.Poses[held - 1].Inverse());
+                for (int j = 0; j < n; j++) start[j] = j < held ? heldPoses[j] : toHeld.Compose(r.Poses[j]);
+            }
+            double? relStd = fixedFocal == null ? _focalEstimate?.RelStd : null;
+            var solution = Refine(edges, start, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd, warnings, token, refineK1: false);
+            // The data decide whether the held past stands: refined again from the frozen keyframes as descent re-derived them
+            // from their depth, the better fit wins (a wrong turn of an earlier window, held, would otherwise grow from window
+            // to window; the Cauchy cost, not the RMS, as a few gross outliers at occlusion edges dominate the RMS).
+            if (held > 0 && !(solution.RefineFinalMeanCost <= MinReleaseCost))
+            {
+                var free = Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd, new List<string>(warnings), token, refineK1: false);
+                if (!(solution.RefineFinalCost <= free.RefineFinalCost)) { solution = free; WindowsReleased++; held = 0; }
+            }
+            if (held == 0) return solution;
+            // Held: the solution is in the frame of the held poses scaled by sigma; handed on in theirs (the frozen depth's
+            // scale), so chaining needs no scale estimate.
+            return new KeyframeSolution
+            {
+                Poses = solution.Poses.Select(p => Scaled(p, 1 / sigma)).ToArray(),
+                Depth = solution.Depth.Select(d => ScaledImage(d, 1 / sigma)).ToArray(),
+                Confidence = solution.Confidence, Focal = solution.Focal, FocalRelStd = solution.FocalRelStd, K1 = solution.K1,
+                Warnings = solution.Warnings, RefineInitialRms = solution.RefineInitialRms, RefineFinalRms = solution.RefineFinalRms,
+                RefineFinalCost = solution.RefineFinalCost, RefineFinalMeanCost = solution.RefineFinalMeanCost, InHeldFrame = true,
+            };
         }
 
         /// <summary>Solves all keyframes at once (offline). <paramref name="fixedFocal"/>: pixels at the processing size, or null.</summary>
@@ -266,7 +327,22 @@ namespace FlowMap.Reconstruction
                 Warnings = warnings,
                 RefineInitialRms = ba.InitialRmsPx,
                 RefineFinalRms = ba.FinalRmsPx,
+                RefineFinalCost = ba.FinalCost,
+                RefineFinalMeanCost = ba.FinalMeanCost,
             };
+        }
+
+        private static CameraPose Scaled(CameraPose p, double s)
+        {
+            var t = p.Translation;
+            return new CameraPose(p.Rotation, new[] { t[0] * s, t[1] * s, t[2] * s });
+        }
+
+        private static FloatImage ScaledImage(FloatImage d, double s)
+        {
+            var o = new FloatImage(d.Width, d.Height);
+            for (int i = 0; i < o.Data.Length; i++) o.Data[i] = (float)(d.Data[i] * s);
+            return o;
         }
 
         private static bool Finite(CameraPose p)

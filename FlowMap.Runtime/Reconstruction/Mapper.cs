@@ -44,6 +44,8 @@ namespace FlowMap.Reconstruction
         public IReadOnlyList<FloatImage?>? WarmDepth;
         public double? PreviousFocal;
         public int Steps;
+        /// <summary>The frozen keyframes' poses in the window's frame (its first keyframe at the identity).</summary>
+        public List<CameraPose> FrozenPoses = null!;
         /// <summary>The keyframe whose arrival asked for the solve (tracking moves to it once the solve is applied), or null.</summary>
         public Keyframe? NewKeyframe;
         /// <summary>On the mapping thread: the solve and the stage times it took.</summary>
@@ -79,10 +81,12 @@ namespace FlowMap.Reconstruction
             if (n < 2) return null;
             int start = Math.Max(0, n - o.WindowKeyframes);
             var win = Window.GetRange(start, n - start);
+            int frozen = win.TakeWhile(k => k.Frozen).Count();
             return new WindowSolve
             {
                 Window = win,
-                Frozen = win.TakeWhile(k => k.Frozen).Count(),
+                Frozen = frozen,
+                FrozenPoses = win.Take(frozen).Select(k => win[0].Pose.Inverse().Compose(k.Pose)).ToList(),
                 Inputs = win.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList(),
                 FixedFocal = State.FixedFocal,
                 WarmDepth = State.SolvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null,
@@ -93,7 +97,7 @@ namespace FlowMap.Reconstruction
 
         /// <summary>The solve itself (touches only the solver and the job: may run on the mapping thread).</summary>
         protected KeyframeSolution RunSolve(WindowSolve job, CancellationToken token) =>
-            Solver.SolveWindow(job.Inputs, job.FixedFocal, job.WarmDepth, job.PreviousFocal, job.Frozen, job.Steps, token);
+            Solver.SolveWindow(job.Inputs, job.FixedFocal, job.WarmDepth, job.PreviousFocal, job.Frozen, job.Steps, token, job.FrozenPoses);
 
         /// <summary>Chains a window's solution into the global trajectory at a consistent scale (pipeline thread).</summary>
         protected void ApplySolve(WindowSolve job, KeyframeSolution r)
@@ -105,11 +109,12 @@ namespace FlowMap.Reconstruction
             foreach (var w in r.Warnings) State.AddWarning(w);
             State.SolvedOnce = true;
 
-            // Scale: the window's depth against the global depth of keyframes solved before (median ratio).
+            // Scale: none to estimate when the frozen keyframes were held (the solution is in their scale); else the window's
+            // depth against the global depth of keyframes solved before (median ratio).
             var ratios = new List<float>();
             for (int j = 0; j < win.Count; j++)
                 if (win[j].Depth != null) ratios.Add((float)DepthTransfer.ScaleRatio(win[j].Depth!, r.Depth[j], win[j].Confidence));
-            double s = ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1.0;
+            double s = r.InHeldFrame ? 1.0 : ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1.0;
             if (!(s > 0) || double.IsInfinity(s)) s = 1.0;
 
             // Anchor: the newest frozen keyframe of the window (its global pose stays), else the window's first.

@@ -162,6 +162,8 @@ namespace FlowMap.Solve.Refine
 
             result.State = s;
             result.FinalCost = finalCost;
+            double confSum = lin.ConfidenceSum;
+            result.FinalMeanCost = confSum > 0 ? finalCost / confSum : double.PositiveInfinity;
             result.FinalRmsPx = lin.RmsPx;
             result.Iterations = iterations;
             result.FocalHistory = focals.ToArray();

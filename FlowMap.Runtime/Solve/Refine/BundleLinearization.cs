@@ -34,6 +34,9 @@ namespace FlowMap.Solve.Refine
 
         public double Cost { get { double s = 0; foreach (var r in Records) s += r[OffCost]; return s; } }
 
+        /// <summary>Sum of the confidence of the observations that projected (the weight behind <see cref="RmsPx"/>).</summary>
+        public double ConfidenceSum { get { double c = 0; foreach (var r in Records) c += r[OffConf]; return c; } }
+
         public double RmsPx
         {
             get

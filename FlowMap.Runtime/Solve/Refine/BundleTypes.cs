@@ -160,6 +160,8 @@ namespace FlowMap.Solve.Refine
         public BundleProblem Problem = null!;
         /// <summary>Confidence-weighted RMS of the reprojection error norm over the valid residuals, pixels, at the start and end.</summary>
         public double InitialRmsPx, FinalRmsPx;
+        /// <summary>Robust cost at the end per unit of confidence of the observations (comparable across problems).</summary>
+        public double FinalMeanCost;
         public double InitialCost, FinalCost;
         /// <summary>Linearisations done.</summary>
         public int Iterations;
