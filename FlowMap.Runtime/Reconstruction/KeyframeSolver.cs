@@ -345,7 +345,7 @@ namespace FlowMap.Reconstruction
             return o;
         }
 
-        private static bool Finite(CameraPose p)
+        internal static bool Finite(CameraPose p)
         {
             for (int i = 0; i < 3; i++)
             {

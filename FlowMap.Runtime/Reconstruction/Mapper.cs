@@ -104,6 +104,13 @@ namespace FlowMap.Reconstruction
         {
             var win = job.Window;
             int frozen = job.Frozen;
+            // A solve that came back non-finite (NaN from a solver, a depth prior or a degenerate window) changes nothing:
+            // the keyframes keep the estimates they had, and the user is told.
+            if (r.Poses.Length != win.Count || r.Poses.Any(p => !KeyframeSolver.Finite(p)) || !(r.Focal > 0) || double.IsInfinity(r.Focal))
+            {
+                State.AddWarning($"a window solve (keyframes {win[0].Frame.Index}-{win[win.Count - 1].Frame.Index}) returned non-finite poses or focal; kept the previous estimates");
+                return;
+            }
             State.Focal = State.FixedFocal ?? r.Focal;
             State.FocalRelStd = r.FocalRelStd;
             foreach (var w in r.Warnings) State.AddWarning(w);
@@ -121,10 +128,17 @@ namespace FlowMap.Reconstruction
             int a = Math.Max(0, frozen - 1);
             var anchorRel = Scaled(r.Poses[a], s);
             var toGlobal = win[a].Pose.Compose(anchorRel.Inverse());
+            var chained = new CameraPose[win.Count];
+            for (int j = 0; j < win.Count; j++) chained[j] = win[j].Frozen || j == a ? win[j].Pose : toGlobal.Compose(Scaled(r.Poses[j], s));
+            if (chained.Any(p => !KeyframeSolver.Finite(p)))
+            {
+                State.AddWarning($"a window solve (keyframes {win[0].Frame.Index}-{win[win.Count - 1].Frame.Index}) chained to non-finite poses; kept the previous estimates");
+                return;
+            }
             for (int j = 0; j < win.Count; j++)
             {
                 if (win[j].Frozen) continue;
-                win[j].Pose = j == a ? win[a].Pose : toGlobal.Compose(Scaled(r.Poses[j], s));
+                win[j].Pose = chained[j];
                 win[j].Depth = ScaledImage(r.Depth[j], s);
                 win[j].Confidence = r.Confidence[j];
             }
