@@ -332,13 +332,15 @@ namespace FlowMap.Reconstruction
             };
         }
 
-        private static CameraPose Scaled(CameraPose p, double s)
+        /// <summary>The pose with its translation scaled by <paramref name="s"/> (a change of the reconstruction's scale).</summary>
+        internal static CameraPose Scaled(CameraPose p, double s)
         {
             var t = p.Translation;
             return new CameraPose(p.Rotation, new[] { t[0] * s, t[1] * s, t[2] * s });
         }
 
-        private static FloatImage ScaledImage(FloatImage d, double s)
+        /// <summary>A depth map scaled by <paramref name="s"/>.</summary>
+        internal static FloatImage ScaledImage(FloatImage d, double s)
         {
             var o = new FloatImage(d.Width, d.Height);
             for (int i = 0; i < o.Data.Length; i++) o.Data[i] = (float)(d.Data[i] * s);

@@ -126,10 +126,10 @@ namespace FlowMap.Reconstruction
 
             // Anchor: the newest frozen keyframe of the window (its global pose stays), else the window's first.
             int a = Math.Max(0, frozen - 1);
-            var anchorRel = Scaled(r.Poses[a], s);
+            var anchorRel = KeyframeSolver.Scaled(r.Poses[a], s);
             var toGlobal = win[a].Pose.Compose(anchorRel.Inverse());
             var chained = new CameraPose[win.Count];
-            for (int j = 0; j < win.Count; j++) chained[j] = win[j].Frozen || j == a ? win[j].Pose : toGlobal.Compose(Scaled(r.Poses[j], s));
+            for (int j = 0; j < win.Count; j++) chained[j] = win[j].Frozen || j == a ? win[j].Pose : toGlobal.Compose(KeyframeSolver.Scaled(r.Poses[j], s));
             if (chained.Any(p => !KeyframeSolver.Finite(p)))
             {
                 State.AddWarning($"a window solve (keyframes {win[0].Frame.Index}-{win[win.Count - 1].Frame.Index}) chained to non-finite poses; kept the previous estimates");
@@ -139,7 +139,7 @@ namespace FlowMap.Reconstruction
             {
                 if (win[j].Frozen) continue;
                 win[j].Pose = chained[j];
-                win[j].Depth = ScaledImage(r.Depth[j], s);
+                win[j].Depth = KeyframeSolver.ScaledImage(r.Depth[j], s);
                 win[j].Confidence = r.Confidence[j];
             }
             State.NoteSceneDepth(win[win.Count - 1].Depth!);
@@ -154,19 +154,6 @@ namespace FlowMap.Reconstruction
 
         private static bool SamePose(CameraPose a, CameraPose b) =>
             a.Rotation.AsSpan().SequenceEqual(b.Rotation) && a.Translation.AsSpan().SequenceEqual(b.Translation);
-
-        private static CameraPose Scaled(CameraPose p, double s)
-        {
-            var t = p.Translation;
-            return new CameraPose(p.Rotation, new[] { t[0] * s, t[1] * s, t[2] * s });
-        }
-
-        private static FloatImage ScaledImage(FloatImage d, double s)
-        {
-            var o = new FloatImage(d.Width, d.Height);
-            for (int i = 0; i < o.Data.Length; i++) o.Data[i] = (float)(d.Data[i] * s);
-            return o;
-        }
 
         /// <summary>
         /// A keyframe is final: its depth (unobserved when never solved), fused, emitted; then its followers posed against

@@ -23,6 +23,18 @@ namespace FlowMap.Tests.Flow
         public float[] Grad0 { get; }
 
         /// <summary>
+        /// A random sub-pixel shift for the patch search tests: each component's magnitude in [0.1, 0.85] px, either sign.
+        /// Away from 0 (and from +-1) on purpose: <see cref="CheckPatches"/> skips fixed points within 0.02 px of a pixel
+        /// edge, so a component drawn near 0 left no patch to check (Issues/SubpixelShiftDrawnNearZeroCheckedNothing).
+        /// </summary>
+        public static (double X, double Y) DrawShift(Random r)
+        {
+            double c() => (r.Next(2) == 0 ? -1 : 1) * (0.1 + 0.75 * r.NextDouble());
+            double x = c();
+            return (x, c());
+        }
+
+        /// <summary>
         /// Six sinusoids with orientations spread over the half circle (one in each 30 degree sector, so the image is
         /// textured in every direction) and periods in [period, 3 period] pixels; <paramref name="contrast"/> = peak-to-peak.
         /// </summary>

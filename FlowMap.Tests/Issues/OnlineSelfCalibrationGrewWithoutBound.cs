@@ -14,21 +14,6 @@ namespace FlowMap.Tests.Issues
     /// </summary>
     public sealed class OnlineSelfCalibrationGrewWithoutBound
     {
-        private static List<KeyframeSolver.Input> Window(PlaneScene s, TruthFlow flow, int first, int count)
-        {
-            var win = new List<KeyframeSolver.Input>();
-            for (int k = first; k < first + count; k++)
-            {
-                var img = s.Frame(2 * k).Image;
-                win.Add(new KeyframeSolver.Input
-                {
-                    FrameIndex = 2 * k, Image = img,
-                    FromPrevious = k == first ? null : flow.Estimate(s.Frame(2 * (k - 1)).Image, img),
-                });
-            }
-            return win;
-        }
-
         [Fact]
         public void The_calibration_holds_only_the_most_recent_pairs()
         {
@@ -39,7 +24,7 @@ namespace FlowMap.Tests.Issues
             // A window of 4 keyframes sliding by one: 3 adjacent + 2 + 1 span pairs, 3 of them new each time.
             for (int first = 0; first < 12; first++)
             {
-                mapper.SolveWindow(Window(s, flow, first, 4), null, null, null, 0, 1, default);
+                mapper.SolveWindow(s.KeyframeWindow(flow, first, 4), null, null, null, 0, 1, default);
                 Assert.True(mapper.CalibrationPairs <= 8, $"window {first}: {mapper.CalibrationPairs} correspondence sets held");
             }
             Assert.Equal(6 + 11 * 3, mapper.CalibrationPairsSeen);   // every pair counted once, none twice
@@ -52,7 +37,7 @@ namespace FlowMap.Tests.Issues
             var s = new PlaneScene(64, 48, 50, 4, 0.05, 40);
             var flow = new TruthFlow(s);
             var mapper = new KeyframeSolver(flow, new TruthSolver(s), new ReconstructionOptions { Refine = false }, new StageClock(), null);
-            for (int first = 0; first < 4; first++) mapper.SolveWindow(Window(s, flow, first, 4), 50, null, null, 0, 1, default);
+            for (int first = 0; first < 4; first++) mapper.SolveWindow(s.KeyframeWindow(flow, first, 4), 50, null, null, 0, 1, default);
             Assert.Equal(0, mapper.CalibrationPairsSeen);
             Assert.Equal(0, mapper.CalibrationPairs);
         }

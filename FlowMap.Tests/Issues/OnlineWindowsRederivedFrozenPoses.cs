@@ -24,21 +24,6 @@ namespace FlowMap.Tests.Issues
 
         private static PlaneScene Scene() => new PlaneScene(64, 48, 50, 4, Step / 2, 40);
 
-        private static List<KeyframeSolver.Input> Window(PlaneScene s, TruthFlow flow, int first, int count)
-        {
-            var win = new List<KeyframeSolver.Input>();
-            for (int k = first; k < first + count; k++)
-            {
-                var img = s.Frame(2 * k).Image;
-                win.Add(new KeyframeSolver.Input
-                {
-                    FrameIndex = 2 * k, Image = img,
-                    FromPrevious = k == first ? null : flow.Estimate(s.Frame(2 * (k - 1)).Image, img),
-                });
-            }
-            return win;
-        }
-
         /// <summary>True poses of window keyframes <paramref name="first"/>.. in the window's frame (its first at the identity).</summary>
         private static CameraPose Truth(PlaneScene s, int first, int j) => s.Pose(2 * first).Inverse().Compose(s.Pose(2 * (first + j)));
 
@@ -87,7 +72,7 @@ namespace FlowMap.Tests.Issues
             var flow = new TruthFlow(s);
             // Descent re-derives frozen keyframe 1 a fifth of a step off; the earlier windows had it right.
             var solver = new KeyframeSolver(flow, new RederivingSolver(s, 0.2 * Step), new ReconstructionOptions(), new StageClock(), null);
-            var win = Window(s, flow, 3, 4);
+            var win = s.KeyframeWindow(flow, 3, 4);
             var held = new[] { Truth(s, 3, 0), Truth(s, 3, 1) };
             var sol = solver.SolveWindow(win, s.F, new FloatImage?[] { Plane(s), Plane(s), null, null }, s.F, 2, 1, default, held);
             // Held exactly (fixed in the refinement), and the new keyframes refined against them from exact flow: Gauss-Newton
@@ -104,11 +89,11 @@ namespace FlowMap.Tests.Issues
             var flow = new TruthFlow(s);
             var solver = new KeyframeSolver(flow, new RederivingSolver(s, 0), new ReconstructionOptions(), new StageClock(), null);
             // A first window (nothing frozen) fits the exact flow.
-            var first = solver.SolveWindow(Window(s, flow, 0, 4), s.F, null, null, 0, 1, default);
+            var first = solver.SolveWindow(s.KeyframeWindow(flow, 0, 4), s.F, null, null, 0, 1, default);
             Assert.True(first.RefineFinalMeanCost < KeyframeSolver.MinReleaseCost, $"first window cost {first.RefineFinalMeanCost} per observation (RMS {first.RefineFinalRms} px)");
             // Then a window whose held keyframe 1 is a whole step off in y (an earlier wrong turn): no pose of the new
             // keyframes fits both it and the flow, the re-derived past (here exact) does.
-            var win = Window(s, flow, 3, 4);
+            var win = s.KeyframeWindow(flow, 3, 4);
             var held = new[] { Truth(s, 3, 0), ShiftY(Truth(s, 3, 1), Step) };
             var sol = solver.SolveWindow(win, s.F, new FloatImage?[] { Plane(s), Plane(s), null, null }, s.F, 2, 1, default, held);
             Assert.Equal(1, solver.WindowsReleased);

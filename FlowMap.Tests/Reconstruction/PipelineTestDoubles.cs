@@ -46,6 +46,25 @@ namespace FlowMap.Tests.Reconstruction
 
         public static int Tag(RgbImage img) => img.Pixels[0];
 
+        /// <summary>
+        /// A mapper window of <paramref name="count"/> keyframes from keyframe <paramref name="first"/>, keyframe k being frame
+        /// 2k, each with the flow from the previous one.
+        /// </summary>
+        public List<FlowMap.Reconstruction.KeyframeSolver.Input> KeyframeWindow(TruthFlow flow, int first, int count)
+        {
+            var win = new List<FlowMap.Reconstruction.KeyframeSolver.Input>();
+            for (int k = first; k < first + count; k++)
+            {
+                var img = Frame(2 * k).Image;
+                win.Add(new FlowMap.Reconstruction.KeyframeSolver.Input
+                {
+                    FrameIndex = 2 * k, Image = img,
+                    FromPrevious = k == first ? null : flow.Estimate(Frame(2 * (k - 1)).Image, img),
+                });
+            }
+            return win;
+        }
+
         /// <summary>Flow from frame a to frame b: all pixels move by -f (tx_b - tx_a) / Z in x.</summary>
         public FlowField Flow(int a, int b)
         {
