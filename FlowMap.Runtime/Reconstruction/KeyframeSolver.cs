@@ -182,7 +182,8 @@ namespace FlowMap.Reconstruction
                 for (int j = 0; j < n; j++) start[j] = j < held ? heldPoses[j] : toHeld.Compose(r.Poses[j]);
             }
             double? relStd = fixedFocal == null ? _focalEstimate?.RelStd : null;
-            var solution = Refine(edges, start, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd, warnings, token, refineK1: false);
+            // Each attempt writes its own warnings (a divergence of the held attempt says nothing of the solution that wins).
+            var solution = Refine(edges, start, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd, held > 0 ? new List<string>(warnings) : warnings, token, refineK1: false);
             // The data decide whether the held past stands: refined again from the frozen keyframes as descent re-derived them
             // from their depth, the better fit wins (a wrong turn of an earlier window, held, would otherwise grow from window
             // to window; the Cauchy cost, not the RMS, as a few gross outliers at occlusion edges dominate the RMS).
