@@ -299,10 +299,9 @@ namespace FlowMap.Reconstruction
             var problem = new BundleProblem(w, h, n, be, _o.RefineStride);
             var startDepth = depth.Select(d => Coarse(d, _o.RefineStride)).ToArray();
             var state = new BundleState { Poses = poses.ToArray(), InverseDepth = startDepth.Select(q => (double[])q.Clone()).ToArray(), Focal = focal, K1 = k1 };
-            var ba = _clock.Time("refine", () => BundleAdjuster.Refine(problem, state, new BundleOptions
-            {
-                Iterations = _o.RefineIterations, Robust = BundleRobust.Cauchy, RefineFocal = !focalFixed, RefineK1 = refineK1 ?? _o.RefineK1, FixedKeyframes = fixedKeyframes, UseGpu = _gpu != null && _gpu.Info.Kind != GpuDeviceKind.Cpu, // linearisation kernels: about 4x slower than the CPU path on lavapipe
-            }, _gpu, token));
+            var bo = RefineOptions(_o, focalFixed, refineK1 ?? _o.RefineK1, fixedKeyframes);
+            bo.UseGpu = _gpu != null && _gpu.Info.Kind != GpuDeviceKind.Cpu; // linearisation kernels: about 4x slower than the CPU path on lavapipe
+            var ba = _clock.Time("refine", () => BundleAdjuster.Refine(problem, state, bo, _gpu, token));
             if (!(ba.State.Focal > 0) || !double.IsFinite(ba.State.Focal) || !double.IsFinite(ba.State.K1) || ba.State.Poses.Any(p => !Finite(p)))
             {
                 // Never hand on a diverged refinement (NaN or infinite camera): the descent's solution stands, and says so.
@@ -332,6 +331,12 @@ namespace FlowMap.Reconstruction
                 RefineFinalMeanCost = ba.FinalMeanCost,
             };
         }
+
+        /// <summary>The refinement's settings for the mapper's options (Cauchy-robust, the iteration cap of the options).</summary>
+        internal static BundleOptions RefineOptions(ReconstructionOptions o, bool focalFixed, bool refineK1, int fixedKeyframes) => new BundleOptions
+        {
+            Iterations = o.RefineIterations, Robust = BundleRobust.Cauchy, RefineFocal = !focalFixed, RefineK1 = refineK1, FixedKeyframes = fixedKeyframes,
+        };
 
         /// <summary>The pose with its translation scaled by <paramref name="s"/> (a change of the reconstruction's scale).</summary>
         internal static CameraPose Scaled(CameraPose p, double s)

@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Generic;
+using FlowMap.Reconstruction;
+using FlowMap.Solve.Refine;
+using FlowMap.Synthetic;
+using FlowMap.Tests.Solve.Refine;
+using FlowMap.Tests.Support;
+using Xunit;
+
+namespace FlowMap.Tests.Issues
+{
+    /// <summary>
+    /// Found measuring issue 11's online target (demo ATE <= 1 %): the mapper's refinement ran at most 8 linearisations
+    /// (`ReconstructionOptions.RefineIterations`), and with the Cauchy loss the first of them are its Huber warm start, so
+    /// in the windows where the flow has many gross outliers (the walk's turn past the thin columns, frames 36-59) the
+    /// Cauchy stage got one or two steps and stopped far from its minimum: the windows' robust cost per observation rose
+    /// to 0.6-1.0 where the offline solve over the same flows fits at 0.16, and the keyframe-to-keyframe motion there was
+    /// off by up to 3 degrees (offline: under 0.07). The cap was the stop, not convergence. Measured with
+    /// `bench reconstruct --sequences walk --modes online --refine-iterations 30`: walk ATE 2.59 -> 0.51 % of path.
+    /// Here a window like an online one (six keyframes, the first two held at their true poses, the focal held) with 8 %
+    /// gross flow outliers, started as descent would leave it (2 degrees, 10 % of the baseline, 20 % depth noise): with
+    /// the mapper's settings the refinement must stop by its own criterion and reach the truth.
+    /// </summary>
+    public sealed class OnlineRefinementStoppedBeforeConverging : GpuTest
+    {
+        private readonly ITestOutputHelper _out;
+        public OnlineRefinementStoppedBeforeConverging(GpuFixture f, ITestOutputHelper output) : base(f) { _out = output; }
+
+        [Fact]
+        public void The_mappers_refinement_converges_through_gross_outliers()
+        {
+            var rng = Rng.Fresh(out int seed);
+            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 1),
+                new SyntheticSequenceOptions { Path = "walk", Frames = 16, Width = 160, Height = 120, Seed = 1, Samples = 1 }, Ctx, ownsContext: false);
+            const int stride = 4;
+            int gw = 160 / stride, gh = 120 / stride;
+            var bad = new HashSet<(int I, int J, int Cell)>();
+            // In 8 % of the cells of every edge the flow of the whole stride x stride block is shifted by 15-40 px.
+            FlowField Corrupt(int i, int j, FlowField f)
+            {
+                for (int c = 0; c < gw * gh; c++)
+                {
+                    if (rng.NextDouble() >= 0.08) continue;
+                    bad.Add((i, j, c));
+                    double ang = 2 * Math.PI * rng.NextDouble(), mag = 15 + 25 * rng.NextDouble();
+                    int gx = c % gw, gy = c / gw;
+                    for (int y = gy * stride; y < gy * stride + stride; y++)
+                        for (int x = gx * stride; x < gx * stride + stride; x++)
+                        {
+                            f.Data[2 * (y * 160 + x)] += (float)(mag * Math.Cos(ang));
+                            f.Data[2 * (y * 160 + x) + 1] += (float)(mag * Math.Sin(ang));
+                        }
+                }
+                return f;
+            }
+            var scene = BundleScene.Create(seq, keyframes: 6, step: 3, stride: stride, corrupt: Corrupt);
+            var start = scene.Perturbed(rng, degrees: 2, translation: 0.1, depthNoise: 0.2, focalFactor: 1.0);
+            start.Poses[1] = scene.Truth.Poses[1]; // held where the earlier windows put it (here: right)
+            var options = KeyframeSolver.RefineOptions(new ReconstructionOptions(), focalFixed: true, refineK1: false, fixedKeyframes: 2);
+            var r = BundleAdjuster.Refine(scene.Problem, start, options, token: TestContext.Current.CancellationToken);
+            foreach (var line in r.Trace) _out.WriteLine("  " + line);
+            // Depth is scored where it is identifiable: cells whose clean observations outnumber their corrupted ones.
+            bool Unidentifiable(int k, int c)
+            {
+                int clean = 0, corrupted = 0;
+                for (int e = 0; e < scene.Problem.Edges.Count; e++)
+                {
+                    if (scene.Problem.Edges[e].I != k || !(scene.Problem.Obs[e][4 * c + 2] > 0.5f)) continue;
+                    if (bad.Contains((k, scene.Problem.Edges[e].J, c))) corrupted++; else clean++;
+                }
+                return clean <= corrupted;
+            }
+            var (s, medianRel) = scene.ScoreWithMedian(r.State, Unidentifiable);
+            _out.WriteLine($"seed {seed}: {r.Iterations} linearisations (cap {options.Iterations}), converged {r.Converged}, cost per observation {r.FinalMeanCost:G4}, " +
+                           $"rotation error {s.MaxRotDeg:F4} deg, median depth error {medianRel:G4}");
+            Assert.True(r.Converged, $"seed {seed}: the refinement stopped at its cap of {options.Iterations} linearisations, not by convergence");
+            // The Cauchy optimum under these outliers (each still pulls with c^2 / |r| ~ 1/30 px) is within the bounds of
+            // BundleAdjusterTests.Robust_weights_reject_gross_outliers: rotation 0.2 deg, median depth error 2 %.
+            Assert.True(s.MaxRotDeg < 0.2, $"seed {seed}: rotation error {s.MaxRotDeg} deg");
+            Assert.True(medianRel < 0.02, $"seed {seed}: median relative depth error {medianRel}");
+        }
+    }
+}
