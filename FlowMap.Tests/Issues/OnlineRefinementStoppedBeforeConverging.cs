@@ -33,44 +33,16 @@ namespace FlowMap.Tests.Issues
             using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 1),
                 new SyntheticSequenceOptions { Path = "walk", Frames = 16, Width = 160, Height = 120, Seed = 1, Samples = 1 }, Ctx, ownsContext: false);
             const int stride = 4;
-            int gw = 160 / stride, gh = 120 / stride;
-            var bad = new HashSet<(int I, int J, int Cell)>();
             // In 8 % of the cells of every edge the flow of the whole stride x stride block is shifted by 15-40 px.
-            FlowField Corrupt(int i, int j, FlowField f)
-            {
-                for (int c = 0; c < gw * gh; c++)
-                {
-                    if (rng.NextDouble() >= 0.08) continue;
-                    bad.Add((i, j, c));
-                    double ang = 2 * Math.PI * rng.NextDouble(), mag = 15 + 25 * rng.NextDouble();
-                    int gx = c % gw, gy = c / gw;
-                    for (int y = gy * stride; y < gy * stride + stride; y++)
-                        for (int x = gx * stride; x < gx * stride + stride; x++)
-                        {
-                            f.Data[2 * (y * 160 + x)] += (float)(mag * Math.Cos(ang));
-                            f.Data[2 * (y * 160 + x) + 1] += (float)(mag * Math.Sin(ang));
-                        }
-                }
-                return f;
-            }
-            var scene = BundleScene.Create(seq, keyframes: 6, step: 3, stride: stride, corrupt: Corrupt);
+            var bad = new HashSet<(int I, int J, int Cell)>();
+            var scene = BundleScene.Create(seq, keyframes: 6, step: 3, stride: stride, corrupt: BundleScene.GrossOutliers(rng, 160, 120, stride, 0.08, bad));
             var start = scene.Perturbed(rng, degrees: 2, translation: 0.1, depthNoise: 0.2, focalFactor: 1.0);
             start.Poses[1] = scene.Truth.Poses[1]; // held where the earlier windows put it (here: right)
             var options = KeyframeSolver.RefineOptions(new ReconstructionOptions(), focalFixed: true, refineK1: false, fixedKeyframes: 2);
             var r = BundleAdjuster.Refine(scene.Problem, start, options, token: TestContext.Current.CancellationToken);
             foreach (var line in r.Trace) _out.WriteLine("  " + line);
             // Depth is scored where it is identifiable: cells whose clean observations outnumber their corrupted ones.
-            bool Unidentifiable(int k, int c)
-            {
-                int clean = 0, corrupted = 0;
-                for (int e = 0; e < scene.Problem.Edges.Count; e++)
-                {
-                    if (scene.Problem.Edges[e].I != k || !(scene.Problem.Obs[e][4 * c + 2] > 0.5f)) continue;
-                    if (bad.Contains((k, scene.Problem.Edges[e].J, c))) corrupted++; else clean++;
-                }
-                return clean <= corrupted;
-            }
-            var (s, medianRel) = scene.ScoreWithMedian(r.State, Unidentifiable);
+            var (s, medianRel) = scene.ScoreWithMedian(r.State, (k, c) => scene.Unidentifiable(bad, k, c));
             _out.WriteLine($"seed {seed}: {r.Iterations} linearisations (cap {options.Iterations}), converged {r.Converged}, cost per observation {r.FinalMeanCost:G4}, " +
                            $"rotation error {s.MaxRotDeg:F4} deg, median depth error {medianRel:G4}");
             Assert.True(r.Converged, $"seed {seed}: the refinement stopped at its cap of {options.Iterations} linearisations, not by convergence");

@@ -122,6 +122,48 @@ namespace FlowMap.Tests.Solve.Refine
         }
 
         /// <summary>
+        /// A corruption for <see cref="Create"/>: in <paramref name="fraction"/> of the cells of every edge the flow of the
+        /// whole stride x stride block is shifted by 15-40 px in a random direction; the corrupted (I, J, cell) go into
+        /// <paramref name="bad"/>.
+        /// </summary>
+        public static Func<int, int, FlowField, FlowField> GrossOutliers(Random rng, int width, int height, int stride, double fraction, HashSet<(int I, int J, int Cell)> bad)
+        {
+            int gw = width / stride, gh = height / stride;
+            return (i, j, f) =>
+            {
+                for (int c = 0; c < gw * gh; c++)
+                {
+                    if (rng.NextDouble() >= fraction) continue;
+                    bad.Add((i, j, c));
+                    double ang = 2 * Math.PI * rng.NextDouble(), mag = 15 + 25 * rng.NextDouble();
+                    int gx = c % gw, gy = c / gw;
+                    for (int y = gy * stride; y < gy * stride + stride; y++)
+                        for (int x = gx * stride; x < gx * stride + stride; x++)
+                        {
+                            f.Data[2 * (y * width + x)] += (float)(mag * Math.Cos(ang));
+                            f.Data[2 * (y * width + x) + 1] += (float)(mag * Math.Sin(ang));
+                        }
+                }
+                return f;
+            };
+        }
+
+        /// <summary>
+        /// A depth is identifiable under gross outliers only where its clean observations outnumber its corrupted ones
+        /// (one clean and one corrupted observation are two equally good minima): true for cells where they do not.
+        /// </summary>
+        public bool Unidentifiable(HashSet<(int I, int J, int Cell)> bad, int k, int c)
+        {
+            int clean = 0, corrupted = 0;
+            for (int e = 0; e < Problem.Edges.Count; e++)
+            {
+                if (Problem.Edges[e].I != k || !(Problem.Obs[e][4 * c + 2] > 0.5f)) continue;
+                if (bad.Contains((k, Problem.Edges[e].J, c))) corrupted++; else clean++;
+            }
+            return clean <= corrupted;
+        }
+
+        /// <summary>
         /// The truth perturbed: keyframe 0 exact (the gauge), the others rotated by <paramref name="degrees"/> about a
         /// random axis and moved by <paramref name="translation"/> x their distance to keyframe 0 in a random direction;
         /// inverse depth x (1 + depthNoise u), u uniform in [-1, 1]; focal x <paramref name="focalFactor"/>; k1 = 0.
