@@ -112,7 +112,9 @@ namespace FlowMap.Tests.Solve.Refine
                 var ed = scene.Problem.Edges[e];
                 for (int c = 0; c < scene.Problem.Cells; c++)
                 {
-                    if (!(scene.Problem.Obs[e][4 * c + 2] > 0.99f) || !scene.Smooth[ed.I][c]) continue;
+                    // Cells whose corrupted observations are as many as their clean ones follow the corruption (two equally
+                    // good minima), so a corrupted observation there is an inlier: the weights are scored where depth is identifiable.
+                    if (!(scene.Problem.Obs[e][4 * c + 2] > 0.99f) || !scene.Smooth[ed.I][c] || scene.Unidentifiable(bad, ed.I, c)) continue;
                     double wgt = lin.Pixels[e][c * BundleLinearization.PixelWidth + BundleLinearization.PixW];
                     if (bad.Contains((ed.I, ed.J, c))) { badW += wgt; nb++; } else { goodW += wgt; ng++; }
                 }
