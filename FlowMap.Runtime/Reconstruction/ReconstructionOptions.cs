@@ -87,7 +87,7 @@ namespace FlowMap.Reconstruction
         /// <summary>
         /// Offline: descent steps of the one solve when it starts from geometry (a determined or estimated focal). Measured on
         /// ICL-NUIM offline (`bench reconstruct --sequences icl --modes offline --offline-steps N`): 100 steps gave the same
-        /// ATE (1.20 vs 1.19 cm), focal (+3.73 vs +3.74 %) and AbsRel (0.075 vs 0.0755) as 300 steps; that run took 78 s in all (descent 23 s) on a quiet 2-core machine.
+        /// ATE (1.20 vs 1.19 cm), focal (+3.73 vs +3.74 %) and AbsRel (0.075 vs 0.0755) as 300 steps; that run took 78 s in all (descent 23 s) on a quiet 2-core machine (with the refinement then capped at 8 linearisations).
         /// </summary>
         public int OfflineGeometrySteps { get; set; } = 100;
 

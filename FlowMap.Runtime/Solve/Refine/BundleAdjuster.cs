@@ -120,7 +120,6 @@ namespace FlowMap.Solve.Refine
             var trace = new List<string>();
             double lambda = o.InitialDamping;
             int iterations = 0;
-            bool converged = n == 0;
             var S = new double[n * n]; var b = new double[n]; var dx = new double[n];
             var diag = new double[n];
             var dRho = new double[p.Keyframes][];
@@ -155,7 +154,7 @@ namespace FlowMap.Solve.Refine
                 focals.Add(s.Focal);
                 if (!final && (!accepted || rel < o.LevelTolerance)) kind = o.Robust;
                 trace.Add($"it {it} {kind} cost {cost:G6} -> {(accepted ? trialCostAccepted : double.NaN):G6} lambda {lambda:G3} f {s.Focal:F3}");
-                if (final && (!accepted || rel < o.RelativeTolerance)) { converged = true; break; }
+                if (final && (!accepted || rel < o.RelativeTolerance)) break;
             }
             swLin.Start(); linz.Linearize(s, o.Robust, o.RobustPx, lin, true); swLin.Stop();
             double finalCost = lin.Cost;
@@ -167,7 +166,6 @@ namespace FlowMap.Solve.Refine
             result.FinalMeanCost = confSum > 0 ? finalCost / confSum : double.PositiveInfinity;
             result.FinalRmsPx = lin.RmsPx;
             result.Iterations = iterations;
-            result.Converged = converged;
             result.FocalHistory = focals.ToArray();
             result.CostHistory = costs.ToArray();
             result.Trace = trace.ToArray();

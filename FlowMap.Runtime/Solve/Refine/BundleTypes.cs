@@ -165,11 +165,6 @@ namespace FlowMap.Solve.Refine
         public double InitialCost, FinalCost;
         /// <summary>Linearisations done.</summary>
         public int Iterations;
-        /// <summary>
-        /// True when the final robust stage stopped by its own criterion (a step lowering the cost by less than
-        /// <see cref="BundleOptions.RelativeTolerance"/>, or no step accepted), false when the iteration cap stopped it.
-        /// </summary>
-        public bool Converged;
         /// <summary>Focal in pixels at the start and after each linearisation.</summary>
         public double[] FocalHistory = Array.Empty<double>();
         /// <summary>Robust cost (at <see cref="BundleOptions.RobustPx"/>) at the start and the end.</summary>
