@@ -308,14 +308,7 @@ namespace FlowMap.Reconstruction
                 warnings.Add($"multi-view refinement diverged (focal {ba.State.Focal}, k1 {ba.State.K1}); kept the descent's poses, depth and focal");
                 return new KeyframeSolution { Poses = poses, Depth = depth, Confidence = conf, Focal = focal, K1 = k1, FocalRelStd = focalRelStd, Warnings = warnings };
             }
-            // Cells the refinement could not confirm (no inlier observation, or moved by more than a factor 3 from the
-            // descent's depth, the signature of a cell fitted to outliers) keep the descent's inverse depth, with confidence 0.
-            for (int k = 0; k < n; k++)
-            {
-                var q = ba.State.InverseDepth[k]; var q0 = startDepth[k]; var cc = ba.CellConfidence[k];
-                for (int c = 0; c < q.Length; c++)
-                    if (!(q[c] > 0) || cc[c] < MinCellConfidence || q[c] > 3 * q0[c] || 3 * q[c] < q0[c]) { q[c] = q0[c]; cc[c] = 0; }
-            }
+            KeepUnconfirmedCells(ba.State.InverseDepth, startDepth, ba.CellConfidence);
             return new KeyframeSolution
             {
                 Poses = ba.State.Poses,
@@ -365,6 +358,49 @@ namespace FlowMap.Reconstruction
 
         /// <summary>Refinement cells with less confidence (mean over their observations of flow confidence x robust weight) keep the descent's depth.</summary>
         internal const float MinCellConfidence = 0.1f;
+
+        /// <summary>
+        /// The refined inverse depth <paramref name="q"/> per keyframe (in place) against the descent's <paramref name="q0"/>:
+        /// cells the refinement could not confirm (confidence <paramref name="cc"/> below <see cref="MinCellConfidence"/>, or
+        /// moved by more than a factor 3, the signature of a cell fitted to outliers) keep the descent's inverse depth, with
+        /// confidence 0. Both are measured in the refinement's scale: its gauge (the held poses' baseline) may rescale the
+        /// whole window, so the descent's depth is first brought to the scale of the keyframe's confirmed cells (their median
+        /// ratio; a keyframe with none takes the window's). Compared in the descent's scale, a window whose held baseline was
+        /// 3x the descent's had every cell "moved", kept the descent's depth in the old scale beside poses in the new one,
+        /// and the chained trajectory jumped by that factor (FlowMap.Tests/Issues/RefinedScaleChangeRevertedEveryCell.cs).
+        /// </summary>
+        internal static void KeepUnconfirmedCells(double[][] q, double[][] q0, float[][] cc)
+        {
+            int n = q.Length;
+            var perKeyframe = new List<double>[n];
+            var all = new List<double>();
+            for (int k = 0; k < n; k++)
+            {
+                perKeyframe[k] = new List<double>(q[k].Length);
+                for (int c = 0; c < q[k].Length; c++)
+                    if (q[k][c] > 0 && q0[k][c] > 0 && cc[k][c] >= MinCellConfidence && double.IsFinite(q[k][c]) && double.IsFinite(q0[k][c]))
+                        perKeyframe[k].Add(q[k][c] / q0[k][c]);
+                all.AddRange(perKeyframe[k]);
+            }
+            double window = MedianOr(all, 1);
+            for (int k = 0; k < n; k++)
+            {
+                double m = MedianOr(perKeyframe[k], window);
+                for (int c = 0; c < q[k].Length; c++)
+                {
+                    double r0 = m * q0[k][c];
+                    if (!(q[k][c] > 0) || !double.IsFinite(q[k][c]) || cc[k][c] < MinCellConfidence || q[k][c] > 3 * r0 || 3 * q[k][c] < r0) { q[k][c] = r0; cc[k][c] = 0; }
+                }
+            }
+        }
+
+        private static double MedianOr(List<double> v, double fallback)
+        {
+            if (v.Count == 0) return fallback;
+            v.Sort();
+            double m = v[v.Count / 2];
+            return m > 0 && !double.IsInfinity(m) ? m : fallback;
+        }
 
         /// <summary>Inverse depth at the refinement's coarse pixels (stride s, centres at s*g + (s-1)/2): the mean over each cell.</summary>
         internal static double[] Coarse(FloatImage depth, int s)
