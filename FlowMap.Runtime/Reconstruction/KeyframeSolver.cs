@@ -68,6 +68,12 @@ namespace FlowMap.Reconstruction
             public RgbImage Image = null!;
             /// <summary>Flow from the previous keyframe of the set to this one (null for the first).</summary>
             public FlowResult? FromPrevious;
+            /// <summary>
+            /// When set, <see cref="FromPrevious"/> is provisional (tracked at a reduced size): the solve first computes the flow
+            /// from this image (the previous keyframe's) to <see cref="Image"/> at the processing size, stores it in
+            /// <see cref="FromPrevious"/> and clears this.
+            /// </summary>
+            public RgbImage? FlowFrom;
             public FloatImage? Prior;
         }
 
@@ -117,6 +123,7 @@ namespace FlowMap.Reconstruction
             int n = win.Count;
             int w = win[0].Image.Width, h = win[0].Image.Height;
             var warnings = new List<string>();
+            ResolveFlows(win, token);
             var adjacent = win.Skip(1).Select(k => k.FromPrevious!).ToList();
 
             // 1. Pairs (cached across windows), and their correspondences for the focal (unless it is given).
@@ -212,6 +219,7 @@ namespace FlowMap.Reconstruction
             if (n < 2) throw new ArgumentException("At least two keyframes are needed.");
             int w = keyframes[0].Image.Width, h = keyframes[0].Image.Height;
             var warnings = new List<string>();
+            ResolveFlows(keyframes, token);
             var adjacent = keyframes.Skip(1).Select(k => k.FromPrevious!).ToList();
 
             // 1. Pairs: adjacent flows are known; each keyframe also gets the flow to the next few keyframes.
@@ -260,6 +268,17 @@ namespace FlowMap.Reconstruction
             var r = _clock.Time("solve", () => SolverResolution.Solve(_descent, window, opts, warm, k, token));
             foreach (var kv in r.StageMilliseconds) _clock.Add("solve." + kv.Key, kv.Value);
             return r;
+        }
+
+        /// <summary>The keyframes' flows still to compute at the processing size (tracked at a reduced size), computed.</summary>
+        internal void ResolveFlows(IReadOnlyList<Input> keyframes, CancellationToken token)
+        {
+            foreach (var k in keyframes)
+                if (k.FlowFrom is RgbImage from)
+                {
+                    k.FromPrevious = _clock.Time("flow_keyframe", () => _flow.Estimate(from, k.Image, token));
+                    k.FlowFrom = null;
+                }
         }
 
         /// <summary>The pair graph: (i, i+1) from the stream, and (i, i+s) for s = 2..<see cref="ReconstructionOptions.PairSpan"/>.</summary>

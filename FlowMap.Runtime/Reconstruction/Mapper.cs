@@ -73,21 +73,33 @@ namespace FlowMap.Reconstruction
             if (job != null) ApplySolve(job, RunSolve(job, token));
         }
 
-        /// <summary>The inputs of a solve of the window of the last keyframes, or null when there is nothing to solve.</summary>
-        protected WindowSolve? PrepareSolve(int steps)
+        /// <summary>
+        /// The inputs of a solve of the window of the last keyframes, or null when there is nothing to solve. With
+        /// <paramref name="includeBacklog"/> (mapping on its thread, behind tracking) the window starts at the oldest keyframe
+        /// not yet frozen, with the usual frozen ones before it (the anchor of the chaining), and takes at most
+        /// <see cref="MaxSolveWindow"/> keyframes: a backlog longer than that is solved oldest first, window after window.
+        /// </summary>
+        protected WindowSolve? PrepareSolve(int steps, bool includeBacklog = false)
         {
             var o = State.Options;
             int n = Window.Count;
             if (n < 2) return null;
-            int start = Math.Max(0, n - o.WindowKeyframes);
-            var win = Window.GetRange(start, n - start);
+            int start = Math.Max(0, n - o.WindowKeyframes), end = n;
+            int firstActive = Window.FindIndex(k => !k.Frozen);
+            if (includeBacklog && firstActive >= 0)
+            {
+                int oldest = Math.Max(0, firstActive - (o.WindowKeyframes - o.ActiveKeyframes));
+                if (oldest < start) { start = oldest; end = Math.Min(n, start + MaxSolveWindow(o)); }
+            }
+            if (end - start < 2) return null;
+            var win = Window.GetRange(start, end - start);
             int frozen = win.TakeWhile(k => k.Frozen).Count();
             return new WindowSolve
             {
                 Window = win,
                 Frozen = frozen,
                 FrozenPoses = win.Take(frozen).Select(k => win[0].Pose.Inverse().Compose(k.Pose)).ToList(),
-                Inputs = win.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList(),
+                Inputs = win.Select(Input).ToList(),
                 FixedFocal = State.FixedFocal,
                 WarmDepth = State.SolvedOnce ? win.Select(k => k.Depth ?? k.InitialDepth).ToList() : null,
                 PreviousFocal = State.SolvedOnce ? State.Focal : (double?)null,
@@ -95,15 +107,31 @@ namespace FlowMap.Reconstruction
             };
         }
 
+        /// <summary>The most keyframes one solve takes in when mapping is behind tracking.</summary>
+        protected static int MaxSolveWindow(ReconstructionOptions o) => 2 * o.WindowKeyframes;
+
+        /// <summary>
+        /// The most keyframes waiting for mapping (behind tracking) before the oldest of them are finalised unsolved (their
+        /// warm start): bounds the memory of a session whose mapping cannot keep up.
+        /// </summary>
+        protected static int MaxBacklog(ReconstructionOptions o) => 4 * o.WindowKeyframes;
+
         /// <summary>The solve itself (touches only the solver and the job: may run on the mapping thread).</summary>
         protected KeyframeSolution RunSolve(WindowSolve job, CancellationToken token) =>
             Solver.SolveWindow(job.Inputs, job.FixedFocal, job.WarmDepth, job.PreviousFocal, job.Frozen, job.Steps, token, job.FrozenPoses);
+
+        /// <summary>A keyframe as the solver's input (a flow still to compute at the processing size: its source image with it).</summary>
+        protected static KeyframeSolver.Input Input(Keyframe k) =>
+            new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, FlowFrom = k.FlowFrom, Prior = k.Prior };
 
         /// <summary>Chains a window's solution into the global trajectory at a consistent scale (pipeline thread).</summary>
         protected void ApplySolve(WindowSolve job, KeyframeSolution r)
         {
             var win = job.Window;
             int frozen = job.Frozen;
+            // Flows the solve computed at the processing size replace the keyframes' tracking flows (whatever the outcome).
+            for (int j = 0; j < win.Count; j++)
+                if (win[j].FlowFrom != null && job.Inputs[j].FlowFrom == null) { win[j].FromPrevious = job.Inputs[j].FromPrevious; win[j].FlowFrom = null; }
             // A solve that came back non-finite (NaN from a solver, a depth prior or a degenerate window) changes nothing:
             // the keyframes keep the estimates they had, and the user is told.
             if (r.Poses.Length != win.Count || r.Poses.Any(p => !KeyframeSolver.Finite(p)) || !(r.Focal > 0) || double.IsInfinity(r.Focal))
@@ -163,6 +191,12 @@ namespace FlowMap.Reconstruction
         {
             var clock = State.Clock;
             k.Frozen = true;
+            if (k.Depth == null && k.InitialDepth != null && State.SolvedOnce)
+            {
+                // Never solved, but warm-started (live: it left the window while mapping was behind): its carried depth,
+                // unconfirmed (confidence 0: nothing fused from it).
+                k.Depth = k.InitialDepth; k.Confidence = new FloatImage(k.InitialDepth.Width, k.InitialDepth.Height);
+            }
             if (k.Depth == null) // never solved (static camera)
             {
                 var (d, c) = State.Unobserved(k.Prior);
@@ -202,13 +236,16 @@ namespace FlowMap.Reconstruction
     /// <see cref="ReconstructionOptions.FirstWindowKeyframes"/> are there); keyframes leaving its active part are frozen,
     /// fused and finalised; moved keyframes are published for the engine. With a mapping thread
     /// (<see cref="ReconstructionOptions.MappingThread"/>) the solve runs there and its result is applied by
-    /// <see cref="Publish"/> at the first frame after it finished, while tracking goes on against the keyframes already
-    /// published; without, it runs at once (the result is applied at the keyframe's own frame: deterministic).
+    /// <see cref="Publish"/> at the first frame after it finished, while tracking goes on (and chooses keyframes as the
+    /// motion asks: those that arrive during a solve are taken in together by the next one, started as soon as the
+    /// running one is applied); without, it runs at once (the result is applied at the keyframe's own frame: deterministic).
     /// </summary>
     internal sealed class SlidingWindowMapper : KeyframeMapper
     {
         private readonly StageClock? _mappingClock; // the mapping thread's stage times, added to the frame that applies them
         private WindowSolve? _running;
+        private Keyframe? _waiting;                  // the newest keyframe that arrived while a solve ran (its solve is due)
+        private CancellationToken _token;
 
         public SlidingWindowMapper(ReconstructionState state, KeyframeSolver solver, StageClock? mappingClock = null) : base(state, solver)
         {
@@ -220,12 +257,18 @@ namespace FlowMap.Reconstruction
         public override void Map(TrackedFrame frame, CancellationToken token)
         {
             var o = State.Options;
+            _token = token;
             if (frame.NewKeyframe is Keyframe k)
             {
                 Add(k);
                 if (Window.Count == 1) { k.Mapped = true; return; } // the first keyframe: nothing to solve yet
-                int steps = State.SolvedOnce ? o.KeyframeSteps : Window.Count >= o.FirstWindowKeyframes ? o.FirstWindowSteps : 0;
-                if (steps > 0 && Threaded) { Start(steps, k, token); return; }
+                int steps = StepsDue();
+                if (steps > 0 && Threaded)
+                {
+                    if (_running == null) Start(steps, k, token);
+                    else _waiting = k; // taken in by the next solve, started when the running one is applied
+                    return;
+                }
                 if (steps > 0) SolveWindow(steps, token);
                 k.Mapped = true;
                 FreezeOld();
@@ -237,10 +280,17 @@ namespace FlowMap.Reconstruction
             }
         }
 
-        /// <summary>Starts a window solve on the mapping thread (tracking does not create keyframes until it is applied).</summary>
+        /// <summary>Descent steps of the solve a new keyframe asks for (0: the first window is not full yet).</summary>
+        private int StepsDue()
+        {
+            var o = State.Options;
+            return State.SolvedOnce ? o.KeyframeSteps : Window.Count >= o.FirstWindowKeyframes ? o.FirstWindowSteps : 0;
+        }
+
+        /// <summary>Starts a window solve on the mapping thread.</summary>
         private void Start(int steps, Keyframe? newKeyframe, CancellationToken token)
         {
-            var job = PrepareSolve(steps)!;
+            var job = PrepareSolve(steps, includeBacklog: true)!;
             job.NewKeyframe = newKeyframe;
             var clock = _mappingClock!;
             job.Running = Task.Factory.StartNew(() =>
@@ -258,6 +308,13 @@ namespace FlowMap.Reconstruction
         public override void Publish()
         {
             if (_running?.Running is { IsCompleted: true }) Complete();
+            // Keyframes that arrived during that solve: the next one, at once.
+            if (_running == null && _waiting != null)
+            {
+                var k = _waiting;
+                _waiting = null;
+                Start(Math.Max(1, StepsDue()), k, _token);
+            }
         }
 
         /// <summary>Applies the running solve (waiting for it when it has not finished), then freezes what left the active part.</summary>
@@ -270,24 +327,48 @@ namespace FlowMap.Reconstruction
             ApplySolve(job, r);
             if (job.NewKeyframe != null)
             {
-                job.NewKeyframe.Mapped = true;
+                foreach (var k in job.Window) k.Mapped = true;
                 FreezeOld();
             }
+            // A backlog longer than one solve takes: the rest next (Publish starts it).
+            if (_waiting == null && Window.Count > 0 && !Window[Window.Count - 1].Mapped) _waiting = Window[Window.Count - 1];
         }
 
-        /// <summary>Freezes keyframes that left the active part of the window; finalises them and their followers.</summary>
+        /// <summary>
+        /// Freezes keyframes that left the active part of the window; finalises them and their followers. With a mapping
+        /// thread, a keyframe no solve has taken in yet waits for one (and the ones after it: frames are finalised in order),
+        /// unless it is more than <see cref="KeyframeMapper.MaxBacklog"/> keyframes old.
+        /// </summary>
         private void FreezeOld()
         {
+            var o = State.Options;
             int n = Window.Count;
-            for (int j = 0; j < n - State.Options.ActiveKeyframes; j++)
-                if (!Window[j].Frozen) Finalise(Window[j]);
-            // Drop frozen keyframes that are no longer in the window.
-            while (Window.Count > State.Options.WindowKeyframes) Window.RemoveAt(0);
+            for (int j = 0; j < n - o.ActiveKeyframes; j++)
+            {
+                if (Window[j].Frozen) continue;
+                if (Threaded && Window[j].Depth == null && j >= n - MaxBacklog(o)) break;
+                Finalise(Window[j]);
+            }
+            // Drop frozen keyframes no window needs any more (a window keeps WindowKeyframes - ActiveKeyframes frozen ones
+            // before its first active keyframe).
+            int frozenFront = Window.TakeWhile(k => k.Frozen).Count();
+            while (Window.Count > o.WindowKeyframes && frozenFront > o.WindowKeyframes - o.ActiveKeyframes) { Window.RemoveAt(0); frozenFront--; }
         }
 
         public override void Finish(CancellationToken token)
         {
             if (_running != null) Complete();
+            // Keyframes that arrived during the last solves: solved here, like any keyframe (oldest first, window by window).
+            for (int guard = Window.Count; _waiting != null && guard > 0; guard--)
+            {
+                _waiting = null;
+                var job = PrepareSolve(Math.Max(1, StepsDue()), includeBacklog: true);
+                if (job == null) break;
+                ApplySolve(job, RunSolve(job, token));
+                foreach (var k in job.Window) k.Mapped = true;
+                FreezeOld();
+                if (Window.Count > 0 && !Window[Window.Count - 1].Mapped) _waiting = Window[Window.Count - 1];
+            }
             // A short stream may end before the first window filled.
             if (!State.SolvedOnce && Window.Count >= 2) SolveWindow(State.Options.FirstWindowSteps, token);
             FinaliseRest();
@@ -295,6 +376,7 @@ namespace FlowMap.Reconstruction
 
         public override void Stop()
         {
+            _waiting = null;
             var t = _running?.Running;
             _running = null;
             if (t == null) return;
@@ -325,7 +407,7 @@ namespace FlowMap.Reconstruction
 
         private void SolveAll(CancellationToken token)
         {
-            var inputs = Window.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, Prior = k.Prior }).ToList();
+            var inputs = Window.Select(Input).ToList();
             var s = Solver.SolveAll(inputs, State.FixedFocal, token);
             for (int j = 0; j < Window.Count; j++)
             {

@@ -13,11 +13,21 @@ namespace FlowMap.Reconstruction
         public Frame Frame = null!;
         public RgbImage Image = null!;
         public FlowResult? FromPrevious;      // flow previous keyframe -> this one
+        /// <summary>
+        /// Tracked at a reduced size: the previous keyframe's image, and <see cref="FromPrevious"/> is the tracking flow brought
+        /// to the processing size until mapping computes the flow at the processing size (on its thread, before its solve);
+        /// null once it has.
+        /// </summary>
+        public RgbImage? FlowFrom;
         public FloatImage? Prior;
         public Task<FloatImage>? PendingPrior; // offline over all frames: the prior, awaited in Finish
         public CameraPose Pose = CameraPose.Identity; // global camera-to-world
         public FloatImage? Depth, Confidence;   // global scale, null before its first solve
         public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
+        public FloatImage? InitialConfidence;   // and its confidence
+        /// <summary>The depth frames are posed against: the solved one, else the warm start (null: neither yet).</summary>
+        public FloatImage? TrackingDepth => Depth ?? InitialDepth;
+        public FloatImage? TrackingConfidence => Depth != null ? Confidence : InitialConfidence;
         public bool Frozen;
         /// <summary>Mapping has taken it in (its window solve, if one was due, is applied): tracking may move to it.</summary>
         public bool Mapped;
@@ -65,11 +75,13 @@ namespace FlowMap.Reconstruction
     }
 
     /// <summary>
-    /// Keyframe tracking (online, and offline over keyframes): dense flow from the current keyframe, the keyframe decision
+    /// Keyframe tracking (online, and offline over keyframes): dense flow from the newest keyframe, the keyframe decision
     /// on its median, the new keyframe's warm start (PnP pose and depth carried along the flow), and the other frames
-    /// posed against the current keyframe's depth by PnP. The current keyframe is the newest one mapping has taken in;
-    /// while mapping still solves a newer one (on its thread), frames are tracked against the current one and no other
-    /// keyframe is chosen.
+    /// posed against the keyframe's depth by PnP. Tracking never waits for mapping: while mapping (on its thread) has not
+    /// solved the newest keyframe yet, frames are posed against that keyframe's warm start, and new keyframes are chosen as
+    /// the motion asks (mapping takes them in with its next solve). Only a keyframe with neither a solved depth nor a warm
+    /// start after the first solve (its PnP failed) is passed over for the newest one mapping has taken in, and no keyframe
+    /// is chosen until mapping has solved it.
     /// </summary>
     internal sealed class KeyframeTracker : Tracker
     {
@@ -92,7 +104,8 @@ namespace FlowMap.Reconstruction
                 _current = _newest = k0;
                 return new TrackedFrame { Frame = frame, Image = image, NewKeyframe = k0 };
             }
-            if (_newest != _current && _newest!.Mapped) _current = _newest;
+            // The newest keyframe, unless it has no depth to pose against yet when one is due (see the summary).
+            if (_newest!.Mapped || _newest.InitialDepth != null || !State.SolvedOnce) _current = _newest;
             var key = _current;
             double threshold = o.KeyframeFlowFraction * Math.Sqrt((double)State.Width * State.Height);
             // 1. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median
@@ -110,9 +123,7 @@ namespace FlowMap.Reconstruction
                 var keySmall = _reducedKeyImage!;
                 var small = clock.Time("flow", () => Flow.Estimate(keySmall, ImageResampler.Resize(image, tw, th), token));
                 median = DepthTransfer.MedianFlow(small.Forward, small.ForwardConfidence) * Math.Sqrt((double)State.Width * State.Height / ((double)tw * th));
-                flow = median >= threshold && _newest == _current
-                    ? clock.Time("flow_keyframe", () => Flow.Estimate(key.Image, image, token))
-                    : clock.Time("flow_upsample", () => TrackingFlow.Upsample(small, State.Width, State.Height));
+                flow = clock.Time("flow_upsample", () => TrackingFlow.Upsample(small, State.Width, State.Height));
             }
             else
             {
@@ -125,20 +136,23 @@ namespace FlowMap.Reconstruction
             if (median >= threshold && _newest == _current)
             {
                 // 2. A new keyframe: its prior, and its warm start for mapping.
-                var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow };
+                // Tracked at a reduced size: the new keyframe's flow at the processing size, which its window solve needs, is
+                // mapping's to compute (on the mapping thread: tracking does not wait for it); the warm start below uses the
+                // tracking flow.
+                var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow, FlowFrom = tracking != null ? key.Image : null };
                 k.Prior = State.AwaitPrior(speculative ?? State.StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
                 k.Pose = key.Pose; // until mapping solves it (a solve on the mapping thread: its live pose meanwhile)
-                if (State.SolvedOnce && key.Depth != null)
+                if (State.SolvedOnce && key.TrackingDepth != null)
                 {
                     // Warm start of the new keyframe: its pose against the last keyframe (PnP), then that keyframe's depth
                     // carried along the flow, so descent starts at the window's scale and near the answer.
                     var m = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence);
                     var guess = key.Followers.Count > 0 ? key.Followers[key.Followers.Count - 1].KeyToFrame : CameraPose.Identity;
-                    var pnp = clock.Time("pose", () => FramePoseEstimator.Solve(m, key.Depth, State.K, guess));
+                    var pnp = clock.Time("pose", () => FramePoseEstimator.Solve(m, key.TrackingDepth, State.K, guess));
                     if (pnp != null) k.Pose = key.Pose.Compose(pnp.Value.KeyToFrame.Inverse());
                     if (pnp != null)
-                        k.InitialDepth = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.Depth, key.Confidence!, State.K, pnp.Value.KeyToFrame).Depth);
+                        (k.InitialDepth, k.InitialConfidence) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.TrackingDepth, key.TrackingConfidence!, State.K, pnp.Value.KeyToFrame));
                 }
                 _newest = k;
                 return new TrackedFrame { Frame = frame, Image = image, Flow = flow, NewKeyframe = k };
@@ -152,7 +166,7 @@ namespace FlowMap.Reconstruction
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);
             var tracked = new TrackedFrame { Frame = frame, Image = image, Flow = flow, Follower = pend, Pose = key.Pose };
-            if (key.Depth != null)
+            if (key.TrackingDepth != null)
             {
                 clock.Time("pose", () => PoseFollower(State, key, pend));
                 tracked.Pose = key.Pose.Compose(pend.KeyToFrame.Inverse());
@@ -192,10 +206,10 @@ namespace FlowMap.Reconstruction
             return u;
         }
 
-        /// <summary>A follower's pose against its keyframe's depth (PnP from the sampled matches, from its last pose).</summary>
+        /// <summary>A follower's pose against its keyframe's depth (solved, else its warm start; PnP from the sampled matches, from its last pose).</summary>
         public static void PoseFollower(ReconstructionState state, Keyframe key, Follower p)
         {
-            var r = FramePoseEstimator.Solve(p.Matches, key.Depth!, state.K, p.KeyToFrame);
+            var r = FramePoseEstimator.Solve(p.Matches, key.TrackingDepth!, state.K, p.KeyToFrame);
             if (r != null) p.KeyToFrame = r.Value.KeyToFrame;
         }
 

@@ -104,6 +104,53 @@ namespace FlowMap.Tests.Reconstruction
         }
 
         [Fact]
+        public void Keyframes_chosen_during_a_long_solve_are_all_solved_after_it()
+        {
+            // Found with `bench live` (ICL-NUIM, 30 fps, mapping on its thread): while a window solve ran, tracking chose no
+            // keyframe, so a 4 s first solve left 3 keyframes for 211 frames (ATE 15 % of path; `reconstruct --mode online`
+            // on the same frames: 17 keyframes, 0.3 %). Now tracking chooses keyframes as the motion asks, and the solves
+            // after the held one take them all in, oldest first with the frozen keyframes before them as the anchor, in
+            // windows of at most 2 x WindowKeyframes (here 8): 30 frames pushed during the hold (about 10 keyframes) need
+            // two. Exact flow and solver doubles: every final pose must be on the true path (a backlog window without its
+            // frozen anchor chained at the solver's own scale: 3x the true step from there on).
+            const int n = 80;
+            var s = new PlaneScene(64, 48, 50, 4, 0.05, n);
+            var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
+            var solver = new GatedSolver(new TruthSolver(s), blockCall: 2);
+            var pipeline = new ReconstructionPipeline(o, new TruthFlow(s), solver);
+            using var session = new ReconstructionSession(new PipelineFrameProcessor(pipeline), queueCapacity: 1, dropFrames: false);
+            var processed = new SemaphoreSlim(0);
+            var keyframesDuring = new ConcurrentQueue<int>();
+            session.FrameProcessed += u => { if (solver.Blocked && u.IsKeyframe) keyframesDuring.Enqueue(u.FrameIndex); processed.Release(); };
+            int i = 0;
+            try
+            {
+                for (; i < n && !solver.Entered.IsSet; i++)
+                {
+                    session.PushFrame(s.Frame(i));
+                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} not processed");
+                    SpinWait.SpinUntil(() => !pipeline.MappingBusy || solver.Entered.IsSet, TimeSpan.FromMinutes(1));
+                }
+                Assert.True(solver.Entered.IsSet, "the second window solve never started");
+                for (int j = 0; j < 30 && i < n; j++, i++)
+                {
+                    session.PushFrame(s.Frame(i));
+                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} was not processed while the mapping solve ran");
+                }
+                Assert.True(solver.Blocked);
+            }
+            finally { solver.Gate.Set(); }
+            // 30 frames of 0.625 px flow with a keyframe at 0.03 sqrt(64 x 48) = 1.66 px: one every 3 frames.
+            Assert.True(keyframesDuring.Count >= 8, $"{keyframesDuring.Count} keyframes chosen during the held solve ({string.Join(", ", keyframesDuring)})");
+            for (; i < n; i++) session.PushFrame(s.Frame(i));
+            session.Complete();
+            Assert.True(session.Completion.Wait(TimeSpan.FromMinutes(2)));
+            var r = session.Result!;
+            Assert.Equal(Enumerable.Range(0, n), r.Poses.Select(p => p.FrameIndex));
+            foreach (var p in r.Poses) AssertPose(s.Pose(p.FrameIndex), p.Pose, 2e-3, $"frame {p.FrameIndex} final");
+        }
+
+        [Fact]
         public void A_lossless_session_maps_at_the_keyframe_and_a_live_one_on_the_mapping_thread()
         {
             // Replay (frames never dropped) must be deterministic: mapping at the keyframe's own frame. Live: its own thread.

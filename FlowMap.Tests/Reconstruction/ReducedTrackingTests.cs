@@ -139,26 +139,55 @@ namespace FlowMap.Tests.Reconstruction
             Assert.All(half, e => Assert.True(e < 0.25, what));
         }
 
+        /// <summary>Counts the estimator's calls per image width.</summary>
+        private sealed class CountingFlow : IFlowEstimator
+        {
+            private readonly IFlowEstimator _inner;
+            public readonly Dictionary<int, int> CallsByWidth = new Dictionary<int, int>();
+            public CountingFlow(IFlowEstimator inner) { _inner = inner; }
+            public string Name => _inner.Name;
+            public FlowResult Estimate(RgbImage a, RgbImage b, System.Threading.CancellationToken token = default)
+            {
+                CallsByWidth[a.Width] = CallsByWidth.GetValueOrDefault(a.Width) + 1;
+                return _inner.Estimate(a, b, token);
+            }
+            public void Dispose() { }
+        }
+
         [Fact]
-        public void A_frame_that_becomes_a_keyframe_gets_its_flow_at_the_processing_size()
+        public void A_frame_that_becomes_a_keyframe_gets_its_flow_at_the_processing_size_from_mapping()
         {
             var s = Render();
             var o = new ReconstructionOptions { ProcessingSize = (W, H), FocalPixels = Focal, TrackingScale = 0.5, KeyframeFlowFraction = 0.02 };
             var state = new ReconstructionState(o, new StageClock(), null, _ => { }, () => false);
-            using var flow = TruthAtBothSizes(s);
-            var tracker = new KeyframeTracker(state, flow);
-            Keyframe? second = null;
+            using var truth = TruthAtBothSizes(s);
+            var tracking = new CountingFlow(truth);
+            var tracker = new KeyframeTracker(state, tracking);
+            Keyframe? first = null, second = null;
             for (int i = 0; i < Frames && second == null; i++)
             {
                 var f = new Frame(i, i / 30.0, s.Images[i], $"{i:D6}.png");
                 var t = tracker.Track(f, state.Prepare(f), TestContext.Current.CancellationToken);
-                if (i > 0 && t.NewKeyframe != null) second = t.NewKeyframe;
+                if (i == 0) first = t.NewKeyframe;
+                else if (t.NewKeyframe != null) second = t.NewKeyframe;
             }
             Assert.NotNull(second);
-            // The mapper's flow between keyframes is the full-size one, exactly (not the upsampled tracking flow).
-            var exact = FlowMap.Evaluation.TruthFlow.Between(s.Full.Depth(0), s.Full.Poses[0], s.Full.Depth(second!.Frame.Index), s.Full.Poses[second.Frame.Index], s.Full.Intrinsics);
+            // Tracking estimated flow only at the tracking size (it never waits for a flow at the processing size); the new
+            // keyframe carries the tracking flow brought to the processing size and the image its exact flow starts from.
+            Assert.Equal(new[] { W / 2 }, tracking.CallsByWidth.Keys.ToArray());
+            Assert.Same(first!.Image, second!.FlowFrom);
             Assert.Equal(W, second.FromPrevious!.Forward.Width);
-            Assert.Equal(exact.Forward.Data, second.FromPrevious.Forward.Data);
+            // Mapping's solver computes it at the processing size before its solve (here the exact full-size flow, exactly).
+            var mapping = new CountingFlow(truth);
+            var solver = new KeyframeSolver(mapping, null!, o, new StageClock(), null);
+            var inputs = new[] { first, second }.Select(k => new KeyframeSolver.Input { FrameIndex = k.Frame.Index, Image = k.Image, FromPrevious = k.FromPrevious, FlowFrom = k.FlowFrom }).ToList();
+            solver.ResolveFlows(inputs, TestContext.Current.CancellationToken);
+            var exact = FlowMap.Evaluation.TruthFlow.Between(s.Full.Depth(0), s.Full.Poses[0], s.Full.Depth(second.Frame.Index), s.Full.Poses[second.Frame.Index], s.Full.Intrinsics);
+            Assert.Null(inputs[1].FlowFrom);
+            Assert.Equal(exact.Forward.Data, inputs[1].FromPrevious!.Forward.Data);
+            Assert.Equal(1, mapping.CallsByWidth[W]);
+            solver.ResolveFlows(inputs, TestContext.Current.CancellationToken); // once only
+            Assert.Equal(1, mapping.CallsByWidth[W]);
         }
 
         [Fact]

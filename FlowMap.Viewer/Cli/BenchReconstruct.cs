@@ -40,7 +40,12 @@ namespace FlowMap.Viewer.Cli
             var focalKind = new Option<string>("--focal") { Description = "free (estimated, as a user runs it), truth (the true focal given), or both.", DefaultValueFactory = _ => "free" };
             var attribution = new Option<bool>("--attribution") { Description = "Error attribution: every sequence with estimated and true flow, free and true focal (--flow both --focal both)." };
             var trackScale = new Option<double?>("--tracking-scale") { Description = "Override the online tracking size as a fraction of the processing size per side (tuning; live sessions' setting)." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale }) cmd.Options.Add(o);
+            var encodings = new Option<string>("--encodings")
+            {
+                Description = "Synthetic sequences: comma-separated frame encodings, each a run: png (as rendered), jpeg90 (through a JPEG of quality 90 and back), grey (8-bit luminance in all three channels); with more than one the focal spread across them is printed.",
+                DefaultValueFactory = _ => "png",
+            };
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -48,6 +53,9 @@ namespace FlowMap.Viewer.Cli
                 foreach (var s in seqList)
                     if (s != "icl" && s != "phone" && !SyntheticSequence.PathNames.Contains(s)) throw new CliException($"Unknown sequence '{s}'; expected icl, phone or one of {string.Join(", ", SyntheticSequence.PathNames)}.");
                 bool asJson = r.GetValue(json);
+                var encodingList = r.GetValue(encodings)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Trim().ToLowerInvariant()).ToList();
+                foreach (var e in encodingList)
+                    if (!Encodings.Contains(e)) throw new CliException($"Unknown encoding '{e}'; expected {string.Join(", ", Encodings)}.");
                 bool attr = r.GetValue(attribution);
                 var flows = Variants(attr ? "both" : r.GetValue(flowKind)!, "--flow", "estimated", "truth");
                 var focals = Variants(attr ? "both" : r.GetValue(focalKind)!, "--focal", "free", "truth");
@@ -68,11 +76,12 @@ namespace FlowMap.Viewer.Cli
                     log.MarkupLine($"[grey]{s} ...[/]");
                     var got = s == "icl" ? RunIcl(modeList, r.GetValue(data), r.GetValue(iclFrames), log)
                             : s == "phone" ? RunPhone(modeList, r.GetValue(data), log)
-                            : RunSynthetic(s, modeList, r.GetValue(frames));
+                            : RunSynthetic(s, modeList, r.GetValue(frames), encodingList);
                     foreach (var row in got) { rows.Add(row); log.MarkupLine($"[grey]  {Markup.Escape(row.Mode)}: {Markup.Escape(row.Short())}[/]"); }
                 }
                 if (asJson) Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
                 else Print(rows);
+                PrintFocalSpread(rows, asJson ? log : AnsiConsole.Console);
                 return 0;
             });
             return cmd;
@@ -178,7 +187,9 @@ namespace FlowMap.Viewer.Cli
             return rows;
         }
 
-        private static List<BenchRow> RunSynthetic(string path, List<ReconstructionMode> modes, int frames)
+        private static readonly string[] Encodings = { "png", "jpeg90", "grey" };
+
+        private static List<BenchRow> RunSynthetic(string path, List<ReconstructionMode> modes, int frames, IReadOnlyList<string> encodings)
         {
             using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 1), new SyntheticSequenceOptions { Path = path, Frames = frames, Width = 320, Height = 240, Seed = 1 });
             // Render (and cache) before timing, so the wall time is the reconstruction's only.
@@ -186,13 +197,61 @@ namespace FlowMap.Viewer.Cli
             var depths = Enumerable.Range(0, seq.Count).Select(seq.Depth).ToList();
             var truth = new Truth(seq.Poses.ToList(), seq.Intrinsics, i => depths[i]);
             var rows = new List<BenchRow>();
-            foreach (var mode in modes)
-                foreach (var v in _variants)
-                {
-                    using var source = new IndexedSource($"synthetic room / {path}", seq.Count, i => new Frame(i, i / 30.0, images[i], $"{i:D6}.png"));
-                    rows.Add(Measure("synthetic-" + path, mode, v, source, truth, images));
-                }
+            foreach (var encoding in encodings)
+            {
+                var input = images.Select(im => Encode(im, encoding)).ToList();
+                foreach (var mode in modes)
+                    foreach (var v in _variants)
+                    {
+                        using var source = new IndexedSource($"synthetic room / {path}", seq.Count, i => new Frame(i, i / 30.0, input[i], $"{i:D6}.png"));
+                        var row = Measure("synthetic-" + path, mode, v, source, truth, images);
+                        row.Encoding = encoding;
+                        if (encoding != "png") row.Sequence += " " + encoding;
+                        rows.Add(row);
+                    }
+            }
             return rows;
+        }
+
+        /// <summary>
+        /// The frame as a user's files would bring it: png as rendered (lossless); jpeg90 encoded as a JPEG of quality 90 and
+        /// decoded by the reader of image folders; grey the 8-bit luminance (Rec. 601 weights) in all three channels.
+        /// </summary>
+        internal static RgbImage Encode(RgbImage image, string encoding)
+        {
+            switch (encoding)
+            {
+                case "png": return image;
+                case "jpeg90":
+                    using (var ms = new MemoryStream())
+                    {
+                        new StbImageWriteSharp.ImageWriter().WriteJpg(image.Pixels, image.Width, image.Height, StbImageWriteSharp.ColorComponents.RedGreenBlue, ms, 90);
+                        return FlowMap.Export.PngImage.DecodeRgb(ms.ToArray(), "frame.jpg");
+                    }
+                case "grey":
+                    var px = new byte[image.Pixels.Length];
+                    for (int i = 0; i < px.Length; i += 3)
+                    {
+                        byte y = (byte)Math.Round(0.299 * image.Pixels[i] + 0.587 * image.Pixels[i + 1] + 0.114 * image.Pixels[i + 2]);
+                        px[i] = px[i + 1] = px[i + 2] = y;
+                    }
+                    return new RgbImage(image.Width, image.Height, px);
+                default: throw new CliException($"Unknown encoding '{encoding}'; expected {string.Join(", ", Encodings)}.");
+            }
+        }
+
+        /// <summary>Issue 11's stability target: the same frames in every encoding give focals within 2 % of each other.</summary>
+        private static void PrintFocalSpread(List<BenchRow> rows, IAnsiConsole console)
+        {
+            foreach (var g in rows.Where(r => r.Encoding != null).GroupBy(r => (Base: r.Sequence.Split(' ')[0], r.Mode, r.Variant)))
+            {
+                var byEncoding = g.ToList();
+                if (byEncoding.Count < 2) continue;
+                var focals = byEncoding.Select(r => 1 + r.FocalErrorPercent / 100).ToList();
+                double spread = 100 * (focals.Max() / focals.Min() - 1);
+                console.MarkupLine(Markup.Escape($"{g.Key.Base} {g.Key.Mode} ({g.Key.Variant}): focal error " +
+                    string.Join(", ", byEncoding.Select(r => $"{r.Encoding} {r.FocalErrorPercent:+0.00;-0.00} %")) + $"; spread {spread:F2} % (largest / smallest - 1; target <= 2 %)"));
+            }
         }
 
         private static BenchRow Measure(string name, ReconstructionMode mode, Variant variant, IFrameSource source, Truth truth, IReadOnlyList<RgbImage>? inputImages)
@@ -298,6 +357,8 @@ namespace FlowMap.Viewer.Cli
             public Dictionary<string, double> StageMs { get; set; } = new Dictionary<string, double>();
             public double PeakMemoryMb { get; set; }
             public List<string> Warnings { get; set; } = new List<string>();
+            /// <summary>Synthetic sequences: the frames' encoding (png, jpeg90, grey); null for recorded data.</summary>
+            public string? Encoding { get; set; }
 
             public string Short() => $"ATE {100 * AteM:F2} cm ({AtePercent:F2} %), rot {RotationErrorDeg:F3} deg, focal {FocalErrorPercent:+0.00;-0.00} %, AbsRel {AbsRelPerFrame:F3}/{AbsRelOneScale:F3}, {WallS:F1} s, {Fps:F2} fps" + (Warnings.Count > 0 ? "; warnings: " + string.Join("; ", Warnings) : "");
         }
@@ -317,7 +378,7 @@ namespace FlowMap.Viewer.Cli
         }
 
         /// <summary>Frames of a list read by index (no decoding ahead).</summary>
-        private sealed class IndexedSource : IFrameSource
+        internal sealed class IndexedSource : IFrameSource
         {
             private readonly Func<int, Frame> _read;
             private int _next;
