@@ -163,6 +163,10 @@ namespace FlowMap.Viewer.Cli
                 ["pushed"] = st.Pushed, ["processed"] = st.Processed, ["dropped"] = st.Dropped,
                 ["source_seconds"] = Math.Round(readSeconds, 2), ["wall_seconds"] = Math.Round(total, 2),
                 ["processed_fps"] = Math.Round(st.Processed / total, 2),
+                // Frames are only processed while the stream runs; Complete() then lets mapping catch up (its backlog of
+                // keyframes solved, the last ones fused): both figures, and how long completing took.
+                ["processed_fps_while_streaming"] = Math.Round(st.Processed / readSeconds, 2),
+                ["complete_seconds"] = Math.Round(total - readSeconds, 2),
                 ["input_fps"] = Math.Round(st.Pushed / readSeconds, 2),
                 ["median_latency_ms"] = Math.Round(st.MedianLatencySeconds * 1000, 1),
                 ["stage_ms"] = new JsonObject(st.StageMedianMilliseconds.OrderBy(kv => kv.Key).Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, Math.Round(kv.Value, 2)))),
