@@ -157,7 +157,7 @@ namespace FlowMap.Reconstruction
             {
                 double focal = fixedFocal ?? _focalEstimate!.Focal;
                 // 3. Start: the previous window's depth where there is one, else geometry.
-                var initial = warm ? warmDepth! : _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal)).Depth.Select(d => (FloatImage?)d).ToList();
+                var initial = warm ? WithGeometricStart(warmDepth!, adjacent, w, h, focal) : _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal)).Depth.Select(d => (FloatImage?)d).ToList();
                 // 4. Descent, the focal held.
                 r = Descend(new SolverWindow(images, adjacent, priors, focal), steps,
                     new SolverWarmStart { InitialDepth = initial, Focal = focal, FrozenFrames = Math.Min(frozen, n - 1) }, token);
@@ -210,6 +210,25 @@ namespace FlowMap.Reconstruction
                 Warnings = solution.Warnings, RefineInitialRms = solution.RefineInitialRms, RefineFinalRms = solution.RefineFinalRms,
                 RefineFinalCost = solution.RefineFinalCost, RefineFinalMeanCost = solution.RefineFinalMeanCost, InHeldFrame = true,
             };
+        }
+
+        /// <summary>
+        /// A window's warm start where some keyframes have none (live: keyframes chosen while mapping was behind, before the
+        /// first solve gave them a warm start): those take the geometric start's depth (essential-matrix poses, triangulated
+        /// depth), brought to the warm keyframes' scale (the median depth ratio where both exist). Left empty, descent began
+        /// them at a flat depth of 1 with the warm start's tenth of the learning rate, and a window with several of them
+        /// ended far from the geometry (FlowMap.Tests/Issues/BacklogKeyframesStartedFlat.cs).
+        /// </summary>
+        private IReadOnlyList<FloatImage?> WithGeometricStart(IReadOnlyList<FloatImage?> warm, IReadOnlyList<FlowResult> adjacent, int w, int h, double focal)
+        {
+            if (warm.All(d => d != null)) return warm;
+            var g = _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal)).Depth;
+            var ratios = new List<float>();
+            for (int j = 0; j < warm.Count; j++)
+                if (warm[j] is FloatImage d) ratios.Add((float)DepthTransfer.ScaleRatio(d, g[j], null));
+            double s = ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1;
+            if (!(s > 0) || double.IsInfinity(s)) s = 1;
+            return warm.Select((d, j) => d ?? ScaledImage(g[j], s)).ToList();
         }
 
         /// <summary>Solves all keyframes at once (offline). <paramref name="fixedFocal"/>: pixels at the processing size, or null.</summary>
