@@ -51,56 +51,86 @@ namespace FlowMap.Tests.Reconstruction
             Assert.True(expected.Inverse().Compose(actual).RotationAngle() < 1e-3, $"{what}: rotation differs");
         }
 
+        /// <summary>
+        /// A plane at z = 4 passing sideways, 0.625 px of flow per frame at 64x48 (a keyframe about every 3 frames); exact flow
+        /// and solver doubles; mapping on its thread, frames never dropped. The second window solve (the first keyframe after
+        /// the first window) is held until the test releases it.
+        /// </summary>
+        private sealed class HeldSolveRun : IDisposable
+        {
+            public readonly PlaneScene Scene;
+            public readonly GatedSolver Solver;
+            public readonly ReconstructionPipeline Pipeline;
+            public readonly ReconstructionSession Session;
+            private readonly SemaphoreSlim _processed = new SemaphoreSlim(0);
+            /// <summary>The updates delivered while the solve was held.</summary>
+            public readonly ConcurrentQueue<FrameUpdate> During = new ConcurrentQueue<FrameUpdate>();
+            public int Next; // the next frame to push
+
+            public HeldSolveRun(int frames)
+            {
+                Scene = new PlaneScene(64, 48, 50, 4, 0.05, frames);
+                var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
+                Solver = new GatedSolver(new TruthSolver(Scene), blockCall: 2);
+                Pipeline = new ReconstructionPipeline(o, new TruthFlow(Scene), Solver);
+                Session = new ReconstructionSession(new PipelineFrameProcessor(Pipeline), queueCapacity: 1, dropFrames: false);
+                Session.FrameProcessed += u => { if (Solver.Blocked) During.Enqueue(u); _processed.Release(); };
+            }
+
+            /// <summary>Pushes the next frame and waits until it is processed.</summary>
+            public void PushAndWait()
+            {
+                Session.PushFrame(Scene.Frame(Next));
+                Assert.True(_processed.Wait(TimeSpan.FromMinutes(1)), $"frame {Next} not processed" + (Solver.Blocked ? " while the mapping solve ran" : ""));
+                Next++;
+            }
+
+            /// <summary>
+            /// One frame at a time until the held solve has started (between frames the mapping thread is let finish the solves
+            /// that are not held, so they are applied and the keyframe that asks for the held one comes).
+            /// </summary>
+            public void PushUntilHeld()
+            {
+                while (Next < Scene.Frames && !Solver.Entered.IsSet)
+                {
+                    PushAndWait();
+                    SpinWait.SpinUntil(() => !Pipeline.MappingBusy || Solver.Entered.IsSet, TimeSpan.FromMinutes(1));
+                }
+                Assert.True(Solver.Entered.IsSet, "the second window solve never started");
+            }
+
+            /// <summary>Releases the solve, pushes the rest, completes: every frame's final pose must be on the true path.</summary>
+            public void FinishOnTheTruePath()
+            {
+                Solver.Gate.Set();
+                for (; Next < Scene.Frames; Next++) Session.PushFrame(Scene.Frame(Next));
+                Session.Complete();
+                Assert.True(Session.Completion.Wait(TimeSpan.FromMinutes(2)));
+                // The exact doubles put the keyframes on the true path at the first window's scale (truth); PnP against their
+                // exact depth then poses each frame on it (2e-3: the windows' scale chaining in float, as in ReconstructionPipelineTests).
+                var r = Session.Result!;
+                Assert.Equal(Enumerable.Range(0, Scene.Frames), r.Poses.Select(p => p.FrameIndex));
+                foreach (var p in r.Poses) AssertPose(Scene.Pose(p.FrameIndex), p.Pose, 2e-3, $"frame {p.FrameIndex} final");
+            }
+
+            public void Dispose() { Solver.Gate.Set(); Session.Dispose(); }
+        }
+
         [Fact]
         public void A_frame_pushed_during_a_long_mapping_solve_is_posed_before_the_solve_ends()
         {
-            // A plane at z = 4 passing sideways, 0.625 px of flow per frame at 64x48 (a keyframe about every 3 frames); exact
-            // flow and solver doubles. The second window solve (the first keyframe after the first window) is held.
-            const int n = 60;
-            var s = new PlaneScene(64, 48, 50, 4, 0.05, n);
-            var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
-            var solver = new GatedSolver(new TruthSolver(s), blockCall: 2);
-            var pipeline = new ReconstructionPipeline(o, new TruthFlow(s), solver);
-            using var session = new ReconstructionSession(new PipelineFrameProcessor(pipeline), queueCapacity: 1, dropFrames: false);
-            var processed = new SemaphoreSlim(0);
-            var during = new ConcurrentQueue<FrameUpdate>();
-            session.FrameProcessed += u => { if (solver.Blocked) during.Enqueue(u); processed.Release(); };
-            int i = 0;
-            try
-            {
-                // One frame at a time until the held solve has started (between frames the mapping thread is let finish the
-                // solves that are not held, so they are applied and the keyframe that asks for the held one comes).
-                for (; i < n && !solver.Entered.IsSet; i++)
-                {
-                    session.PushFrame(s.Frame(i));
-                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} not processed");
-                    SpinWait.SpinUntil(() => !pipeline.MappingBusy || solver.Entered.IsSet, TimeSpan.FromMinutes(1));
-                }
-                Assert.True(solver.Entered.IsSet, "the second window solve never started");
-                int keyframe = solver.BlockedWindow.Last();
-                // Three more frames while the solve is held: each is tracked and posed (against the keyframes published by
-                // the first window's solve) and delivered without waiting for it.
-                for (int j = 0; j < 3 && i < n; j++, i++)
-                {
-                    session.PushFrame(s.Frame(i));
-                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} was not processed while the mapping solve ran");
-                }
-                Assert.True(solver.Blocked);
-                var posed = during.Where(u => u.FrameIndex > keyframe).ToList();
-                Assert.Equal(3, posed.Count);
-                // The exact doubles put the published keyframes on the true path at the first window's scale (truth); PnP
-                // against their exact depth then poses each frame on it (2e-3: the windows' scale chaining in float, as in
-                // ReconstructionPipelineTests).
-                foreach (var u in posed) AssertPose(s.Pose(u.FrameIndex), u.Pose, 2e-3, $"frame {u.FrameIndex} during the solve");
-            }
-            finally { solver.Gate.Set(); }
-            for (; i < n; i++) session.PushFrame(s.Frame(i));
-            session.Complete();
-            Assert.True(session.Completion.Wait(TimeSpan.FromMinutes(2)));
-            // Completing waited for the mapping thread: every frame finalised on the true path.
-            var r = session.Result!;
-            Assert.Equal(Enumerable.Range(0, n), r.Poses.Select(p => p.FrameIndex));
-            foreach (var p in r.Poses) AssertPose(s.Pose(p.FrameIndex), p.Pose, 2e-3, $"frame {p.FrameIndex} final");
+            using var run = new HeldSolveRun(60);
+            run.PushUntilHeld();
+            int keyframe = run.Solver.BlockedWindow.Last();
+            // Three more frames while the solve is held: each is tracked and posed (against the keyframes mapping has
+            // published or their warm start) and delivered without waiting for it.
+            for (int j = 0; j < 3; j++) run.PushAndWait();
+            Assert.True(run.Solver.Blocked);
+            var posed = run.During.Where(u => u.FrameIndex > keyframe).ToList();
+            Assert.Equal(3, posed.Count);
+            foreach (var u in posed) AssertPose(run.Scene.Pose(u.FrameIndex), u.Pose, 2e-3, $"frame {u.FrameIndex} during the solve");
+            // Completing waits for the mapping thread: every frame finalised on the true path.
+            run.FinishOnTheTruePath();
         }
 
         [Fact]
@@ -111,43 +141,16 @@ namespace FlowMap.Tests.Reconstruction
             // on the same frames: 17 keyframes, 0.3 %). Now tracking chooses keyframes as the motion asks, and the solves
             // after the held one take them all in, oldest first with the frozen keyframes before them as the anchor, in
             // windows of at most 2 x WindowKeyframes (here 8): 30 frames pushed during the hold (about 10 keyframes) need
-            // two. Exact flow and solver doubles: every final pose must be on the true path (a backlog window without its
-            // frozen anchor chained at the solver's own scale: 3x the true step from there on).
-            const int n = 80;
-            var s = new PlaneScene(64, 48, 50, 4, 0.05, n);
-            var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
-            var solver = new GatedSolver(new TruthSolver(s), blockCall: 2);
-            var pipeline = new ReconstructionPipeline(o, new TruthFlow(s), solver);
-            using var session = new ReconstructionSession(new PipelineFrameProcessor(pipeline), queueCapacity: 1, dropFrames: false);
-            var processed = new SemaphoreSlim(0);
-            var keyframesDuring = new ConcurrentQueue<int>();
-            session.FrameProcessed += u => { if (solver.Blocked && u.IsKeyframe) keyframesDuring.Enqueue(u.FrameIndex); processed.Release(); };
-            int i = 0;
-            try
-            {
-                for (; i < n && !solver.Entered.IsSet; i++)
-                {
-                    session.PushFrame(s.Frame(i));
-                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} not processed");
-                    SpinWait.SpinUntil(() => !pipeline.MappingBusy || solver.Entered.IsSet, TimeSpan.FromMinutes(1));
-                }
-                Assert.True(solver.Entered.IsSet, "the second window solve never started");
-                for (int j = 0; j < 30 && i < n; j++, i++)
-                {
-                    session.PushFrame(s.Frame(i));
-                    Assert.True(processed.Wait(TimeSpan.FromMinutes(1)), $"frame {i} was not processed while the mapping solve ran");
-                }
-                Assert.True(solver.Blocked);
-            }
-            finally { solver.Gate.Set(); }
+            // two. Every final pose must be on the true path (a backlog window without its frozen anchor chained at the
+            // solver's own scale: 3x the true step from there on).
+            using var run = new HeldSolveRun(80);
+            run.PushUntilHeld();
+            for (int j = 0; j < 30; j++) run.PushAndWait();
+            Assert.True(run.Solver.Blocked);
             // 30 frames of 0.625 px flow with a keyframe at 0.03 sqrt(64 x 48) = 1.66 px: one every 3 frames.
-            Assert.True(keyframesDuring.Count >= 8, $"{keyframesDuring.Count} keyframes chosen during the held solve ({string.Join(", ", keyframesDuring)})");
-            for (; i < n; i++) session.PushFrame(s.Frame(i));
-            session.Complete();
-            Assert.True(session.Completion.Wait(TimeSpan.FromMinutes(2)));
-            var r = session.Result!;
-            Assert.Equal(Enumerable.Range(0, n), r.Poses.Select(p => p.FrameIndex));
-            foreach (var p in r.Poses) AssertPose(s.Pose(p.FrameIndex), p.Pose, 2e-3, $"frame {p.FrameIndex} final");
+            var keyframes = run.During.Where(u => u.IsKeyframe).Select(u => u.FrameIndex).ToList();
+            Assert.True(keyframes.Count >= 8, $"{keyframes.Count} keyframes chosen during the held solve ({string.Join(", ", keyframes)})");
+            run.FinishOnTheTruePath();
         }
 
         [Fact]
