@@ -346,7 +346,9 @@ namespace FlowMap.Reconstruction
             for (int j = 0; j < n - o.ActiveKeyframes; j++)
             {
                 if (Window[j].Frozen) continue;
-                if (Threaded && Window[j].Depth == null && j >= n - MaxBacklog(o)) break;
+                // "Taken in" is Mapped, not a solved depth: a keyframe whose solves came back non-finite has none, and waiting
+                // for one stalled finalising behind it (FlowMap.Tests/Reconstruction/MappingThreadTests.cs).
+                if (Threaded && !Window[j].Mapped && j >= n - MaxBacklog(o)) break;
                 Finalise(Window[j]);
             }
             // Drop frozen keyframes no window needs any more (a window keeps WindowKeyframes - ActiveKeyframes frozen ones

@@ -153,6 +153,53 @@ namespace FlowMap.Tests.Reconstruction
             run.FinishOnTheTruePath();
         }
 
+        /// <summary>The exact plane solver, except that every window holding frame <c>bad</c> comes back non-finite.</summary>
+        private sealed class FailingSolver : IWindowSolver
+        {
+            private readonly TruthSolver _truth;
+            private readonly int _bad;
+            public FailingSolver(TruthSolver truth, int bad) { _truth = truth; _bad = bad; }
+            public int CallsWithBad;
+            public SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, CancellationToken token = default)
+            {
+                var r = _truth.Solve(window, options, warmStart, token);
+                if (!window.Images.Select(PlaneScene.Tag).Contains(_bad)) return r;
+                Interlocked.Increment(ref CallsWithBad);
+                return new SolverResult { Poses = r.Poses.Select(_ => new CameraPose(new double[9], new[] { double.NaN, 0, 0 })).ToArray(), Depth = r.Depth, Confidence = r.Confidence, Focal = r.Focal, Steps = r.Steps };
+            }
+            public void Dispose() { }
+        }
+
+        [Fact]
+        public void A_keyframe_whose_solves_fail_does_not_hold_up_mapping()
+        {
+            // Found reviewing the backlog change: finalising waited for keyframes without a solved depth, and a keyframe whose
+            // window solves all come back non-finite (kept at its warm start, warned) never gets one: every later solve
+            // started at it again (oldest first) and only the backlog bound (4 x WindowKeyframes) let mapping move on.
+            // "Taken in by a solve" is what finalising waits for. Here every window holding frame 30 (a keyframe) fails: it
+            // should leave the window as in an ordinary sliding window (in about WindowKeyframes = 4 solves; 5 measured with
+            // the fix), not be in one solve after another while the keyframes after it pile up (39 before the fix).
+            const int n = 120;
+            var s = new PlaneScene(64, 48, 50, 4, 0.05, n);
+            var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
+            var solver = new FailingSolver(new TruthSolver(s), bad: 30);
+            var pipeline = new ReconstructionPipeline(o, new TruthFlow(s), solver);
+            using var session = new ReconstructionSession(new PipelineFrameProcessor(pipeline), queueCapacity: 1, dropFrames: false);
+            var keyframes = new ConcurrentQueue<int>();
+            session.FrameProcessed += u => { if (u.IsKeyframe) keyframes.Enqueue(u.FrameIndex); };
+            for (int i = 0; i < n; i++)
+            {
+                session.PushFrame(s.Frame(i));
+                // One solve at a time, as a mapping thread that keeps up (so the count below does not depend on timing).
+                SpinWait.SpinUntil(() => !pipeline.MappingBusy, TimeSpan.FromMinutes(1));
+            }
+            session.Complete();
+            Assert.True(session.Completion.Wait(TimeSpan.FromMinutes(2)));
+            Assert.Contains(30, keyframes);
+            Assert.Equal(Enumerable.Range(0, n), session.Result!.Poses.Select(p => p.FrameIndex));
+            Assert.True(solver.CallsWithBad <= 2 * o.WindowKeyframes, $"{solver.CallsWithBad} window solves held frame 30");
+        }
+
         [Fact]
         public void A_lossless_session_maps_at_the_keyframe_and_a_live_one_on_the_mapping_thread()
         {
