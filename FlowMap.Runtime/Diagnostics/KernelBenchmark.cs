@@ -51,6 +51,18 @@ namespace FlowMap.Diagnostics
                 using var sum = GpuBuffer.Create<float>(ctx, 1, "sum");
                 a.Upload(img);
                 fl.Upload(flow);
+                // The sparse tracker's kernel: a smooth image and its copy moved by (2.3, -1.7) px, its Shi-Tomasi points
+                // (about 300), the tracker's settings.
+                var lk = new FlowMap.Flow.SparseTrackerOptions();
+                int levels = FlowMap.Flow.SparseTracker.Levels(w, h, lk.MinCoarsestSize, lk.MaxLevels);
+                var (smooth0, smooth1) = (Smooth(w, h, 0, 0), Smooth(w, h, 2.3, -1.7));
+                var pts = FlowMap.Flow.SparseTracker.SelectPoints(smooth0, w, h, lk.Radius, FlowMap.Flow.SparseTracker.CellSize(w, h, lk.TargetPoints), out int gw, out int gh);
+                var (pyr0, pyr1) = (Pyramid(smooth0, w, h, levels), Pyramid(smooth1, w, h, levels));
+                using var keyPyr = GpuBuffer.FromData<float>(ctx, pyr0, "key");
+                using var framePyr = GpuBuffer.FromData<float>(ctx, pyr1, "frame");
+                using var ptsBuf = GpuBuffer.FromData<float>(ctx, pts, "points");
+                using var lkOut = GpuBuffer.Create<float>(ctx, pts.Length, "tracks");
+                var lkPush = new FlowMap.Flow.Kernels.LucasKanade.Push { Width = w, Height = h, Levels = levels, GridWidth = gw, GridHeight = gh, Radius = lk.Radius, Iterations = lk.Iterations };
 
                 var cases = new (string Name, Action<CommandBatch> Gpu, Action Cpu)[]
                 {
@@ -60,6 +72,8 @@ namespace FlowMap.Diagnostics
                     (Gradient.Shader, bt => Gradient.Record(bt, ctx, a, g), () => Gradient.Reference(img, w, h)),
                     (Warp.Shader, bt => Warp.Record(bt, ctx, a, fl, b, c), () => Warp.Reference(img, flow, w, h)),
                     (ReduceSum.Shader, bt => ReduceSum.Record(bt, ctx, a.Buffer, w * h, scratch, sum), () => ReduceSum.Reference(img)),
+                    (FlowMap.Flow.Kernels.LucasKanade.Shader + $" ({gw * gh} cells)", bt => FlowMap.Flow.Kernels.LucasKanade.Record(bt, ctx, keyPyr, framePyr, ptsBuf, lkOut, lkPush),
+                        () => FlowMap.Flow.Kernels.LucasKanade.Reference(pyr0, pyr1, pts, lkPush)),
                 };
                 foreach (var (name, gpu, cpu) in cases)
                 {
@@ -89,6 +103,32 @@ namespace FlowMap.Diagnostics
                 }
             }
             return rows;
+        }
+
+        /// <summary>A smooth test image (sinusoids, periods 12 to 36 px) moved by (dx, dy).</summary>
+        private static float[] Smooth(int w, int h, double dx, double dy)
+        {
+            var img = new float[w * h];
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    double u = x - dx, v = y - dy;
+                    img[y * w + x] = (float)(0.5 + 0.15 * Math.Sin(0.31 * u + 0.11 * v) + 0.1 * Math.Sin(-0.07 * u + 0.42 * v + 1) + 0.1 * Math.Sin(0.2 * u - 0.25 * v + 2));
+                }
+            return img;
+        }
+
+        private static float[] Pyramid(float[] level0, int w, int h, int levels)
+        {
+            var all = new List<float>(level0);
+            var cur = level0;
+            for (int l = 1; l < levels; l++)
+            {
+                cur = Downsample.Reference(cur, w, h).Select(v => (float)v).ToArray();
+                (w, h) = Downsample.SizeOf(w, h);
+                all.AddRange(cur);
+            }
+            return all.ToArray();
         }
 
         internal static double Median(List<double> v)

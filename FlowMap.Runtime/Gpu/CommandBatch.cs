@@ -44,10 +44,15 @@ namespace FlowMap.Gpu
         public int DispatchCount { get; private set; }
         public IReadOnlyList<KernelTiming> Timings { get; private set; } = Array.Empty<KernelTiming>();
 
+        // Background work (GpuContext.Background on the recording thread): chunked submissions.
+        private readonly GpuContext.BackgroundScope? _background;
+        private int _commandsInChunk;
+
         internal CommandBatch(GpuContext ctx, string label, bool timestamps = false)
         {
             _ctx = ctx;
             _label = label;
+            _background = GpuContext.CurrentBackground;
             var vk = ctx.Vk;
             var device = ctx.Device;
             try
@@ -104,6 +109,7 @@ namespace FlowMap.Gpu
             if (push.Length != kernel.PushSize)
                 throw new ArgumentException($"Kernel {kernel.Name} takes {kernel.PushSize} bytes of push constants; {push.Length} were given.");
             if (groupsX == 0 || groupsY == 0 || groupsZ == 0) return;
+            ChunkIfDue();
 
             var vk = _ctx.Vk;
             // 1. Hazards against earlier commands of this batch.
@@ -148,11 +154,14 @@ namespace FlowMap.Gpu
             vk.CmdDispatch(_cmd, groupsX, groupsY, groupsZ);
             EndTimestamp(q);
             DispatchCount++;
+            _commandsInChunk++;
         }
 
         public void Copy(GpuBuffer src, long srcOffset, GpuBuffer dst, long dstOffset, long bytes)
         {
             EnsureRecording();
+            ChunkIfDue();
+            _commandsInChunk++;
             Track(new List<ulong> { src.Handle.Handle }, new List<ulong> { dst.Handle.Handle });
             var region = new BufferCopy { SrcOffset = (ulong)srcOffset, DstOffset = (ulong)dstOffset, Size = (ulong)bytes };
             _ctx.Vk.CmdCopyBuffer(_cmd, src.Handle, dst.Handle, 1, &region);
@@ -161,6 +170,8 @@ namespace FlowMap.Gpu
         public void Fill(GpuBuffer dst, uint pattern)
         {
             EnsureRecording();
+            ChunkIfDue();
+            _commandsInChunk++;
             Track(new List<ulong>(), new List<ulong> { dst.Handle.Handle });
             _ctx.Vk.CmdFillBuffer(_cmd, dst.Handle, 0, Vk.WholeSize, pattern);
         }
@@ -186,6 +197,44 @@ namespace FlowMap.Gpu
             }
             foreach (var h in reads) _read.Add(h);
             foreach (var h in writes) _written.Add(h);
+        }
+
+        /// <summary>
+        /// Background work: once the chunk holds its share of commands, submits what is recorded, waits for it, and goes on
+        /// recording into the same command buffer (reset), starting with a barrier against everything before it (a pipeline
+        /// barrier's first scope covers all earlier commands in submission order). Not with timestamps (one query pool per
+        /// recording).
+        /// </summary>
+        private void ChunkIfDue()
+        {
+            if (_background == null || _queries.Handle != 0 || _commandsInChunk < _background.ChunkDispatches) return;
+            var vk = _ctx.Vk;
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
+            var cmd = _cmd;
+            var submit = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cmd };
+            long serial = _ctx.Submit(&submit, _fence);
+            var fence = _fence;
+            vk.WaitForFences(_ctx.Device, 1, &fence, true, 120_000_000_000UL).Check("vkWaitForFences");
+            _ctx.MarkCompleted(serial);
+            _background.Observe(_commandsInChunk, sw.Elapsed.TotalMilliseconds);
+            vk.ResetFences(_ctx.Device, 1, &fence).Check("vkResetFences");
+            vk.ResetCommandPool(_ctx.Device, _pool, 0).Check("vkResetCommandPool"); // the batch's own pool: its one command buffer
+            var begin = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
+            vk.BeginCommandBuffer(_cmd, &begin).Check("vkBeginCommandBuffer");
+            var barrier = new MemoryBarrier
+            {
+                SType = StructureType.MemoryBarrier,
+                SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
+                DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferReadBit | AccessFlags.TransferWriteBit,
+            };
+            var stages = PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit;
+            vk.CmdPipelineBarrier(_cmd, stages, stages, 0, 1, &barrier, 0, null, 0, null);
+            BarrierCount++;
+            _written.Clear();
+            _read.Clear();
+            _commandsInChunk = 0;
+            _ctx.CheckValidation();
         }
 
         private DescriptorSet AllocateSet(ComputeKernel kernel)

@@ -201,6 +201,54 @@ namespace FlowMap.Gpu
 
         // ---- submission ----
 
+        /// <summary>
+        /// Marks the GPU work recorded on the calling thread until the scope is disposed as background work (a live session's
+        /// mapping): its batches are submitted in chunks of about <paramref name="chunkMilliseconds"/> each, waited for one
+        /// by one, so that another thread's batch (tracking) waits behind at most one chunk on the device's queue instead of
+        /// a whole solve. The chunk's dispatch count follows the measured time per dispatch (short chunks on a slow device
+        /// such as lavapipe, long ones on a GPU). Results do not change: chunks run in order with a barrier between them.
+        /// </summary>
+        public static IDisposable Background(double chunkMilliseconds = 15) => new BackgroundScope(chunkMilliseconds);
+
+        /// <summary>The calling thread's background scope, or null.</summary>
+        internal static BackgroundScope? CurrentBackground => t_background;
+
+        [ThreadStatic] private static BackgroundScope? t_background;
+
+        /// <summary>See <see cref="Background"/>: the chunk budget and the running estimate of milliseconds per dispatch.</summary>
+        internal sealed class BackgroundScope : IDisposable
+        {
+            private readonly BackgroundScope? _outer;
+            private double _msPerDispatch = double.NaN;
+
+            public BackgroundScope(double chunkMilliseconds)
+            {
+                if (!(chunkMilliseconds > 0)) throw new ArgumentOutOfRangeException(nameof(chunkMilliseconds));
+                ChunkMilliseconds = chunkMilliseconds;
+                _outer = t_background;
+                t_background = this;
+            }
+
+            public double ChunkMilliseconds { get; }
+
+            /// <summary>Chunks submitted so far (tests, benchmarks).</summary>
+            public int Chunks { get; private set; }
+
+            /// <summary>Dispatches per chunk: 4 until a chunk was timed, then the budget over the time per dispatch (1 to 4096).</summary>
+            public int ChunkDispatches => double.IsNaN(_msPerDispatch) ? 4 : (int)Math.Clamp(ChunkMilliseconds / Math.Max(_msPerDispatch, 1e-4), 1, 4096);
+
+            /// <summary>A chunk of <paramref name="dispatches"/> commands took <paramref name="ms"/> from submit to fence.</summary>
+            public void Observe(int dispatches, double ms)
+            {
+                Chunks++;
+                if (dispatches <= 0) return;
+                double per = ms / dispatches;
+                _msPerDispatch = double.IsNaN(_msPerDispatch) ? per : 0.7 * _msPerDispatch + 0.3 * per;
+            }
+
+            public void Dispose() { if (t_background == this) t_background = _outer; }
+        }
+
         /// <summary>Starts recording a batch of dispatches; one submit, barriers only where buffers are shared.</summary>
         public CommandBatch BeginBatch(string label = "batch", bool timestamps = false) { var b = new CommandBatch(this, label); return timestamps ? b.WithTimestamps() : b; }
 

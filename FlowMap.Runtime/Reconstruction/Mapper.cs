@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using FlowMap.Flow;
 using FlowMap.Session;
 
 namespace FlowMap.Reconstruction
@@ -213,14 +214,24 @@ namespace FlowMap.Reconstruction
                     clock.Time("pose", () => KeyframeTracker.PoseFollower(State, k, p));
                     pose = k.Pose.Compose(p.KeyToFrame.Inverse());
                     if (!State.FrameDepthWanted) (depth, conf) = (null!, null!); // nobody receives the estimate (a live session): only its pose is kept
-                    else if (p.Flow != null)
-                        (depth, conf) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(p.Flow.Backward, p.Flow.BackwardConfidence, k.Depth, k.Confidence!, State.K, p.KeyToFrame));
+                    else if ((p.Flow ??= FlowForDepth(k, p)) is FlowResult f)
+                        (depth, conf) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(f.Backward, f.BackwardConfidence, k.Depth, k.Confidence!, State.K, p.KeyToFrame));
                     else (depth, conf) = State.Unobserved(null);
                 }
                 else { pose = k.Pose; (depth, conf) = (k.Depth, k.Confidence!); }
                 State.Emit(new FrameEstimate { Index = p.Frame.Index, Name = p.Frame.Name, TimestampSeconds = p.Frame.TimestampSeconds, Pose = pose, IsKeyframe = false, Depth = depth, Confidence = conf });
             }
             k.Followers.Clear();
+        }
+
+        /// <summary>
+        /// The dense flow of a frame tracked sparsely (it has only its matches), for its depth: computed now, at the processing
+        /// size, when the follower still has its image (frames held before the first solve may have dropped it).
+        /// </summary>
+        private FlowResult? FlowForDepth(Keyframe k, Follower p)
+        {
+            if (State.FlowForDepth == null || p.Image == null || p.Image.Width != k.Image.Width || p.Image.Height != k.Image.Height) return null;
+            return State.Clock.Time("flow", () => State.FlowForDepth(k.Image, p.Image, default));
         }
 
         /// <summary>Finalises every keyframe not yet final, in order.</summary>
@@ -253,6 +264,9 @@ namespace FlowMap.Reconstruction
         }
 
         private bool Threaded => _mappingClock != null;
+
+        /// <summary>GPU time per submission of the mapping thread's work (<see cref="FlowMap.Gpu.GpuContext.Background"/>).</summary>
+        internal const double BackgroundChunkMilliseconds = 15;
 
         public override void Map(TrackedFrame frame, CancellationToken token)
         {
@@ -295,6 +309,8 @@ namespace FlowMap.Reconstruction
             var clock = _mappingClock!;
             job.Running = Task.Factory.StartNew(() =>
             {
+                // Mapping's GPU work in chunks of ~15 ms: tracking's batches (one queue) never wait behind a whole solve.
+                using var background = FlowMap.Gpu.GpuContext.Background(BackgroundChunkMilliseconds);
                 clock.BeginFrame();
                 var r = RunSolve(job, token);
                 clock.EndFrame();

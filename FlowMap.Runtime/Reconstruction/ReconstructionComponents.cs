@@ -115,6 +115,7 @@ namespace FlowMap.Reconstruction
                 Mode = ReconstructionMode.Online,
                 MappingThread = mappingThread,
                 TrackingScale = options.TrackingScale,
+                SparseTracking = options.SparseTracking,
                 FocalPixels = options.FocalPixels,
                 ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
             };

@@ -31,6 +31,7 @@ namespace FlowMap.Reconstruction
         private readonly StageClock _clock = new StageClock();
         private readonly ReconstructionState _state;
         private readonly Tracker _tracker;
+        private readonly SparseTracker? _sparse;
         private readonly Mapper _mapper;
         private readonly KeyframeTracker? _live; // online: the tracker that makes the live estimates
         private bool _finished;
@@ -55,23 +56,26 @@ namespace FlowMap.Reconstruction
             _mappingFlow = mappingFlow;
             _state = new ReconstructionState(_o, _clock, _prior, e => FrameFinalized?.Invoke(e), () => FrameFinalized != null);
             var gpu = (_solver as GpuWindowSolver)?.Context;
+            // Frames finalised without their dense flow (tracked sparsely) get it here, on the caller's thread, if wanted.
+            _state.FlowForDepth = (a, b, t) => _flow.Estimate(a, b, t);
+            _sparse = _o.SparseTracking && gpu != null && (_o.Mode == ReconstructionMode.Online || _o.OfflineKeyframesOnly) ? new SparseTracker(gpu) : null;
             var keyframeSolver = new KeyframeSolver(_flow, _solver, _o, _clock, gpu);
             // The modes as compositions of a tracker and a mapper.
             if (_o.Mode == ReconstructionMode.Online && _o.MappingThread)
             {
                 // Mapping on its own thread: its own flow estimator and stage clock.
                 var mappingClock = new StageClock();
-                _tracker = _live = new KeyframeTracker(_state, _flow);
+                _tracker = _live = new KeyframeTracker(_state, _flow, _sparse);
                 _mapper = new SlidingWindowMapper(_state, new KeyframeSolver(_mappingFlow ?? _flow, _solver, _o, mappingClock, gpu), mappingClock);
             }
             else if (_o.Mode == ReconstructionMode.Online)
             {
-                _tracker = _live = new KeyframeTracker(_state, _flow);
+                _tracker = _live = new KeyframeTracker(_state, _flow, _sparse);
                 _mapper = new SlidingWindowMapper(_state, keyframeSolver);
             }
             else if (_o.OfflineKeyframesOnly)
             {
-                _tracker = new KeyframeTracker(_state, _flow);
+                _tracker = new KeyframeTracker(_state, _flow, _sparse);
                 _mapper = new AllKeyframesMapper(_state, keyframeSolver);
             }
             else
@@ -172,6 +176,7 @@ namespace FlowMap.Reconstruction
         public void Dispose()
         {
             _mapper.Stop(); // the mapping thread uses the components
+            _sparse?.Dispose(); // the pipeline's own (on the solver's device)
             if (!_ownsComponents) return;
             _flow.Dispose();
             if (_mappingFlow != null && !ReferenceEquals(_mappingFlow, _flow)) _mappingFlow.Dispose();

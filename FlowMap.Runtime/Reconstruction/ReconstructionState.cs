@@ -67,6 +67,12 @@ namespace FlowMap.Reconstruction
         /// <summary>The camera at the processing size as far as it is known: one focal, centred principal point, k1.</summary>
         public Intrinsics K => Intrinsics.Centered(Width, Height, Focal) with { K1 = K1 };
 
+        /// <summary>
+        /// Dense flow keyframe -> frame on the caller's thread, for the depth of a frame tracked sparsely when it is finalised
+        /// and its depth is wanted (<see cref="FrameDepthWanted"/>); null: such frames get no depth.
+        /// </summary>
+        public Func<RgbImage, RgbImage, System.Threading.CancellationToken, FlowMap.Flow.FlowResult>? FlowForDepth { get; set; }
+
         /// <summary>True when someone receives the final per-frame estimates (their depth is then computed).</summary>
         public bool FrameDepthWanted => _frameDepthWanted();
 

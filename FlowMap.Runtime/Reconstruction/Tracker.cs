@@ -40,7 +40,8 @@ namespace FlowMap.Reconstruction
     {
         public Frame Frame = null!;
         public RgbImage Image = null!;
-        public FlowResult Flow = null!;        // keyframe -> this frame
+        /// <summary>Keyframe -> this frame (only the backward direction is kept); null when tracked sparsely (computed when finalised, if wanted).</summary>
+        public FlowResult? Flow;
         public KeyframeMatches Matches = null!;
         public CameraPose KeyToFrame = CameraPose.Identity;
     }
@@ -51,7 +52,7 @@ namespace FlowMap.Reconstruction
         public Frame Frame = null!;
         public RgbImage Image = null!;
         /// <summary>Flow from the current keyframe (all-frames offline: the previous frame) to this frame, at the processing size
-        /// (tracked at a reduced size: brought back to it); null for the first frame.</summary>
+        /// (tracked at a reduced size: brought back to it); null for the first frame and for frames tracked sparsely.</summary>
         public FlowResult? Flow;
         /// <summary>Set when this frame became a keyframe (the first frame included).</summary>
         public Keyframe? NewKeyframe;
@@ -91,7 +92,25 @@ namespace FlowMap.Reconstruction
         private Keyframe? _reducedKey;       // the keyframe whose image _reducedKeyImage is, at the tracking size
         private RgbImage? _reducedKeyImage;
 
-        public KeyframeTracker(ReconstructionState state, IFlowEstimator flow) : base(state, flow) { }
+        private readonly SparseTracker? _sparse;
+
+        /// <summary>Fewer tracked points than this and a frame is tracked by the dense flow instead.</summary>
+        internal const int MinSparseTracks = 40;
+
+        /// <param name="sparse">The sparse tracker (live sessions), or null: every frame by the dense flow.</param>
+        public KeyframeTracker(ReconstructionState state, IFlowEstimator flow, SparseTracker? sparse = null) : base(state, flow) { _sparse = sparse; }
+
+        /// <summary>The confident tracks as a frame's matches against its keyframe (weight: the track's confidence).</summary>
+        internal static KeyframeMatches Matches(SparseTracks t)
+        {
+            var kx = new List<float>(); var ky = new List<float>(); var u = new List<float>(); var v = new List<float>(); var w = new List<float>();
+            for (int c = 0; c < t.Cells; c++)
+            {
+                if (!(t.Confidence[c] > 0.05f)) continue;
+                kx.Add(t.Kx[c]); ky.Add(t.Ky[c]); u.Add(t.U[c]); v.Add(t.V[c]); w.Add(t.Confidence[c]);
+            }
+            return new KeyframeMatches(kx.ToArray(), ky.ToArray(), u.ToArray(), v.ToArray(), w.ToArray());
+        }
 
         public override TrackedFrame Track(Frame frame, RgbImage image, CancellationToken token)
         {
@@ -114,20 +133,34 @@ namespace FlowMap.Reconstruction
             //    With a reduced tracking size (ReconstructionOptions.TrackingScale) the flow is estimated there
             //    and brought back to the processing size (values scaled); a frame that becomes a keyframe gets the flow at
             //    the processing size again, as mapping needs it (its window solve, the new keyframe's warm start).
-            FlowResult flow;
+            //    Live sessions (ReconstructionOptions.SparseTracking) track the keyframe's textured points instead
+            //    (SparseTracker: a few hundred points, about ten dispatches); the dense flow is then computed only for a frame
+            //    that becomes a keyframe (its warm start), or when too few points are tracked.
+            SparseTracks? sparse = null;
+            if (_sparse != null)
+            {
+                if (!ReferenceEquals(_sparse.Keyframe, key.Image)) _sparse.SetKeyframe(key.Image);
+                sparse = clock.Time("track", () => _sparse.Track(image));
+                if (sparse.Tracked() < MinSparseTracks) sparse = null;
+            }
+            FlowResult? flow = null;
             double median;
             var tracking = TrackingFlow.Size(State.Width, State.Height, o.TrackingScale);
-            if (tracking is (int tw, int th))
+            FlowResult Dense()
             {
-                if (_reducedKey != key) { _reducedKey = key; _reducedKeyImage = ImageResampler.Resize(key.Image, tw, th); }
-                var keySmall = _reducedKeyImage!;
-                var small = clock.Time("flow", () => Flow.Estimate(keySmall, ImageResampler.Resize(image, tw, th), token));
-                median = DepthTransfer.MedianFlow(small.Forward, small.ForwardConfidence) * Math.Sqrt((double)State.Width * State.Height / ((double)tw * th));
-                flow = clock.Time("flow_upsample", () => TrackingFlow.Upsample(small, State.Width, State.Height));
+                if (tracking is (int tw, int th))
+                {
+                    if (_reducedKey != key) { _reducedKey = key; _reducedKeyImage = ImageResampler.Resize(key.Image, tw, th); }
+                    var keySmall = _reducedKeyImage!;
+                    var small = clock.Time("flow", () => Flow.Estimate(keySmall, ImageResampler.Resize(image, tw, th), token));
+                    return clock.Time("flow_upsample", () => TrackingFlow.Upsample(small, State.Width, State.Height));
+                }
+                return clock.Time("flow", () => Flow.Estimate(key.Image, image, token));
             }
+            if (sparse != null) median = sparse.MedianDisplacement();
             else
             {
-                flow = clock.Time("flow", () => Flow.Estimate(key.Image, image, token));
+                flow = Dense();
                 median = DepthTransfer.MedianFlow(flow.Forward, flow.ForwardConfidence);
             }
             State.CumulativeMedianFlow = Math.Max(State.CumulativeMedianFlow, median);
@@ -139,6 +172,7 @@ namespace FlowMap.Reconstruction
                 // Tracked at a reduced size: the new keyframe's flow at the processing size, which its window solve needs, is
                 // mapping's to compute (on the mapping thread: tracking does not wait for it); the warm start below uses the
                 // tracking flow.
+                flow ??= Dense();
                 var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow, FlowFrom = tracking != null ? key.Image : null };
                 k.Prior = State.AwaitPrior(speculative ?? State.StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
@@ -160,9 +194,13 @@ namespace FlowMap.Reconstruction
 
             // 3. Not a keyframe: pose against the keyframe's depth (when there is one yet).
             speculative?.ContinueWith(t => { _ = t.Exception; }, TaskScheduler.Default); // unused guess: observe, never block
-            // Only the backward flow is kept (for depth transfer); the forward flow is reduced to sparse matches.
-            var pend = new Follower { Frame = frame, Image = image, Matches = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence),
-                Flow = new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) };
+            // Only the backward flow is kept (for depth transfer); the forward flow is reduced to sparse matches. Tracked
+            // sparsely: the tracks are the matches, and the dense flow is computed when the frame is finalised, if anyone
+            // wants its depth then.
+            var pend = sparse != null
+                ? new Follower { Frame = frame, Image = image, Matches = Matches(sparse) }
+                : new Follower { Frame = frame, Image = image, Matches = KeyframeMatches.Sample(flow!.Forward, flow.ForwardConfidence),
+                    Flow = new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) };
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);
             var tracked = new TrackedFrame { Frame = frame, Image = image, Flow = flow, Follower = pend, Pose = key.Pose };
@@ -176,7 +214,7 @@ namespace FlowMap.Reconstruction
             {
                 // Static so far: keep memory bounded by dropping the dense flow of the oldest waiting frames (their matches stay).
                 var old = key.Followers[key.Followers.Count - 65];
-                old.Flow = null!;
+                old.Flow = null;
             }
             return tracked;
         }
@@ -202,7 +240,7 @@ namespace FlowMap.Reconstruction
             }
             var u = Live(t.Frame, t.Pose, false, null, null);
             u.Intrinsics = State.SolvedOnce ? State.K : null;
-            u.Flow = t.Flow!.Forward; // keyframe -> this frame, for viewers' insets (shared, not copied)
+            u.Flow = t.Flow?.Forward; // keyframe -> this frame, for viewers' insets (shared, not copied; null when tracked sparsely)
             return u;
         }
 

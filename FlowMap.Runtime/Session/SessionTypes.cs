@@ -41,7 +41,11 @@ namespace FlowMap.Session
         public PointCloud? NewPoints { get; internal set; }
         /// <summary>The frame's pixels at the processing resolution, for viewers (an inset), or null when the pipeline does not keep them.</summary>
         public RgbImage? Image { get; internal set; }
-        /// <summary>Optical flow from the last keyframe before this frame to this frame (pixels, processing resolution), for viewers, or null (first frame).</summary>
+        /// <summary>
+        /// Optical flow from the last keyframe before this frame to this frame (pixels, processing resolution), for viewers;
+        /// null for the first frame and for frames tracked by points rather than dense flow (a live session's frames other
+        /// than keyframes).
+        /// </summary>
         public FlowField? Flow { get; internal set; }
         /// <summary>Warnings raised at this frame (low parallax, static camera, ...).</summary>
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();

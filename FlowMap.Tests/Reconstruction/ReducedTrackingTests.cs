@@ -17,16 +17,16 @@ namespace FlowMap.Tests.Reconstruction
     /// </summary>
     public sealed class ReducedTrackingTests
     {
-        private const int W = 192, H = 144, Frames = 10;
-        private const double Focal = 150; // at W x H; the reduced camera is Intrinsics.Resized (focal / 2, centred)
+        internal const int W = 192, H = 144, Frames = 10;
+        internal const double Focal = 150; // at W x H; the reduced camera is Intrinsics.Resized (focal / 2, centred)
 
-        private sealed class Scene
+        internal sealed class Scene
         {
             public SyntheticSequence Full = null!, Small = null!;
             public List<RgbImage> Images = null!;
         }
 
-        private static Scene Render()
+        internal static Scene Render()
         {
             SyntheticSequence Make(int w, int h, double f) => SyntheticSequence.Create(SyntheticScene.Create("room", 3), new SyntheticSequenceOptions
             {
@@ -91,7 +91,7 @@ namespace FlowMap.Tests.Reconstruction
             return errors;
         }
 
-        private static double MeanReprojectionDifference(FloatImage depth, Intrinsics k, CameraPose truth, CameraPose est)
+        internal static double MeanReprojectionDifference(FloatImage depth, Intrinsics k, CameraPose truth, CameraPose est)
         {
             double sum = 0; int n = 0;
             for (int y = 2; y < H; y += 4)

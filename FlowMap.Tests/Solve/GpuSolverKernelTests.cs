@@ -208,6 +208,15 @@ namespace FlowMap.Tests.Solve
             Same(one, many);
             var warm = new SolverWarmStart { InitialDepth = one.Depth.Select((d, i) => i < 3 ? d : null).ToList(), Focal = one.Focal, FrozenFrames = 1 };
             Same(Solve(1, warm), Solve(25, warm));
+            // Background work (a live session's mapping thread) cut into chunks of a few dispatches, each waited for:
+            // the same result (issue 12: tracking no longer waits behind a whole solve on the one queue).
+            using (var background = (FlowMap.Gpu.GpuContext.BackgroundScope)FlowMap.Gpu.GpuContext.Background(1e-6))
+            {
+                var chunked = Solve(25, null);
+                Assert.True(background.Chunks > 23, $"{background.Chunks} chunks for 23 steps of 11 dispatches at one dispatch per chunk");
+                Same(one, chunked);
+                Same(Solve(1, warm), Solve(25, warm));
+            }
 
             static void Same(SolverResult a, SolverResult b)
             {

@@ -36,7 +36,8 @@ namespace FlowMap.Viewer.Cli
             var sampleEvery = new Option<int>("--sample-every") { Description = "Memory run: print a memory line to stderr every this many frames (0: none).", DefaultValueFactory = _ => 1000 };
             var trim = new Option<bool>("--trim") { Description = "Memory run: after each reading call malloc_trim(0) and read again (RSS without the allocator's free pages)." };
             var trackingScale = new Option<double?>("--tracking-scale") { Description = "Tracking size as a fraction of the processing size per side, (0, 1] (default: the session's)." };
-            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale }) cmd.Options.Add(o);
+            var sparseTracking = new Option<bool>("--sparse-tracking") { Description = "Track frames by the keyframe's points (the sparse tracker) instead of dense flow." };
+            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale, sparseTracking }) cmd.Options.Add(o);
             cmd.SetAction(p =>
             {
                 var lo = new LongRun
@@ -52,17 +53,20 @@ namespace FlowMap.Viewer.Cli
                     if (!(ts > 0 && ts <= 1)) throw new CliException("--tracking-scale must be in (0, 1].", 2);
                     s_trackingScale = ts;
                 }
+                s_sparseTracking = p.GetValue(sparseTracking);
                 return Run(p.GetValue(video), lo, p.GetValue(json), p.GetValue(skipPaced));
             });
             return cmd;
         }
 
         private static double? s_trackingScale; // --tracking-scale, else the session's default
+        private static bool s_sparseTracking;    // --sparse-tracking
 
         private static SessionOptions NewSessionOptions()
         {
             var o = new SessionOptions();
             if (s_trackingScale is double ts) o.TrackingScale = ts;
+            if (s_sparseTracking) o.SparseTracking = true;
             return o;
         }
 

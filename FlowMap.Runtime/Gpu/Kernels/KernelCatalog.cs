@@ -38,6 +38,7 @@ namespace FlowMap.Gpu.Kernels
             (FlowMap.Flow.Kernels.FlowPrep.Shader, typeof(FlowMap.Flow.Kernels.FlowPrep.Push)),
             (FlowMap.Flow.Kernels.FlowFinalize.Shader, typeof(FlowMap.Flow.Kernels.FlowFinalize.Push)),
             (FlowMap.Flow.Kernels.RgbHalf.Shader, typeof(FlowMap.Flow.Kernels.RgbHalf.Push)),
+            (FlowMap.Flow.Kernels.LucasKanade.Shader, typeof(FlowMap.Flow.Kernels.LucasKanade.Push)),
             (FlowMap.Synthetic.SynthHits.Shader, typeof(FlowMap.Synthetic.SynthHits.Push)),
             (FlowMap.Synthetic.SynthRender.Shader, typeof(FlowMap.Synthetic.SynthRender.Push)),
             (FlowMap.Synthetic.SynthFlow.Shader, typeof(FlowMap.Synthetic.SynthFlow.Push)),
