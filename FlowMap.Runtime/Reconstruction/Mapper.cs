@@ -353,7 +353,8 @@ namespace FlowMap.Reconstruction
         /// <summary>
         /// Freezes keyframes that left the active part of the window; finalises them and their followers. With a mapping
         /// thread, a keyframe no solve has taken in yet waits for one (and the ones after it: frames are finalised in order),
-        /// unless it is more than <see cref="KeyframeMapper.MaxBacklog"/> keyframes old.
+        /// unless it is more than <see cref="KeyframeMapper.MaxBacklog"/> keyframes old and has a warm start (a pose and
+        /// depth carried from solved keyframes).
         /// </summary>
         private void FreezeOld()
         {
@@ -364,7 +365,10 @@ namespace FlowMap.Reconstruction
                 if (Window[j].Frozen) continue;
                 // "Taken in" is Mapped, not a solved depth: a keyframe whose solves came back non-finite has none, and waiting
                 // for one stalled finalising behind it (FlowMap.Tests/Reconstruction/MappingThreadTests.cs).
-                if (Threaded && !Window[j].Mapped && j >= n - MaxBacklog(o)) break;
+                // A keyframe with no warm start either (chosen before the first solve existed) has no pose of its own yet:
+                // finalised unsolved it would be frozen at its predecessor's pose and anchor the next window there
+                // (FlowMap.Tests/Issues/BacklogBeforeTheFirstSolveFinalisedUnposed.cs), so it always waits for a solve.
+                if (Threaded && !Window[j].Mapped && (j >= n - MaxBacklog(o) || Window[j].InitialDepth == null)) break;
                 Finalise(Window[j]);
             }
             // Drop frozen keyframes no window needs any more (a window keeps WindowKeyframes - ActiveKeyframes frozen ones

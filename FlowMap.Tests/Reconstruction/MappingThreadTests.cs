@@ -17,7 +17,7 @@ namespace FlowMap.Tests.Reconstruction
     public sealed class MappingThreadTests
     {
         /// <summary>The exact plane solver, held at its n-th call until released (a long mapping solve, without timing).</summary>
-        private sealed class GatedSolver : IWindowSolver
+        internal sealed class GatedSolver : IWindowSolver
         {
             private readonly TruthSolver _truth;
             private readonly int _blockCall;
@@ -44,7 +44,7 @@ namespace FlowMap.Tests.Reconstruction
             public void Dispose() { }
         }
 
-        private static void AssertPose(CameraPose expected, CameraPose actual, double tol, string what)
+        internal static void AssertPose(CameraPose expected, CameraPose actual, double tol, string what)
         {
             for (int i = 0; i < 3; i++)
                 Assert.True(Math.Abs(expected.T(i) - actual.T(i)) < tol, $"{what}: T{i} expected {expected.T(i):F5}, got {actual.T(i):F5}");
@@ -54,9 +54,9 @@ namespace FlowMap.Tests.Reconstruction
         /// <summary>
         /// A plane at z = 4 passing sideways, 0.625 px of flow per frame at 64x48 (a keyframe about every 3 frames); exact flow
         /// and solver doubles; mapping on its thread, frames never dropped. The second window solve (the first keyframe after
-        /// the first window) is held until the test releases it.
+        /// the first window) is held until the test releases it (<paramref name="blockCall"/> 1: the first).
         /// </summary>
-        private sealed class HeldSolveRun : IDisposable
+        internal sealed class HeldSolveRun : IDisposable
         {
             public readonly PlaneScene Scene;
             public readonly GatedSolver Solver;
@@ -67,11 +67,11 @@ namespace FlowMap.Tests.Reconstruction
             public readonly ConcurrentQueue<FrameUpdate> During = new ConcurrentQueue<FrameUpdate>();
             public int Next; // the next frame to push
 
-            public HeldSolveRun(int frames)
+            public HeldSolveRun(int frames, int blockCall = 2)
             {
                 Scene = new PlaneScene(64, 48, 50, 4, 0.05, frames);
                 var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
-                Solver = new GatedSolver(new TruthSolver(Scene), blockCall: 2);
+                Solver = new GatedSolver(new TruthSolver(Scene), blockCall);
                 Pipeline = new ReconstructionPipeline(o, new TruthFlow(Scene), Solver);
                 Session = new ReconstructionSession(new PipelineFrameProcessor(Pipeline), queueCapacity: 1, dropFrames: false);
                 Session.FrameProcessed += u => { if (Solver.Blocked) During.Enqueue(u); _processed.Release(); };
@@ -96,7 +96,7 @@ namespace FlowMap.Tests.Reconstruction
                     PushAndWait();
                     SpinWait.SpinUntil(() => !Pipeline.MappingBusy || Solver.Entered.IsSet, TimeSpan.FromMinutes(1));
                 }
-                Assert.True(Solver.Entered.IsSet, "the second window solve never started");
+                Assert.True(Solver.Entered.IsSet, "the held window solve never started");
             }
 
             /// <summary>Releases the solve, pushes the rest, completes: every frame's final pose must be on the true path.</summary>

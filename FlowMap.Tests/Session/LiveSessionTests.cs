@@ -48,7 +48,8 @@ namespace FlowMap.Tests.Session
             Assert.Contains(list, u => u.IsKeyframe && u.Depth != null && u.Confidence != null);
             Assert.True(list.Sum(u => u.NewPoints?.Count ?? 0) > 100);
             Assert.All(list, u => Assert.True(u.StageMilliseconds.Count > 0));
-            Assert.All(list.Skip(1), u => Assert.True(u.Flow != null && u.Flow.Width == 96 && u.Flow.Height == 72, $"frame {u.FrameIndex} has no flow"));
+            // Keyframes carry the flow from the previous keyframe; the other frames are tracked by points (no dense flow).
+            Assert.All(list.Skip(1).Where(u => u.IsKeyframe), u => Assert.True(u.Flow != null && u.Flow.Width == 96 && u.Flow.Height == 72, $"keyframe {u.FrameIndex} has no flow"));
             var st = session.Stats;
             Assert.Equal(n, st.Processed);
             Assert.Equal(0, st.Dropped);
