@@ -12,8 +12,8 @@ namespace FlowMap.Reconstruction
 {
     /// <summary>
     /// The reconstruction pipeline, one frame at a time, as a list of stages (<see cref="Process"/>):
-    /// resize to the processing size -> track (<see cref="Tracker"/>: flow from the current keyframe, keyframe decision,
-    /// pose against the keyframe's depth) -> map (<see cref="Mapper"/>: window solve, freeze and fuse, refined keyframes)
+    /// resize to the processing size -> track (<see cref="Tracker"/>: motion from the current keyframe, dense flow or its
+    /// points (<see cref="ReconstructionOptions.SparseTracking"/>), keyframe decision, pose against the keyframe's depth) -> map (<see cref="Mapper"/>: window solve, freeze and fuse, refined keyframes)
     /// -> emit the live estimate. The modes are compositions of the stages: online = keyframe tracking + sliding-window
     /// mapping; offline = keyframe tracking + all keyframes solved at the end; offline over every frame = a chain of
     /// frames + all frames solved at the end. Feed frames with <see cref="Process"/>, then call <see cref="Finish"/>.
@@ -110,7 +110,7 @@ namespace FlowMap.Reconstruction
             var image = _clock.Time("resize", () => _state.Prepare(frame)); // 1. resize to the processing size (fixed by the first frame)
             _framesIn++;
             _mapper.Publish();                                              //    apply mapping results ready on the mapping thread (never waits)
-            var tracked = _tracker.Track(frame, image, token);              // 2. track: flow from the current keyframe, keyframe or pose
+            var tracked = _tracker.Track(frame, image, token);              // 2. track: motion from the current keyframe, keyframe or pose
             _mapper.Map(tracked, token);                                    // 3. map: window solve, freeze + fuse, refined keyframes (offline: hold)
             var update = _live?.Emit(tracked);                              // 4. emit the live estimate (online)
             _clock.Add("total", total.Elapsed.TotalMilliseconds);
