@@ -66,12 +66,13 @@ namespace FlowMap.Session
 
         /// <summary>
         /// Frames tracked by the keyframe's textured points instead of dense flow
-        /// (<see cref="Reconstruction.ReconstructionOptions.SparseTracking"/>). Internal (benchmarks compare both: `bench live
-        /// --dense-tracking`). Default true, by measurement (README, "Live at camera rate"): tracking 20 ms instead of about
-        /// 100 ms per frame, 17-19 frames per second posed of a 30 fps stream, final trajectory as accurate as an online
-        /// reconstruction of the same frames.
+        /// (<see cref="Reconstruction.ReconstructionOptions.SparseTracking"/>). Internal (`bench live --sparse-tracking`).
+        /// Default false, by measurement (README, "Tracking by points"): 16-19 frames per second posed, latency 77-92 ms,
+        /// tracking 19-24 ms, but the final trajectory of a live run broke (0.8-13 % of path) in 5 of 10 runs against 1 of 4
+        /// with dense tracking: the more keyframes pile up during the first window solve, the more often the backlog
+        /// windows inherit a bad first solve (not fixed yet).
         /// </summary>
-        internal bool SparseTracking { get; set; } = true;
+        internal bool SparseTracking { get; set; }
 
         /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
         public void Validate()
