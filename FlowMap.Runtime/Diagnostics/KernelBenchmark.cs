@@ -57,7 +57,7 @@ namespace FlowMap.Diagnostics
                 int levels = FlowMap.Flow.SparseTracker.Levels(w, h, lk.MinCoarsestSize, lk.MaxLevels);
                 var (smooth0, smooth1) = (Smooth(w, h, 0, 0), Smooth(w, h, 2.3, -1.7));
                 var pts = FlowMap.Flow.SparseTracker.SelectPoints(smooth0, w, h, lk.Radius, FlowMap.Flow.SparseTracker.CellSize(w, h, lk.TargetPoints), out int gw, out int gh);
-                var (pyr0, pyr1) = (Pyramid(smooth0, w, h, levels), Pyramid(smooth1, w, h, levels));
+                var (pyr0, pyr1) = (FlowMap.Flow.Kernels.LucasKanade.ReferencePyramid(smooth0, w, h, levels), FlowMap.Flow.Kernels.LucasKanade.ReferencePyramid(smooth1, w, h, levels));
                 using var keyPyr = GpuBuffer.FromData<float>(ctx, pyr0, "key");
                 using var framePyr = GpuBuffer.FromData<float>(ctx, pyr1, "frame");
                 using var ptsBuf = GpuBuffer.FromData<float>(ctx, pts, "points");
@@ -116,19 +116,6 @@ namespace FlowMap.Diagnostics
                     img[y * w + x] = (float)(0.5 + 0.15 * Math.Sin(0.31 * u + 0.11 * v) + 0.1 * Math.Sin(-0.07 * u + 0.42 * v + 1) + 0.1 * Math.Sin(0.2 * u - 0.25 * v + 2));
                 }
             return img;
-        }
-
-        private static float[] Pyramid(float[] level0, int w, int h, int levels)
-        {
-            var all = new List<float>(level0);
-            var cur = level0;
-            for (int l = 1; l < levels; l++)
-            {
-                cur = Downsample.Reference(cur, w, h).Select(v => (float)v).ToArray();
-                (w, h) = Downsample.SizeOf(w, h);
-                all.AddRange(cur);
-            }
-            return all.ToArray();
         }
 
         internal static double Median(List<double> v)

@@ -68,9 +68,9 @@ namespace FlowMap.Session
         /// Frames tracked by the keyframe's textured points instead of dense flow
         /// (<see cref="Reconstruction.ReconstructionOptions.SparseTracking"/>). Internal (`bench live --sparse-tracking`).
         /// Default false, by measurement (README, "Tracking by points"): 16-19 frames per second posed, latency 77-92 ms,
-        /// tracking 19-24 ms, but the final trajectory of a live run broke (0.8-13 % of path) in 5 of 10 runs against 1 of 4
-        /// with dense tracking: the more keyframes pile up during the first window solve, the more often the backlog
-        /// windows inherit a bad first solve (not fixed yet).
+        /// tracking 19-24 ms, but after the backlog fix the final trajectory of a live run still broke (0.8-13 % of path
+        /// against 0.5-0.7 % online on the same frames) in 4 of 8 runs, against 1 of 4 dense runs: the more keyframes pile
+        /// up during the first window solve, the more often the backlog windows inherit a bad first solve (not fixed yet).
         /// </summary>
         internal bool SparseTracking { get; set; }
 

@@ -26,22 +26,6 @@ namespace FlowMap.Tests.Flow
             new object[] { 13, 11, 2 }, new object[] { 37, 23, 3 }, new object[] { 61, 47, 4 }, new object[] { 130, 67, 4 },
         };
 
-        /// <summary>A pyramid as the tracker builds it (luminance level 0, then 2x2 box halvings), from the kernels' references, in float.</summary>
-        private static float[] Pyramid(float[] level0, int w, int h, int levels)
-        {
-            var all = new List<float>(level0);
-            var cur = level0;
-            int cw = w, ch = h;
-            for (int l = 1; l < levels; l++)
-            {
-                var next = Downsample.Reference(cur, cw, ch).Select(v => (float)v).ToArray();
-                (cw, ch) = Downsample.SizeOf(cw, ch);
-                all.AddRange(next);
-                cur = next;
-            }
-            return all.ToArray();
-        }
-
         private float[] RunKernel(float[] keyPyr, float[] framePyr, float[] pts, LucasKanade.Push push)
         {
             using var kb = GpuBuffer.FromData<float>(Ctx, keyPyr, "key");
@@ -83,8 +67,8 @@ namespace FlowMap.Tests.Flow
                 pts[4 * c + 3] = (float)(rng.NextDouble() * 2 - 1);
             }
             var push = new LucasKanade.Push { Width = w, Height = h, Levels = levels, GridWidth = gw, GridHeight = gh, Radius = radius, Iterations = 10 };
-            var kp = Pyramid(i0, w, h, levels);
-            var fp = Pyramid(i1, w, h, levels);
+            var kp = LucasKanade.ReferencePyramid(i0, w, h, levels);
+            var fp = LucasKanade.ReferencePyramid(i1, w, h, levels);
             var gpu = RunKernel(kp, fp, pts, push);
             var cpu = LucasKanade.Reference(kp, fp, pts, push);
             // The iteration is a continuous map of the displacement (the template's gradient is fixed; bilinear sampling is
@@ -180,7 +164,7 @@ namespace FlowMap.Tests.Flow
             const int levels = 2;
             var pts = SparseTracker.SelectPoints(shift.I0, w, h, radius, 8, out int gw, out int gh);
             var push = new LucasKanade.Push { Width = w, Height = h, Levels = levels, GridWidth = gw, GridHeight = gh, Radius = radius, Iterations = 10 };
-            var o = RunKernel(Pyramid(shift.I0, w, h, levels), Pyramid(i1, w, h, levels), pts, push);
+            var o = RunKernel(LucasKanade.ReferencePyramid(shift.I0, w, h, levels), LucasKanade.ReferencePyramid(i1, w, h, levels), pts, push);
             // Every interior window whose steps contract near the fixed point (rho <= 1/2) must end at it: the kernel stops
             // after a step shorter than 1e-3 px, which leaves at most 1e-3 rho / (1 - rho) <= 1e-3 px, plus float32 (2e-3 px,
             // as against the reference): 3e-3 px. Its forward-backward error is then the two fixed points' bias: <= 0.1 px.

@@ -34,6 +34,29 @@ namespace FlowMap.Flow.Kernels
         }
 
         /// <summary>
+        /// A pyramid as the tracker builds it on the GPU (luminance level 0, then 2x2 box halvings,
+        /// <see cref="FlowMap.Gpu.Kernels.Downsample.Reference"/>), levels concatenated, in float: the kernel's input for its
+        /// reference test and benchmark.
+        /// </summary>
+        public static float[] ReferencePyramid(float[] level0, int width, int height, int levels)
+        {
+            var all = new float[PyramidFloats(width, height, levels)];
+            Array.Copy(level0, all, width * height);
+            var cur = level0;
+            int off = width * height;
+            for (int l = 1; l < levels; l++)
+            {
+                var d = FlowMap.Gpu.Kernels.Downsample.Reference(cur, width, height);
+                (width, height) = FlowMap.Gpu.Kernels.Downsample.SizeOf(width, height);
+                cur = new float[d.Length];
+                for (int i = 0; i < d.Length; i++) cur[i] = (float)d[i];
+                Array.Copy(cur, 0, all, off, cur.Length);
+                off += cur.Length;
+            }
+            return all;
+        }
+
+        /// <summary>
         /// Tracks the cells' points (<paramref name="points"/>: vec4 per cell) from the keyframe pyramid into the frame
         /// pyramid, writing vec4 (x', y', fb, rms) per cell to <paramref name="output"/>.
         /// </summary>
@@ -41,6 +64,9 @@ namespace FlowMap.Flow.Kernels
         {
             if (push.Radius < 1 || push.Radius > MaxRadius) throw new ArgumentException($"The window radius must be 1 to {MaxRadius}.");
             if (push.Levels < 1) throw new ArgumentException("At least one pyramid level.");
+            long pyramid = (long)PyramidFloats(push.Width, push.Height, push.Levels) * sizeof(float), cells = (long)push.GridWidth * push.GridHeight * 16;
+            if (keyPyramid.SizeBytes < pyramid || framePyramid.SizeBytes < pyramid || points.SizeBytes < cells || output.SizeBytes < cells)
+                throw new ArgumentException($"lk_track: a {push.Width}x{push.Height} pyramid of {push.Levels} levels needs {pyramid} bytes and {push.GridWidth}x{push.GridHeight} cells {cells} bytes per buffer.");
             var k = ctx.Kernel(Shader);
             batch.Dispatch(k, ComputeKernel.Groups(push.GridWidth, k.LocalX), ComputeKernel.Groups(push.GridHeight, k.LocalY), 1, push,
                 keyPyramid, framePyramid, points, output);
