@@ -35,6 +35,11 @@ namespace FlowMap.Reconstruction
         public bool InHeldFrame { get; init; }
         /// <summary>The refinement's robust (Cauchy) cost at the end, in all and per unit of observation confidence; NaN when it did not run.</summary>
         public double RefineFinalCost { get; init; } = double.NaN;
+        /// <summary>
+        /// False when the focal was not determined by the motion (<see cref="SelfCalibration"/>) and came from the window's own
+        /// descent: a provisional solution.
+        /// </summary>
+        public bool FocalDetermined { get; set; } = true;
         public double RefineFinalMeanCost { get; init; } = double.NaN;
     }
 
@@ -78,6 +83,15 @@ namespace FlowMap.Reconstruction
         }
 
         /// <summary>
+        /// Offline (<see cref="SolveAll"/>): the adjacent keyframes' flows that tracking measured are estimated again by this
+        /// solver's estimator (a more precise one than tracking's: <see cref="ReconstructionOptions.PreciseMappingFlow"/>).
+        /// </summary>
+        internal bool ReestimateAdjacentFlows { get; init; }
+
+        /// <summary>The focal from two-view geometry (<see cref="SelfCalibration.Estimate"/>; tests put a known estimate here).</summary>
+        internal Func<IReadOnlyList<Correspondences>, int, int, FocalEstimate> Calibrate { get; init; } = SelfCalibration.Estimate;
+
+        /// <summary>
         /// Online: the self-calibration uses the correspondences of at most this many of the most recent keyframe pairs
         /// (up to 4000 matches each), so a long session's memory and calibration time stay bounded.
         /// </summary>
@@ -103,6 +117,13 @@ namespace FlowMap.Reconstruction
         /// frozen keyframes, and the better fit of the two (lower robust cost over the same observations) stands.
         /// </summary>
         internal static readonly double MinReleaseCost = 0.5 * Math.Log(1 + 0.1 * 0.1);
+
+        /// <summary>
+        /// Online: a warm start solved at a focal differing from the window's by more than this (in log terms: twice the largest
+        /// relative uncertainty of a determined focal, <see cref="SelfCalibration.MaxDeterminedRelStd"/>) is replaced by the
+        /// geometric start for the keyframes not frozen.
+        /// </summary>
+        internal static readonly double MaxWarmFocalChange = 2 * SelfCalibration.MaxDeterminedRelStd;
 
         /// <summary>Online windows whose held frozen poses the data rejected (solved from re-derived ones instead).</summary>
         internal int WindowsReleased { get; private set; }
@@ -144,7 +165,7 @@ namespace FlowMap.Reconstruction
             // 2. Focal from the recent pairs: re-estimated while pairs accumulate (each 25 % more pairs seen).
             if (fixedFocal == null && (_focalEstimate == null || _pairsSeen >= 1.25 * _pairsAtLastCalibration))
             {
-                _focalEstimate = _clock.Time("calibrate", () => SelfCalibration.Estimate(_calibration.ToList(), w, h));
+                _focalEstimate = _clock.Time("calibrate", () => Calibrate(_calibration.ToList(), w, h));
                 _pairsAtLastCalibration = _pairsSeen;
             }
             if (_focalEstimate != null && !_focalEstimate.Determined && _focalEstimate.Warning != null) warnings.Add(_focalEstimate.Warning);
@@ -156,6 +177,16 @@ namespace FlowMap.Reconstruction
             if (determined)
             {
                 double focal = fixedFocal ?? _focalEstimate!.Focal;
+                // Depth solved at a focal this far from the one now held is not a start near the answer (depth and poses
+                // bend with the focal): the keyframes that may still change take the geometric start at this focal instead.
+                // The first window of a live session, solved before the motion determined the focal, ended at its descent's
+                // own focal, 400 px for 262 on ICL-NUIM, and its depth was the warm start of the next window
+                // (FlowMap.Tests/Issues/ProvisionalFirstSolveFrozenByTheBacklog.cs).
+                if (warm && fixedFocal == null && previousFocal is double pf && pf > 0 && Math.Abs(Math.Log(focal / pf)) > MaxWarmFocalChange)
+                {
+                    warmDepth = warmDepth!.Select((d, j) => j < frozen ? d : null).ToList();
+                    warm = warmDepth.Any(d => d != null);
+                }
                 // 3. Start: the previous window's depth where there is one, else geometry.
                 var initial = warm ? WithGeometricStart(warmDepth!, adjacent, w, h, focal) : _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal)).Depth.Select(d => (FloatImage?)d).ToList();
                 // 4. Descent, the focal held.
@@ -169,7 +200,7 @@ namespace FlowMap.Reconstruction
                     ? new SolverWarmStart { InitialDepth = warmDepth, Focal = previousFocal, FrozenFrames = Math.Min(frozen, n - 1) } : null, token);
             }
 
-            // 5. Refinement over the window's pair graph, the focal where 2 or 4 put it, the frozen keyframes fixed where the
+            // 5. Refinement over the window's pair graph, the focal held where 2 determined it (else refined with the rest), the frozen keyframes fixed where the
             //    earlier windows put them (the window's new keyframes start where descent put them relative to the newest
             //    frozen one), so each window continues the trajectory instead of re-deriving it from the frozen depth
             //    (without the refinement nothing holds them: descent's poses, chained by the depth's scale).
@@ -189,16 +220,21 @@ namespace FlowMap.Reconstruction
                 for (int j = 0; j < n; j++) start[j] = j < held ? heldPoses[j] : toHeld.Compose(r.Poses[j]);
             }
             double? relStd = fixedFocal == null ? _focalEstimate?.RelStd : null;
+            // The focal: held where the self-calibration (or the user) determined it; where the motion did not, the
+            // refinement estimates it over the window's pairs, as offline (held at descent's own focal, a synthetic orbit's
+            // drifted window by window to +112 %, FlowMap.Tests/Issues/UndeterminedOnlineFocalHeldAtDescents.cs).
+            bool holdFocal = determined;
             // Each attempt writes its own warnings (a divergence of the held attempt says nothing of the solution that wins).
-            var solution = Refine(edges, start, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd, held > 0 ? new List<string>(warnings) : warnings, token, refineK1: false);
+            var solution = Refine(edges, start, r.Depth, r.Confidence, r.Focal, 0, focalFixed: holdFocal, fixedKeyframes: Math.Max(1, frozen), relStd, held > 0 ? new List<string>(warnings) : warnings, token, refineK1: false);
             // The data decide whether the held past stands: refined again from the frozen keyframes as descent re-derived them
             // from their depth, the better fit wins (a wrong turn of an earlier window, held, would otherwise grow from window
             // to window; the Cauchy cost, not the RMS, as a few gross outliers at occlusion edges dominate the RMS).
             if (held > 0 && !(solution.RefineFinalMeanCost <= MinReleaseCost))
             {
-                var free = Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd, new List<string>(warnings), token, refineK1: false);
+                var free = Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: holdFocal, fixedKeyframes: Math.Max(1, frozen), relStd, new List<string>(warnings), token, refineK1: false);
                 if (!(solution.RefineFinalCost <= free.RefineFinalCost)) { solution = free; WindowsReleased++; held = 0; }
             }
+            solution.FocalDetermined = determined;
             if (held == 0) return solution;
             // Held: the solution is in the frame of the held poses scaled by sigma; handed on in theirs (the frozen depth's
             // scale), so chaining needs no scale estimate.
@@ -208,7 +244,7 @@ namespace FlowMap.Reconstruction
                 Depth = solution.Depth.Select(d => ScaledImage(d, 1 / sigma)).ToArray(),
                 Confidence = solution.Confidence, Focal = solution.Focal, FocalRelStd = solution.FocalRelStd, K1 = solution.K1,
                 Warnings = solution.Warnings, RefineInitialRms = solution.RefineInitialRms, RefineFinalRms = solution.RefineFinalRms,
-                RefineFinalCost = solution.RefineFinalCost, RefineFinalMeanCost = solution.RefineFinalMeanCost, InHeldFrame = true,
+                RefineFinalCost = solution.RefineFinalCost, RefineFinalMeanCost = solution.RefineFinalMeanCost, InHeldFrame = true, FocalDetermined = determined,
             };
         }
 
@@ -238,45 +274,61 @@ namespace FlowMap.Reconstruction
             if (n < 2) throw new ArgumentException("At least two keyframes are needed.");
             int w = keyframes[0].Image.Width, h = keyframes[0].Image.Height;
             var warnings = new List<string>();
-            ResolveFlows(keyframes, token);
+            if (!ReestimateAdjacentFlows) ResolveFlows(keyframes, token);
+            else
+                for (int i = 1; i < n; i++)
+                {
+                    var (a, b) = (keyframes[i - 1].Image, keyframes[i].Image);
+                    keyframes[i].FromPrevious = _clock.Time("pairs", () => _flow.Estimate(a, b, token));
+                    keyframes[i].FlowFrom = null;
+                }
             var adjacent = keyframes.Skip(1).Select(k => k.FromPrevious!).ToList();
 
-            // 1. Pairs: adjacent flows are known; each keyframe also gets the flow to the next few keyframes.
+            // 1. Pairs: adjacent flows are known (offline: estimated again, precisely); each keyframe also gets the flow to the next few keyframes.
             var edges = _clock.Time("pairs", () => Pairs(keyframes, token));
 
             // 2. Focal from geometry (unless given).
             FocalEstimate? calib = null;
             if (fixedFocal == null)
             {
-                calib = _clock.Time("calibrate", () => SelfCalibration.Estimate(edges.Select(e => Correspondences.FromFlow(e.Flow)).ToList(), w, h));
+                calib = _clock.Time("calibrate", () => Calibrate(edges.Select(e => Correspondences.FromFlow(e.Flow)).ToList(), w, h));
                 if (!calib.Determined && calib.Warning != null) warnings.Add(calib.Warning);
             }
-            // Not determined by two views (warned): the estimate is still the best start there is when it is finite, and
-            // the multi-view refinement, with many more constraints, refines it.
-            bool usable = fixedFocal != null || double.IsFinite(calib!.Focal) && calib.Focal > 0;
             var images = keyframes.Select(k => k.Image).ToList();
             var priors = keyframes[0].Prior != null ? keyframes.Select(k => k.Prior!).ToList() : null;
-            SolverResult r;
-            if (usable)
+            double? relStd = fixedFocal == null ? calib!.RelStd : (double?)null;
+            if (fixedFocal != null || calib!.Determined) return FromGeometry(fixedFocal ?? calib!.Focal);
+            // Not determined by two views (warned): two starts, each descended and refined, and the data choose (the lower
+            // robust cost of the refinement over the same observations): the self-calibration's best guess, and FlowMap's
+            // own focal (descent from flat depth, softmin over candidates). The guess alone was a coin toss where the motion
+            // is nearly critical for self-calibration: on the synthetic orbit it was 0.50-0.58 of the true focal with a
+            // relative uncertainty of 6-8 %, and the refinement from there ended at +0.1 % with one flow and -70 % with a more
+            // precise one (FlowMap.Tests/Issues/UndeterminedFocalGuessDecidedTheBasin.cs).
+            var own = FromOwnFocal();
+            if (!(double.IsFinite(calib.Focal) && calib.Focal > 0) || !_o.Refine) return own;
+            var guess = FromGeometry(calib.Focal);
+            return guess.RefineFinalCost <= own.RefineFinalCost ? guess : own;
+
+            KeyframeSolution FromGeometry(double focal)
             {
-                double focal = fixedFocal ?? calib!.Focal;
+                var notes = new List<string>(warnings);
                 // 3. Geometric start: essential-matrix poses, triangulated depth, one scale.
                 var start = _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal));
                 if (start.Warnings.Count > 0)
-                    warnings.Add($"low parallax: {start.Warnings.Count} of {adjacent.Count} keyframe pairs had no usable parallax (rotation only or a plane); their translation starts at zero and is left to descent and refinement");
+                    notes.Add($"low parallax: {start.Warnings.Count} of {adjacent.Count} keyframe pairs had no usable parallax (rotation only or a plane); their translation starts at zero and is left to descent and refinement");
                 // 4. FlowMap descent from that start, the focal held (the refinement frees it).
-                r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineGeometrySteps,
+                var r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineGeometrySteps,
                     new SolverWarmStart { InitialDepth = start.Depth.Select(d => (FloatImage?)d).ToList(), Focal = focal }, token);
-            }
-            else
-            {
-                // Nothing told the focal: FlowMap's descent from flat depth with its softmin focal.
-                r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
+                // 5. Multi-view refinement over the pair graph.
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1, relStd, notes, token);
             }
 
-            // 5. Multi-view refinement over the pair graph.
-            return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1,
-                fixedFocal == null ? calib!.RelStd : (double?)null, warnings, token);
+            KeyframeSolution FromOwnFocal()
+            {
+                // FlowMap's descent from flat depth with its softmin focal, then the refinement.
+                var r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token);
+            }
         }
 
         /// <summary>Descent at the solver resolution of the options.</summary>

@@ -275,7 +275,9 @@ namespace FlowMap.Reconstruction
             if (frame.NewKeyframe is Keyframe k)
             {
                 Add(k);
-                if (Window.Count == 1) { k.Mapped = true; return; } // the first keyframe: nothing to solve yet
+                // The first keyframe: nothing to solve yet. With a mapping thread a keyframe counts as taken in only once a
+                // solve applied has covered it (the first solve may be provisional: see Complete).
+                if (Window.Count == 1) { k.Mapped = !Threaded; return; }
                 int steps = StepsDue();
                 if (steps > 0 && Threaded)
                 {
@@ -284,7 +286,7 @@ namespace FlowMap.Reconstruction
                     return;
                 }
                 if (steps > 0) SolveWindow(steps, token);
-                k.Mapped = true;
+                k.Mapped = !Threaded; // threaded: the first window is not full yet (its solve will take this keyframe in)
                 FreezeOld();
             }
             else if (frame.Posed && o.StepsPerFrame > 0)
@@ -340,10 +342,15 @@ namespace FlowMap.Reconstruction
             _running = null;
             var (r, stages) = job.Running!.GetAwaiter().GetResult();
             foreach (var kv in stages) State.Clock.Add(kv.Key, kv.Value);
+            bool first = !State.SolvedOnce;
             ApplySolve(job, r);
             if (job.NewKeyframe != null)
             {
-                foreach (var k in job.Window) k.Mapped = true;
+                // The first solve, at a focal the motion did not determine yet (its descent's own), is provisional: its
+                // keyframes wait for the next solve instead of being frozen at once by a backlog (mapping behind tracking)
+                // and held by every window after (FlowMap.Tests/Issues/ProvisionalFirstSolveFrozenByTheBacklog.cs).
+                if (!first || r.FocalDetermined)
+                    foreach (var k in job.Window) k.Mapped = true;
                 FreezeOld();
             }
             // A backlog longer than one solve takes: the rest next (Publish starts it).

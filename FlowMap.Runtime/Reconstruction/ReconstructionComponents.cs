@@ -68,6 +68,9 @@ namespace FlowMap.Reconstruction
                 // GPU workspace between calls); an ONNX flow model's session is shared (its Run is thread-safe).
                 if (options.MappingThread && options.Mode == ReconstructionMode.Online)
                     mappingFlow = flowModelPath == null ? new VulkanFlowEstimator(ctx!, null, ownsContext: false) : flow;
+                // Offline over keyframes, the mapper's pairs at full resolution (ReconstructionOptions.PreciseMappingFlow).
+                else if (options.Mode == ReconstructionMode.Offline && options.OfflineKeyframesOnly && options.PreciseMappingFlow && flowModelPath == null)
+                    mappingFlow = new VulkanFlowEstimator(ctx!, VulkanFlowOptions.Accurate(), ownsContext: false);
                 solver = ctx != null ? new GpuWindowSolver(ctx, ownsContext: true) : WindowSolver.Create(SolverBackend.Cpu);
                 var pipeline = new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true, mappingFlow);
                 var notes = new ComponentNotes(onnx == null ? "none" : OnnxExecutionProviders.Name(onnx.Provider), onnx?.ProviderWarning);

@@ -124,7 +124,10 @@ namespace FlowMap.Reconstruction
                 return new TrackedFrame { Frame = frame, Image = image, NewKeyframe = k0 };
             }
             // The newest keyframe, unless it has no depth to pose against yet when one is due (see the summary).
-            if (_newest!.Mapped || _newest.InitialDepth != null || !State.SolvedOnce) _current = _newest;
+            // A solved depth counts even when the solve was provisional (a first solve at an undetermined focal, solved again
+            // with the next): waiting for Mapped there stopped keyframe choice for the whole re-solve
+            // (FlowMap.Tests/Issues/ProvisionalFirstSolveFrozenByTheBacklog.cs).
+            if (_newest!.Mapped || _newest.TrackingDepth != null || !State.SolvedOnce) _current = _newest;
             var key = _current;
             double threshold = o.KeyframeFlowFraction * Math.Sqrt((double)State.Width * State.Height);
             // 1. Flow from the last keyframe to this frame. When this frame will likely be a keyframe (extrapolated median

@@ -27,10 +27,13 @@ namespace FlowMap.Tests.Reconstruction
             public readonly ManualResetEventSlim Gate = new ManualResetEventSlim();
             public volatile bool Blocked;
             public int[] BlockedWindow = Array.Empty<int>();
+            /// <summary>Changes the exact result of the n-th call (1-based), e.g. a wrong first solve; null: exact.</summary>
+            public Func<int, SolverResult, SolverResult>? Alter;
 
             public SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, CancellationToken token = default)
             {
-                if (Interlocked.Increment(ref _calls) == _blockCall)
+                int call = Interlocked.Increment(ref _calls);
+                if (call == _blockCall)
                 {
                     BlockedWindow = window.Images.Select(PlaneScene.Tag).ToArray();
                     Blocked = true;
@@ -38,7 +41,8 @@ namespace FlowMap.Tests.Reconstruction
                     Gate.Wait(TimeSpan.FromMinutes(2)); // released by the test; the bound only keeps a failing test from hanging
                     Blocked = false;
                 }
-                return _truth.Solve(window, options, warmStart, token);
+                var r = _truth.Solve(window, options, warmStart, token);
+                return Alter?.Invoke(call, r) ?? r;
             }
 
             public void Dispose() { }
@@ -67,10 +71,14 @@ namespace FlowMap.Tests.Reconstruction
             public readonly ConcurrentQueue<FrameUpdate> During = new ConcurrentQueue<FrameUpdate>();
             public int Next; // the next frame to push
 
-            public HeldSolveRun(int frames, int blockCall = 2)
+            /// <param name="focalGiven">The true focal given (a determined focal: the first solve is final); false: estimated,
+            /// and never determined by a plane (the first solve is provisional and solved again, see
+            /// FlowMap.Tests/Issues/ProvisionalFirstSolveFrozenByTheBacklog.cs).</param>
+            public HeldSolveRun(int frames, int blockCall = 2, bool focalGiven = true)
             {
                 Scene = new PlaneScene(64, 48, 50, 4, 0.05, frames);
-                var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true };
+                var o = new ReconstructionOptions { Mode = ReconstructionMode.Online, ProcessingSize = (64, 48), WindowKeyframes = 4, ActiveKeyframes = 2, Refine = false, MappingThread = true,
+                    FocalPixels = focalGiven ? Scene.F : null };
                 Solver = new GatedSolver(new TruthSolver(Scene), blockCall);
                 Pipeline = new ReconstructionPipeline(o, new TruthFlow(Scene), Solver);
                 Session = new ReconstructionSession(new PipelineFrameProcessor(Pipeline), queueCapacity: 1, dropFrames: false);
