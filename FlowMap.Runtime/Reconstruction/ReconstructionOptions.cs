@@ -145,7 +145,7 @@ namespace FlowMap.Reconstruction
         /// Keyframe tracking: frames are tracked by the keyframe's textured points (<see cref="FlowMap.Flow.SparseTracker"/>,
         /// pyramidal Lucas-Kanade on the GPU) instead of dense flow; a frame that becomes a keyframe still gets its dense
         /// flow (its warm start), and a frame whose depth is wanted when it is finalised gets it then. Default false
-        /// (reconstructions unchanged); live sessions: <see cref="FlowMap.Session.SessionOptions.SparseTracking"/> (false by default).
+        /// (reconstructions unchanged); live sessions: <see cref="FlowMap.Session.SessionOptions.SparseTracking"/> (true).
         /// Needs the Vulkan device (with an ONNX flow model and no device, frames are tracked densely).
         /// </summary>
         internal bool SparseTracking { get; set; }

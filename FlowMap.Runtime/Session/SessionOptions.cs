@@ -66,13 +66,14 @@ namespace FlowMap.Session
 
         /// <summary>
         /// Frames tracked by the keyframe's textured points instead of dense flow
-        /// (<see cref="Reconstruction.ReconstructionOptions.SparseTracking"/>). Internal (`bench live --sparse-tracking`).
-        /// Default false, by measurement (README, "Tracking by points"): 16-19 frames per second posed, latency 77-92 ms,
-        /// tracking 19-24 ms, but after the backlog fix the final trajectory of a live run still broke (0.8-13 % of path
-        /// against 0.5-0.7 % online on the same frames) in 4 of 8 runs, against 1 of 4 dense runs: the more keyframes pile
-        /// up during the first window solve, the more often the backlog windows inherit a bad first solve (not fixed yet).
+        /// (<see cref="Reconstruction.ReconstructionOptions.SparseTracking"/>). Internal (benchmarks compare both: `bench live
+        /// --dense-tracking`). Default true, by measurement (README, "Tracking by points"): 17-22 frames per second posed of a
+        /// 30 fps stream, latency 79-90 ms, tracking 18-22 ms per frame, and, since a first window solve at an undetermined
+        /// focal is provisional (solved again with the backlog instead of frozen by it), the final trajectory within 25 % of an
+        /// online reconstruction of the same frames in 5 of 6 runs (the sixth 1.29 % of path against 0.87 %; before that fix
+        /// it broke in 4 of 8, up to 13 %).
         /// </summary>
-        internal bool SparseTracking { get; set; }
+        internal bool SparseTracking { get; set; } = true;
 
         /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
         public void Validate()

@@ -43,8 +43,8 @@ namespace FlowMap.Session
         public RgbImage? Image { get; internal set; }
         /// <summary>
         /// Optical flow from the last keyframe before this frame to this frame (pixels, processing resolution), for viewers;
-        /// null for the first frame and for frames tracked by points rather than dense flow (frames other than keyframes
-        /// when the session tracks by points, an internal option that is off by default).
+        /// null for the first frame and for frames tracked by points rather than dense flow (live sessions track frames
+        /// other than keyframes by points by default).
         /// </summary>
         public FlowField? Flow { get; internal set; }
         /// <summary>Warnings raised at this frame (low parallax, static camera, ...).</summary>

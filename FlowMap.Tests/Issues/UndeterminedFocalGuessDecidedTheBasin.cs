@@ -32,12 +32,7 @@ namespace FlowMap.Tests.Issues
                 new SyntheticSequenceOptions { Path = "orbit", Frames = 31, Width = 160, Height = 120, Seed = 1 }, Ctx, ownsContext: false);
             var keyframes = Enumerable.Range(0, 16).Select(i => 2 * i).ToArray();
             var k = s.Intrinsics;
-            var flow = new TruthFlowEstimator((a, b) => TruthFlow.Between(s.Depth(a), s.Pose(a), s.Depth(b), s.Pose(b), k));
-            foreach (int i in keyframes) flow.Register(i, s.Frame(i));
-            var inputs = keyframes.Select((f, j) => new KeyframeSolver.Input
-            {
-                FrameIndex = f, Image = s.Frame(f), FromPrevious = j == 0 ? null : flow.Estimate(s.Frame(keyframes[j - 1]), s.Frame(f)),
-            }).ToList();
+            var (flow, inputs) = TruthKeyframes.Of(s, keyframes);
             using var descent = new GpuWindowSolver(Ctx);
             var solver = new KeyframeSolver(flow, descent, new ReconstructionOptions { Mode = ReconstructionMode.Offline }, new StageClock(), Ctx)
             {

@@ -31,12 +31,7 @@ namespace FlowMap.Tests.Issues
                 new SyntheticSequenceOptions { Path = "walk", Frames = 13, Width = 128, Height = 96, Seed = 1 }, Ctx, ownsContext: false);
             var keyframes = new[] { 0, 4, 8, 12 };
             var k = s.Intrinsics;
-            var flow = new TruthFlowEstimator((a, b) => TruthFlow.Between(s.Depth(a), s.Pose(a), s.Depth(b), s.Pose(b), k));
-            foreach (int i in keyframes) flow.Register(i, s.Frame(i));
-            var inputs = keyframes.Select((f, j) => new KeyframeSolver.Input
-            {
-                FrameIndex = f, Image = s.Frame(f), FromPrevious = j == 0 ? null : flow.Estimate(s.Frame(keyframes[j - 1]), s.Frame(f)),
-            }).ToList();
+            var (flow, inputs) = TruthKeyframes.Of(s, keyframes);
             using var descent = new GpuWindowSolver(Ctx);
             var solver = new KeyframeSolver(flow, descent, new ReconstructionOptions(), new StageClock(), Ctx)
             {

@@ -36,8 +36,8 @@ namespace FlowMap.Viewer.Cli
             var sampleEvery = new Option<int>("--sample-every") { Description = "Memory run: print a memory line to stderr every this many frames (0: none).", DefaultValueFactory = _ => 1000 };
             var trim = new Option<bool>("--trim") { Description = "Memory run: after each reading call malloc_trim(0) and read again (RSS without the allocator's free pages)." };
             var trackingScale = new Option<double?>("--tracking-scale") { Description = "Tracking size as a fraction of the processing size per side, (0, 1] (default: the session's)." };
-            var sparseTracking = new Option<bool>("--sparse-tracking") { Description = "Track frames by the keyframe's points (the sparse tracker) instead of dense flow." };
-            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale, sparseTracking }) cmd.Options.Add(o);
+            var denseTracking = new Option<bool>("--dense-tracking") { Description = "Track every frame by dense flow instead of the keyframe's points (comparison with the sparse tracker, the default)." };
+            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale, denseTracking }) cmd.Options.Add(o);
             cmd.SetAction(p =>
             {
                 var lo = new LongRun
@@ -53,20 +53,20 @@ namespace FlowMap.Viewer.Cli
                     if (!(ts > 0 && ts <= 1)) throw new CliException("--tracking-scale must be in (0, 1].", 2);
                     s_trackingScale = ts;
                 }
-                s_sparseTracking = p.GetValue(sparseTracking);
+                s_denseTracking = p.GetValue(denseTracking);
                 return Run(p.GetValue(video), lo, p.GetValue(json), p.GetValue(skipPaced));
             });
             return cmd;
         }
 
         private static double? s_trackingScale; // --tracking-scale, else the session's default
-        private static bool s_sparseTracking;    // --sparse-tracking
+        private static bool s_denseTracking;     // --dense-tracking
 
         private static SessionOptions NewSessionOptions()
         {
             var o = new SessionOptions();
             if (s_trackingScale is double ts) o.TrackingScale = ts;
-            if (s_sparseTracking) o.SparseTracking = true;
+            if (s_denseTracking) o.SparseTracking = false;
             return o;
         }
 

@@ -106,7 +106,14 @@ namespace FlowMap.Tests.Solve.Geometry
         [Fact]
         public void Fundamental_and_pose_survive_30_percent_outliers_and_noise()
         {
-            var rng = Rng.Fresh(out int seed);
+            Rng.Fresh(out int seed);
+            OutliersAndNoise(seed, _out.WriteLine);
+        }
+
+        /// <summary>The check of <see cref="Fundamental_and_pose_survive_30_percent_outliers_and_noise"/> for one seed.</summary>
+        internal static void OutliersAndNoise(int seed, Action<string> log)
+        {
+            var rng = new Random(seed);
             var (r, t) = RandomMotion(rng, 3 + 7 * rng.NextDouble());
             const double sigma = 0.3;
             var (c, outlier) = Scene(rng, r, t, 4000, 0.3, sigma);
@@ -122,12 +129,16 @@ namespace FlowMap.Tests.Solve.Geometry
             var pose = TwoViewGeometry.RelativePose(c, Focal, Cx, Cy);
             Assert.NotNull(pose);
             double rotErr = AngleDeg(pose!.R, r), dirErr = DirectionDeg(pose.T, t);
-            _out.WriteLine($"seed {seed}: sigma {fit.Sigma:F3}, outliers kept {passed}/{nOut}, rotation error {rotErr:F4} deg, direction error {dirErr:F3} deg");
+            log($"seed {seed}: sigma {fit.Sigma:F3}, outliers kept {passed}/{nOut}, rotation error {rotErr:F4} deg, direction error {dirErr:F3} deg");
             // First-order error of a two-view rotation from N ~ 2800 inliers with noise sigma: about kappa sigma / (f sqrt N)
-            // radians, kappa <= 20 for a 64-degree field of view (the rotation-translation ambiguity of narrow views):
-            // 20 x 0.3 / (256 x 53) = 4.4e-4 rad = 0.025 deg. Bound 0.1 deg (4x). The direction of a 0.3-unit baseline at
-            // 2-6 units depth is ~20x less well determined: bound 2 deg.
-            Assert.True(rotErr < 0.1, $"seed {seed}: rotation error {rotErr} deg");
+            // radians, kappa <= 20 for a 64-degree field of view: 20 x 0.3 / (256 x 53) = 4.4e-4 rad = 0.025 deg; 0.1 deg
+            // (4x). The direction of a 0.3-unit baseline at 2-6 units depth is ~20x less well determined: bound 2 deg. The
+            // two errors are coupled (the bas-relief ambiguity: turning the translation direction by d moves the flow of a
+            // point at depth Z by f |t| d / Z, which a rotation of |t| d / Z undoes), so the rotation also carries up to
+            // |t| / Z_min = 0.3 / 2 of the direction's error (seed 1543717543: direction 1.34 deg, rotation 0.104 deg;
+            // FlowMap.Tests/Issues/RotationBoundIgnoredTheBasReliefCoupling.cs).
+            double coupled = 0.3 / 2 * dirErr;
+            Assert.True(rotErr < 0.1 + coupled, $"seed {seed}: rotation error {rotErr} deg (bound 0.1 + {coupled:F4} coupled to the direction error)");
             Assert.True(dirErr < 2, $"seed {seed}: translation direction error {dirErr} deg");
         }
 
