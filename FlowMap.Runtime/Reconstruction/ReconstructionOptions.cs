@@ -65,7 +65,7 @@ namespace FlowMap.Reconstruction
         /// Offline over keyframes: the mapper's keyframe pairs (adjacent ones included) get their flow at full resolution
         /// (<see cref="FlowMap.Flow.VulkanFlowOptions.Accurate"/>) instead of tracking's half-resolution estimate. The focal
         /// and the refinement live on sub-pixel flow: ICL-NUIM offline focal +3.57 -> +1.75 %, ATE 1.24 -> 1.19 cm; synthetic
-        /// walk +1.46 -> +0.52 %, for about twice the pair flow time (README, "How the geometry is solved"). Tracking keeps
+        /// walk +1.46 -> +0.52 %, for about three times the pair flow time (README, "How the geometry is solved"). Tracking keeps
         /// the fast flow. Only with the Vulkan flow (an ONNX flow model does everything).
         /// </summary>
         public bool PreciseMappingFlow { get; set; } = true;
