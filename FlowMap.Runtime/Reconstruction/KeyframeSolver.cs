@@ -35,12 +35,12 @@ namespace FlowMap.Reconstruction
         public bool InHeldFrame { get; init; }
         /// <summary>The refinement's robust (Cauchy) cost at the end, in all and per unit of observation confidence; NaN when it did not run.</summary>
         public double RefineFinalCost { get; init; } = double.NaN;
+        public double RefineFinalMeanCost { get; init; } = double.NaN;
         /// <summary>
         /// False when the focal was not determined by the motion (<see cref="SelfCalibration"/>) and came from the window's own
         /// descent: a provisional solution.
         /// </summary>
         public bool FocalDetermined { get; set; } = true;
-        public double RefineFinalMeanCost { get; init; } = double.NaN;
     }
 
     /// <summary>
@@ -306,8 +306,7 @@ namespace FlowMap.Reconstruction
             // precise one (FlowMap.Tests/Issues/UndeterminedFocalGuessDecidedTheBasin.cs).
             var own = FromOwnFocal();
             if (!(double.IsFinite(calib.Focal) && calib.Focal > 0) || !_o.Refine) return own;
-            var guess = FromGeometry(calib.Focal);
-            return guess.RefineFinalCost <= own.RefineFinalCost ? guess : own;
+            return Better(FromGeometry(calib.Focal), own);
 
             KeyframeSolution FromGeometry(double focal)
             {
@@ -329,6 +328,19 @@ namespace FlowMap.Reconstruction
                 var r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
                 return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token);
             }
+        }
+
+        /// <summary>
+        /// Of two refinements over the same observations, the one with the lower robust cost; a refinement without a finite
+        /// cost (it diverged and fell back to descent's solution) never wins over one with a finite cost
+        /// (FlowMap.Tests/Issues/DivergedStartWonTheFocalChoice.cs); <paramref name="b"/> on a tie.
+        /// </summary>
+        internal static KeyframeSolution Better(KeyframeSolution a, KeyframeSolution b)
+        {
+            double ca = a.RefineFinalCost, cb = b.RefineFinalCost;
+            if (!double.IsFinite(ca)) return b;
+            if (!double.IsFinite(cb)) return a;
+            return ca < cb ? a : b;
         }
 
         /// <summary>Descent at the solver resolution of the options.</summary>
