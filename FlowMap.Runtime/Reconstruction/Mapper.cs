@@ -164,14 +164,20 @@ namespace FlowMap.Reconstruction
                 State.AddWarning($"a window solve (keyframes {win[0].Frame.Index}-{win[win.Count - 1].Frame.Index}) chained to non-finite poses; kept the previous estimates");
                 return;
             }
+            var last = win[win.Count - 1];
+            var (lastPose, lastDepth) = (last.Pose, last.TrackingDepth);
             for (int j = 0; j < win.Count; j++)
             {
                 if (win[j].Frozen) continue;
+                var boot = win[j].Bootstrapped ? win[j].BootstrapDepth : null;
                 win[j].Pose = chained[j];
                 win[j].Depth = KeyframeSolver.ScaledImage(r.Depth[j], s);
                 win[j].Confidence = r.Confidence[j];
+                // Frames posed against its bootstrap: their motion (the next PnP's start) in the solved scale.
+                if (boot != null) ScaleFollowers(win[j], DepthTransfer.ScaleRatio(win[j].Depth!, boot, null));
             }
-            State.NoteSceneDepth(win[win.Count - 1].Depth!);
+            State.NoteSceneDepth(last.Depth!);
+            Rechain(last, lastPose, lastDepth);
             // Keyframes already delivered whose pose moved: the engine moves what it anchored to them.
             foreach (var k in win)
                 if (k.Delivered is CameraPose d && !SamePose(d, k.Pose))
@@ -179,6 +185,40 @@ namespace FlowMap.Reconstruction
                     k.Delivered = k.Pose;
                     State.Refined(new FramePose(k.Frame.Index, k.Frame.TimestampSeconds, k.Pose, isKeyframe: true));
                 }
+        }
+
+        /// <summary>
+        /// Keyframes after the solved window that still have only their bootstrap (<see cref="Keyframe.BootstrapDepth"/>:
+        /// chosen while mapping was behind, in the bootstrap's frame and scale, or re-chained by an earlier solve) follow the
+        /// window's last keyframe: their motion from it kept, its translation and their depth scaled by the ratio of its new
+        /// depth to the one it had, so the live path goes on from the solved trajectory instead of jumping back.
+        /// </summary>
+        private void Rechain(Keyframe last, CameraPose oldPose, FloatImage? oldDepth)
+        {
+            int i = Window.IndexOf(last);
+            if (i < 0 || i + 1 >= Window.Count || oldDepth == null || last.Depth == null) return;
+            if (!Window.Skip(i + 1).Any(k => k.Bootstrapped)) return;
+            double sb = DepthTransfer.ScaleRatio(last.Depth, oldDepth, null);
+            if (!(sb > 0) || double.IsInfinity(sb)) return;
+            foreach (var k in Window.Skip(i + 1))
+            {
+                if (!k.Bootstrapped) break; // those after it were carried from a solved keyframe's depth
+                var rel = oldPose.Inverse().Compose(k.Pose);
+                k.Pose = last.Pose.Compose(KeyframeSolver.Scaled(rel, sb));
+                k.BootstrapDepth = KeyframeSolver.ScaledImage(k.BootstrapDepth!, sb);
+                ScaleFollowers(k, sb);
+                if (k.Delivered is CameraPose d && !SamePose(d, k.Pose))
+                {
+                    k.Delivered = k.Pose;
+                    State.Refined(new FramePose(k.Frame.Index, k.Frame.TimestampSeconds, k.Pose, isKeyframe: true));
+                }
+            }
+        }
+
+        private static void ScaleFollowers(Keyframe k, double s)
+        {
+            if (!(s > 0) || double.IsInfinity(s)) return;
+            foreach (var f in k.Followers) f.KeyToFrame = KeyframeSolver.Scaled(f.KeyToFrame, s);
         }
 
         private static bool SamePose(CameraPose a, CameraPose b) =>
@@ -192,11 +232,11 @@ namespace FlowMap.Reconstruction
         {
             var clock = State.Clock;
             k.Frozen = true;
-            if (k.Depth == null && k.InitialDepth != null && State.SolvedOnce)
+            if (k.Depth == null && (k.InitialDepth ?? k.BootstrapDepth) is FloatImage carried && State.SolvedOnce)
             {
-                // Never solved, but warm-started (live: it left the window while mapping was behind): its carried depth,
-                // unconfirmed (confidence 0: nothing fused from it).
-                k.Depth = k.InitialDepth; k.Confidence = new FloatImage(k.InitialDepth.Width, k.InitialDepth.Height);
+                // Never solved, but warm-started or bootstrapped and re-chained (live: it left the window while mapping was
+                // behind): its carried depth, unconfirmed (confidence 0: nothing fused from it).
+                k.Depth = carried; k.Confidence = new FloatImage(carried.Width, carried.Height);
             }
             if (k.Depth == null) // never solved (static camera)
             {

@@ -70,7 +70,7 @@ namespace FlowMap.Reconstruction
                     mappingFlow = flowModelPath == null ? new VulkanFlowEstimator(ctx!, null, ownsContext: false) : flow;
                 // Offline over keyframes, the mapper's pairs at full resolution (ReconstructionOptions.PreciseMappingFlow).
                 else if (options.Mode == ReconstructionMode.Offline && options.OfflineKeyframesOnly && options.PreciseMappingFlow && flowModelPath == null)
-                    mappingFlow = new VulkanFlowEstimator(ctx!, VulkanFlowOptions.Accurate(), ownsContext: false);
+                    mappingFlow = new VulkanFlowEstimator(ctx!, VulkanFlowOptions.Mapping(), ownsContext: false);
                 solver = ctx != null ? new GpuWindowSolver(ctx, ownsContext: true) : WindowSolver.Create(SolverBackend.Cpu);
                 var pipeline = new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true, mappingFlow);
                 var notes = new ComponentNotes(onnx == null ? "none" : OnnxExecutionProviders.Name(onnx.Provider), onnx?.ProviderWarning);
@@ -119,6 +119,7 @@ namespace FlowMap.Reconstruction
                 MappingThread = mappingThread,
                 TrackingScale = options.TrackingScale,
                 SparseTracking = options.SparseTracking,
+                BootstrapTracking = true,
                 FocalPixels = options.FocalPixels,
                 ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
             };

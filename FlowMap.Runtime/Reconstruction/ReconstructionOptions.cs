@@ -63,9 +63,11 @@ namespace FlowMap.Reconstruction
 
         /// <summary>
         /// Offline over keyframes: the mapper's keyframe pairs (adjacent ones included) get their flow at full resolution
-        /// (<see cref="FlowMap.Flow.VulkanFlowOptions.Accurate"/>) instead of tracking's half-resolution estimate. The focal
+        /// (<see cref="FlowMap.Flow.VulkanFlowOptions.Mapping"/>) instead of tracking's half-resolution estimate. The focal
         /// and the refinement live on sub-pixel flow: ICL-NUIM offline focal +3.57 -> +1.75 %, ATE 1.24 -> 1.19 cm; synthetic
-        /// walk +1.46 -> +0.52 %, for about three times the pair flow time (README, "How the geometry is solved"). Tracking keeps
+        /// walk +1.46 -> +0.52 % (full resolution with the variational refinement, for about three times the pair flow time);
+        /// without that refinement (the mapping preset) ICL-NUIM +1.44 %, 1.10 cm, pair flows 19.6 s against tracking's 15.3 s
+        /// (README, "How the geometry is solved"). Tracking keeps
         /// the fast flow. Only with the Vulkan flow (an ONNX flow model does everything).
         /// </summary>
         public bool PreciseMappingFlow { get; set; } = true;
@@ -149,6 +151,15 @@ namespace FlowMap.Reconstruction
         /// Needs the Vulkan device (with an ONNX flow model and no device, frames are tracked densely).
         /// </summary>
         internal bool SparseTracking { get; set; }
+
+        /// <summary>
+        /// Online: before the first window solve is applied, frames are posed against a two-view bootstrap (the first keyframe
+        /// pair with parallax triangulated at the focal guess, carried from keyframe to keyframe; <see cref="Keyframe.BootstrapDepth"/>)
+        /// instead of all getting the first keyframe's pose; keyframes still waiting for mapping are re-chained onto each
+        /// applied solve. Only the live estimates change (mapping never starts from it; final poses are posed against the
+        /// solved depth). Default false (reconstructions unchanged); live sessions: true.
+        /// </summary>
+        internal bool BootstrapTracking { get; set; }
 
         internal void Validate()
         {

@@ -101,7 +101,8 @@ namespace FlowMap.Reconstruction
 
         /// <summary>
         /// Takes one frame. Online: returns the live estimate for it (pose at once; depth and points for keyframes; frames
-        /// before the first two keyframes get the first keyframe's pose until the first solve). Offline: returns null
+        /// before the first two keyframes get the first keyframe's pose until the first solve; with
+        /// <see cref="ReconstructionOptions.BootstrapTracking"/> only those before the first keyframe pair with parallax). Offline: returns null
         /// (everything is solved in <see cref="Finish"/>).
         /// </summary>
         public FrameUpdate? Process(Frame frame, CancellationToken token = default)

@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using FlowMap.Flow;
 using FlowMap.Session;
+using FlowMap.Solve.Geometry;
 
 namespace FlowMap.Reconstruction
 {
@@ -25,9 +26,22 @@ namespace FlowMap.Reconstruction
         public FloatImage? Depth, Confidence;   // global scale, null before its first solve
         public FloatImage? InitialDepth;        // warm start for its first solve (carried from the previous keyframe)
         public FloatImage? InitialConfidence;   // and its confidence
-        /// <summary>The depth frames are posed against: the solved one, else the warm start (null: neither yet).</summary>
-        public FloatImage? TrackingDepth => Depth ?? InitialDepth;
-        public FloatImage? TrackingConfidence => Depth != null ? Confidence : InitialConfidence;
+        /// <summary>
+        /// Live sessions, before mapping has solved anything (<see cref="ReconstructionOptions.BootstrapTracking"/>): a depth
+        /// from two-view geometry (the first keyframe pair with parallax, at the focal guess, its baseline the unit), carried
+        /// along the flow from keyframe to keyframe, and with it the keyframe's pose in that frame. Tracking poses frames
+        /// against it so the live path moves from the start; mapping never starts from it (its focal and scale are guesses).
+        /// Re-chained onto the solved trajectory when a solve is applied (<see cref="KeyframeMapper"/>).
+        /// </summary>
+        public FloatImage? BootstrapDepth, BootstrapConfidence;
+        /// <summary>The depth mapping starts from or has solved: the solved one, else the warm start (null: neither yet).</summary>
+        public FloatImage? MappingDepth => Depth ?? InitialDepth;
+        public FloatImage? MappingConfidence => Depth != null ? Confidence : InitialConfidence;
+        /// <summary>Only the bootstrap depth so far: its pose and depth are in the bootstrap's frame and scale.</summary>
+        public bool Bootstrapped => MappingDepth == null && BootstrapDepth != null;
+        /// <summary>The depth frames are posed against: mapping's, else the bootstrap (null: neither yet).</summary>
+        public FloatImage? TrackingDepth => MappingDepth ?? BootstrapDepth;
+        public FloatImage? TrackingConfidence => MappingDepth != null ? MappingConfidence : BootstrapConfidence;
         public bool Frozen;
         /// <summary>Mapping has taken it in (its window solve, if one was due, is applied): tracking may move to it.</summary>
         public bool Mapped;
@@ -82,7 +96,9 @@ namespace FlowMap.Reconstruction
     /// solved the newest keyframe yet, frames are posed against that keyframe's warm start, and new keyframes are chosen as
     /// the motion asks (mapping takes them in with its next solve). Only a keyframe with neither a solved depth nor a warm
     /// start after the first solve (its PnP failed) is passed over for the newest one mapping has taken in, and no keyframe
-    /// is chosen until mapping has solved it.
+    /// is chosen until mapping has solved it. Live sessions (<see cref="ReconstructionOptions.BootstrapTracking"/>): before
+    /// mapping has solved anything, the first keyframe pair with parallax is triangulated (two-view geometry at the focal
+    /// guess) and carried from keyframe to keyframe the same way, so frames are posed from the second keyframe on.
     /// </summary>
     internal sealed class KeyframeTracker : Tracker
     {
@@ -180,17 +196,25 @@ namespace FlowMap.Reconstruction
                 k.Prior = State.AwaitPrior(speculative ?? State.StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
                 k.Pose = key.Pose; // until mapping solves it (a solve on the mapping thread: its live pose meanwhile)
-                if (State.SolvedOnce && key.TrackingDepth != null)
+                if (State.SolvedOnce && key.MappingDepth != null)
                 {
                     // Warm start of the new keyframe: its pose against the last keyframe (PnP), then that keyframe's depth
                     // carried along the flow, so descent starts at the window's scale and near the answer.
-                    var m = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence);
-                    var guess = key.Followers.Count > 0 ? key.Followers[key.Followers.Count - 1].KeyToFrame : CameraPose.Identity;
-                    var pnp = clock.Time("pose", () => FramePoseEstimator.Solve(m, key.TrackingDepth, State.K, guess));
-                    if (pnp != null) k.Pose = key.Pose.Compose(pnp.Value.KeyToFrame.Inverse());
+                    var pnp = CarryDepth(key, flow);
                     if (pnp != null)
-                        (k.InitialDepth, k.InitialConfidence) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.TrackingDepth, key.TrackingConfidence!, State.K, pnp.Value.KeyToFrame));
+                        (k.InitialDepth, k.InitialConfidence) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.MappingDepth, key.MappingConfidence!, State.K, pnp.Value));
+                    if (pnp != null) k.Pose = key.Pose.Compose(pnp.Value.Inverse());
                 }
+                else if (o.BootstrapTracking && key.BootstrapDepth != null)
+                {
+                    // Before mapping has solved anything: the bootstrap carried on to the new keyframe the same way.
+                    var pnp = CarryDepth(key, flow);
+                    if (pnp != null)
+                        (k.BootstrapDepth, k.BootstrapConfidence) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(flow.Backward, flow.BackwardConfidence, key.BootstrapDepth, key.BootstrapConfidence!, State.K, pnp.Value));
+                    if (pnp != null) k.Pose = key.Pose.Compose(pnp.Value.Inverse());
+                }
+                else if (o.BootstrapTracking && !State.SolvedOnce && key.MappingDepth == null)
+                    clock.Time("bootstrap", () => Bootstrap(key, k, flow));
                 _newest = k;
                 return new TrackedFrame { Frame = frame, Image = image, Flow = flow, NewKeyframe = k };
             }
@@ -220,6 +244,30 @@ namespace FlowMap.Reconstruction
                 old.Flow = null;
             }
             return tracked;
+        }
+
+        /// <summary>A new keyframe's motion from the keyframe it was tracked against (PnP on the flow against that keyframe's tracking depth), or null.</summary>
+        private CameraPose? CarryDepth(Keyframe key, FlowResult flow)
+        {
+            var m = KeyframeMatches.Sample(flow.Forward, flow.ForwardConfidence);
+            var guess = key.Followers.Count > 0 ? key.Followers[key.Followers.Count - 1].KeyToFrame : CameraPose.Identity;
+            var pnp = State.Clock.Time("pose", () => FramePoseEstimator.Solve(m, key.TrackingDepth!, State.K, guess));
+            return pnp?.KeyToFrame;
+        }
+
+        /// <summary>
+        /// The bootstrap (<see cref="Keyframe.BootstrapDepth"/>) from the first keyframe pair with parallax: relative pose from
+        /// the essential matrix at the current focal (the guess until mapping estimates it), both keyframes' depth
+        /// triangulated (<see cref="GeometricStart"/>, baseline 1). A pair without usable parallax (rotation only, a plane)
+        /// leaves both without one; the next keyframe pair tries again.
+        /// </summary>
+        private void Bootstrap(Keyframe key, Keyframe k, FlowResult flow)
+        {
+            var g = GeometricStart.Build(new[] { flow }, State.Width, State.Height, State.Focal);
+            if (g.PairPoses[0] == null || !KeyframeSolver.Finite(g.Poses[1])) return;
+            key.BootstrapDepth = g.Depth[0]; key.BootstrapConfidence = g.Confidence[0];
+            k.BootstrapDepth = g.Depth[1]; k.BootstrapConfidence = g.Confidence[1];
+            k.Pose = key.Pose.Compose(g.Poses[1]);
         }
 
         /// <summary>

@@ -43,7 +43,7 @@ namespace FlowMap.Viewer.Cli
             var only = new Option<string>("--only") { Description = "Only pairs whose name contains this text." };
             var set = new Option<string[]>("--set") { Description = "Estimator option overrides, e.g. --set Iterations=16 (VulkanFlowOptions property names).", AllowMultipleArgumentsPerToken = true };
             var json = new Option<bool>("--json") { Description = "Print JSON rows instead of a table." };
-            var presets = new Option<string>("--presets") { Description = "Comma-separated estimator presets to measure (fast, accurate).", DefaultValueFactory = _ => "fast,accurate" };
+            var presets = new Option<string>("--presets") { Description = "Comma-separated estimator presets to measure (fast, accurate, mapping).", DefaultValueFactory = _ => "fast,accurate" };
             foreach (var o in new Option[] { sintel, repeats, noDis, only, set, json, presets }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {

@@ -32,7 +32,7 @@ namespace FlowMap.Viewer.Cli
             var pairs = new Option<string?>("--pairs") { Description = "A text file with one pair \"A B\" per line (batch mode)." };
             var outDir = new Option<string?>("--out-dir") { Description = "Batch mode: folder for NNNNNN.flo and timings.json." };
             var overwrite = new Option<bool>("--overwrite") { Description = "Batch mode: replace an existing --out-dir, only if an earlier `flow --pairs` wrote it." };
-            var preset = new Option<string>("--preset") { Description = "fast (estimated at half resolution, default) or accurate (full resolution, about 3-4x the work).", DefaultValueFactory = _ => "fast" };
+            var preset = new Option<string>("--preset") { Description = "fast (estimated at half resolution, default), accurate (full resolution, about 3-4x the work) or mapping (full resolution without the variational refinement; the offline mapper's keyframe pairs).", DefaultValueFactory = _ => "fast" };
             cmd.Arguments.Add(a); cmd.Arguments.Add(b);
             foreach (var o in new Option[] { output, backward, confidence, pairs, outDir, preset, overwrite }) cmd.Options.Add(o);
             cmd.SetAction(r =>
