@@ -76,8 +76,37 @@ namespace FlowMap.Reconstruction
         public static float Median(List<float> v)
         {
             if (v.Count == 0) return float.NaN;
-            v.Sort();
-            return v[v.Count / 2];
+            foreach (var x in v) if (float.IsNaN(x)) { v.Sort(); return v[v.Count / 2]; } // Sort's order for NaN
+            return Select(v, v.Count / 2);
+        }
+
+        /// <summary>
+        /// The k-th smallest element (0-based), the element a sort would put at k, in average linear time (Hoare's
+        /// selection with a median-of-three pivot; the list is reordered). No NaN in <paramref name="v"/>.
+        /// A live keyframe's depth carried along the flow spent a third of its 13 ms sorting 76,800 depths for this.
+        /// </summary>
+        internal static float Select(List<float> v, int k)
+        {
+            int lo = 0, hi = v.Count - 1;
+            while (lo < hi)
+            {
+                int mid = lo + (hi - lo) / 2;
+                // Median of three as the pivot value.
+                float a = v[lo], b = v[mid], c = v[hi];
+                float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+                int i = lo, j = hi;
+                while (i <= j)
+                {
+                    while (v[i] < pivot) i++;
+                    while (v[j] > pivot) j--;
+                    if (i <= j) { (v[i], v[j]) = (v[j], v[i]); i++; j--; }
+                }
+                // [lo, j] <= pivot, [i, hi] >= pivot, (j, i) == pivot.
+                if (k <= j) hi = j;
+                else if (k >= i) lo = i;
+                else return v[k];
+            }
+            return v[k];
         }
 
         /// <summary>Median end-point length of a flow field over pixels with confidence at least 0.3 (all pixels if too few).</summary>

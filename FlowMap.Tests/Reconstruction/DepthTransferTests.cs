@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using CsCheck;
 using FlowMap.Reconstruction;
 using Xunit;
 
@@ -59,6 +61,25 @@ namespace FlowMap.Tests.Reconstruction
             double good = MedianError(k), pinhole = MedianError(k with { K1 = 0 });
             Assert.True(good <= 1e-4, $"median relative error {good:E2}");
             Assert.True(pinhole > 1e-3, $"ignoring k1 only gives {pinhole:E2}");
+        }
+
+        /// <summary>
+        /// The median by selection is the element a sort puts in the middle, for any list: duplicates (values drawn from a
+        /// few), sorted and reversed runs, one element, and NaN (which takes the sorting path and its order).
+        /// </summary>
+        [Fact]
+        public void Median_by_selection_is_the_sorted_middle()
+        {
+            var values = Gen.OneOf(Gen.Float[-1e6f, 1e6f], Gen.Int[0, 4].Select(i => (float)i), Gen.Const(float.NaN).Select(x => x));
+            Gen.Select(values.List[1, 300], Gen.Int[0, 2]).Sample(t =>
+            {
+                var (list, order) = t;
+                var v = order == 1 ? list.OrderBy(x => x).ToList() : order == 2 ? list.OrderByDescending(x => x).ToList() : list.ToList();
+                var sorted = v.ToList(); sorted.Sort();
+                float expected = sorted[sorted.Count / 2];
+                float got = DepthTransfer.Median(v);
+                Assert.True(expected.Equals(got), $"median of [{string.Join(", ", list)}] (order {order}): {got}, sorted middle {expected}");
+            }, iter: 2000);
         }
     }
 }
