@@ -83,8 +83,9 @@ namespace FlowMap.Reconstruction
         }
 
         /// <summary>
-        /// Offline (<see cref="SolveAll"/>): the adjacent keyframes' flows that tracking measured are estimated again by this
-        /// solver's estimator (a more precise one than tracking's: <see cref="ReconstructionOptions.PreciseMappingFlow"/>).
+        /// The adjacent keyframes' flows that tracking measured are estimated again by this solver's estimator (a more
+        /// precise one than tracking's: <see cref="ReconstructionOptions.PreciseMappingFlow"/>): offline in <see cref="SolveAll"/>,
+        /// online once per pair in <see cref="SolveWindow"/>.
         /// </summary>
         internal bool ReestimateAdjacentFlows { get; init; }
 
@@ -110,6 +111,9 @@ namespace FlowMap.Reconstruction
         private readonly Queue<Correspondences> _calibration = new Queue<Correspondences>();
         private FocalEstimate? _focalEstimate;
         private int _pairsSeen, _pairsAtLastCalibration;
+        // Undetermined windows: the sum of their own refined log focals and their count (see SolveWindow, step 6).
+        private double _undeterminedLogFocal;
+        private int _undeterminedWindows;
 
         /// <summary>
         /// Online: a window whose refinement with the frozen keyframes held ends above this robust cost per observation (the
@@ -145,6 +149,15 @@ namespace FlowMap.Reconstruction
             int w = win[0].Image.Width, h = win[0].Image.Height;
             var warnings = new List<string>();
             ResolveFlows(win, token);
+            if (ReestimateAdjacentFlows)
+                for (int i = 1; i < n; i++)
+                {
+                    // Tracking's adjacent flows estimated again with this solver's (precise) estimator, once per pair.
+                    var key = (win[i - 1].FrameIndex, win[i].FrameIndex);
+                    if (!_pairFlows.TryGetValue(key, out var f))
+                        _pairFlows[key] = f = _clock.Time("pairs", () => _flow.Estimate(win[i - 1].Image, win[i].Image, token));
+                    win[i].FromPrevious = f;
+                }
             var adjacent = win.Skip(1).Select(k => k.FromPrevious!).ToList();
 
             // 1. Pairs (cached across windows), and their correspondences for the focal (unless it is given).
@@ -233,6 +246,23 @@ namespace FlowMap.Reconstruction
             {
                 var free = Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: holdFocal, fixedKeyframes: Math.Max(1, frozen), relStd, new List<string>(warnings), token, refineK1: false);
                 if (!(solution.RefineFinalCost <= free.RefineFinalCost)) { solution = free; WindowsReleased++; held = 0; }
+            }
+            // 6. An undetermined window's own refined focal is one noisy estimate of the session's one focal: the window is
+            //    refined again at the geometric mean of those estimates so far, and that focal is handed on (its poses and
+            //    depth solved at it). Each window's own walked away: on the synthetic orbit with the mapping flow 250 px for
+            //    256 over the first 12 windows, then 229, 192, 157, 184, 211, 97, 152, 215, 276 ... 385
+            //    (FlowMap.Tests/Issues/UndeterminedOnlineFocalWalkedWindowByWindow.cs).
+            if (!determined && solution.Focal > 0 && double.IsFinite(solution.Focal))
+            {
+                _undeterminedLogFocal += Math.Log(solution.Focal);
+                _undeterminedWindows++;
+                double mean = Math.Exp(_undeterminedLogFocal / _undeterminedWindows);
+                if (Math.Abs(Math.Log(mean / solution.Focal)) > 1e-3)
+                {
+                    var atMean = Refine(edges, solution.Poses, solution.Depth, solution.Confidence, mean, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd,
+                        new List<string>(warnings), token, refineK1: false);
+                    if (atMean.Poses.All(Finite) && double.IsFinite(atMean.RefineFinalCost)) solution = atMean;
+                }
             }
             solution.FocalDetermined = determined;
             if (held == 0) return solution;

@@ -68,8 +68,9 @@ namespace FlowMap.Reconstruction
                 // GPU workspace between calls); an ONNX flow model's session is shared (its Run is thread-safe).
                 if (options.MappingThread && options.Mode == ReconstructionMode.Online)
                     mappingFlow = flowModelPath == null ? new VulkanFlowEstimator(ctx!, null, ownsContext: false) : flow;
-                // Offline over keyframes, the mapper's pairs at full resolution (ReconstructionOptions.PreciseMappingFlow).
-                else if (options.Mode == ReconstructionMode.Offline && options.OfflineKeyframesOnly && options.PreciseMappingFlow && flowModelPath == null)
+                // Without a mapping thread (offline over keyframes, online), the mapper's pairs at full resolution
+                // (ReconstructionOptions.PreciseMappingFlow).
+                else if (options.PreciseMappingFlow && flowModelPath == null && (options.Mode == ReconstructionMode.Online || options.OfflineKeyframesOnly))
                     mappingFlow = new VulkanFlowEstimator(ctx!, VulkanFlowOptions.Mapping(), ownsContext: false);
                 solver = ctx != null ? new GpuWindowSolver(ctx, ownsContext: true) : WindowSolver.Create(SolverBackend.Cpu);
                 var pipeline = new ReconstructionPipeline(options, flow, solver, prior, ownsComponents: true, mappingFlow);
@@ -120,6 +121,8 @@ namespace FlowMap.Reconstruction
                 TrackingScale = options.TrackingScale,
                 SparseTracking = options.SparseTracking,
                 BootstrapTracking = true,
+                // Sessions map on tracking's flow, lossless ones (replay, `record --lossless`) as live ones do.
+                PreciseMappingFlow = false,
                 FocalPixels = options.FocalPixels,
                 ProcessingSize = options.ProcessingWidth > 0 ? (options.ProcessingWidth, options.ProcessingHeight) : ((int, int)?)null,
             };

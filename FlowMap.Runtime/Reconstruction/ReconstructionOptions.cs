@@ -62,13 +62,14 @@ namespace FlowMap.Reconstruction
         public int PairSpan { get; set; } = 3;
 
         /// <summary>
-        /// Offline over keyframes: the mapper's keyframe pairs (adjacent ones included) get their flow at full resolution
+        /// Offline over keyframes and online: the mapper's keyframe pairs (adjacent ones included) get their flow at full resolution
         /// (<see cref="FlowMap.Flow.VulkanFlowOptions.Mapping"/>) instead of tracking's half-resolution estimate. The focal
         /// and the refinement live on sub-pixel flow: ICL-NUIM offline focal +3.57 -> +1.75 %, ATE 1.24 -> 1.19 cm; synthetic
         /// walk +1.46 -> +0.52 % (full resolution with the variational refinement, for about three times the pair flow time);
         /// without that refinement (the mapping preset) ICL-NUIM +1.44 %, 1.10 cm, pair flows 19.6 s against tracking's 15.3 s
-        /// (README, "How the geometry is solved"). Tracking keeps
-        /// the fast flow. Only with the Vulkan flow (an ONNX flow model does everything).
+        /// (README, "How the geometry is solved"). `reconstruct --mode online` as well: ICL-NUIM online focal +3.92 -> +1.29 %.
+        /// Sessions (live, whose mapping thread is behind already, and lossless ones, which replay what live did) keep
+        /// tracking's flow. Tracking keeps the fast flow. Only with the Vulkan flow (an ONNX flow model does everything).
         /// </summary>
         public bool PreciseMappingFlow { get; set; } = true;
 

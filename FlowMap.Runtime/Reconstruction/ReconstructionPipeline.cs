@@ -44,8 +44,8 @@ namespace FlowMap.Reconstruction
         /// <param name="ownsComponents">Dispose the components with the pipeline.</param>
         /// <param name="mappingFlow">With <see cref="ReconstructionOptions.MappingThread"/>: the flow estimator of the mapping thread
         /// (the tracker's is not shared across threads); null: <paramref name="flow"/> (only for a thread-safe estimator).
-        /// Offline over keyframes: the estimator of the mapper's keyframe pairs, adjacent ones re-estimated with it
-        /// (<see cref="ReconstructionOptions.PreciseMappingFlow"/>); null: tracking's flows and estimator.</param>
+        /// Without a mapping thread (offline over keyframes, online): the estimator of the mapper's keyframe pairs, adjacent
+        /// ones re-estimated with it (<see cref="ReconstructionOptions.PreciseMappingFlow"/>); null: tracking's flows and estimator.</param>
         public ReconstructionPipeline(ReconstructionOptions options, IFlowEstimator flow, IWindowSolver solver, IDepthPrior? depthPrior = null, bool ownsComponents = true,
             IFlowEstimator? mappingFlow = null)
         {
@@ -73,7 +73,8 @@ namespace FlowMap.Reconstruction
             else if (_o.Mode == ReconstructionMode.Online)
             {
                 _tracker = _live = new KeyframeTracker(_state, _flow, _sparse);
-                _mapper = new SlidingWindowMapper(_state, keyframeSolver);
+                _mapper = new SlidingWindowMapper(_state, _mappingFlow == null || ReferenceEquals(_mappingFlow, _flow) ? keyframeSolver
+                    : new KeyframeSolver(_mappingFlow, _solver, _o, _clock, gpu) { ReestimateAdjacentFlows = true });
             }
             else if (_o.OfflineKeyframesOnly)
             {
