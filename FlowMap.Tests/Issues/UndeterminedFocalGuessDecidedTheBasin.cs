@@ -36,7 +36,7 @@ namespace FlowMap.Tests.Issues
             using var descent = new GpuWindowSolver(Ctx);
             var solver = new KeyframeSolver(flow, descent, new ReconstructionOptions { Mode = ReconstructionMode.Offline }, new StageClock(), Ctx)
             {
-                Calibrate = (_, _, _) => new FocalEstimate { Focal = 0.45 * k.Fx, RelStd = 0.08, Determined = false, PairsUsed = 40, Warning = "not determined (test)" },
+                Calibrate = TruthKeyframes.Undetermined(0.45 * k.Fx, 0.08, 40),
             };
             var r = solver.SolveAll(inputs, null, default);
             _out.WriteLine($"focal {r.Focal:F2} px for {k.Fx:F2} ({100 * (r.Focal / k.Fx - 1):+0.00;-0.00;0.00} %), refinement RMS {r.RefineInitialRms:F3} -> {r.RefineFinalRms:F3} px");

@@ -35,7 +35,7 @@ namespace FlowMap.Tests.Issues
             using var descent = new GpuWindowSolver(Ctx);
             var solver = new KeyframeSolver(flow, descent, new ReconstructionOptions(), new StageClock(), Ctx)
             {
-                Calibrate = (_, _, _) => new FocalEstimate { Focal = 0.6 * k.Fx, RelStd = 0.3, Determined = false, PairsUsed = 6, Warning = "not determined (test)" },
+                Calibrate = TruthKeyframes.Undetermined(0.6 * k.Fx, 0.3, 6),
             };
             var warm = keyframes.Select(f => (FloatImage?)s.Depth(f)).ToList();
             var r = solver.SolveWindow(inputs, null, warm, 1.3 * k.Fx, frozen: 0, steps: 20, default);

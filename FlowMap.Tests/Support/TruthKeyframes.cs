@@ -1,7 +1,9 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using FlowMap.Evaluation;
 using FlowMap.Reconstruction;
+using FlowMap.Solve.Geometry;
 using FlowMap.Synthetic;
 
 namespace FlowMap.Tests.Support
@@ -24,5 +26,10 @@ namespace FlowMap.Tests.Support
             }).ToList();
             return (flow, inputs);
         }
+
+        /// <summary>A stand-in for the two-view self-calibration (<see cref="KeyframeSolver.Calibrate"/>) that always returns
+        /// an undetermined best guess of <paramref name="focal"/> px.</summary>
+        public static Func<IReadOnlyList<Correspondences>, int, int, FocalEstimate> Undetermined(double focal, double relStd, int pairs) =>
+            (_, _, _) => new FocalEstimate { Focal = focal, RelStd = relStd, Determined = false, PairsUsed = pairs, Warning = "not determined (test)" };
     }
 }
