@@ -111,9 +111,11 @@ namespace FlowMap.Reconstruction
         private readonly Queue<Correspondences> _calibration = new Queue<Correspondences>();
         private FocalEstimate? _focalEstimate;
         private int _pairsSeen, _pairsAtLastCalibration;
-        // Undetermined windows: the sum of their own refined log focals and their count (see SolveWindow, step 6).
+        // Undetermined windows: the sum of their own refined log focals and their count, and the focal of the last window
+        // the self-calibration determined (see SolveWindow, step 6).
         private double _undeterminedLogFocal;
         private int _undeterminedWindows;
+        private double? _lastDeterminedFocal;
 
         /// <summary>
         /// Online: a window whose refinement with the frozen keyframes held ends above this robust cost per observation (the
@@ -252,11 +254,14 @@ namespace FlowMap.Reconstruction
             //    depth solved at it). Each window's own walked away: on the synthetic orbit with the mapping flow 250 px for
             //    256 over the first 12 windows, then 229, 192, 157, 184, 211, 97, 152, 215, 276 ... 385
             //    (FlowMap.Tests/Issues/UndeterminedOnlineFocalWalkedWindowByWindow.cs).
+            //    Once a window's motion has determined the focal, a later undetermined stretch keeps that one: its own
+            //    estimates (and a provisional first window's) weigh nothing against it.
+            if (determined && fixedFocal == null) _lastDeterminedFocal = solution.Focal;
             if (!determined && solution.Focal > 0 && double.IsFinite(solution.Focal))
             {
                 _undeterminedLogFocal += Math.Log(solution.Focal);
                 _undeterminedWindows++;
-                double mean = Math.Exp(_undeterminedLogFocal / _undeterminedWindows);
+                double mean = _lastDeterminedFocal ?? Math.Exp(_undeterminedLogFocal / _undeterminedWindows);
                 if (Math.Abs(Math.Log(mean / solution.Focal)) > 1e-3)
                 {
                     var atMean = Refine(edges, solution.Poses, solution.Depth, solution.Confidence, mean, 0, focalFixed: true, fixedKeyframes: Math.Max(1, frozen), relStd,
