@@ -88,14 +88,20 @@ void main()
                 x = q.x / q.z; y = q.y / q.z; r2 = x * x + y * y;
                 ok = 1.0 + 3.0 * pc.k1 * r2 > 0.0;
             }
+            vec2 res = vec2(0.0);
+            float n2 = 0.0, rw = 0.0, cost = 0.0;
+            if (ok)
+            {
+                d = 1.0 + pc.k1 * r2;
+                res = vec2(pc.focal * x * d + pc.cx - o.x, pc.focal * y * d + pc.cy - o.y);
+                n2 = dot(res, res);
+                robustWeight(n2, rw, cost);
+                ok = cost <= pc.penalty; // costlier than a dropped residual: dropped too (continuous at the camera plane)
+            }
             if (!ok) vals[119] = o.z * pc.penalty;
             else
             {
-                d = 1.0 + pc.k1 * r2;
                 float f = pc.focal, k1 = pc.k1;
-                vec2 res = vec2(f * x * d + pc.cx - o.x, f * y * d + pc.cy - o.y);
-                float n2 = dot(res, res), rw, cost;
-                robustWeight(n2, rw, cost);
                 vals[119] = o.z * cost; vals[120] = o.z; vals[121] = o.z * n2; vals[122] = 1.0;
                 if (pc.jacobians != 0)
                 {

@@ -53,7 +53,10 @@ namespace FlowMap.Solve.Refine
         /// <summary>The CPU reference: linearises every edge at <paramref name="s"/> with robust scale <paramref name="robustPx"/>
         /// (Jacobian blocks and per-pixel values only when <paramref name="jacobians"/>; the cost sums always). A residual
         /// dropped at this state (behind J, outside the radial model's range) costs as a residual of W pixels, so a step
-        /// that pushes points behind a camera is not rewarded.</summary>
+        /// that pushes points behind a camera is not rewarded; and a residual that would cost more than that is dropped too, so
+        /// the cost of an observation is continuous where its point crosses the camera plane: a point pushed behind a camera
+        /// (whose residual is dropped and has no gradient) is no wall against the steps of the other variables, which
+        /// would bring it back with a huge residual (FlowMap.Tests/Issues/BundleStepCrossedBehindACamera.cs).</summary>
         public static void Compute(BundleProblem p, BundleState s, BundleRobust kind, double robustPx, BundleLinearization into, bool jacobians)
         {
             Parallel.For(0, p.Edges.Count, e => Edge(p, s, kind, robustPx, e, into.Records[e], jacobians ? into.Pixels[e] : null, jacobians));
@@ -84,6 +87,9 @@ namespace FlowMap.Solve.Refine
                     if (!ok) { rec[OffCost] += conf * penalty; continue; }
                     double n2 = rx * rx + ry * ry;
                     BundleModel.Robust(kind, robustPx, n2, out double rw, out double cost);
+                    // Costlier than a dropped residual: dropped too. Approaching the camera plane the residual grows without
+                    // bound, so without this the cost would be a wall in front of the plane and a plateau behind it.
+                    if (cost > penalty) { rec[OffCost] += conf * penalty; continue; }
                     rec[OffCost] += conf * cost;
                     rec[OffConf] += conf;
                     rec[OffSq] += conf * n2;
