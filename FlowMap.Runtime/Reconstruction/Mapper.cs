@@ -33,6 +33,9 @@ namespace FlowMap.Reconstruction
 
         /// <summary>True while a solve runs on the mapping thread (read from any thread; for tests).</summary>
         public virtual bool Busy => false;
+
+        /// <summary>Keyframes held (with their images, flows and followers): what a long session's memory depends on.</summary>
+        public abstract int KeyframesHeld { get; }
     }
 
     /// <summary>A window solve: its inputs taken on the pipeline thread, its result applied there.</summary>
@@ -60,6 +63,8 @@ namespace FlowMap.Reconstruction
 
         /// <summary>The keyframes held (online: a sliding window; offline: all of them until Finish).</summary>
         protected List<Keyframe> Window { get; } = new List<Keyframe>();
+
+        public override int KeyframesHeld => Window.Count;
 
         protected void Add(Keyframe k)
         {
@@ -112,10 +117,11 @@ namespace FlowMap.Reconstruction
         protected static int MaxSolveWindow(ReconstructionOptions o) => 2 * o.WindowKeyframes;
 
         /// <summary>
-        /// The most keyframes waiting for mapping (behind tracking) before the oldest of them are finalised unsolved (their
-        /// warm start): bounds the memory of a session whose mapping cannot keep up.
+        /// The most keyframes waiting for mapping (behind tracking): tracking chooses no new keyframe while this many wait
+        /// (<see cref="ReconstructionState.KeyframesAwaitingMapping"/>), which bounds the memory of a session whose mapping
+        /// cannot keep up; were more to wait, the oldest with a warm start would be finalised unsolved.
         /// </summary>
-        protected static int MaxBacklog(ReconstructionOptions o) => 4 * o.WindowKeyframes;
+        internal static int MaxBacklog(ReconstructionOptions o) => 4 * o.WindowKeyframes;
 
         /// <summary>The solve itself (touches only the solver and the job: may run on the mapping thread).</summary>
         protected KeyframeSolution RunSolve(WindowSolve job, CancellationToken token) =>
@@ -317,12 +323,13 @@ namespace FlowMap.Reconstruction
                 Add(k);
                 // The first keyframe: nothing to solve yet. With a mapping thread a keyframe counts as taken in only once a
                 // solve applied has covered it (the first solve may be provisional: see Complete).
-                if (Window.Count == 1) { k.Mapped = !Threaded; return; }
+                if (Window.Count == 1) { k.Mapped = !Threaded; NoteBacklog(); return; }
                 int steps = StepsDue();
                 if (steps > 0 && Threaded)
                 {
                     if (_running == null) Start(steps, k, token);
                     else _waiting = k; // taken in by the next solve, started when the running one is applied
+                    NoteBacklog();
                     return;
                 }
                 if (steps > 0) SolveWindow(steps, token);
@@ -422,7 +429,11 @@ namespace FlowMap.Reconstruction
             // before its first active keyframe).
             int frozenFront = Window.TakeWhile(k => k.Frozen).Count();
             while (Window.Count > o.WindowKeyframes && frozenFront > o.WindowKeyframes - o.ActiveKeyframes) { Window.RemoveAt(0); frozenFront--; }
+            NoteBacklog();
         }
+
+        /// <summary>Tells tracking how many keyframes wait for mapping (<see cref="ReconstructionState.KeyframesAwaitingMapping"/>).</summary>
+        private void NoteBacklog() => State.KeyframesAwaitingMapping = Window.Count(k => !k.Mapped && !k.Frozen);
 
         public override void Finish(CancellationToken token)
         {
@@ -504,6 +515,8 @@ namespace FlowMap.Reconstruction
         public AllFramesMapper(ReconstructionState state, KeyframeSolver solver) : base(state, solver) { }
 
         public override void Map(TrackedFrame frame, CancellationToken token) => _all.Add(frame.NewKeyframe!);
+
+        public override int KeyframesHeld => _all.Count;
 
         public override void Finish(CancellationToken token)
         {

@@ -172,6 +172,9 @@ namespace FlowMap.Reconstruction
         /// <summary>True while a window solve runs on the mapping thread (<see cref="ReconstructionOptions.MappingThread"/>).</summary>
         internal bool MappingBusy => _mapper.Busy;
 
+        /// <summary>Keyframes the mapper holds (a session's memory grows with them; bounded while mapping is behind).</summary>
+        internal int KeyframesHeld => _mapper.KeyframesHeld;
+
         /// <summary>Frames processed so far.</summary>
         internal int FramesIn => _framesIn;
 

@@ -59,6 +59,14 @@ namespace FlowMap.Reconstruction
         public bool SolvedOnce { get; set; }
         /// <summary>Keyframes chosen so far (offline over all frames: every frame).</summary>
         public int KeyframeCount { get; set; }
+
+        /// <summary>
+        /// Keyframes chosen that no applied solve has taken in yet (mapping on its thread, behind tracking), set by the
+        /// mapper. At <see cref="KeyframeMapper.MaxBacklog"/> tracking chooses no new keyframe and poses frames against the
+        /// newest one (ORB-SLAM's tracking inserts keyframes only while local mapping accepts them, Mur-Artal et al. 2015):
+        /// the keyframes held, and with them a long session's memory and its completion time, stay bounded.
+        /// </summary>
+        public int KeyframesAwaitingMapping { get; set; }
         /// <summary>The largest median flow seen from a keyframe (offline over all frames: summed), pixels; small = a static camera.</summary>
         public double CumulativeMedianFlow { get; set; }
         /// <summary>Median depth of the newest solved keyframe (for the parallax check).</summary>

@@ -53,8 +53,10 @@ namespace FlowMap.Reconstruction
     internal sealed class Follower
     {
         public Frame Frame = null!;
-        public RgbImage Image = null!;
-        /// <summary>Keyframe -> this frame (only the backward direction is kept); null when tracked sparsely (computed when finalised, if wanted).</summary>
+        /// <summary>The frame at the processing size, kept only while someone wants its depth when it is finalised (else null).</summary>
+        public RgbImage? Image;
+        /// <summary>Keyframe -> this frame (only the backward direction is kept); null when tracked sparsely (computed when finalised,
+        /// if wanted) and when nobody wants its depth.</summary>
         public FlowResult? Flow;
         public KeyframeMatches Matches = null!;
         public CameraPose KeyToFrame = CameraPose.Identity;
@@ -87,6 +89,10 @@ namespace FlowMap.Reconstruction
         protected IFlowEstimator Flow { get; }
 
         public abstract TrackedFrame Track(Frame frame, RgbImage image, CancellationToken token);
+
+        /// <summary>The frame as held by a keyframe or follower: its image at the processing size, so the frame as pushed (a
+        /// camera's full-size image) is not kept alive until the frame is finalised.</summary>
+        protected static Frame Held(Frame frame, RgbImage image) => ReferenceEquals(frame.Image, image) ? frame : frame with { Image = image };
     }
 
     /// <summary>
@@ -134,7 +140,7 @@ namespace FlowMap.Reconstruction
             var clock = State.Clock;
             if (_current == null)
             {
-                var k0 = new Keyframe { Frame = frame, Image = image };
+                var k0 = new Keyframe { Frame = Held(frame, image), Image = image };
                 k0.Prior = State.AwaitPrior(State.StartPrior(image));
                 _current = _newest = k0;
                 return new TrackedFrame { Frame = frame, Image = image, NewKeyframe = k0 };
@@ -185,14 +191,15 @@ namespace FlowMap.Reconstruction
             State.CumulativeMedianFlow = Math.Max(State.CumulativeMedianFlow, median);
             _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
-            if (median >= threshold && _newest == _current)
+            // A new keyframe, unless mapping is a full backlog behind (then the frame is posed against the newest one).
+            if (median >= threshold && _newest == _current && State.KeyframesAwaitingMapping < KeyframeMapper.MaxBacklog(o))
             {
                 // 2. A new keyframe: its prior, and its warm start for mapping.
                 // Tracked at a reduced size: the new keyframe's flow at the processing size, which its window solve needs, is
                 // mapping's to compute (on the mapping thread: tracking does not wait for it); the warm start below uses the
                 // tracking flow.
                 flow ??= Dense();
-                var k = new Keyframe { Frame = frame, Image = image, FromPrevious = flow, FlowFrom = tracking != null ? key.Image : null };
+                var k = new Keyframe { Frame = Held(frame, image), Image = image, FromPrevious = flow, FlowFrom = tracking != null ? key.Image : null };
                 k.Prior = State.AwaitPrior(speculative ?? State.StartPrior(image));
                 _lastMedianFlow = _previousMedianFlow = 0;
                 k.Pose = key.Pose; // until mapping solves it (a solve on the mapping thread: its live pose meanwhile)
@@ -224,10 +231,13 @@ namespace FlowMap.Reconstruction
             // Only the backward flow is kept (for depth transfer); the forward flow is reduced to sparse matches. Tracked
             // sparsely: the tracks are the matches, and the dense flow is computed when the frame is finalised, if anyone
             // wants its depth then.
+            // Held until the keyframe is final (mapping behind: many frames): its image and flow only if someone wants its
+            // depth then (not a live session, which keeps only poses), and never the frame as pushed (its full-size image).
+            bool depthWanted = State.FrameDepthWanted;
             var pend = sparse != null
-                ? new Follower { Frame = frame, Image = image, Matches = Matches(sparse) }
-                : new Follower { Frame = frame, Image = image, Matches = KeyframeMatches.Sample(flow!.Forward, flow.ForwardConfidence),
-                    Flow = new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) };
+                ? new Follower { Frame = Held(frame, image), Image = depthWanted ? image : null, Matches = Matches(sparse) }
+                : new Follower { Frame = Held(frame, image), Image = depthWanted ? image : null, Matches = KeyframeMatches.Sample(flow!.Forward, flow.ForwardConfidence),
+                    Flow = depthWanted ? new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) : null };
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);
             var tracked = new TrackedFrame { Frame = frame, Image = image, Flow = flow, Follower = pend, Pose = key.Pose };
@@ -330,7 +340,7 @@ namespace FlowMap.Reconstruction
             }
             _previous = image;
             return new TrackedFrame { Frame = frame, Image = image, Flow = f,
-                NewKeyframe = new Keyframe { Frame = frame, Image = image, FromPrevious = f, PendingPrior = prior } };
+                NewKeyframe = new Keyframe { Frame = Held(frame, image), Image = image, FromPrevious = f, PendingPrior = prior } };
         }
     }
 
