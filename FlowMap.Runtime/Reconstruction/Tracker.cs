@@ -52,7 +52,8 @@ namespace FlowMap.Reconstruction
     /// <summary>A frame that is not a keyframe, posed against its keyframe once that keyframe is solved.</summary>
     internal sealed class Follower
     {
-        public Frame Frame = null!;
+        /// <summary>Which frame (no image: a frame waits here until its keyframe is final, possibly long).</summary>
+        public FrameRef Frame = null!;
         /// <summary>The frame at the processing size, kept only while someone wants its depth when it is finalised (else null).</summary>
         public RgbImage? Image;
         /// <summary>Keyframe -> this frame (only the backward direction is kept); null when tracked sparsely (computed when finalised,
@@ -60,6 +61,12 @@ namespace FlowMap.Reconstruction
         public FlowResult? Flow;
         public KeyframeMatches Matches = null!;
         public CameraPose KeyToFrame = CameraPose.Identity;
+    }
+
+    /// <summary>A frame's index, time and name, without its image.</summary>
+    internal sealed record FrameRef(int Index, double TimestampSeconds, string Name)
+    {
+        public static FrameRef Of(Frame f) => new FrameRef(f.Index, f.TimestampSeconds, f.Name);
     }
 
     /// <summary>What tracking made of one frame, for mapping and the live update.</summary>
@@ -192,7 +199,7 @@ namespace FlowMap.Reconstruction
             _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
             // A new keyframe, unless mapping is a full backlog behind (then the frame is posed against the newest one).
-            if (median >= threshold && _newest == _current && State.KeyframesAwaitingMapping < KeyframeMapper.MaxBacklog(o))
+            if (median >= threshold && _newest == _current && State.KeyframesAwaitingMapping < KeyframeMapper.MaxWaiting(o))
             {
                 // 2. A new keyframe: its prior, and its warm start for mapping.
                 // Tracked at a reduced size: the new keyframe's flow at the processing size, which its window solve needs, is
@@ -233,10 +240,11 @@ namespace FlowMap.Reconstruction
             // wants its depth then.
             // Held until the keyframe is final (mapping behind: many frames): its image and flow only if someone wants its
             // depth then (not a live session, which keeps only poses), and never the frame as pushed (its full-size image).
+            // Its image at the processing size is held only as Follower.Image.
             bool depthWanted = State.FrameDepthWanted;
             var pend = sparse != null
-                ? new Follower { Frame = Held(frame, image), Image = depthWanted ? image : null, Matches = Matches(sparse) }
-                : new Follower { Frame = Held(frame, image), Image = depthWanted ? image : null, Matches = KeyframeMatches.Sample(flow!.Forward, flow.ForwardConfidence),
+                ? new Follower { Frame = FrameRef.Of(frame), Image = depthWanted ? image : null, Matches = Matches(sparse) }
+                : new Follower { Frame = FrameRef.Of(frame), Image = depthWanted ? image : null, Matches = KeyframeMatches.Sample(flow!.Forward, flow.ForwardConfidence),
                     Flow = depthWanted ? new FlowResult(flow.Backward, flow.Backward, flow.BackwardConfidence, flow.BackwardConfidence) : null };
             if (key.Followers.Count > 0) pend.KeyToFrame = key.Followers[key.Followers.Count - 1].KeyToFrame;
             key.Followers.Add(pend);

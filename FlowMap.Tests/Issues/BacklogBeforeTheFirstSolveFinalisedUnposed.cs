@@ -11,8 +11,7 @@ namespace FlowMap.Tests.Issues
     /// the whole clip, about 30 keyframes were chosen meanwhile, and the backlog bound (4 x WindowKeyframes) finalised the
     /// oldest of them unsolved. Chosen before any solve, they had no warm start: their pose was their predecessor's (the
     /// first keyframe's), and the next window held them frozen as its anchor, chaining every later keyframe from there.
-    /// A keyframe without a warm start now always waits for a solve (and since tracking stops choosing keyframes at the
-    /// bound, the backlog no longer grows past it).
+    /// A keyframe without a warm start now always waits for a solve.
     /// Here: the first window solve is held while 60 frames (about 20 keyframes, more than the bound of 16) are pushed;
     /// every final pose must be on the true path (before the fix: frame 9, the first keyframe past the bound, finalised at frame 0's pose).
     /// </summary>
@@ -25,11 +24,9 @@ namespace FlowMap.Tests.Issues
             run.PushUntilHeld();
             for (int j = 0; j < 60; j++) run.PushAndWait();
             Assert.True(run.Solver.Blocked);
-            // 60 frames of 0.625 px flow with a keyframe at 1.66 px ask for one every 3 frames, more than the backlog bound
-            // (4 x WindowKeyframes = 16). Since tracking chooses no keyframe while a full backlog waits
-            // (FlowMap.Tests/Issues/BootstrappedBacklogGrewWithoutBound.cs), the backlog fills to the bound and stops there;
-            // none of these keyframes has a warm start, and all wait for the solve.
-            Assert.Equal(16, run.Pipeline.KeyframesHeld);
+            var keyframes = run.During.Where(u => u.IsKeyframe).Select(u => u.FrameIndex).ToList();
+            // 60 frames of 0.625 px flow with a keyframe at 1.66 px: one every 3 frames, more than 4 x WindowKeyframes (16).
+            Assert.True(keyframes.Count > 16, $"{keyframes.Count} keyframes chosen during the held first solve");
             run.FinishOnTheTruePath();
         }
     }

@@ -23,7 +23,7 @@ namespace FlowMap.Tests.Reconstruction
         public BootstrapTrackingTests(GpuFixture f) : base(f) { }
 
         /// <summary>The GPU solver, its first call held until <see cref="Gate"/> is set.</summary>
-        private sealed class HeldFirstSolve : IWindowSolver
+        internal sealed class HeldFirstSolve : IWindowSolver
         {
             private readonly IWindowSolver _inner;
             private int _calls;
@@ -39,6 +39,15 @@ namespace FlowMap.Tests.Reconstruction
                 return _inner.Solve(window, options, warmStart, token);
             }
             public void Dispose() { _inner.Dispose(); Gate.Set(); }
+        }
+
+        /// <summary>The exact flow between any two frames of a rendered sequence (from its depth and poses).</summary>
+        internal static TruthFlowEstimator ExactFlow(SyntheticSequence seq)
+        {
+            var k = seq.Intrinsics;
+            var flow = new TruthFlowEstimator((a, b) => FlowMap.Evaluation.TruthFlow.Between(seq.Depth(a), seq.Pose(a), seq.Depth(b), seq.Pose(b), k));
+            for (int i = 0; i < seq.Count; i++) flow.Register(i, seq.Frame(i));
+            return flow;
         }
 
         private sealed class Run
@@ -57,9 +66,7 @@ namespace FlowMap.Tests.Reconstruction
             {
                 Path = "walk", Frames = Frames, Width = 128, Height = 96, Seed = 3, Motion = 1.0,
             });
-            var k = seq.Intrinsics;
-            var flow = new TruthFlowEstimator((a, b) => FlowMap.Evaluation.TruthFlow.Between(seq.Depth(a), seq.Pose(a), seq.Depth(b), seq.Pose(b), k));
-            for (int i = 0; i < Frames; i++) flow.Register(i, seq.Frame(i));
+            var flow = ExactFlow(seq);
             var o = new ReconstructionOptions
             {
                 Mode = ReconstructionMode.Online, ProcessingSize = (128, 96), MappingThread = true, BootstrapTracking = bootstrap,
