@@ -91,7 +91,8 @@ namespace FlowMap.Reconstruction
 
         /// <summary>
         /// Raised (on the caller's thread, in frame order) when a frame's estimate is final. Without a handler the depth of
-        /// frames that are not keyframes is not computed (a live session needs only their poses).
+        /// frames that are not keyframes is not computed (a live session needs only their poses); whether it is wanted is
+        /// decided as each frame is tracked (its image and flow are kept only then), so subscribe before the first frame.
         /// </summary>
         public event Action<FrameEstimate>? FrameFinalized;
 
