@@ -22,6 +22,8 @@ namespace FlowMap.Reconstruction
 
         public ReconstructionPipeline Pipeline => _pipeline;
 
+        public int MapPoints => _pipeline.MapPoints;
+
         public FrameUpdate Process(Frame frame, CancellationToken token)
         {
             var update = _pipeline.Process(frame, token) ?? throw new InvalidOperationException("An online pipeline returned no update.");

@@ -179,6 +179,9 @@ namespace FlowMap.Reconstruction
         /// <summary>Frames processed so far.</summary>
         internal int FramesIn => _framesIn;
 
+        /// <summary>Points (voxels) in the fused map so far; read from any thread.</summary>
+        internal int MapPoints => _state.MapPoints;
+
         /// <summary>The final pose of every frame finalised so far, in frame order (complete after <see cref="Finish"/>).</summary>
         internal IReadOnlyList<FramePose> FinalFramePoses() => _state.FinalFramePoses();
 

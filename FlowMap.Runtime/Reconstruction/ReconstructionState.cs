@@ -87,6 +87,9 @@ namespace FlowMap.Reconstruction
         public IReadOnlyList<string> Warnings => _warnings;
         public PointCloud Points => _fusion.ToPointCloud();
 
+        /// <summary>Points (voxels) in the fused map so far; read from any thread.</summary>
+        public int MapPoints => _fusion.Count;
+
         /// <summary>Resizes a frame to the processing size, fixed (with the camera's first guess) by the first frame.</summary>
         public RgbImage Prepare(Frame frame)
         {

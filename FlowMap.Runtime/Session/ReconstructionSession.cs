@@ -18,6 +18,9 @@ namespace FlowMap.Session
         /// posed) and returns it, or null when there is nothing to report (no frame was processed).
         /// </summary>
         SessionResult? Finish(CancellationToken token) => null;
+
+        /// <summary>Points in the fused map so far (read from any thread).</summary>
+        int MapPoints => 0;
     }
 
     /// <summary>
@@ -129,6 +132,7 @@ namespace FlowMap.Session
                 return new SessionStats(Interlocked.Read(ref _pushed), Interlocked.Read(ref _processed), _queue.Dropped, median)
                 {
                     StageMedianMilliseconds = stages,
+                    MapPoints = _processor.MapPoints,
                 };
             }
         }

@@ -115,5 +115,11 @@ namespace FlowMap.Session
     {
         /// <summary>Median milliseconds per pipeline stage (e.g. "flow", "solve", "fuse") over the last 1024 frames.</summary>
         public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; init; } = new Dictionary<string, double>();
+
+        /// <summary>
+        /// Points in the fused map so far (one per occupied voxel): what the map's memory grows with (about 90 bytes each, up to twice that
+        /// while its arrays grow), bounded (past a million voxels the voxel edge doubles and the map is merged into the coarser grid).
+        /// </summary>
+        public long MapPoints { get; init; }
     }
 }

@@ -18,8 +18,10 @@ namespace FlowMap.Viewer.Cli
     ///     video, or a synthetic walk when that is absent) pushed through a <see cref="ReconstructionSession"/> exactly as
     ///     an engine would: frames processed and dropped, throughput, latency from push to pose, stage medians, memory.
     /// (2) A long run of synthetic frames (default 10,000, cycled back and forth through a sequence) pushed at the same
-    ///     rate: process memory after 1,000 frames and at the end (RSS, managed heap, and glibc's native heap split into
-    ///     bytes in use and bytes free in the arenas, see <see cref="ProcessMemory"/>), and the growth from 1k to the end.
+    ///     rate: process memory after 1,000 frames and at the last frame streamed (RSS; the managed heap, its live objects and
+    ///     what the GC has committed; glibc's native heap split into bytes in use and bytes free in the arenas, see
+    ///     <see cref="ProcessMemory"/>; the points in the fused map), the growth from 1k to the last frame, and apart from
+    ///     those the time Complete() takes and the memory after it.
     /// </summary>
     public sealed class BenchLive : IBenchSuite
     {
@@ -231,7 +233,7 @@ namespace FlowMap.Viewer.Cli
             if (o.Processing is (int pw, int ph)) (options.ProcessingWidth, options.ProcessingHeight) = (pw, ph);
             using var session = ReconstructionSession.Create(options);
             var wall = Stopwatch.StartNew();
-            JsonObject? at1k = null;
+            JsonObject? at1k = null, end = null;
             for (int i = 0; i < frames; i++)
             {
                 // Ping-pong through the sequence so the motion stays continuous.
@@ -241,12 +243,18 @@ namespace FlowMap.Viewer.Cli
                 double now = wall.Elapsed.TotalSeconds;
                 if (due > now) Thread.Sleep(TimeSpan.FromSeconds(due - now));
                 session.PushFrame(new Frame(i, due, seq[j], $"{i:D6}.png"));
-                if (i == 999) at1k = Sample(session, i + 1, o.Trim, wall);
-                else if (o.SampleEvery > 0 && (i + 1) % o.SampleEvery == 0) Sample(session, i + 1, o.Trim, wall);
+                bool last = i == frames - 1;
+                var sample = i == 999 || last || (o.SampleEvery > 0 && (i + 1) % o.SampleEvery == 0) ? Sample(session, i + 1, o.Trim, wall) : null;
+                if (i == 999) at1k = sample;
+                if (last) end = sample;
             }
+            // The growth is measured at the last frame streamed (above), while the session runs; after Complete() (the
+            // backlog solved, the last keyframes fused) the figures are printed apart.
+            var completeWall = Stopwatch.StartNew();
             session.Complete();
             session.Completion.Wait();
-            var end = Sample(session, frames, o.Trim, wall);
+            double completeSeconds = completeWall.Elapsed.TotalSeconds;
+            var after = Sample(session, frames, o.Trim, wall);
             var st = session.Stats;
             static double? Growth(JsonObject a, JsonObject b, string key) =>
                 a[key] is JsonNode x && b[key] is JsonNode y && x.GetValue<double>() > 0 ? Math.Round(100 * (y.GetValue<double>() / x.GetValue<double>() - 1), 1) : null;
@@ -255,9 +263,12 @@ namespace FlowMap.Viewer.Cli
                 ["frames"] = frames, ["fps"] = o.Fps, ["frame_size"] = $"{o.Size.W}x{o.Size.H}",
                 ["processing_size"] = o.Processing is (int w, int h) ? $"{w}x{h}" : "default",
                 ["processed"] = st.Processed, ["dropped"] = st.Dropped,
-                ["rss_mb_at_1000"] = at1k!["rss_mb"]?.DeepClone(), ["rss_mb_at_end"] = end["rss_mb"]?.DeepClone(),
+                ["rss_mb_at_1000"] = at1k!["rss_mb"]?.DeepClone(), ["rss_mb_at_end"] = end!["rss_mb"]?.DeepClone(),
                 ["rss_growth_percent"] = Growth(at1k, end, "rss_mb"),
                 ["managed_mb_at_1000"] = at1k["managed_mb"]?.DeepClone(), ["managed_mb_at_end"] = end["managed_mb"]?.DeepClone(),
+                ["managed_live_mb_at_1000"] = at1k["managed_live_mb"]?.DeepClone(), ["managed_live_mb_at_end"] = end["managed_live_mb"]?.DeepClone(),
+                ["managed_committed_mb_at_1000"] = at1k["managed_committed_mb"]?.DeepClone(), ["managed_committed_mb_at_end"] = end["managed_committed_mb"]?.DeepClone(),
+                ["map_points_at_1000"] = at1k["map_points"]?.DeepClone(), ["map_points_at_end"] = end["map_points"]?.DeepClone(),
                 ["native_in_use_mb_at_1000"] = at1k["native_in_use_mb"]?.DeepClone(), ["native_in_use_mb_at_end"] = end["native_in_use_mb"]?.DeepClone(),
                 ["native_in_use_growth_percent"] = Growth(at1k, end, "native_in_use_mb"),
                 ["native_free_mb_at_1000"] = at1k["native_free_mb"]?.DeepClone(), ["native_free_mb_at_end"] = end["native_free_mb"]?.DeepClone(),
@@ -268,6 +279,11 @@ namespace FlowMap.Viewer.Cli
                 r["rss_trimmed_mb_at_end"] = end["rss_trimmed_mb"]?.DeepClone();
                 r["rss_trimmed_growth_percent"] = Growth(at1k, end, "rss_trimmed_mb");
             }
+            r["complete_seconds"] = Math.Round(completeSeconds, 1);
+            r["rss_mb_after_complete"] = after["rss_mb"]?.DeepClone();
+            r["managed_live_mb_after_complete"] = after["managed_live_mb"]?.DeepClone();
+            r["map_points_after_complete"] = after["map_points"]?.DeepClone();
+            r["gc_conserve_memory"] = GC.GetConfigurationVariables().TryGetValue("GCConserveMem", out var conserve) ? conserve.ToString() : "0";
             r["wall_seconds"] = Math.Round(wall.Elapsed.TotalSeconds, 1);
             r["median_latency_ms"] = Math.Round(st.MedianLatencySeconds * 1000, 1);
             return r;
@@ -281,6 +297,7 @@ namespace FlowMap.Viewer.Cli
             var j = new JsonObject
             {
                 ["frame"] = frame, ["processed"] = session.Stats.Processed, ["rss_mb"] = ProcessMemory.Mb(m.Rss), ["managed_mb"] = ProcessMemory.Mb(m.ManagedHeap),
+                ["managed_live_mb"] = ProcessMemory.Mb(m.ManagedLive), ["map_points"] = session.Stats.MapPoints,
                 ["managed_committed_mb"] = ProcessMemory.Mb(m.ManagedCommitted), ["native_in_use_mb"] = ProcessMemory.Mb(m.NativeInUse),
                 ["native_free_mb"] = ProcessMemory.Mb(m.NativeFree), ["native_mmapped_mb"] = ProcessMemory.Mb(m.NativeMapped),
             };

@@ -23,7 +23,10 @@ namespace FlowMap.Viewer.Cli
         [DllImport("libc", EntryPoint = "malloc_trim")] private static extern int malloc_trim(nuint pad);
 
         /// <summary>One reading. Bytes.</summary>
-        public readonly record struct Reading(long Rss, long ManagedHeap, long ManagedCommitted, long? NativeInUse, long? NativeFree, long? NativeMapped);
+        /// <param name="ManagedHeap">The GC heap's size after the last collection, free fragments inside it included.</param>
+        /// <param name="ManagedLive">That heap without its fragments: the bytes of objects that survived the last collection.</param>
+        /// <param name="ManagedCommitted">Memory the GC has committed (its heap, fragments, and free regions it keeps).</param>
+        public readonly record struct Reading(long Rss, long ManagedHeap, long ManagedLive, long ManagedCommitted, long? NativeInUse, long? NativeFree, long? NativeMapped);
 
         public static Reading Read()
         {
@@ -41,7 +44,7 @@ namespace FlowMap.Viewer.Cli
                 }
                 catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException) { }
             }
-            return new Reading(rss, gc.HeapSizeBytes, gc.TotalCommittedBytes, inUse, free, mapped);
+            return new Reading(rss, gc.HeapSizeBytes, gc.HeapSizeBytes - gc.FragmentedBytes, gc.TotalCommittedBytes, inUse, free, mapped);
         }
 
         /// <summary>Full blocking GC, then malloc_trim(0) (gives free arena pages back to the system) where glibc has it.</summary>
