@@ -354,14 +354,14 @@ namespace FlowMap.Reconstruction
                 var r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineGeometrySteps,
                     new SolverWarmStart { InitialDepth = start.Depth.Select(d => (FloatImage?)d).ToList(), Focal = focal }, token);
                 // 5. Multi-view refinement over the pair graph.
-                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1, relStd, notes, token);
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1, relStd, notes, token, guides: images);
             }
 
             KeyframeSolution FromOwnFocal()
             {
                 // FlowMap's descent from flat depth with its softmin focal, then the refinement.
                 var r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
-                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token);
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token, guides: images);
             }
         }
 
@@ -420,7 +420,8 @@ namespace FlowMap.Reconstruction
         }
 
         private KeyframeSolution Refine(List<(int I, int J, FlowResult Flow)> edges, CameraPose[] poses, FloatImage[] depth, FloatImage[] conf,
-            double focal, double k1, bool focalFixed, int fixedKeyframes, double? focalRelStd, List<string> warnings, CancellationToken token, bool? refineK1 = null)
+            double focal, double k1, bool focalFixed, int fixedKeyframes, double? focalRelStd, List<string> warnings, CancellationToken token, bool? refineK1 = null,
+            IReadOnlyList<RgbImage>? guides = null)
         {
             int n = poses.Length, w = depth[0].Width, h = depth[0].Height;
             if (!(focal > 0) || double.IsInfinity(focal)) throw new InvalidOperationException($"The descent returned focal {focal}.");
@@ -449,7 +450,8 @@ namespace FlowMap.Reconstruction
             return new KeyframeSolution
             {
                 Poses = ba.State.Poses,
-                Depth = Enumerable.Range(0, n).Select(ba.DenseDepth).ToArray(),
+                // Offline (guides given): depth edges follow the keyframe's image edges (ReconstructionOptions.RefineGuideSigma).
+                Depth = Enumerable.Range(0, n).Select(i => guides != null && _o.RefineGuideSigma > 0 ? ba.DenseDepth(i, guides[i], _o.RefineGuideSigma) : ba.DenseDepth(i)).ToArray(),
                 Confidence = Enumerable.Range(0, n).Select(ba.DenseConfidence).ToArray(),
                 Focal = ba.State.Focal,
                 K1 = ba.State.K1,

@@ -177,9 +177,17 @@ namespace FlowMap.Solve.Refine
         public double LinearizeMs, SolveMs, CostMs;
 
         /// <summary>z-depth float[H, W] of a keyframe: the coarse inverse depth bilinearly upsampled (clamped at the border), then inverted.</summary>
-        public FloatImage DenseDepth(int keyframe)
+        public FloatImage DenseDepth(int keyframe) => Invert(Upsample(Array.ConvertAll(State.InverseDepth[keyframe], v => (float)v)));
+
+        /// <summary>
+        /// z-depth float[H, W] of a keyframe, its coarse inverse depth upsampled guided by the keyframe's image
+        /// (<see cref="GuidedUpsampling.Upsample"/>; <paramref name="sigma"/> in RGB units of [0, 1]), then inverted.
+        /// </summary>
+        public FloatImage DenseDepth(int keyframe, RgbImage guide, double sigma) =>
+            Invert(GuidedUpsampling.Upsample(Array.ConvertAll(State.InverseDepth[keyframe], v => (float)v), Problem.Gw, Problem.Gh, Problem.Stride, guide, sigma));
+
+        private static FloatImage Invert(FloatImage inv)
         {
-            var inv = Upsample(Array.ConvertAll(State.InverseDepth[keyframe], v => (float)v));
             for (int i = 0; i < inv.Data.Length; i++) inv.Data[i] = inv.Data[i] > 0 ? 1f / inv.Data[i] : 0f;
             return inv;
         }
