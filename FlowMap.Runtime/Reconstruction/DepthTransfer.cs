@@ -53,6 +53,26 @@ namespace FlowMap.Reconstruction
         }
 
         /// <summary>
+        /// Per pixel the depth of whichever of two transfers (the same frame from two keyframes) is more confident there
+        /// (<paramref name="a"/> on a tie): a pixel that one keyframe does not see (occluded, or outside it) has no confidence
+        /// from it, and the other keyframe may see it.
+        /// </summary>
+        public static (FloatImage Depth, FloatImage Confidence) MoreConfident((FloatImage Depth, FloatImage Confidence) a, (FloatImage Depth, FloatImage Confidence) b)
+        {
+            int w = a.Depth.Width, h = a.Depth.Height;
+            if (b.Depth.Width != w || b.Depth.Height != h || a.Confidence.Width != w || a.Confidence.Height != h || b.Confidence.Width != w || b.Confidence.Height != h)
+                throw new ArgumentException("Both transfers must have the frame's size.");
+            var depth = new FloatImage(w, h); var conf = new FloatImage(w, h);
+            for (int i = 0; i < w * h; i++)
+            {
+                bool takeB = b.Confidence.Data[i] > a.Confidence.Data[i];
+                depth.Data[i] = takeB ? b.Depth.Data[i] : a.Depth.Data[i];
+                conf.Data[i] = takeB ? b.Confidence.Data[i] : a.Confidence.Data[i];
+            }
+            return (depth, conf);
+        }
+
+        /// <summary>
         /// The factor s that best maps depth b onto depth a (a ~ s b): the median of a / b over pixels where both are
         /// valid and the confidence is at least 0.3 (all valid pixels when too few are confident); 1 when none.
         /// </summary>

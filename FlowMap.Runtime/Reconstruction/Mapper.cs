@@ -259,6 +259,10 @@ namespace FlowMap.Reconstruction
             }
             State.Emit(new FrameEstimate { Index = k.Frame.Index, Name = k.Frame.Name, TimestampSeconds = k.Frame.TimestampSeconds, Pose = k.Pose, IsKeyframe = true, Depth = k.Depth, Confidence = k.Confidence! });
             if (State.SolvedOnce) State.Fuse(k.Depth, k.Confidence!, k.Image, k.Pose);
+            // The keyframe after this one, when solved: a follower's pixels that this keyframe does not see (occluded or
+            // outside it) take their depth from it.
+            int at = Window.IndexOf(k);
+            var next = at >= 0 && at + 1 < Window.Count && Window[at + 1].Depth != null && Window[at + 1].Confidence != null ? Window[at + 1] : null;
             foreach (var p in k.Followers)
             {
                 FloatImage depth, conf;
@@ -269,7 +273,15 @@ namespace FlowMap.Reconstruction
                     pose = k.Pose.Compose(p.KeyToFrame.Inverse());
                     if (!State.FrameDepthWanted) (depth, conf) = (null!, null!); // nobody receives the estimate (a live session): only its pose is kept
                     else if ((p.Flow ??= FlowForDepth(k, p)) is FlowResult f)
+                    {
                         (depth, conf) = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(f.Backward, f.BackwardConfidence, k.Depth, k.Confidence!, State.K, p.KeyToFrame));
+                        if (next != null && FlowForDepth(next, p) is FlowResult fn)
+                        {
+                            var nextToFrame = pose.Inverse().Compose(next.Pose);
+                            var other = clock.Time("depth_transfer", () => DepthTransfer.FromKeyframe(fn.Backward, fn.BackwardConfidence, next.Depth!, next.Confidence!, State.K, nextToFrame));
+                            (depth, conf) = DepthTransfer.MoreConfident((depth, conf), other);
+                        }
+                    }
                     else (depth, conf) = State.Unobserved(null);
                 }
                 else { pose = k.Pose; (depth, conf) = (k.Depth, k.Confidence!); }

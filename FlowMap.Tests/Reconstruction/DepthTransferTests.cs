@@ -68,6 +68,17 @@ namespace FlowMap.Tests.Reconstruction
         /// few), sorted and reversed runs, one element, and NaN (which takes the sorting path and its order).
         /// </summary>
         [Fact]
+        public void The_more_confident_transfer_wins_each_pixel_and_the_first_a_tie()
+        {
+            var a = (new FloatImage(3, 1, new[] { 1f, 2f, 3f }), new FloatImage(3, 1, new[] { 0.5f, 0f, 0.7f }));
+            var b = (new FloatImage(3, 1, new[] { 10f, 20f, 30f }), new FloatImage(3, 1, new[] { 0.4f, 0.9f, 0.7f }));
+            var (d, c) = DepthTransfer.MoreConfident(a, b);
+            Assert.Equal(new[] { 1f, 20f, 3f }, d.Data);
+            Assert.Equal(new[] { 0.5f, 0.9f, 0.7f }, c.Data);
+            Assert.Throws<ArgumentException>(() => DepthTransfer.MoreConfident(a, (new FloatImage(2, 1), new FloatImage(2, 1))));
+        }
+
+        [Fact]
         public void Median_by_selection_is_the_sorted_middle()
         {
             var values = Gen.OneOf(Gen.Float[-1e6f, 1e6f], Gen.Int[0, 4].Select(i => (float)i), Gen.Const(float.NaN).Select(x => x));
