@@ -54,7 +54,7 @@ namespace FlowMap.Tests.Issues
                 {
                     if (i == heldUntil)
                     {
-                        Assert.True(solver.Entered.IsSet, "the first window solve had not started");
+                        Assert.True(solver.WaitUntilEntered(), "the first window solve never started");
                         heldBefore = pipeline.KeyframesHeld;
                         solver.Gate.Set();
                         SpinWait.SpinUntil(() => !pipeline.MappingBusy, TimeSpan.FromMinutes(2));
