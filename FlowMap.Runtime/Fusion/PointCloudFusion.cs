@@ -130,7 +130,7 @@ namespace FlowMap.Fusion
                     if (_index.TryGetValue(key, out i)) { Accumulate(i, x, y, z, r, g, b, weight); return; }
                 }
                 i = _count++;
-                if (7 * _count > _acc.Length) Array.Resize(ref _acc, Math.Max(_acc.Length * 2, 7 * _count));
+                if (7 * _count > _acc.Length) Array.Resize(ref _acc, 7 * RoomFor(_count));
                 Array.Clear(_acc, 7 * i, 7);
                 _index[key] = i;
             }
@@ -144,7 +144,15 @@ namespace FlowMap.Fusion
             _acc[o + 4] += w * r; _acc[o + 5] += w * g; _acc[o + 6] += w * b;
         }
 
-        /// <summary>Doubles the voxel edge and merges voxels (in first-seen order) until under the bound.</summary>
+        /// <summary>Voxels the accumulators have room for (memory, for tests).</summary>
+        internal int Capacity => _acc.Length / 7;
+
+        /// <summary>
+        /// Doubles the voxel edge and merges voxels (in first-seen order) until under the bound. The merged map keeps the room
+        /// that growing to its new size would have given it (a power of two), not the old map's: a session's map cycles up to
+        /// the bound and back, and the largest array would otherwise stay for the rest of it
+        /// (Issues/CoarsenedMapKeptItsLargestArray).
+        /// </summary>
         private void Coarsen()
         {
             do
@@ -152,7 +160,7 @@ namespace FlowMap.Fusion
                 VoxelSize *= 2;
                 var old = _acc; int n = _count;
                 _index = new Dictionary<long, int>();
-                _acc = new double[Math.Max(7 * 1024, old.Length)];
+                _acc = new double[7 * RoomFor(n)]; // merging never adds voxels
                 _count = 0;
                 for (int j = 0; j < n; j++)
                 {
@@ -163,6 +171,15 @@ namespace FlowMap.Fusion
                     for (int k = 0; k < 7; k++) _acc[7 * i + k] += old[o + k];
                 }
             } while (_count >= _o.MaxVoxels);
+            if (RoomFor(_count) < _acc.Length / 7) Array.Resize(ref _acc, 7 * RoomFor(_count));
+        }
+
+        /// <summary>The accumulators' room for n voxels: 1024 doubled until it holds them (what growing one at a time reaches).</summary>
+        private static int RoomFor(int n)
+        {
+            int room = 1024;
+            while (room < n && room <= int.MaxValue / 14) room *= 2;
+            return Math.Max(room, n);
         }
 
         private static long Key(double x, double y, double z, double size)
