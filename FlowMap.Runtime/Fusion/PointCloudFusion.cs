@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Collections.Generic;
 
 namespace FlowMap.Fusion
@@ -48,6 +49,7 @@ namespace FlowMap.Fusion
             if (_o.MaxVoxels < 1) throw new ArgumentException("MaxVoxels must be at least 1.");
             if (_o.PixelStride < 1) throw new ArgumentException("PixelStride must be at least 1.");
             VoxelSize = _o.VoxelSize ?? 0;
+            UpdateBytes();
         }
 
         /// <summary>Current voxel edge in scene units (0 until the first frame when it is relative).</summary>
@@ -104,6 +106,7 @@ namespace FlowMap.Fusion
                     conf.Add(Math.Min(1f, c));
                 }
             Frames++;
+            UpdateBytes();
             return new PointCloud(pos.ToArray(), col.ToArray(), conf.ToArray());
         }
 
@@ -143,6 +146,19 @@ namespace FlowMap.Fusion
             _acc[o] += w; _acc[o + 1] += w * x; _acc[o + 2] += w * y; _acc[o + 3] += w * z;
             _acc[o + 4] += w * r; _acc[o + 5] += w * g; _acc[o + 6] += w * b;
         }
+
+        /// <summary>
+        /// Bytes held by the map: its accumulators' array and its index's entries and buckets, at their lengths (what the
+        /// memory grows with; object headers aside). Updated after each frame and merge; read from any thread.
+        /// </summary>
+        public long Bytes => Interlocked.Read(ref _bytes);
+        private long _bytes;
+
+        /// <summary>An entry of the Dictionary&lt;long, int&gt; index (hash, next, key, value: 24 bytes aligned) and its bucket (4).</summary>
+        internal const int IndexEntryBytes = 28;
+
+        private void UpdateBytes() =>
+            Interlocked.Exchange(ref _bytes, (long)_acc.Length * sizeof(double) + (long)_index.EnsureCapacity(0) * IndexEntryBytes);
 
         /// <summary>Voxels the accumulators have room for (memory, for tests).</summary>
         internal int Capacity => _acc.Length / 7;

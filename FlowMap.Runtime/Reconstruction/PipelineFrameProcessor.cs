@@ -24,6 +24,8 @@ namespace FlowMap.Reconstruction
 
         public int MapPoints => _pipeline.MapPoints;
 
+        public long MapBytes => _pipeline.MapBytes;
+
         public FrameUpdate Process(Frame frame, CancellationToken token)
         {
             var update = _pipeline.Process(frame, token) ?? throw new InvalidOperationException("An online pipeline returned no update.");

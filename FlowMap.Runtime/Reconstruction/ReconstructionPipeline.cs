@@ -182,6 +182,9 @@ namespace FlowMap.Reconstruction
         /// <summary>Points (voxels) in the fused map so far; read from any thread.</summary>
         internal int MapPoints => _state.MapPoints;
 
+        /// <summary>Bytes held by the fused map so far; read from any thread.</summary>
+        internal long MapBytes => _state.MapBytes;
+
         /// <summary>The final pose of every frame finalised so far, in frame order (complete after <see cref="Finish"/>).</summary>
         internal IReadOnlyList<FramePose> FinalFramePoses() => _state.FinalFramePoses();
 

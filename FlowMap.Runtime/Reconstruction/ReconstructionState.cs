@@ -90,6 +90,9 @@ namespace FlowMap.Reconstruction
         /// <summary>Points (voxels) in the fused map so far; read from any thread.</summary>
         public int MapPoints => _fusion.Count;
 
+        /// <summary>Bytes held by the fused map (<see cref="PointCloudFusion.Bytes"/>); read from any thread.</summary>
+        public long MapBytes => _fusion.Bytes;
+
         /// <summary>Resizes a frame to the processing size, fixed (with the camera's first guess) by the first frame.</summary>
         public RgbImage Prepare(Frame frame)
         {

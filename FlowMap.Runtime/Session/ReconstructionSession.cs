@@ -21,6 +21,9 @@ namespace FlowMap.Session
 
         /// <summary>Points in the fused map so far (read from any thread).</summary>
         int MapPoints => 0;
+
+        /// <summary>Bytes held by the fused map so far (read from any thread).</summary>
+        long MapBytes => 0;
     }
 
     /// <summary>
@@ -133,6 +136,7 @@ namespace FlowMap.Session
                 {
                     StageMedianMilliseconds = stages,
                     MapPoints = _processor.MapPoints,
+                    MapBytes = _processor.MapBytes,
                 };
             }
         }

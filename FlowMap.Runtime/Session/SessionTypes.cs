@@ -121,5 +121,11 @@ namespace FlowMap.Session
         /// while its arrays grow), bounded (past a million voxels the voxel edge doubles and the map is merged into the coarser grid).
         /// </summary>
         public long MapPoints { get; init; }
+
+        /// <summary>
+        /// Bytes the fused map holds so far (its accumulators and its voxel index, at their arrays' lengths): the part of a
+        /// session's memory that grows with the scene seen, apart from the frames and keyframes in flight.
+        /// </summary>
+        public long MapBytes { get; init; }
     }
 }

@@ -91,6 +91,26 @@ namespace FlowMap.Tests.Fusion
         }
 
         [Fact]
+        public void Bytes_are_the_accumulators_and_the_index_at_their_lengths()
+        {
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = 0.01, MaxVoxels = 2_000 });
+            const long accumulator = 7 * sizeof(double), perVoxel = accumulator + PointCloudFusion.IndexEntryBytes;
+            Assert.Equal(fusion.Capacity * accumulator, fusion.Bytes); // empty: the first 1,024 voxels' room, no index yet
+            for (int f = 0; f < 3; f++)
+            {
+                var (d, c, img) = Plane(60, 45, 1f + 0.5f * f); // one voxel per pixel at the start: 2,700 voxels, over the bound
+                fusion.Integrate(d, c, img, Intrinsics.Centered(60, 45, 50), CameraPose.Identity);
+                int n = fusion.Count;
+                Assert.Equal(fusion.Bytes - fusion.Capacity * accumulator, (fusion.Bytes - fusion.Capacity * accumulator) / PointCloudFusion.IndexEntryBytes * PointCloudFusion.IndexEntryBytes);
+                // At least one accumulator and one index entry per voxel; at most the room of doubling (accumulators, from
+                // 1,024) and of the index's growth to the next prime past twice its size.
+                Assert.True(fusion.Bytes >= n * perVoxel, $"{fusion.Bytes} bytes for {n} voxels");
+                Assert.True(fusion.Bytes <= Math.Max(1024, 2 * n) * accumulator + (3L * n + 8) * PointCloudFusion.IndexEntryBytes, $"{fusion.Bytes} bytes for {n} voxels");
+            }
+            Assert.True(fusion.VoxelSize > 0.01, "the grid was never coarsened");
+        }
+
+        [Fact]
         public void Fusion_is_deterministic()
         {
             PointCloud Run()

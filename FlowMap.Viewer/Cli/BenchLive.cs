@@ -258,6 +258,9 @@ namespace FlowMap.Viewer.Cli
             var st = session.Stats;
             static double? Growth(JsonObject a, JsonObject b, string key) =>
                 a[key] is JsonNode x && b[key] is JsonNode y && x.GetValue<double>() > 0 ? Math.Round(100 * (y.GetValue<double>() / x.GetValue<double>() - 1), 1) : null;
+            static double? GrowthWithout(JsonObject a, JsonObject b, string key, string part) =>
+                a[key] is JsonNode x && b[key] is JsonNode y && a[part] is JsonNode px && b[part] is JsonNode py && x.GetValue<double>() - px.GetValue<double>() > 0
+                    ? Math.Round(100 * ((y.GetValue<double>() - py.GetValue<double>()) / (x.GetValue<double>() - px.GetValue<double>()) - 1), 1) : null;
             var r = new JsonObject
             {
                 ["frames"] = frames, ["fps"] = o.Fps, ["frame_size"] = $"{o.Size.W}x{o.Size.H}",
@@ -269,6 +272,9 @@ namespace FlowMap.Viewer.Cli
                 ["managed_live_mb_at_1000"] = at1k["managed_live_mb"]?.DeepClone(), ["managed_live_mb_at_end"] = end["managed_live_mb"]?.DeepClone(),
                 ["managed_committed_mb_at_1000"] = at1k["managed_committed_mb"]?.DeepClone(), ["managed_committed_mb_at_end"] = end["managed_committed_mb"]?.DeepClone(),
                 ["map_points_at_1000"] = at1k["map_points"]?.DeepClone(), ["map_points_at_end"] = end["map_points"]?.DeepClone(),
+                ["map_mb_at_1000"] = at1k["map_mb"]?.DeepClone(), ["map_mb_at_end"] = end["map_mb"]?.DeepClone(),
+                // The part of the growth that is not the map's (the map grows with the scene seen, bounded by its voxel limit).
+                ["rss_growth_without_map_percent"] = GrowthWithout(at1k, end, "rss_mb", "map_mb"),
                 ["native_in_use_mb_at_1000"] = at1k["native_in_use_mb"]?.DeepClone(), ["native_in_use_mb_at_end"] = end["native_in_use_mb"]?.DeepClone(),
                 ["native_in_use_growth_percent"] = Growth(at1k, end, "native_in_use_mb"),
                 ["native_free_mb_at_1000"] = at1k["native_free_mb"]?.DeepClone(), ["native_free_mb_at_end"] = end["native_free_mb"]?.DeepClone(),
@@ -298,6 +304,7 @@ namespace FlowMap.Viewer.Cli
             {
                 ["frame"] = frame, ["processed"] = session.Stats.Processed, ["rss_mb"] = ProcessMemory.Mb(m.Rss), ["managed_mb"] = ProcessMemory.Mb(m.ManagedHeap),
                 ["managed_live_mb"] = ProcessMemory.Mb(m.ManagedLive), ["map_points"] = session.Stats.MapPoints,
+                ["map_mb"] = ProcessMemory.Mb(session.Stats.MapBytes),
                 ["managed_committed_mb"] = ProcessMemory.Mb(m.ManagedCommitted), ["native_in_use_mb"] = ProcessMemory.Mb(m.NativeInUse),
                 ["native_free_mb"] = ProcessMemory.Mb(m.NativeFree), ["native_mmapped_mb"] = ProcessMemory.Mb(m.NativeMapped),
             };
