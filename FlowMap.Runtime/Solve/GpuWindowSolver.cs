@@ -90,7 +90,10 @@ namespace FlowMap.Solve
                     submissions++;
                     ms["gpu"] += sw.Elapsed.TotalMilliseconds;
                     foreach (var t in batch.Timings)
+                    {
                         ms["gpu:" + t.Label] = (ms.TryGetValue("gpu:" + t.Label, out var acc) ? acc : 0) + t.Milliseconds;
+                        ms["calls:" + t.Label] = (ms.TryGetValue("calls:" + t.Label, out var calls) ? calls : 0) + 1;
+                    }
                 }
                 if (readLoss && OnLoss != null)
                 {

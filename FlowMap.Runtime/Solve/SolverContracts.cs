@@ -67,7 +67,8 @@ namespace FlowMap.Solve
         public int Steps { get; init; }
         /// <summary>
         /// Milliseconds per solver stage. Always: "steps" (the whole descent loop; divide by <see cref="Steps"/> for ms per
-        /// step) and "total". GPU: "upload", "record", "gpu" (submit to completion), "readback"; CPU: "focal" (candidate scoring).
+        /// step) and "total". GPU: "upload", "record", "gpu" (submit to completion), "readback", and with per-kernel timings
+        /// (benches) "gpu:NAME" (a kernel's summed GPU time) and "calls:NAME" (its dispatches); CPU: "focal" (candidate scoring).
         /// </summary>
         public IReadOnlyDictionary<string, double> StageMilliseconds { get; init; } = new Dictionary<string, double>();
     }

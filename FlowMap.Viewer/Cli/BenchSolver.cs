@@ -52,7 +52,11 @@ namespace FlowMap.Viewer.Cli
             var kfSize = new Option<string>("--keyframe-size") { Description = "Size WxH of the online keyframe-solve rows ('none' skips them).", DefaultValueFactory = _ => "106x80" };
             var kfSteps = new Option<int>("--keyframe-steps") { Description = "Warm-started steps of a keyframe solve (ReconstructionOptions.KeyframeSteps).", DefaultValueFactory = _ => 40 };
             var repeats = new Option<int>("--repeats") { Description = "Keyframe solves timed per variant (the median is shown).", DefaultValueFactory = _ => 3 };
-            foreach (var o in new Option[] { sizes, frames, gap, steps, cpuSteps, estimated, path, json, kfSize, kfSteps, repeats }) cmd.Options.Add(o);
+            var kernelTimings = new Option<bool>("--kernel-timings")
+            {
+                Description = "Also time the keyframe solve per kernel (GPU timestamps, one step per submission): ms and dispatches per step for each kernel, and the step's wall time beside their sum. With --json the output becomes {\"rows\": [...], \"kernels\": [...]}.",
+            };
+            foreach (var o in new Option[] { sizes, frames, gap, steps, cpuSteps, estimated, path, json, kfSize, kfSteps, repeats, kernelTimings }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 int n = r.GetValue(frames), g = r.GetValue(gap), st = r.GetValue(steps);
@@ -60,7 +64,10 @@ namespace FlowMap.Viewer.Cli
                 if (g < 1) throw new CliException("--gap must be at least 1.", 2);
                 if (st < 1) throw new CliException("--steps must be at least 1.", 2);
                 if (r.GetValue(kfSteps) < 1 || r.GetValue(repeats) < 1) throw new CliException("--keyframe-steps and --repeats must be at least 1.", 2);
+                if (r.GetValue(kernelTimings) && string.Equals(r.GetValue(kfSize), "none", StringComparison.OrdinalIgnoreCase))
+                    throw new CliException("--kernel-timings times the keyframe solve: give a --keyframe-size.", 2);
                 var rows = new List<Row>();
+                var kernels = new List<KernelRow>();
                 bool quiet = r.GetValue(json);
                 foreach (var (w, h) in Sizes.ParseList(r.GetValue(sizes)!))
                 {
@@ -96,12 +103,16 @@ namespace FlowMap.Viewer.Cli
                 if (!string.Equals(r.GetValue(kfSize), "none", StringComparison.OrdinalIgnoreCase))
                 {
                     var (kw, kh) = Sizes.ParseList(r.GetValue(kfSize)!).First();
-                    rows.AddRange(KeyframeRows(r.GetValue(path)!, n, g, kw, kh, r.GetValue(kfSteps), r.GetValue(repeats), quiet));
+                    rows.AddRange(KeyframeRows(r.GetValue(path)!, n, g, kw, kh, r.GetValue(kfSteps), r.GetValue(repeats), quiet,
+                        r.GetValue(kernelTimings) ? kernels : null));
                 }
                 if (!quiet) Console.Error.WriteLine();
                 if (quiet)
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+                    var opts = new JsonSerializerOptions { WriteIndented = true };
+                    Console.WriteLine(r.GetValue(kernelTimings)
+                        ? JsonSerializer.Serialize(new { rows, kernels }, opts)
+                        : JsonSerializer.Serialize(rows, opts));
                     return 0;
                 }
                 var t = new Table().Title($"Window solver, synthetic room '{r.GetValue(path)}', {n} frames every {g} rendered frames, {st} steps (CPU row: timing only)");
@@ -110,6 +121,14 @@ namespace FlowMap.Viewer.Cli
                     t.AddRow(Markup.Escape(row.Size), Markup.Escape(row.Backend), Markup.Escape(row.Flow), row.PoseGradient, row.Steps.ToString(CultureInfo.InvariantCulture), F(row.MsPerStep), F(row.SolveMs),
                         F(row.RotationErrorDeg), F(row.FocalErrorPercent), F(row.DepthAbsRel), row.FinalLoss.ToString("E2", CultureInfo.InvariantCulture));
                 AnsiConsole.Write(t);
+                if (kernels.Count > 0)
+                {
+                    var kt = new Table().Title($"Keyframe solve per kernel ({kernels[0].Size}, {r.GetValue(kfSteps)} steps, one per submission): GPU time and dispatches per step");
+                    foreach (var c in new[] { "kernel", "dispatches/step", "gpu ms/step", "share %" }) kt.AddColumn(c);
+                    foreach (var k in kernels)
+                        kt.AddRow(Markup.Escape(k.Kernel), F(k.DispatchesPerStep), F(k.GpuMsPerStep), F(k.SharePercent));
+                    AnsiConsole.Write(kt);
+                }
                 return 0;
             });
             return cmd;
@@ -128,8 +147,21 @@ namespace FlowMap.Viewer.Cli
             return new SolverWindow(idx.Select(seq.Frame).ToList(), pairs);
         }
 
-        /// <summary>The online keyframe solve, timed with one step per submission and with the default batching.</summary>
-        private static IEnumerable<Row> KeyframeRows(string path, int n, int gap, int w, int h, int steps, int repeats, bool quiet)
+        private sealed class KernelRow
+        {
+            public string Size { get; set; } = "";
+            public string Kernel { get; set; } = "";
+            public double DispatchesPerStep { get; set; }
+            public double GpuMsPerStep { get; set; }
+            public double SharePercent { get; set; }
+        }
+
+        /// <summary>
+        /// The online keyframe solve, timed with one step per submission and with the default batching; with
+        /// <paramref name="kernels"/>, once more with per-kernel GPU timestamps (rows per kernel, then "all kernels" and
+        /// "step wall time": what the kernels' sum leaves is the per-dispatch and per-submission cost of the host and driver).
+        /// </summary>
+        private static IEnumerable<Row> KeyframeRows(string path, int n, int gap, int w, int h, int steps, int repeats, bool quiet, List<KernelRow>? kernels = null)
         {
             using var seq = Sequence(path, n, gap, w, h);
             var idx = Enumerable.Range(0, n).Select(i => i * gap).ToArray();
@@ -157,6 +189,29 @@ namespace FlowMap.Viewer.Cli
                 var median = solves.OrderBy(s => s.Total).ElementAt(solves.Count / 2);
                 var row = Measure(seq, idx, median.R, $"{w}x{h} keyframe", per == 1 ? "gpu, 1 step/submit" : $"gpu, {per} steps/submit", "true", true);
                 result.Add(row);
+            }
+            if (kernels != null)
+            {
+                if (!quiet) Console.Error.Write($"\r{w}x{h} keyframe: {steps} steps with per-kernel timestamps...".PadRight(70));
+                using var timed = GpuWindowSolver.CreateOwned();
+                timed.KernelTimings = true;
+                var ms = timed.Solve(window, new SolverOptions { Steps = steps, StepsPerSubmission = 1 }, warm).StageMilliseconds;
+                double all = ms.Where(kv => kv.Key.StartsWith("gpu:", StringComparison.Ordinal)).Sum(kv => kv.Value);
+                foreach (var kv in ms.Where(kv => kv.Key.StartsWith("gpu:", StringComparison.Ordinal)).OrderByDescending(kv => kv.Value))
+                {
+                    string name = kv.Key.Substring(4);
+                    kernels.Add(new KernelRow
+                    {
+                        Size = $"{w}x{h}", Kernel = name, DispatchesPerStep = ms["calls:" + name] / steps,
+                        GpuMsPerStep = kv.Value / steps, SharePercent = 100 * kv.Value / all,
+                    });
+                }
+                kernels.Add(new KernelRow
+                {
+                    Size = $"{w}x{h}", Kernel = "all kernels", DispatchesPerStep = ms.Where(kv => kv.Key.StartsWith("calls:", StringComparison.Ordinal)).Sum(kv => kv.Value) / steps,
+                    GpuMsPerStep = all / steps, SharePercent = 100,
+                });
+                kernels.Add(new KernelRow { Size = $"{w}x{h}", Kernel = "step wall time (timestamps on)", GpuMsPerStep = ms["steps"] / steps, SharePercent = 100 * ms["steps"] / all });
             }
             return result;
         }
