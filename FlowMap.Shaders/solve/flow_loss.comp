@@ -25,14 +25,10 @@ layout(push_constant) uniform Push { int width; int height; int candidateMode; i
 #include "group_reduce.glsl"
 #include "solve_common.glsl"
 
-void accumulate(int x, int y, int problem, int pair, float f, inout float vals[RED_WIDTH])
+void accumulate(int x, int y, int problem, int pair, float f, mat3 R, vec3 t, inout float vals[RED_WIDTH])
 {
     int P = pc.width * pc.height;
     int i = y * pc.width + x;
-    int o = problem * FIT_STRIDE;
-    mat3 R; // R[col][row] in GLSL: R[b][a] = r_ab
-    for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) R[b][a] = fits.v[o + FIT_R + a * 3 + b];
-    vec3 t = vec3(fits.v[o + FIT_T], fits.v[o + FIT_T + 1], fits.v[o + FIT_T + 2]);
     vec2 cc = vec2(float(pc.width - 1), float(pc.height - 1)) * 0.5;
     vec2 ray = (vec2(x, y) - cc) / f;
     float w2 = float(pc.stride * pc.stride);
@@ -91,13 +87,19 @@ void main()
     int problem = int(gl_GlobalInvocationID.z);
     int pair = pc.candidateMode != 0 ? 0 : problem;
     float f = pc.candidateMode != 0 ? cand.v[problem] : exp(prm.v[pc.focalIndex]);
+    // The problem's fit, read once per invocation, not per sample: the compiler cannot hoist buffer reads past the
+    // writes of the loop (bindings may alias), and on CPU drivers the reloads were a third of this kernel's time.
+    int o = problem * FIT_STRIDE;
+    mat3 R; // R[col][row] in GLSL: R[b][a] = r_ab
+    for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) R[b][a] = fits.v[o + FIT_R + a * 3 + b];
+    vec3 t = vec3(fits.v[o + FIT_T], fits.v[o + FIT_T + 1], fits.v[o + FIT_T + 2]);
     float vals[RED_WIDTH];
     for (int c = 0; c < RED_WIDTH; c++) vals[c] = 0.0;
     for (int j = 0; j < TILE; j++)
         for (int i = 0; i < TILE; i++)
         {
             ivec2 sxy = tileSample(i, j) * pc.stride;
-            if (sxy.x < pc.width && sxy.y < pc.height) accumulate(sxy.x, sxy.y, problem, pair, f, vals);
+            if (sxy.x < pc.width && sxy.y < pc.height) accumulate(sxy.x, sxy.y, problem, pair, f, R, t, vals);
         }
     groupReduceStore(vals, problem);
 }

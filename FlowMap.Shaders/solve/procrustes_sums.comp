@@ -23,7 +23,7 @@ layout(push_constant) uniform Push { int width; int height; int candidateMode; i
 
 float tap(int base, int x, int y) { return depth.v[base + min(y, pc.height - 1) * pc.width + min(x, pc.width - 1)]; }
 
-void accumulate(int x, int y, int problem, int pair, float f, inout float vals[RED_WIDTH])
+void accumulate(int x, int y, int pair, float f, vec3 muX, vec3 muY, inout float vals[RED_WIDTH])
 {
     int P = pc.width * pc.height;
     int i = y * pc.width + x;
@@ -46,9 +46,8 @@ void accumulate(int x, int y, int problem, int pair, float f, inout float vals[R
     }
     else
     {
-        int o = problem * FIT_STRIDE;
-        vec3 xc = X - vec3(fits.v[o + FIT_MUX], fits.v[o + FIT_MUX + 1], fits.v[o + FIT_MUX + 2]);
-        vec3 yc = Y - vec3(fits.v[o + FIT_MUY], fits.v[o + FIT_MUY + 1], fits.v[o + FIT_MUY + 2]);
+        vec3 xc = X - muX;
+        vec3 yc = Y - muY;
         for (int a = 0; a < 3; a++)
             for (int b = 0; b < 3; b++) vals[a * 3 + b] += wt * xc[a] * yc[b];
     }
@@ -59,13 +58,22 @@ void main()
     int problem = int(gl_GlobalInvocationID.z);
     int pair = pc.candidateMode != 0 ? 0 : problem;
     float f = pc.candidateMode != 0 ? cand.v[problem] : exp(prm.v[pc.focalIndex]);
+    // The problem's means (second pass), read once per invocation, not per sample: the compiler cannot hoist buffer
+    // reads past the writes of the loop (bindings may alias), and on CPU drivers the reloads were much of the cost.
+    vec3 muX = vec3(0.0), muY = vec3(0.0);
+    if (pc.pass != 0)
+    {
+        int o = problem * FIT_STRIDE;
+        muX = vec3(fits.v[o + FIT_MUX], fits.v[o + FIT_MUX + 1], fits.v[o + FIT_MUX + 2]);
+        muY = vec3(fits.v[o + FIT_MUY], fits.v[o + FIT_MUY + 1], fits.v[o + FIT_MUY + 2]);
+    }
     float vals[RED_WIDTH];
     for (int c = 0; c < RED_WIDTH; c++) vals[c] = 0.0;
     for (int j = 0; j < TILE; j++)
         for (int i = 0; i < TILE; i++)
         {
             ivec2 sxy = tileSample(i, j) * pc.stride;
-            if (sxy.x < pc.width && sxy.y < pc.height) accumulate(sxy.x, sxy.y, problem, pair, f, vals);
+            if (sxy.x < pc.width && sxy.y < pc.height) accumulate(sxy.x, sxy.y, pair, f, muX, muY, vals);
         }
     groupReduceStore(vals, problem);
 }

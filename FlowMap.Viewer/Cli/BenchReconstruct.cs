@@ -45,8 +45,9 @@ namespace FlowMap.Viewer.Cli
                 Description = "Synthetic sequences: comma-separated frame encodings, each a run: png (as rendered), jpeg90 (through a JPEG of quality 90 and back), grey (8-bit luminance in all three channels); with more than one the focal spread across them is printed.",
                 DefaultValueFactory = _ => "png",
             };
+            var solverPixels = new Option<int?>("--online-solver-pixels") { Description = "Override the online window solve's pixels per frame (tuning; default 110 x 80 = 8,800)." };
             var sparse = new Option<bool>("--sparse-tracking") { Description = "Online: track frames by the keyframe's points (live sessions' setting) instead of dense flow." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -69,6 +70,7 @@ namespace FlowMap.Viewer.Cli
                     if (r.GetValue(kfFrac) is double f) o.KeyframeFlowFraction = f;
                     if (r.GetValue(trackScale) is double ts) o.TrackingScale = ts;
                     if (r.GetValue(sparse)) o.SparseTracking = true;
+                    if (r.GetValue(solverPixels) is int sp) o.OnlineSolverPixels = sp;
                     if (r.GetValue(refineIters) is int ri) { o.RefineIterations = ri; o.Refine = ri > 0; }
                 };
                 var log = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
