@@ -46,8 +46,9 @@ namespace FlowMap.Viewer.Cli
                 DefaultValueFactory = _ => "png",
             };
             var solverPixels = new Option<int?>("--online-solver-pixels") { Description = "Override the online window solve's pixels per frame (tuning; default 110 x 80 = 8,800)." };
+            var estimateK1 = new Option<bool>("--estimate-k1") { Description = "Also estimate one radial distortion coefficient k1 in the multi-view refinement (reconstruct --estimate-k1)." };
             var sparse = new Option<bool>("--sparse-tracking") { Description = "Online: track frames by the keyframe's points (live sessions' setting) instead of dense flow." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels, estimateK1 }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -71,6 +72,7 @@ namespace FlowMap.Viewer.Cli
                     if (r.GetValue(trackScale) is double ts) o.TrackingScale = ts;
                     if (r.GetValue(sparse)) o.SparseTracking = true;
                     if (r.GetValue(solverPixels) is int sp) o.OnlineSolverPixels = sp;
+                    if (r.GetValue(estimateK1)) o.RefineK1 = true;
                     if (r.GetValue(refineIters) is int ri) { o.RefineIterations = ri; o.Refine = ri > 0; }
                 };
                 var log = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
