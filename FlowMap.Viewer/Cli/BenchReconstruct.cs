@@ -75,6 +75,9 @@ namespace FlowMap.Viewer.Cli
                     if (r.GetValue(estimateK1)) o.RefineK1 = true;
                     if (r.GetValue(refineIters) is int ri) { o.RefineIterations = ri; o.Refine = ri > 0; }
                 };
+                // Tuning values the pipeline refuses are usage errors, said before any sequence runs.
+                try { var probe = new ReconstructionOptions(); _tune(probe); probe.Validate(); }
+                catch (ArgumentException e) { throw new CliException("Invalid tuning option: " + e.Message, 2); }
                 var log = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
                 var rows = new List<BenchRow>();
                 foreach (var s in seqList)

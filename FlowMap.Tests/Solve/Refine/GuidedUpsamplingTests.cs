@@ -1,5 +1,6 @@
 using System;
 using FlowMap.Solve.Refine;
+using FlowMap.Tests.Support;
 using Xunit;
 
 namespace FlowMap.Tests.Solve.Refine
@@ -27,7 +28,7 @@ namespace FlowMap.Tests.Solve.Refine
         [InlineData(1, 4, 5, 6, 20)]   // one column of cells
         public void On_a_uniform_image_it_is_the_bilinear_upsampling(int gw, int gh, int stride, int w, int h)
         {
-            var rng = new Random(7);
+            var rng = Rng.Fresh(out int seed);
             var cells = new float[gw * gh];
             for (int i = 0; i < cells.Length; i++) cells[i] = (float)(0.2 + rng.NextDouble());
             var guide = new RgbImage(w, h);
@@ -40,7 +41,7 @@ namespace FlowMap.Tests.Solve.Refine
                 {
                     double b = Bilinear(cells, gw, gh, stride, x, y);
                     // Float storage of a normalised sum of four terms: a few ulps of float.
-                    Assert.True(Math.Abs(up[x, y] - b) <= 1e-6 * Math.Abs(b), $"({x}, {y}): {up[x, y]} against bilinear {b}");
+                    Assert.True(Math.Abs(up[x, y] - b) <= 1e-6 * Math.Abs(b), $"({x}, {y}): {up[x, y]} against bilinear {b}, seed {seed}");
                 }
         }
 
