@@ -124,6 +124,7 @@ namespace FlowMap.Solve.Refine
             var diag = new double[n];
             var dRho = new double[p.Keyframes][];
             for (int k = 0; k < p.Keyframes; k++) dRho[k] = new double[p.Cells];
+            var reduction = new Reduction(p.Keyframes);
 
             for (int it = 0; it < o.Iterations && n > 0; it++)
             {
@@ -131,13 +132,14 @@ namespace FlowMap.Solve.Refine
                 iterations++;
                 bool final = kind == o.Robust;
                 swLin.Start(); linz.Linearize(s, kind, c, lin, true); swLin.Stop();
+                swSolve.Start(); Reduce(p, L, lin, bySource, reduction); swSolve.Stop();
                 double cost = lin.Cost;
                 bool accepted = false;
                 double rel = 1, trialCostAccepted = double.NaN;
                 for (int retry = 0; retry <= o.MaxRetries && !accepted; retry++)
                 {
                     swSolve.Start();
-                    bool solved = Solve(p, s, L, lin, bySource, lambda, anchor, S, b, dx, diag, dRho);
+                    bool solved = Solve(p, s, L, lin, bySource, reduction, lambda, anchor, S, b, dx, diag, dRho);
                     swSolve.Stop();
                     if (!solved) { lambda *= 10; continue; }
                     var trial = Apply(p, s, L, dx, dRho, anchor, baseline0, floor);
@@ -200,7 +202,7 @@ namespace FlowMap.Solve.Refine
         }
 
         /// <summary>Steps 2-3: the damped reduced camera system and the back-substituted depth steps. False when S is not positive definite.</summary>
-        private static bool Solve(BundleProblem p, BundleState s, Layout L, BundleLinearization lin, List<int>[] bySource, double lambda, int anchor,
+        private static bool Solve(BundleProblem p, BundleState s, Layout L, BundleLinearization lin, List<int>[] bySource, Reduction red, double lambda, int anchor,
             double[] S, double[] b, double[] dx, double[] diag, double[][] dRho)
         {
             int n = L.N;
@@ -254,36 +256,27 @@ namespace FlowMap.Solve.Refine
                 for (int a = 0; a < 3; a++) for (int c = 0; c < 3; c++) S[(o0 + a) * n + o0 + c] += mu * h[a] * h[c];
             }
 
-            // Schur complement of the inverse depths, keyframe by keyframe.
-            var ev = new double[n];
-            var idx = new List<int>(64);
+            // Schur complement of the inverse depths (their sums are the linearisation's, the damping scales them):
+            // S -= Q_k / (1 + lambda), b -= r_k / (1 + lambda), lower triangle (all the Cholesky reads).
+            double undamp = 1 / (1 + lambda);
             for (int k = 0; k < p.Keyframes; k++)
             {
-                var outE = bySource[k];
-                if (outE.Count == 0) continue;
-                for (int cell = 0; cell < p.Cells; cell++)
+                var pat = red.Pattern[k];
+                var q = red.Q[k];
+                var r = red.R[k];
+                int m = pat.Length;
+                for (int a = 0; a < m; a++)
                 {
-                    var (C, g) = CellSums(lin, outE, cell);
-                    if (!(C > 0)) continue;
-                    double Cd = C * (1 + lambda);
-                    Gather(p, L, lin, outE, cell, ev, idx);
-                    double ic = 1 / Cd;
-                    foreach (int a in idx)
-                    {
-                        double ea = ev[a] * ic;
-                        if (ea == 0) continue;
-                        int row = a * n;
-                        foreach (int c in idx) S[row + c] -= ea * ev[c];
-                        b[a] -= ea * g;
-                    }
-                    foreach (int a in idx) ev[a] = 0;
+                    int row = pat[a] * n;
+                    for (int c = 0; c <= a; c++) S[row + pat[c]] -= undamp * q[a * m + c];
+                    b[pat[a]] -= undamp * r[a];
                 }
             }
             // Cholesky S = L L^T in place (lower triangle).
             if (!Cholesky(S, n)) return false;
             for (int i = 0; i < n; i++) dx[i] = -b[i];
             CholeskySolve(S, n, dx);
-            // Back-substitution.
+            // Back-substitution: d rho = -(g_d + e_d . dx) / (C_d (1 + lambda)), e_d . dx summed edge by edge.
             for (int k = 0; k < p.Keyframes; k++)
             {
                 Array.Clear(dRho[k], 0, dRho[k].Length);
@@ -293,13 +286,97 @@ namespace FlowMap.Solve.Refine
                 {
                     var (C, g) = CellSums(lin, outE, cell);
                     if (!(C > 0)) continue;
-                    Gather(p, L, lin, outE, cell, ev, idx);
+                    int b0 = cell * BundleLinearization.PixelWidth;
                     double dot = 0;
-                    foreach (int a in idx) { dot += ev[a] * dx[a]; ev[a] = 0; }
+                    foreach (int e in outE)
+                    {
+                        MapEdge(p, L, e, map);
+                        var px = lin.Pixels[e];
+                        for (int a = 0; a < 14; a++) if (map[a] >= 0) dot += px[b0 + a] * dx[map[a]];
+                    }
                     dRho[k][cell] = -(g + dot) / (C * (1 + lambda));
                 }
             }
             return true;
+        }
+
+        /// <summary>
+        /// The Schur complement's sums of one linearisation, which the damping only scales: per keyframe the camera-block
+        /// columns its depth variables touch (ascending) and, over its cells with C_d &gt; 0, Q = sum e_d e_d^T / C_d (lower
+        /// triangle, compact m x m) and r = sum e_d g_d / C_d. Computed once per linearisation (LM's retries reuse it), the
+        /// keyframes in parallel.
+        /// </summary>
+        private sealed class Reduction
+        {
+            public Reduction(int keyframes) { Pattern = new int[keyframes][]; Q = new double[keyframes][]; R = new double[keyframes][]; }
+            public readonly int[][] Pattern;
+            public readonly double[][] Q, R;
+        }
+
+        private static void Reduce(BundleProblem p, Layout L, BundleLinearization lin, List<int>[] bySource, Reduction red) =>
+            System.Threading.Tasks.Parallel.For(0, p.Keyframes, k => ReduceKeyframe(p, L, lin, bySource[k], k, red));
+
+        private static void ReduceKeyframe(BundleProblem p, Layout L, BundleLinearization lin, List<int> outE, int k, Reduction red)
+        {
+            // The pattern: every camera-block column of the keyframe's outgoing edges, and each edge's columns in it.
+            var cols = new SortedSet<int>();
+            Span<int> map = stackalloc int[14];
+            foreach (int e in outE)
+            {
+                MapEdge(p, L, e, map);
+                foreach (int g in map) if (g >= 0) cols.Add(g);
+            }
+            var pat = new int[cols.Count];
+            cols.CopyTo(pat);
+            int m = pat.Length;
+            var at = new int[outE.Count * 14];
+            for (int i = 0; i < outE.Count; i++)
+            {
+                MapEdge(p, L, outE[i], map);
+                for (int a = 0; a < 14; a++) at[i * 14 + a] = map[a] < 0 ? -1 : Array.BinarySearch(pat, map[a]);
+            }
+            if (red.Q[k] == null || red.Q[k].Length != m * m) { red.Q[k] = new double[m * m]; red.R[k] = new double[m]; }
+            var q = red.Q[k];
+            var r = red.R[k];
+            Array.Clear(q, 0, q.Length); Array.Clear(r, 0, r.Length);
+            red.Pattern[k] = pat;
+            if (m == 0) return;
+            var v = new double[m];
+            for (int cell = 0; cell < p.Cells; cell++)
+            {
+                var (C, g) = CellSums(lin, outE, cell);
+                if (!(C > 0)) continue;
+                Array.Clear(v, 0, m);
+                int b0 = cell * BundleLinearization.PixelWidth;
+                for (int i = 0; i < outE.Count; i++)
+                {
+                    var px = lin.Pixels[outE[i]];
+                    for (int a = 0; a < 14; a++) { int c = at[i * 14 + a]; if (c >= 0) v[c] += px[b0 + a]; }
+                }
+                double ic = 1 / C;
+                for (int a = 0; a < m; a++)
+                {
+                    double va = v[a] * ic;
+                    if (va == 0) continue;
+                    Axpy(q.AsSpan(a * m, a + 1), va, v.AsSpan(0, a + 1));
+                    r[a] += va * g;
+                }
+            }
+        }
+
+        /// <summary>y += a x (vectorised).</summary>
+        private static void Axpy(Span<double> y, double a, ReadOnlySpan<double> x)
+        {
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated && y.Length >= System.Numerics.Vector<double>.Count)
+            {
+                var va = new System.Numerics.Vector<double>(a);
+                var yv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(y);
+                var xv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(x);
+                for (int j = 0; j < yv.Length; j++) yv[j] += va * xv[j];
+                i = yv.Length * System.Numerics.Vector<double>.Count;
+            }
+            for (; i < y.Length; i++) y[i] += a * x[i];
         }
 
         /// <summary>Camera-block column of each of an edge's 14 Jacobian columns (-1 = not a variable).</summary>
@@ -312,29 +389,6 @@ namespace FlowMap.Solve.Refine
                 map[6 + a] = L.Slot[ed.J] < 0 ? -1 : L.Slot[ed.J] + a;
             }
             map[12] = L.LogF; map[13] = L.K1;
-        }
-
-        /// <summary>The camera-block column e_d of one depth variable (sum over the keyframe's outgoing edges) into ev, its non-zero indices into idx.</summary>
-        private static void Gather(BundleProblem p, Layout L, BundleLinearization lin, List<int> outE, int cell, double[] ev, List<int> idx)
-        {
-            idx.Clear();
-            Span<int> map = stackalloc int[14];
-            foreach (int e in outE)
-            {
-                MapEdge(p, L, e, map);
-                var px = lin.Pixels[e];
-                int b0 = cell * BundleLinearization.PixelWidth;
-                for (int a = 0; a < 14; a++)
-                {
-                    int g = map[a]; if (g < 0) continue;
-                    double v = px[b0 + a];
-                    if (ev[g] == 0 && v != 0) idx.Add(g);
-                    ev[g] += v;
-                }
-            }
-            // An entry that summed back to exactly 0 after being listed stays listed (harmless); never listed twice.
-            idx.Sort();
-            for (int i = idx.Count - 1; i > 0; i--) if (idx[i] == idx[i - 1]) idx.RemoveAt(i);
         }
 
         private static BundleState Apply(BundleProblem p, BundleState s, Layout L, double[] dx, double[][] dRho, int anchor, double baseline0, double[] floor)
