@@ -63,7 +63,12 @@ namespace FlowMap.Reconstruction
         public KeyframeSolver(IFlowEstimator flow, IWindowSolver descent, ReconstructionOptions options, StageClock clock, Gpu.GpuContext? gpu)
         {
             _flow = flow; _descent = descent; _o = options; _clock = clock; _gpu = gpu;
+            Calibrate = (pairs, w, h) => SelfCalibration.Estimate(pairs, w, h, _analysedPairs);
         }
+
+        // Each keyframe pair's self-calibration analysis, kept while its correspondences are held (online: the recent pairs).
+        private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Correspondences, AnalysedPair> _analysedPairs =
+            new System.Runtime.CompilerServices.ConditionalWeakTable<Correspondences, AnalysedPair>();
 
         /// <summary>A keyframe as the mapper holds it.</summary>
         public sealed class Input
@@ -90,7 +95,7 @@ namespace FlowMap.Reconstruction
         internal bool ReestimateAdjacentFlows { get; init; }
 
         /// <summary>The focal from two-view geometry (<see cref="SelfCalibration.Estimate"/>; tests put a known estimate here).</summary>
-        internal Func<IReadOnlyList<Correspondences>, int, int, FocalEstimate> Calibrate { get; init; } = SelfCalibration.Estimate;
+        internal Func<IReadOnlyList<Correspondences>, int, int, FocalEstimate> Calibrate { get; init; }
 
         /// <summary>
         /// Online: the self-calibration uses the correspondences of at most this many of the most recent keyframe pairs
@@ -292,14 +297,20 @@ namespace FlowMap.Reconstruction
         /// </summary>
         private IReadOnlyList<FloatImage?> WithGeometricStart(IReadOnlyList<FloatImage?> warm, IReadOnlyList<FlowResult> adjacent, int w, int h, double focal)
         {
-            if (warm.All(d => d != null)) return warm;
-            var g = _clock.Time("start", () => GeometricStart.Build(adjacent, w, h, focal)).Depth;
+            int first = -1;
+            for (int j = 0; j < warm.Count && first < 0; j++) if (warm[j] == null) first = j;
+            if (first < 0) return warm;
+            // Only the pairs from the warm keyframe before the first without a start on: the keyframes before it need none
+            // (a two-view analysis per pair: the whole window's cost 178 ms per keyframe on ICL-NUIM, where one new keyframe
+            // needs one pair), and the scale is that of the keyframes next to the new ones.
+            int from = Math.Max(0, first - 1);
+            var g = _clock.Time("start", () => GeometricStart.Build(adjacent.Skip(from).ToList(), w, h, focal)).Depth;
             var ratios = new List<float>();
-            for (int j = 0; j < warm.Count; j++)
-                if (warm[j] is FloatImage d) ratios.Add((float)DepthTransfer.ScaleRatio(d, g[j], null));
+            for (int j = from; j < warm.Count; j++)
+                if (warm[j] is FloatImage d) ratios.Add((float)DepthTransfer.ScaleRatio(d, g[j - from], null));
             double s = ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1;
             if (!(s > 0) || double.IsInfinity(s)) s = 1;
-            return warm.Select((d, j) => d ?? ScaledImage(g[j], s)).ToList();
+            return warm.Select((d, j) => d ?? ScaledImage(g[j - from], s)).ToList();
         }
 
         /// <summary>Solves all keyframes at once (offline). <paramref name="fixedFocal"/>: pixels at the processing size, or null.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -42,8 +43,18 @@ namespace FlowMap.Solve.Geometry
         public bool Used;
         public int Points;
 
+        /// <summary>A copy not yet marked <see cref="Used"/> (a kept analysis combined again).</summary>
+        internal PairFocal Unused() { var c = (PairFocal)MemberwiseClone(); c.Used = false; return c; }
+
         public override string ToString() => string.Format(CultureInfo.InvariantCulture,
             "{0}/{1}: f={2:F2} logstd={3:G3} curv={4:G3} epi={5:F2} used={6} n={7}", Motion, Kind, Focal, LogStd, Curvature, EpipoleOffset, Used, Points);
+    }
+
+    /// <summary>A pair's analysis kept for <see cref="SelfCalibration.Estimate(IReadOnlyList{Correspondences}, int, int, ConditionalWeakTable{Correspondences, AnalysedPair})"/>, with the seed it was made with.</summary>
+    internal sealed class AnalysedPair
+    {
+        public ulong Seed;
+        public PairFocal Result = null!;
     }
 
     /// <summary>
@@ -86,7 +97,17 @@ namespace FlowMap.Solve.Geometry
         /// </summary>
         private const double CostResolution = 1e-12;
 
-        public static FocalEstimate Estimate(IReadOnlyList<Correspondences> pairs, int width, int height)
+        public static FocalEstimate Estimate(IReadOnlyList<Correspondences> pairs, int width, int height) => Estimate(pairs, width, height, null);
+
+        /// <summary>
+        /// As <see cref="Estimate(IReadOnlyList{Correspondences}, int, int)"/>, the same result; each pair's analysis (steps
+        /// 1-4, the costly part: robust F and H, the scans, the bootstrap) is kept in <paramref name="analysed"/> and taken
+        /// from there when the same pair (the same object) comes again at the same position (its sampling's seed): online
+        /// the recent pairs are combined again as new ones are appended, and re-analysing all of them was 664 ms of a live
+        /// session's 12-keyframe window solve on ICL-NUIM. (A pair's position changes once the oldest pairs leave; kept
+        /// across positions, the results changed by the seeds alone: online walk ATE 0.33 -> 1.20 % of the path.)
+        /// </summary>
+        internal static FocalEstimate Estimate(IReadOnlyList<Correspondences> pairs, int width, int height, ConditionalWeakTable<Correspondences, AnalysedPair>? analysed)
         {
             if (pairs == null) throw new ArgumentNullException(nameof(pairs));
             if (width < 2 || height < 2) throw new ArgumentOutOfRangeException(nameof(width), $"Image size {width}x{height} is too small.");
@@ -97,7 +118,12 @@ namespace FlowMap.Solve.Geometry
             var perPair = new PairFocal[pairs.Count];
             for (int p = 0; p < pairs.Count; p++)
                 if (pairs[p] == null) throw new ArgumentException($"Pair {p} is null.", nameof(pairs));
-            System.Threading.Tasks.Parallel.For(0, pairs.Count, p => perPair[p] = AnalysePair(pairs[p], width, height, gLo, gHi, (ulong)p));
+            System.Threading.Tasks.Parallel.For(0, pairs.Count, p =>
+            {
+                if (analysed != null && analysed.TryGetValue(pairs[p], out var kept) && kept.Seed == (ulong)p) { perPair[p] = kept.Result.Unused(); return; }
+                perPair[p] = AnalysePair(pairs[p], width, height, gLo, gHi, (ulong)p);
+                analysed?.AddOrUpdate(pairs[p], new AnalysedPair { Seed = (ulong)p, Result = perPair[p].Unused() });
+            });
             result.Pairs.AddRange(perPair);
 
             // Robust combination over pairs with a finite spread.

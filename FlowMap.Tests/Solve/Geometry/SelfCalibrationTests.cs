@@ -65,6 +65,39 @@ namespace FlowMap.Tests.Solve.Geometry
             Assert.True(Math.Abs(e.Focal / s.Intrinsics.Fx - 1) < 0.005, $"focal {e.Focal} vs {s.Intrinsics.Fx}");
         }
 
+        /// <summary>
+        /// Online the recent pairs are combined again as new ones arrive: analyses kept for pairs at the position they had
+        /// give the estimate a fresh analysis of every pair gives (to the bit), are taken (not redone) when the pair keeps its
+        /// position, and are redone when it moved (its sampling's seed is its position).
+        /// </summary>
+        [Fact]
+        public void Kept_pair_analyses_give_the_same_estimate_and_are_reused_only_at_their_position()
+        {
+            using var s = Sequence("walk", 33, 5);
+            var pairs = Pairs(s, 4, 4);
+            Assert.True(pairs.Count >= 6, $"{pairs.Count} pairs");
+            var kept = new System.Runtime.CompilerServices.ConditionalWeakTable<Correspondences, AnalysedPair>();
+            var first = SelfCalibration.Estimate(pairs.Take(4).ToList(), W, H, kept);
+            Assert.True(kept.TryGetValue(pairs[0], out var pair0));
+            // Appended: the first four keep their positions and their analyses.
+            var appended = SelfCalibration.Estimate(pairs, W, H, kept);
+            Assert.True(kept.TryGetValue(pairs[0], out var again) && ReferenceEquals(pair0, again), "the kept analysis was redone");
+            AssertSame(SelfCalibration.Estimate(pairs, W, H), appended);
+            AssertSame(SelfCalibration.Estimate(pairs.Take(4).ToList(), W, H), first);
+            // The oldest left: every pair moved one position and is analysed again, as without kept analyses.
+            var shifted = SelfCalibration.Estimate(pairs.Skip(1).ToList(), W, H, kept);
+            Assert.True(kept.TryGetValue(pairs[1], out var moved) && moved.Seed == 0, "the moved pair kept the analysis of its old position");
+            AssertSame(SelfCalibration.Estimate(pairs.Skip(1).ToList(), W, H), shifted);
+
+            static void AssertSame(FocalEstimate expected, FocalEstimate actual)
+            {
+                Assert.Equal(expected.Focal, actual.Focal);
+                Assert.Equal(expected.RelStd, actual.RelStd);
+                Assert.Equal(expected.PairsUsed, actual.PairsUsed);
+                Assert.Equal(expected.Pairs.Select(p => p.ToString()), actual.Pairs.Select(p => p.ToString()));
+            }
+        }
+
         [Fact]
         public void Forward_motion_is_not_determined_and_says_how_to_give_the_focal()
         {
