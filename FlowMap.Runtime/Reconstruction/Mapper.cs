@@ -458,6 +458,22 @@ namespace FlowMap.Reconstruction
         public override void Finish(CancellationToken token)
         {
             if (_running != null) Complete();
+            // The solves below run here with the mapping solver (its clock): their stage times join the pipeline's totals.
+            _mappingClock?.BeginFrame();
+            try { FinishSolves(token); }
+            finally
+            {
+                if (_mappingClock != null)
+                {
+                    _mappingClock.EndFrame();
+                    foreach (var kv in _mappingClock.LastFrame) State.Clock.Add(kv.Key, kv.Value);
+                }
+            }
+            FinaliseRest();
+        }
+
+        private void FinishSolves(CancellationToken token)
+        {
             // Keyframes that arrived during the last solves: solved here, like any keyframe (oldest first, window by window).
             for (int guard = Window.Count; _waiting != null && guard > 0; guard--)
             {
@@ -471,7 +487,6 @@ namespace FlowMap.Reconstruction
             }
             // A short stream may end before the first window filled.
             if (!State.SolvedOnce && Window.Count >= 2) SolveWindow(State.Options.FirstWindowSteps, token);
-            FinaliseRest();
         }
 
         public override void Stop()

@@ -101,6 +101,12 @@ namespace FlowMap.Session
         public PointCloud Points { get; internal set; } = PointCloud.Empty;
         /// <summary>Every warning of the session (those raised on completion included: static camera, low parallax, ...).</summary>
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
+        /// <summary>
+        /// Milliseconds per pipeline stage summed over the whole session, completion included: tracking's stages and mapping's
+        /// ("flow_keyframe", "pairs", "calibrate", "start", "solve", "refine"; with a mapping thread, its work), so the
+        /// mapping stages over the keyframes say what mapping costs per keyframe.
+        /// </summary>
+        public IReadOnlyDictionary<string, double> StageTotalMilliseconds { get; internal set; } = new Dictionary<string, double>();
 
         /// <summary>Keyframes whose pose changed on completion (raised as <see cref="ReconstructionSession.KeyframesRefined"/> before <see cref="ReconstructionSession.Finished"/>).</summary>
         internal IReadOnlyList<FramePose> RefinedKeyframes { get; set; } = Array.Empty<FramePose>();

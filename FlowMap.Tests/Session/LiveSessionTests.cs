@@ -70,6 +70,15 @@ namespace FlowMap.Tests.Session
             Assert.All(refined, p => Assert.True(p.Pose.Rotation.Concat(p.Pose.Translation).All(double.IsFinite), $"keyframe {p.FrameIndex}: pose not finite"));
             var final = TrajectoryMetrics.Evaluate(result.Poses.Select(p => p.Pose).ToList(), seq.Poses.ToList());
             Assert.True(final.AtePercent < 25, $"final ATE {final.AtePercent:F1} % of the path");
+            // The session's stage totals hold all of mapping's work, completion's solves included: at least what the frames
+            // reported (solves applied while streaming), and a solve and a refinement ran.
+            foreach (var stage in new[] { "solve", "refine", "track" })
+            {
+                Assert.True(result.StageTotalMilliseconds.TryGetValue(stage, out var total) && total > 0, $"no total for {stage}");
+                double reported = list.Sum(u => u.StageMilliseconds.TryGetValue(stage, out var v) ? v : 0);
+                // The same values summed in another order: equal up to double rounding (relative 1e-12 for a few hundred terms).
+                Assert.True(total >= reported * (1 - 1e-12), $"{stage}: total {total} ms below the {reported} ms the frames reported");
+            }
         }
 
         [Fact]

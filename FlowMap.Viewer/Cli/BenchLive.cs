@@ -185,10 +185,27 @@ namespace FlowMap.Viewer.Cli
                 // Issue 12's accuracy target: the live trajectory against `reconstruct --mode online` over the same frames (the
                 // ones the session processed; dropping frames makes the motion between them larger than in the video).
                 ["keyframes"] = session.Result?.Poses.Count(fp => fp.IsKeyframe),
+                // Mapping's work per keyframe over the whole session (completion included), by stage: what a keyframe costs
+                // the mapping thread, against the ~200 ms between keyframes of this clip (issue 12's keyframe-solve target).
+                ["mapping_ms_per_keyframe"] = MappingPerKeyframe(session.Result),
                 // At the input size, as the online run's beside it (the session's intrinsics are at the processing size).
                 ["focal_px"] = session.Result?.Intrinsics is { } k ? Math.Round(k.Fx * w / k.Width, 2) : null,
                 ["online_same_frames"] = truth == null ? null : OnlineOnSameFrames(video, live.Keys.ToHashSet(), truth),
             };
+        }
+
+        /// <summary>Mapping's stages in the session's totals (<see cref="SessionResult.StageTotalMilliseconds"/>).</summary>
+        internal static readonly string[] MappingStages = { "flow_keyframe", "pairs", "calibrate", "start", "solve", "refine" };
+
+        /// <summary>{"total": ms, stage: ms, ...} per keyframe, or null without a result or keyframes.</summary>
+        internal static JsonObject? MappingPerKeyframe(SessionResult? result)
+        {
+            int keyframes = result?.Poses.Count(fp => fp.IsKeyframe) ?? 0;
+            if (result == null || keyframes == 0) return null;
+            var per = MappingStages.Select(s => (s, ms: result.StageTotalMilliseconds.TryGetValue(s, out var v) ? v / keyframes : 0)).ToList();
+            var o = new JsonObject { ["total"] = Math.Round(per.Sum(p => p.ms), 1) };
+            foreach (var (stage, ms) in per) o[stage] = Math.Round(ms, 1);
+            return o;
         }
 
         /// <summary>
