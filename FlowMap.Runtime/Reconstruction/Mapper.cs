@@ -182,7 +182,15 @@ namespace FlowMap.Reconstruction
             var (lastPose, lastDepth) = (last.Pose, last.TrackingDepth);
             for (int j = 0; j < win.Count; j++)
             {
-                if (win[j].Frozen) continue;
+                if (win[j].Frozen)
+                {
+                    // A frozen keyframe keeps its pose (and what was emitted and fused), but the depth the windows after it
+                    // hold it with is the refinement's: its poses of the new keyframes fit that depth. Dropped, the next
+                    // window held a depth its poses no longer fit, and on long sequences the held fit broke for good
+                    // (FlowMap.Tests/Issues/FrozenDepthMoveWasDropped.cs).
+                    if (win[j].Depth != null && r.Depth[j] != null) win[j].Depth = KeyframeSolver.ScaledImage(r.Depth[j], s);
+                    continue;
+                }
                 var boot = win[j].Bootstrapped ? win[j].BootstrapDepth : null;
                 win[j].Pose = chained[j];
                 win[j].Depth = KeyframeSolver.ScaledImage(r.Depth[j], s);
