@@ -105,7 +105,7 @@ namespace FlowMap.Solve.Geometry
         /// from there when the same pair (the same object) comes again at the same position (its sampling's seed): online
         /// the recent pairs are combined again as new ones are appended, and re-analysing all of them was 664 ms of a live
         /// session's 12-keyframe window solve on ICL-NUIM. (A pair's position changes once the oldest pairs leave; kept
-        /// across positions, the results changed by the seeds alone: online walk ATE 0.33 -> 1.20 % of the path.)
+        /// across positions, the results changed by the seeds alone: online walk ATE 0.29 -> 1.07-1.20 % of the path.)
         /// </summary>
         internal static FocalEstimate Estimate(IReadOnlyList<Correspondences> pairs, int width, int height, ConditionalWeakTable<Correspondences, AnalysedPair>? analysed)
         {

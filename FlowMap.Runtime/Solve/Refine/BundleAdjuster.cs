@@ -78,7 +78,7 @@ namespace FlowMap.Solve.Refine
             public int LogF = -1, K1 = -1, N;
         }
 
-        private static BundleResult Run(BundleProblem p, BundleState s, BundleOptions o, IBundleLinearizer linz, CancellationToken token)
+        private static Layout LayoutOf(BundleProblem p, BundleOptions o)
         {
             var L = new Layout { Slot = new int[p.Keyframes] };
             int n = 0;
@@ -86,9 +86,43 @@ namespace FlowMap.Solve.Refine
             if (o.RefineFocal) L.LogF = n++;
             if (o.RefineK1) L.K1 = n++;
             L.N = n;
+            return L;
+        }
+
+        private static List<int>[] BySource(BundleProblem p)
+        {
             var bySource = new List<int>[p.Keyframes];
             for (int k = 0; k < p.Keyframes; k++) bySource[k] = new List<int>();
             for (int e = 0; e < p.Edges.Count; e++) bySource[p.Edges[e].I].Add(e);
+            return bySource;
+        }
+
+        /// <summary>
+        /// One damped step at <paramref name="s"/> as an iteration takes it (CPU linearisation with Jacobians, the Schur
+        /// complement, Cholesky, back-substitution), without the scale anchor (<see cref="BundleOptions.FixedKeyframes"/> of
+        /// at least 2): the camera block's step and each keyframe's inverse-depth steps, and the linearisation (for tests
+        /// against a dense solve of the same system). False when the reduced system is not positive definite.
+        /// </summary>
+        internal static bool Step(BundleProblem p, BundleState s, BundleOptions o, double lambda, out double[] dx, out double[][] dRho, out BundleLinearization lin)
+        {
+            if (o.FixedKeyframes < 2) throw new ArgumentException("Step is without the scale anchor: fix at least 2 keyframes.");
+            var L = LayoutOf(p, o);
+            var bySource = BySource(p);
+            lin = new BundleLinearization(p.Edges.Count, p.Cells);
+            BundleLinearization.Compute(p, s, o.Robust, o.RobustPx, lin, true);
+            var red = new Reduction(p.Keyframes);
+            Reduce(p, L, lin, bySource, red);
+            dx = new double[L.N];
+            dRho = new double[p.Keyframes][];
+            for (int k = 0; k < p.Keyframes; k++) dRho[k] = new double[p.Cells];
+            return Solve(p, s, L, lin, bySource, red, lambda, -1, new double[L.N * L.N], new double[L.N], dx, new double[L.N], dRho);
+        }
+
+        private static BundleResult Run(BundleProblem p, BundleState s, BundleOptions o, IBundleLinearizer linz, CancellationToken token)
+        {
+            var L = LayoutOf(p, o);
+            int n = L.N;
+            var bySource = BySource(p);
 
             // Scale gauge (see the class summary).
             int anchor = o.FixedKeyframes == 1 && p.Keyframes > 1 ? 1 : -1;

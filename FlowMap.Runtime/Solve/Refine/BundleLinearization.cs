@@ -71,9 +71,6 @@ namespace FlowMap.Solve.Refine
             Span<double> t = stackalloc double[3];
             BundleModel.Relative(s.Poses[ed.I], s.Poses[ed.J], R, t);
             Span<double> jac = stackalloc double[2 * BundleModel.Cols];
-            Span<double> u = stackalloc double[Acc];
-            Span<double> m = jacobians ? stackalloc double[Acc * Acc] : Span<double>.Empty;
-            m.Clear();
             var obs = p.Obs[e];
             var rho = s.InverseDepth[ed.I];
             double cx = p.PrincipalX, cy = p.PrincipalY, f = s.Focal, k1 = s.K1;
@@ -102,15 +99,23 @@ namespace FlowMap.Solve.Refine
                     for (int row = 0; row < 2; row++)
                     {
                         var j = jac.Slice(row * BundleModel.Cols, BundleModel.Cols);
-                        // u = (pose I and J, log f, k1, residual): M += w u u^T (upper triangle).
-                        for (int a = 0; a < 12; a++) u[a] = j[a];
-                        u[12] = j[BundleModel.ColLogF]; u[13] = j[BundleModel.ColK1]; u[14] = row == 0 ? rx : ry; u[15] = 0;
-                        for (int a = 0; a < 14; a++)
+                        double r = row == 0 ? rx : ry;
+                        for (int a = 0; a < 12; a++)
                         {
-                            double wa = w * u[a];
+                            double wa = w * j[a];
                             if (wa == 0) continue;
-                            RowUpdate(m.Slice(a * Acc, Acc), wa, u, a);
+                            int baseIdx = Upper(a, a);
+                            for (int b = a; b < 12; b++) rec[baseIdx + b - a] += wa * j[b];
+                            rec[OffHpc + 2 * a] += wa * j[BundleModel.ColLogF];
+                            rec[OffHpc + 2 * a + 1] += wa * j[BundleModel.ColK1];
+                            rec[OffGp + a] += wa * r;
                         }
+                        double wf = w * j[BundleModel.ColLogF], wk = w * j[BundleModel.ColK1];
+                        rec[OffHcc] += wf * j[BundleModel.ColLogF];
+                        rec[OffHcc + 1] += wf * j[BundleModel.ColK1];
+                        rec[OffHcc + 2] += wk * j[BundleModel.ColK1];
+                        rec[OffGc] += wf * r;
+                        rec[OffGc + 1] += wk * r;
                         if (pix != null)
                         {
                             int b0 = cell * PixelWidth;
@@ -119,47 +124,11 @@ namespace FlowMap.Solve.Refine
                             pix[b0 + PixEc] += wr * j[BundleModel.ColLogF];
                             pix[b0 + PixEc + 1] += wr * j[BundleModel.ColK1];
                             pix[b0 + PixC] += wr * j[BundleModel.ColRho];
-                            pix[b0 + PixG] += wr * (row == 0 ? rx : ry);
+                            pix[b0 + PixG] += wr * r;
                         }
                     }
                     if (pix != null) pix[cell * PixelWidth + PixW] = w;
                 }
-            if (!jacobians) return;
-            // The record's blocks from M (rows and columns 0-11 pose, 12 log f, 13 k1, 14 residual).
-            for (int a = 0; a < 12; a++)
-            {
-                int baseIdx = Upper(a, a);
-                for (int b = a; b < 12; b++) rec[baseIdx + b - a] = m[a * Acc + b];
-                rec[OffHpc + 2 * a] = m[a * Acc + 12];
-                rec[OffHpc + 2 * a + 1] = m[a * Acc + 13];
-                rec[OffGp + a] = m[a * Acc + 14];
-            }
-            rec[OffHcc] = m[12 * Acc + 12];
-            rec[OffHcc + 1] = m[12 * Acc + 13];
-            rec[OffHcc + 2] = m[13 * Acc + 13];
-            rec[OffGc] = m[12 * Acc + 14];
-            rec[OffGc + 1] = m[13 * Acc + 14];
-        }
-
-        /// <summary>Width of the per-edge accumulator: 12 pose columns, log f, k1, the residual, one pad.</summary>
-        private const int Acc = 16;
-
-        /// <summary>
-        /// row[b] += wa u[b] for b = a..15 (the upper triangle's row a; vectorised from the vector boundary at or below a,
-        /// so entries left of a get sums too, never read).
-        /// </summary>
-        private static void RowUpdate(Span<double> row, double wa, ReadOnlySpan<double> u, int a)
-        {
-            int vc = System.Numerics.Vector<double>.Count;
-            if (System.Numerics.Vector.IsHardwareAccelerated && Acc % vc == 0)
-            {
-                var va = new System.Numerics.Vector<double>(wa);
-                var rv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(row);
-                var uv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(u);
-                for (int k = a / vc; k < rv.Length; k++) rv[k] += va * uv[k];
-                return;
-            }
-            for (int b = a; b < Acc; b++) row[b] += wa * u[b];
         }
     }
 }

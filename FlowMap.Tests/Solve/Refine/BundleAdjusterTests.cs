@@ -50,6 +50,119 @@ namespace FlowMap.Tests.Solve.Refine
             Assert.True(r.FinalRmsPx < r.InitialRmsPx);
         }
 
+        /// <summary>
+        /// The step the adjuster takes (inverse depths eliminated by the Schur complement, its sums computed once per
+        /// linearisation and scaled by the damping, lower triangle, Cholesky, back-substitution) is the solution of the whole
+        /// damped normal equations, cameras and depths together, solved densely here by Gaussian elimination from the same
+        /// linearisation (a small problem: 4 keyframes, 10 x 7 cells). Both are direct solves of one system in double
+        /// precision, so they agree to rounding times its conditioning: 1e-7 of the step's largest entry (the damping of 0.5
+        /// keeps the system far from singular).
+        /// </summary>
+        [Fact]
+        public void A_step_is_the_dense_solution_of_the_damped_normal_equations()
+        {
+            var rng = Rng.Fresh(out int seed);
+            using var seq = Sequence("walk", 10, 160, 120);
+            var scene = BundleScene.Create(seq, keyframes: 4, step: 3, stride: 16);
+            var start = scene.Perturbed(rng, degrees: 2, translation: 0.1, depthNoise: 0.2, focalFactor: 1.05);
+            var o = new BundleOptions { FixedKeyframes = 2, RefineFocal = true, RefineK1 = true };
+            const double lambda = 0.5;
+            Assert.True(BundleAdjuster.Step(scene.Problem, start, o, lambda, out var dx, out var dRho, out var lin), $"seed {seed}: not positive definite");
+            var p = scene.Problem;
+            // Camera columns: 6 per free keyframe (2 and 3), log f, k1.
+            int nc = 6 * (p.Keyframes - 2) + 2;
+            int Slot(int k) => k < 2 ? -1 : 6 * (k - 2);
+            int[] Cols(BundleEdge e)
+            {
+                var m = new int[14];
+                for (int a = 0; a < 6; a++) { m[a] = Slot(e.I) < 0 ? -1 : Slot(e.I) + a; m[6 + a] = Slot(e.J) < 0 ? -1 : Slot(e.J) + a; }
+                m[12] = nc - 2; m[13] = nc - 1;
+                return m;
+            }
+            // Depth unknowns: every (keyframe, cell) with observations (C > 0).
+            var depthVar = new Dictionary<(int, int), int>();
+            for (int k = 0; k < p.Keyframes; k++)
+                for (int cell = 0; cell < p.Cells; cell++)
+                {
+                    double C = 0;
+                    for (int e = 0; e < p.Edges.Count; e++) if (p.Edges[e].I == k) C += lin.Pixels[e][cell * BundleLinearization.PixelWidth + BundleLinearization.PixC];
+                    if (C > 0) depthVar[(k, cell)] = nc + depthVar.Count;
+                }
+            int n = nc + depthVar.Count;
+            var A = new double[n, n];
+            var rhs = new double[n];
+            for (int e = 0; e < p.Edges.Count; e++)
+            {
+                var rec = lin.Records[e];
+                var m = Cols(p.Edges[e]);
+                for (int a = 0; a < 12; a++)
+                {
+                    if (m[a] < 0) continue;
+                    for (int c = 0; c < 12; c++) if (m[c] >= 0) A[m[a], m[c]] += rec[BundleLinearization.Upper(Math.Min(a, c), Math.Max(a, c))];
+                    for (int c = 0; c < 2; c++) { A[m[a], m[12 + c]] += rec[BundleLinearization.OffHpc + 2 * a + c]; A[m[12 + c], m[a]] += rec[BundleLinearization.OffHpc + 2 * a + c]; }
+                    rhs[m[a]] -= rec[BundleLinearization.OffGp + a];
+                }
+                A[nc - 2, nc - 2] += rec[BundleLinearization.OffHcc]; A[nc - 1, nc - 1] += rec[BundleLinearization.OffHcc + 2];
+                A[nc - 2, nc - 1] += rec[BundleLinearization.OffHcc + 1]; A[nc - 1, nc - 2] += rec[BundleLinearization.OffHcc + 1];
+                rhs[nc - 2] -= rec[BundleLinearization.OffGc]; rhs[nc - 1] -= rec[BundleLinearization.OffGc + 1];
+                var px = lin.Pixels[e];
+                for (int cell = 0; cell < p.Cells; cell++)
+                {
+                    if (!depthVar.TryGetValue((p.Edges[e].I, cell), out int d)) continue;
+                    int b0 = cell * BundleLinearization.PixelWidth;
+                    for (int a = 0; a < 14; a++) if (m[a] >= 0) { A[m[a], d] += px[b0 + a]; A[d, m[a]] += px[b0 + a]; }
+                    A[d, d] += px[b0 + BundleLinearization.PixC];
+                    rhs[d] -= px[b0 + BundleLinearization.PixG];
+                }
+            }
+            // Marquardt damping as the adjuster applies it: camera diagonal H_ii (1 + lambda) (floored at 1e-6 of the mean, plus
+            // 1e-12 of the mean), depth diagonal C (1 + lambda).
+            double mean = 0;
+            for (int i = 0; i < nc; i++) mean += A[i, i];
+            mean = Math.Max(mean / nc, 1e-300);
+            for (int i = 0; i < nc; i++) A[i, i] += lambda * Math.Max(A[i, i], 1e-6 * mean) + 1e-12 * mean;
+            for (int i = nc; i < n; i++) A[i, i] *= 1 + lambda;
+            var x = DenseSolve(A, rhs);
+            double scale = x.Max(Math.Abs), worst = 0;
+            for (int i = 0; i < nc; i++) worst = Math.Max(worst, Math.Abs(x[i] - dx[i]));
+            foreach (var kv in depthVar) worst = Math.Max(worst, Math.Abs(x[kv.Value] - dRho[kv.Key.Item1][kv.Key.Item2]));
+            _out.WriteLine($"seed {seed}: {nc} camera and {depthVar.Count} depth unknowns, largest step entry {scale:E3}, worst difference {worst:E3}");
+            Assert.True(scale > 0, "a zero step");
+            Assert.True(worst <= 1e-7 * scale, $"seed {seed}: the Schur step differs from the dense solution by {worst:E3} (step {scale:E3})");
+        }
+
+        /// <summary>Gaussian elimination with partial pivoting.</summary>
+        private static double[] DenseSolve(double[,] a, double[] b)
+        {
+            int n = b.Length;
+            a = (double[,])a.Clone(); b = (double[])b.Clone();
+            for (int c = 0; c < n; c++)
+            {
+                int piv = c;
+                for (int r = c + 1; r < n; r++) if (Math.Abs(a[r, c]) > Math.Abs(a[piv, c])) piv = r;
+                if (piv != c)
+                {
+                    for (int k = 0; k < n; k++) (a[c, k], a[piv, k]) = (a[piv, k], a[c, k]);
+                    (b[c], b[piv]) = (b[piv], b[c]);
+                }
+                for (int r = c + 1; r < n; r++)
+                {
+                    double f = a[r, c] / a[c, c];
+                    if (f == 0) continue;
+                    for (int k = c; k < n; k++) a[r, k] -= f * a[c, k];
+                    b[r] -= f * b[c];
+                }
+            }
+            var x = new double[n];
+            for (int r = n - 1; r >= 0; r--)
+            {
+                double v = b[r];
+                for (int k = r + 1; k < n; k++) v -= a[r, k] * x[k];
+                x[r] = v / a[r, r];
+            }
+            return x;
+        }
+
         [Fact]
         public void Recovers_k1_of_a_distorted_camera()
         {
