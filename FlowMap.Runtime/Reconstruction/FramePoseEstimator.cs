@@ -49,7 +49,9 @@ namespace FlowMap.Reconstruction
         /// Returns the transform keyframe camera -> frame camera (p_frame = R p_key + t) and the weighted RMS reprojection
         /// error in pixels, or null when fewer than 12 usable correspondences exist.
         /// </summary>
-        public static (CameraPose KeyToFrame, double RmsPixels)? Solve(KeyframeMatches m, FloatImage keyDepth, Intrinsics k, CameraPose initialKeyToFrame, int iterations = 12)
+        /// <param name="keyConfidence">The keyframe depth's confidence; with it, pixels below <paramref name="minConfidence"/> are not lifted.</param>
+        public static (CameraPose KeyToFrame, double RmsPixels)? Solve(KeyframeMatches m, FloatImage keyDepth, Intrinsics k, CameraPose initialKeyToFrame, int iterations = 12,
+            FloatImage? keyConfidence = null, float minConfidence = 0f)
         {
             int n = m.Count;
             var X = new double[3 * n]; var obs = new double[2 * n]; var wt = new double[n];
@@ -58,6 +60,7 @@ namespace FlowMap.Reconstruction
             {
                 float d = keyDepth[(int)m.Kx[i], (int)m.Ky[i]];
                 if (!(d > 0) || float.IsInfinity(d)) continue;
+                if (keyConfidence != null && !(keyConfidence[(int)m.Kx[i], (int)m.Ky[i]] >= minConfidence)) continue;
                 var (x, y, z) = k.Unproject(m.Kx[i], m.Ky[i], d);
                 if (double.IsNaN(x) || double.IsNaN(y)) continue; // outside the distortion's domain
                 X[3 * used] = x; X[3 * used + 1] = y; X[3 * used + 2] = z;

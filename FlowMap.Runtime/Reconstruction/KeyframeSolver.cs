@@ -458,6 +458,11 @@ namespace FlowMap.Reconstruction
                 return new KeyframeSolution { Poses = poses, Depth = depth, Confidence = conf, Focal = focal, K1 = k1, FocalRelStd = focalRelStd, Warnings = warnings };
             }
             KeepUnconfirmedCells(ba.State.InverseDepth, startDepth, ba.CellConfidence);
+            // Offline (guides given): cells still unconfirmed take the background of their confirmed neighbours instead of
+            // the descent's smooth depth (occlusions; BackgroundFill). Online windows keep the descent's: their depth is carried
+            // into the next windows, where a later pair may confirm it.
+            if (guides != null)
+                for (int k = 0; k < n; k++) BackgroundFill.Fill(ba.State.InverseDepth[k], ba.CellConfidence[k], problem.Gw, problem.Gh, MinCellConfidence);
             return new KeyframeSolution
             {
                 Poses = ba.State.Poses,

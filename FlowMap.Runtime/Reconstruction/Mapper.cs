@@ -277,7 +277,7 @@ namespace FlowMap.Reconstruction
                 CameraPose pose;
                 if (State.SolvedOnce)
                 {
-                    clock.Time("pose", () => KeyframeTracker.PoseFollower(State, k, p));
+                    clock.Time("pose", () => KeyframeTracker.PoseFollower(State, k, p, confirmedDepthOnly: true));
                     pose = k.Pose.Compose(p.KeyToFrame.Inverse());
                     if (!State.FrameDepthWanted) (depth, conf) = (null!, null!); // nobody receives the estimate (a live session): only its pose is kept
                     else if ((p.Flow ??= FlowForDepth(k, p)) is FlowResult f)

@@ -313,10 +313,20 @@ namespace FlowMap.Reconstruction
             return u;
         }
 
-        /// <summary>A follower's pose against its keyframe's depth (solved, else its warm start; PnP from the sampled matches, from its last pose).</summary>
-        public static void PoseFollower(ReconstructionState state, Keyframe key, Follower p)
+        /// <summary>
+        /// A follower's pose against its keyframe's depth (solved, else its warm start; PnP from the sampled matches, from its
+        /// last pose). The final pose (<paramref name="confirmedDepthOnly"/>: the keyframe solved for good) lifts only the
+        /// keyframe pixels whose depth the refinement confirmed (confidence at least half of
+        /// <see cref="KeyframeSolver.MinCellConfidence"/>: at least half their weight from confirmed cells); the rest of the
+        /// depth is a guess (the descent's, or its neighbours'), and a point lifted with a guessed depth pulls the pose
+        /// (FlowMap.Tests/Issues/FollowerPosedOnUnconfirmedDepth.cs). With too few such pixels, all of them.
+        /// </summary>
+        public static void PoseFollower(ReconstructionState state, Keyframe key, Follower p, bool confirmedDepthOnly = false)
         {
-            var r = FramePoseEstimator.Solve(p.Matches, key.TrackingDepth!, state.K, p.KeyToFrame);
+            var depth = key.TrackingDepth!;
+            var conf = confirmedDepthOnly ? key.TrackingConfidence : null;
+            var r = (conf != null ? FramePoseEstimator.Solve(p.Matches, depth, state.K, p.KeyToFrame, keyConfidence: conf, minConfidence: KeyframeSolver.MinCellConfidence / 2) : null)
+                    ?? FramePoseEstimator.Solve(p.Matches, depth, state.K, p.KeyToFrame);
             if (r != null) p.KeyToFrame = r.Value.KeyToFrame;
         }
 
