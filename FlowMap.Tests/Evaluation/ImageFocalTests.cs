@@ -26,7 +26,9 @@ namespace FlowMap.Tests.Evaluation
     /// reference poses are off: alignment lowers the photometric cost of every pair (by up to 2.7x, frames 90-102) and
     /// turns the relative rotation by 0.02-0.70 deg from the reference's, so an ATE against them has a floor. The mapping
     /// flow's self-calibration on these pairs says +0.61 % (relative std 0.79 %; the offline solve's own self-calibration,
-    /// over its 33 keyframes' pairs, +1.16 %).
+    /// over its 33 keyframes' pairs, +1.16 %), but at the images' own motion (the aligned poses) its epipolar geometry
+    /// holds 1.0044 x 525 px: the flow agrees with the images' focal given their motion, and the solve's +1.44 % arises
+    /// where focal and motion are estimated together.
     /// Skips visibly when ../shared/data is absent.
     /// </summary>
     public sealed class ImageFocalTests : GpuTest
@@ -198,6 +200,32 @@ namespace FlowMap.Tests.Evaluation
             return Math.Acos(Math.Clamp((tr - 1) / 2, -1, 1)) * 180 / Math.PI;
         }
 
+        private static readonly double[] s_epipolarScales = Enumerable.Range(-8, 17).Select(q => 1 + 0.0025 * q).ToArray();
+
+        /// <summary>
+        /// Sum over matches a -> b of ln(1 + d^2 / 0.25), d the distance in pixels of b from the epipolar line of a for the
+        /// motion <paramref name="aToB"/> (its translation's direction) and focal <paramref name="f"/> (principal point of
+        /// <paramref name="k"/>).
+        /// </summary>
+        private static double EpipolarCost(Correspondences c, CameraPose aToB, Intrinsics k, double f)
+        {
+            var r = aToB.Rotation; var t = aToB.Translation;
+            double tn = Math.Sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]);
+            double tx = t[0] / tn, ty = t[1] / tn, tz = t[2] / tn;
+            var cross = new[] { 0, -tz, ty, tz, 0, -tx, -ty, tx, 0 };
+            var e = new double[9];
+            for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) for (int q = 0; q < 3; q++) e[3 * i + j] += cross[3 * i + q] * r[3 * q + j];
+            double cost = 0;
+            for (int m = 0; m < c.Count; m++)
+            {
+                double x1 = (c.A[2 * m] - k.Cx) / f, y1 = (c.A[2 * m + 1] - k.Cy) / f, x2 = (c.B[2 * m] - k.Cx) / f, y2 = (c.B[2 * m + 1] - k.Cy) / f;
+                double l0 = e[0] * x1 + e[1] * y1 + e[2], l1 = e[3] * x1 + e[4] * y1 + e[5], l2 = e[6] * x1 + e[7] * y1 + e[8];
+                double d = f * (x2 * l0 + y2 * l1 + l2) / Math.Sqrt(l0 * l0 + l1 * l1);
+                cost += Math.Log(1 + d * d / 0.25);
+            }
+            return cost;
+        }
+
         private static readonly double[] s_focalScales = { 0.985, 0.99, 0.995, 1.0, 1.005, 1.01, 1.015 };
 
         /// <summary>
@@ -269,9 +297,11 @@ namespace FlowMap.Tests.Evaluation
             using var flow = new VulkanFlowEstimator(Ctx, VulkanFlowOptions.Mapping());
             var estimated = new List<Correspondences>();
             var truth = new List<Correspondences>();
+            var epipolar = new double[s_epipolarScales.Length];
             for (int c = 0; c < ij.Count; c++)
             {
                 estimated.Add(Correspondences.FromFlow(flow.Estimate(ImageResampler.Resize(icl.ReadColor(ij[c].A), 320, 240), ImageResampler.Resize(icl.ReadColor(ij[c].B), 320, 240))));
+                for (int q = 0; q < s_epipolarScales.Length; q++) epipolar[q] += EpipolarCost(estimated[c], aligned[c], kp, kp.Fx * s_epipolarScales[q]);
                 var poseB = icl.Poses[ij[c].A].Compose(aligned[c].Inverse());
                 truth.Add(Correspondences.FromFlow(TruthFlow.Between(icl.ReadDepth(ij[c].A), icl.Poses[ij[c].A], icl.ReadDepth(ij[c].B), poseB, kp)));
             }
@@ -280,6 +310,16 @@ namespace FlowMap.Tests.Evaluation
             _out.WriteLine($"self-calibration from the flow of the depth and the aligned poses: {fromTruth.Focal / kp.Fx:F4} of the focal; " +
                 $"from the mapping flow: {fromEstimate.Focal / kp.Fx - 1:+0.00%;-0.00%} (relative std {fromEstimate.RelStd:P2}, {fromEstimate.PairsUsed} of {ij.Count} pairs)");
             Assert.InRange(fromTruth.Focal / kp.Fx, 0.999, 1.001);
+
+            // 4. The mapping flow's epipolar geometry at the images' own motion (the aligned poses) and focal f: a Cauchy cost
+            //    (0.5 px) of each match's distance to its epipolar line. Given the motion, the flow holds the focal to well
+            //    within the 1 % target; the offline solve's error arises where focal and motion are estimated together.
+            int best = Array.IndexOf(epipolar, epipolar.Min());
+            Assert.True(best > 0 && best < epipolar.Length - 1, $"the epipolar optimum is at the edge of the focals tried ({s_epipolarScales[best]})");
+            double hq = s_epipolarScales[1] - s_epipolarScales[0];
+            double atMotion = s_epipolarScales[best] + hq * (epipolar[best - 1] - epipolar[best + 1]) / (2 * (epipolar[best - 1] - 2 * epipolar[best] + epipolar[best + 1]));
+            _out.WriteLine($"the mapping flow's epipolar optimum at the aligned motion: {atMotion:F4} x the focal");
+            Assert.InRange(atMotion, 0.99, 1.01);
         }
     }
 }
