@@ -365,14 +365,14 @@ namespace FlowMap.Reconstruction
                 var r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineGeometrySteps,
                     new SolverWarmStart { InitialDepth = start.Depth.Select(d => (FloatImage?)d).ToList(), Focal = focal }, token);
                 // 5. Multi-view refinement over the pair graph.
-                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1, relStd, notes, token, guides: images);
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1, relStd, notes, token, guides: images, backgroundFill: priors == null);
             }
 
             KeyframeSolution FromOwnFocal()
             {
                 // FlowMap's descent from flat depth with its softmin focal, then the refinement.
                 var r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
-                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token, guides: images);
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token, guides: images, backgroundFill: priors == null);
             }
         }
 
@@ -432,7 +432,7 @@ namespace FlowMap.Reconstruction
 
         private KeyframeSolution Refine(List<(int I, int J, FlowResult Flow)> edges, CameraPose[] poses, FloatImage[] depth, FloatImage[] conf,
             double focal, double k1, bool focalFixed, int fixedKeyframes, double? focalRelStd, List<string> warnings, CancellationToken token, bool? refineK1 = null,
-            IReadOnlyList<RgbImage>? guides = null)
+            IReadOnlyList<RgbImage>? guides = null, bool backgroundFill = false)
         {
             int n = poses.Length, w = depth[0].Width, h = depth[0].Height;
             if (!(focal > 0) || double.IsInfinity(focal)) throw new InvalidOperationException($"The descent returned focal {focal}.");
@@ -458,10 +458,11 @@ namespace FlowMap.Reconstruction
                 return new KeyframeSolution { Poses = poses, Depth = depth, Confidence = conf, Focal = focal, K1 = k1, FocalRelStd = focalRelStd, Warnings = warnings };
             }
             KeepUnconfirmedCells(ba.State.InverseDepth, startDepth, ba.CellConfidence);
-            // Offline (guides given): cells still unconfirmed take the background of their confirmed neighbours instead of
-            // the descent's smooth depth (occlusions; BackgroundFill). Online windows keep the descent's: their depth is carried
-            // into the next windows, where a later pair may confirm it.
-            if (guides != null)
+            // Offline without a depth model: cells still unconfirmed take the background of their confirmed neighbours instead
+            // of the descent's smooth depth (occlusions; BackgroundFill). Online windows keep the descent's: their depth is
+            // carried into the next windows, where a later pair may confirm it. With a depth model the descent's depth there
+            // follows the model's, which sees the occluding edges itself.
+            if (backgroundFill)
                 for (int k = 0; k < n; k++) BackgroundFill.Fill(ba.State.InverseDepth[k], ba.CellConfidence[k], problem.Gw, problem.Gh, MinCellConfidence);
             return new KeyframeSolution
             {
