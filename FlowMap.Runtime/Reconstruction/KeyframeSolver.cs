@@ -24,7 +24,7 @@ namespace FlowMap.Reconstruction
         public double? FocalRelStd { get; init; }
         /// <summary>SIMPLE_RADIAL k1 (0 when not estimated).</summary>
         public double K1 { get; init; }
-        public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
+        public IReadOnlyList<string> Warnings { get; set; } = Array.Empty<string>();
         /// <summary>Reprojection RMS (pixels) of the multi-view refinement before and after, NaN when it did not run.</summary>
         public double RefineInitialRms { get; init; } = double.NaN;
         public double RefineFinalRms { get; init; } = double.NaN;
@@ -343,7 +343,7 @@ namespace FlowMap.Reconstruction
             var images = keyframes.Select(k => k.Image).ToList();
             var priors = keyframes[0].Prior != null ? keyframes.Select(k => k.Prior!).ToList() : null;
             double? relStd = fixedFocal == null ? calib!.RelStd : (double?)null;
-            if (fixedFocal != null || calib!.Determined) return FromGeometry(fixedFocal ?? calib!.Focal);
+            if (fixedFocal != null || calib!.Determined) return CheckDistortion(FromGeometry(fixedFocal ?? calib!.Focal));
             // Not determined by two views (warned): two starts, each descended and refined, and the data choose (the lower
             // robust cost of the refinement over the same observations): the self-calibration's best guess, and FlowMap's
             // own focal (descent from flat depth, softmin over candidates). The guess alone was a coin toss where the motion
@@ -351,8 +351,22 @@ namespace FlowMap.Reconstruction
             // relative uncertainty of 6-8 %, and the refinement from there ended at +0.1 % with one flow and -70 % with a more
             // precise one (FlowMap.Tests/Issues/UndeterminedFocalGuessDecidedTheBasin.cs).
             var own = FromOwnFocal();
-            if (!(double.IsFinite(calib.Focal) && calib.Focal > 0) || !_o.Refine) return own;
-            return Better(FromGeometry(calib.Focal), own);
+            if (!(double.IsFinite(calib.Focal) && calib.Focal > 0) || !_o.Refine) return CheckDistortion(own);
+            return CheckDistortion(Better(FromGeometry(calib.Focal), own));
+
+            // 6. k1 held at 0 and the focal free: would a radial distortion explain the flow better and move the focal? The
+            //    refinement again from the solution with k1 free, over the same observations. Its cost alone does not tell a
+            //    distorting lens from k1 fitting flow errors (a synthetic walk at k1 = -0.05 lowers it by 0.9 %, the phone
+            //    video by 0.3 %), so the user is told what k1 would change and decides (--estimate-k1); the solution stays.
+            KeyframeSolution CheckDistortion(KeyframeSolution s)
+            {
+                if (!_o.Refine || _o.RefineK1 || fixedFocal != null || !double.IsFinite(s.RefineFinalCost)) return s;
+                var free = _clock.Time("distortion_check", () => Refine(edges, s.Poses, s.Depth, s.Confidence, s.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd,
+                    new List<string>(), token, refineK1: true));
+                if (DistortionHint(s.Focal, s.RefineFinalCost, free.Focal, free.K1, free.RefineFinalCost, relStd) is string hint)
+                    s.Warnings = s.Warnings.Append(hint).ToList();
+                return s;
+            }
 
             KeyframeSolution FromGeometry(double focal)
             {
@@ -374,6 +388,21 @@ namespace FlowMap.Reconstruction
                 var r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
                 return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token, guides: images, backgroundFill: priors == null);
             }
+        }
+
+        /// <summary>
+        /// The hint of <see cref="SolveAll"/>'s distortion check, or null: when the refinement with k1 free ends at a lower
+        /// robust cost and a focal that differs by more than the focal target (1 %) and twice the focal's own relative
+        /// uncertainty <paramref name="relStd"/>, what k1 it found and how far it moves the focal.
+        /// </summary>
+        internal static string? DistortionHint(double focal, double cost, double freeFocal, double freeK1, double freeCost, double? relStd)
+        {
+            if (!(freeCost < cost) || !(freeFocal > 0) || !double.IsFinite(freeFocal) || !double.IsFinite(freeK1)) return null;
+            double change = freeFocal / focal - 1;
+            if (!(Math.Abs(change) > Math.Max(0.01, 2 * (relStd ?? 0)))) return null;
+            return string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "radial distortion: the flow fits better with k1 = {0:0.000} (SIMPLE_RADIAL; robust cost {1:0.0%} lower), and the focal then moves by {2:+0.0%;-0.0%}; " +
+                "if the lens distorts (wide-angle webcams, action cameras), run again with --estimate-k1", freeK1, 1 - freeCost / cost, change);
         }
 
         /// <summary>

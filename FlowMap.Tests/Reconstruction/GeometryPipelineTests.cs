@@ -28,7 +28,7 @@ namespace FlowMap.Tests.Reconstruction
             public SyntheticSequence Sequence = null!;
         }
 
-        private Outcome Run(string path, double k1, int frames, double? givenFocal = null)
+        private Outcome Run(string path, double k1, int frames, double? givenFocal = null, bool refineK1 = true)
         {
             var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 3), new SyntheticSequenceOptions
             {
@@ -42,7 +42,7 @@ namespace FlowMap.Tests.Reconstruction
             var o = new ReconstructionOptions
             {
                 Mode = ReconstructionMode.Offline, ProcessingSize = (192, 144), OfflineSteps = 60, OfflineGeometrySteps = 60, FocalPixels = givenFocal,
-                RefineK1 = true,
+                RefineK1 = refineK1,
             };
             var outcome = new Outcome { Sequence = seq };
             using var pipeline = new ReconstructionPipeline(o, flow, new GpuWindowSolver(Ctx), null, ownsComponents: true);
@@ -93,6 +93,27 @@ namespace FlowMap.Tests.Reconstruction
             Assert.NotNull(o.Result.FocalRelStd);
             Assert.Equal(24, o.Result.Poses.Count);
             TestContext.Current.TestOutputHelper?.WriteLine(what);
+        }
+
+        /// <summary>
+        /// With k1 held at 0 (the default), a distorting lens is not silently absorbed into the focal: the distortion check
+        /// refines again with k1 free and tells what k1 it finds and how far the focal moves (pinhole focal on this k1 = -0.2
+        /// walk: tens of per cent off), and says nothing for a pinhole camera.
+        /// </summary>
+        [Theory]
+        [InlineData(-0.2, true)]
+        [InlineData(0.0, false)]
+        public void With_k1_held_a_distorting_lens_is_named_in_a_warning(double k1, bool hinted)
+        {
+            var o = Run("walk", k1, 16, refineK1: false);
+            string what = $"k1 {k1}: focal {o.Result.Processing.Fx / o.Sequence.Intrinsics.Fx - 1:P2}, warnings: {string.Join("; ", o.Result.Warnings)}";
+            Assert.Equal(0, o.Result.K1);
+            var hint = o.Result.Warnings.FirstOrDefault(w => w.StartsWith("radial distortion", StringComparison.Ordinal));
+            if (!hinted) { Assert.True(hint == null, what); return; }
+            Assert.True(hint != null && hint.Contains("--estimate-k1"), what);
+            var m = System.Text.RegularExpressions.Regex.Match(hint!, @"k1 = (-?[0-9.]+)");
+            Assert.True(m.Success, what);
+            Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), k1 - 0.02, k1 + 0.02);
         }
 
         [Fact]
