@@ -121,6 +121,7 @@ namespace FlowMap.Reconstruction
         private double _undeterminedLogFocal;
         private int _undeterminedWindows;
         private double? _lastDeterminedFocal;
+        private bool _k1Noted;
 
         /// <summary>
         /// Online: a window whose refinement with the frozen keyframes held ends above this robust cost per observation (the
@@ -155,6 +156,13 @@ namespace FlowMap.Reconstruction
             int n = win.Count;
             int w = win[0].Image.Width, h = win[0].Image.Height;
             var warnings = new List<string>();
+            if (_o.RefineK1 && !_k1Noted)
+            {
+                // Windows hold k1 at 0: a handful of keyframes does not tell a lens's distortion from the focal (on a synthetic
+                // walk at k1 = -0.2, a window's k1-free refinement came out at k1 = +0.12).
+                _k1Noted = true;
+                warnings.Add("k1 is estimated only by the offline solve (--mode offline); online windows hold k1 = 0");
+            }
             ResolveFlows(win, token);
             if (ReestimateAdjacentFlows)
                 for (int i = 1; i < n; i++)

@@ -28,7 +28,7 @@ namespace FlowMap.Tests.Reconstruction
             public SyntheticSequence Sequence = null!;
         }
 
-        private Outcome Run(string path, double k1, int frames, double? givenFocal = null, bool refineK1 = true)
+        private Outcome Run(string path, double k1, int frames, double? givenFocal = null, bool refineK1 = true, ReconstructionMode mode = ReconstructionMode.Offline)
         {
             var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 3), new SyntheticSequenceOptions
             {
@@ -41,7 +41,7 @@ namespace FlowMap.Tests.Reconstruction
             for (int i = 0; i < images.Count; i++) flow.Register(i, images[i]);
             var o = new ReconstructionOptions
             {
-                Mode = ReconstructionMode.Offline, ProcessingSize = (192, 144), OfflineSteps = 60, OfflineGeometrySteps = 60, FocalPixels = givenFocal,
+                Mode = mode, ProcessingSize = (192, 144), OfflineSteps = 60, OfflineGeometrySteps = 60, FocalPixels = givenFocal,
                 RefineK1 = refineK1,
             };
             var outcome = new Outcome { Sequence = seq };
@@ -114,6 +114,15 @@ namespace FlowMap.Tests.Reconstruction
             var m = System.Text.RegularExpressions.Regex.Match(hint!, @"k1 = (-?[0-9.]+)");
             Assert.True(m.Success, what);
             Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), k1 - 0.02, k1 + 0.02);
+        }
+
+        /// <summary>Online windows hold k1 at 0; asking for k1 online says so instead of doing nothing silently.</summary>
+        [Fact]
+        public void Asking_for_k1_online_says_that_only_the_offline_solve_estimates_it()
+        {
+            var o = Run("walk", -0.2, 12, refineK1: true, mode: ReconstructionMode.Online);
+            Assert.Equal(0, o.Result.K1);
+            Assert.Single(o.Result.Warnings, w => w.Contains("k1 is estimated only by the offline solve"));
         }
 
         [Fact]
