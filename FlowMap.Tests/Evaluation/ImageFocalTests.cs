@@ -141,7 +141,7 @@ namespace FlowMap.Tests.Evaluation
                 for (int m = 0; m < 6; m++) for (int q = m + 1; q < 6; q++) hm[6 * m + q] = hm[6 * q + m];
                 for (int m = 0; m < 6; m++) hm[7 * m] *= 1 + 1e-4; // a trace of damping: a textureless pair stays solvable
                 var step = SolveSpd(hm, g);
-                var dr = Rodrigues(-step[0], -step[1], -step[2]);
+                var dr = FramePoseEstimator.Rodrigues(-step[0], -step[1], -step[2]);
                 p.R = Mul(dr, R);
                 p.T = new[]
                 {
@@ -170,19 +170,6 @@ namespace FlowMap.Tests.Evaluation
             var x = new double[n];
             for (int i = n - 1; i >= 0; i--) { double s = z[i]; for (int q = i + 1; q < n; q++) s -= l[q * n + i] * x[q]; x[i] = s / l[i * n + i]; }
             return x;
-        }
-
-        private static double[] Rodrigues(double wx, double wy, double wz)
-        {
-            double th = Math.Sqrt(wx * wx + wy * wy + wz * wz);
-            if (th < 1e-15) return new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
-            double kx = wx / th, ky = wy / th, kz = wz / th, c = Math.Cos(th), s = Math.Sin(th), v = 1 - c;
-            return new[]
-            {
-                c + kx * kx * v, kx * ky * v - kz * s, kx * kz * v + ky * s,
-                ky * kx * v + kz * s, c + ky * ky * v, ky * kz * v - kx * s,
-                kz * kx * v - ky * s, kz * ky * v + kx * s, c + kz * kz * v,
-            };
         }
 
         private static double[] Mul(double[] a, double[] b)
