@@ -316,8 +316,9 @@ namespace FlowMap.Reconstruction
         /// <summary>
         /// A follower's pose against its keyframe's depth (solved, else its warm start; PnP from the sampled matches, from its
         /// last pose). The final pose (<paramref name="confirmedDepthOnly"/>: the keyframe solved for good) lifts only the
-        /// keyframe pixels whose depth the refinement confirmed (confidence at least half of
-        /// <see cref="KeyframeSolver.MinCellConfidence"/>: at least half their weight from confirmed cells); the rest of the
+        /// keyframe pixels whose depth the refinement confirmed (dense confidence at least half of
+        /// <see cref="KeyframeSolver.MinCellConfidence"/>, a cell's confirmation threshold: unconfirmed cells have confidence 0,
+        /// so a pixel between mostly unconfirmed cells falls below it); the rest of the
         /// depth is a guess (the descent's, or its neighbours'), and a point lifted with a guessed depth pulls the pose
         /// (FlowMap.Tests/Issues/FollowerPosedOnUnconfirmedDepth.cs). With too few such pixels, all of them.
         /// </summary>

@@ -36,7 +36,7 @@ namespace FlowMap.Viewer.Cli
             var json = new Option<bool>("--json") { Description = "Print report.json to standard output when done (no progress bar)." };
             var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing --out folder, only if an earlier `reconstruct` wrote it." };
             cmd.Arguments.Add(input);
-            var k1 = new Option<bool>("--estimate-k1") { Description = "Also estimate one radial distortion coefficient k1 (SIMPLE_RADIAL) in the multi-view refinement; default: k1 = 0 (see README)." };
+            var k1 = new Option<bool>("--estimate-k1") { Description = "Also estimate one radial distortion coefficient k1 (SIMPLE_RADIAL) in the offline multi-view refinement (online windows hold k1 = 0, and say so); default: k1 = 0 (see README)." };
             foreach (var o in new Option[] { outDir, mode, depthModel, depthPreset, flowModel, focal, k1, size, maxFrames, json, overwrite }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {

@@ -1,8 +1,8 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 
 namespace FlowMap.Solve.Geometry
 {
