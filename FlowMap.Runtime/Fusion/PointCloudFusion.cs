@@ -12,7 +12,7 @@ namespace FlowMap.Fusion
         /// <summary>Voxel edge as a fraction of the first frame's median depth (used when <see cref="VoxelSize"/> is null).</summary>
         public double RelativeVoxelSize { get; set; } = 0.01;
         /// <summary>
-        /// Upper bound on stored voxels (memory: about 40 bytes each plus the hash entry). When it is passed, the voxel
+        /// Upper bound on stored voxels (memory: 36 bytes each and 5-11 bytes of index). When it is passed, the voxel
         /// edge doubles and all voxels are merged into the coarser grid, so memory stays bounded on any sequence length.
         /// </summary>
         public int MaxVoxels { get; set; } = 1_000_000;
@@ -33,12 +33,29 @@ namespace FlowMap.Fusion
     /// confidence-weighted mean of the positions and colours that fell into it and the summed confidence.
     /// Deterministic: voxels are kept in first-seen order. Memory is bounded by <see cref="FusionOptions.MaxVoxels"/>.
     /// </summary>
+    /// <remarks>
+    /// Memory per voxel (<see cref="VoxelBytes"/>, 36 bytes): the summed confidence and the running means (floats) and the
+    /// voxel's key, in blocks of <see cref="BlockVoxels"/> voxels, so the map grows by one block at a time and never copies
+    /// itself; and an open-addressing index of 4-byte slots at most three quarters full. The map it replaces held double
+    /// sums (56 bytes) in one array doubled as it grew and a Dictionary&lt;long, int&gt; (28 bytes an entry, up to twice the
+    /// entries it holds): 84 to 168 bytes a voxel, the whole of a 10,000-frame session's RSS growth (issue 12).
+    /// </remarks>
     internal sealed class PointCloudFusion
     {
         private readonly FusionOptions _o;
-        private Dictionary<long, int> _index = new Dictionary<long, int>();
-        // Per voxel: weight, weighted x, y, z, r, g, b (double for exact, order-independent-enough accumulation).
-        private double[] _acc = new double[7 * 1024];
+        /// <summary>Voxels per block of storage.</summary>
+        internal const int BlockVoxels = 1 << 14;
+        private const int Fields = 7;
+        /// <summary>Bytes of one voxel's storage: weight, mean x, y, z, mean r, g, b (floats) and its key (a long).</summary>
+        internal const int VoxelBytes = Fields * sizeof(float) + sizeof(long);
+        /// <summary>Bytes of one slot of the index.</summary>
+        internal const int SlotBytes = sizeof(int);
+        // Per voxel (block v / BlockVoxels, offset v % BlockVoxels): the summed confidence, the means, the key.
+        private List<float[]> _values = new List<float[]>();
+        private List<long[]> _keys = new List<long[]>();
+        // Index: voxel + 1 per slot (0: empty), linear probing, a power-of-two length, at most three quarters full.
+        private int[] _slots = new int[MinSlots];
+        private const int MinSlots = 1024;
         private int _count;
 
         public PointCloudFusion(FusionOptions? options = null)
@@ -124,49 +141,108 @@ namespace FlowMap.Fusion
         private void Add(double x, double y, double z, byte r, byte g, byte b, double weight)
         {
             long key = Key(x, y, z, VoxelSize);
-            if (!_index.TryGetValue(key, out int i))
+            int i = Find(key, out int slot);
+            if (i < 0)
             {
                 if (_count >= _o.MaxVoxels)
                 {
                     Coarsen();
                     key = Key(x, y, z, VoxelSize);
-                    if (_index.TryGetValue(key, out i)) { Accumulate(i, x, y, z, r, g, b, weight); return; }
+                    i = Find(key, out slot);
                 }
-                i = _count++;
-                if (7 * _count > _acc.Length) Array.Resize(ref _acc, 7 * RoomFor(_count));
-                Array.Clear(_acc, 7 * i, 7);
-                _index[key] = i;
+                if (i < 0) i = Insert(key, slot);
             }
             Accumulate(i, x, y, z, r, g, b, weight);
         }
 
-        private void Accumulate(int i, double x, double y, double z, double r, double g, double b, double w)
+        /// <summary>The voxel with this key, or -1 and the empty slot where it would go.</summary>
+        private int Find(long key, out int slot)
         {
-            int o = 7 * i;
-            _acc[o] += w; _acc[o + 1] += w * x; _acc[o + 2] += w * y; _acc[o + 3] += w * z;
-            _acc[o + 4] += w * r; _acc[o + 5] += w * g; _acc[o + 6] += w * b;
+            int mask = _slots.Length - 1;
+            int s = Slot(key, mask);
+            while (_slots[s] != 0)
+            {
+                int v = _slots[s] - 1;
+                if (_keys[v / BlockVoxels][v % BlockVoxels] == key) { slot = s; return v; }
+                s = (s + 1) & mask;
+            }
+            slot = s;
+            return -1;
+        }
+
+        private static int Slot(long key, int mask)
+        {
+            // SplitMix64's finaliser: neighbouring voxels' keys differ in few bits, linear probing needs them spread.
+            ulong z = unchecked((ulong)key);
+            z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+            z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+            return (int)((z ^ (z >> 31)) & (ulong)mask);
+        }
+
+        /// <summary>A new, empty voxel with this key in <paramref name="slot"/> (from <see cref="Find"/>); its number.</summary>
+        private int Insert(long key, int slot)
+        {
+            int v = _count++;
+            if (v / BlockVoxels == _values.Count)
+            {
+                _values.Add(new float[Fields * BlockVoxels]);
+                _keys.Add(new long[BlockVoxels]);
+            }
+            _keys[v / BlockVoxels][v % BlockVoxels] = key;
+            if (4L * _count > 3L * _slots.Length) Reindex(2 * _slots.Length); // the new voxel goes in with the rest
+            else _slots[slot] = v + 1;
+            return v;
+        }
+
+        /// <summary>The index rebuilt at this length from the voxels' keys (in their order).</summary>
+        private void Reindex(int length)
+        {
+            _slots = new int[length];
+            int mask = length - 1;
+            for (int v = 0; v < _count; v++)
+            {
+                int s = Slot(_keys[v / BlockVoxels][v % BlockVoxels], mask);
+                while (_slots[s] != 0) s = (s + 1) & mask;
+                _slots[s] = v + 1;
+            }
+        }
+
+        /// <summary>Adds a sample of weight <paramref name="w"/> to voxel <paramref name="v"/>'s running means.</summary>
+        private void Accumulate(int v, double x, double y, double z, double r, double g, double b, double w)
+        {
+            float[] a = _values[v / BlockVoxels];
+            int o = Fields * (v % BlockVoxels);
+            double total = a[o] + w;
+            double t = total > 0 ? w / total : 1; // a first sample of weight 0 (MinConfidence 0) sets the means
+            a[o] = (float)total;
+            a[o + 1] = (float)(a[o + 1] + t * (x - a[o + 1]));
+            a[o + 2] = (float)(a[o + 2] + t * (y - a[o + 2]));
+            a[o + 3] = (float)(a[o + 3] + t * (z - a[o + 3]));
+            a[o + 4] = (float)(a[o + 4] + t * (r - a[o + 4]));
+            a[o + 5] = (float)(a[o + 5] + t * (g - a[o + 5]));
+            a[o + 6] = (float)(a[o + 6] + t * (b - a[o + 6]));
         }
 
         /// <summary>
-        /// Bytes held by the map: its accumulators' array and its index's entries and buckets, at their lengths (what the
-        /// memory grows with; object headers aside). Updated after each frame and merge; read from any thread.
+        /// Bytes held by the map: its blocks of voxels and its index at their lengths (what the memory grows with; object
+        /// headers aside). Updated after each frame and merge; read from any thread.
         /// </summary>
         public long Bytes => Interlocked.Read(ref _bytes);
         private long _bytes;
 
-        /// <summary>An entry of the Dictionary&lt;long, int&gt; index (hash, next, key, value: 24 bytes aligned) and its bucket (4).</summary>
-        internal const int IndexEntryBytes = 28;
-
         private void UpdateBytes() =>
-            Interlocked.Exchange(ref _bytes, (long)_acc.Length * sizeof(double) + (long)_index.EnsureCapacity(0) * IndexEntryBytes);
+            Interlocked.Exchange(ref _bytes, (long)_values.Count * BlockVoxels * VoxelBytes + (long)_slots.Length * SlotBytes);
 
-        /// <summary>Voxels the accumulators have room for (memory, for tests).</summary>
-        internal int Capacity => _acc.Length / 7;
+        /// <summary>Voxels the blocks have room for (memory, for tests).</summary>
+        internal int Capacity => _values.Count * BlockVoxels;
+
+        /// <summary>Slots of the index (memory, for tests).</summary>
+        internal int IndexSlots => _slots.Length;
 
         /// <summary>
-        /// Doubles the voxel edge and merges voxels (in first-seen order) until under the bound. The merged map keeps the room
-        /// that growing to its new size would have given it (a power of two), not the old map's: a session's map cycles up to
-        /// the bound and back, and the largest array would otherwise stay for the rest of it
+        /// Doubles the voxel edge and merges voxels (in first-seen order, weighted by their summed confidence) until under the
+        /// bound. The merged map has the blocks and the index its size needs, not the old map's: a session's map cycles up to
+        /// the bound and back, and the largest arrays would otherwise stay for the rest of it
         /// (Issues/CoarsenedMapKeptItsLargestArray).
         /// </summary>
         private void Coarsen()
@@ -174,28 +250,20 @@ namespace FlowMap.Fusion
             do
             {
                 VoxelSize *= 2;
-                var old = _acc; int n = _count;
-                _index = new Dictionary<long, int>();
-                _acc = new double[7 * RoomFor(n)]; // merging never adds voxels
+                var (values, keys, n) = (_values, _keys, _count);
+                _values = new List<float[]>(); _keys = new List<long[]>();
+                _slots = new int[MinSlots];
                 _count = 0;
                 for (int j = 0; j < n; j++)
                 {
-                    int o = 7 * j;
-                    double wgt = old[o];
-                    long key = Key(old[o + 1] / wgt, old[o + 2] / wgt, old[o + 3] / wgt, VoxelSize);
-                    if (!_index.TryGetValue(key, out int i)) { i = _count++; _index[key] = i; }
-                    for (int k = 0; k < 7; k++) _acc[7 * i + k] += old[o + k];
+                    float[] a = values[j / BlockVoxels];
+                    int o = Fields * (j % BlockVoxels);
+                    long key = Key(a[o + 1], a[o + 2], a[o + 3], VoxelSize);
+                    int v = Find(key, out int slot);
+                    if (v < 0) v = Insert(key, slot);
+                    Accumulate(v, a[o + 1], a[o + 2], a[o + 3], a[o + 4], a[o + 5], a[o + 6], a[o]);
                 }
-            } while (_count >= _o.MaxVoxels);
-            if (RoomFor(_count) < _acc.Length / 7) Array.Resize(ref _acc, 7 * RoomFor(_count));
-        }
-
-        /// <summary>The accumulators' room for n voxels: 1024 doubled until it holds them (what growing one at a time reaches).</summary>
-        private static int RoomFor(int n)
-        {
-            int room = 1024;
-            while (room < n && room <= int.MaxValue / 14) room *= 2;
-            return Math.Max(room, n);
+            } while (_count >= _o.MaxVoxels && _count > 1);
         }
 
         private static long Key(double x, double y, double z, double size)
@@ -211,18 +279,26 @@ namespace FlowMap.Fusion
             var pos = new float[3 * _count];
             var col = new byte[3 * _count];
             var conf = new float[_count];
-            for (int i = 0; i < _count; i++)
+            for (int v = 0; v < _count; v++)
             {
-                int o = 7 * i;
-                double w = _acc[o];
+                float[] a = _values[v / BlockVoxels];
+                int o = Fields * (v % BlockVoxels);
                 for (int k = 0; k < 3; k++)
                 {
-                    pos[3 * i + k] = (float)(_acc[o + 1 + k] / w);
-                    col[3 * i + k] = (byte)Math.Max(0, Math.Min(255, Math.Round(_acc[o + 4 + k] / w)));
+                    pos[3 * v + k] = a[o + 1 + k];
+                    col[3 * v + k] = (byte)Math.Max(0, Math.Min(255, Math.Round(a[o + 4 + k])));
                 }
-                conf[i] = (float)(1 - Math.Exp(-w));
+                conf[v] = (float)(1 - Math.Exp(-a[o]));
             }
             return new PointCloud(pos, col, conf);
+        }
+
+        /// <summary>Each voxel's summed confidence, in the order of <see cref="ToPointCloud"/> (for tests).</summary>
+        internal float[] SummedConfidence()
+        {
+            var w = new float[_count];
+            for (int v = 0; v < _count; v++) w[v] = _values[v / BlockVoxels][Fields * (v % BlockVoxels)];
+            return w;
         }
 
         private static double MedianPositive(float[] data)

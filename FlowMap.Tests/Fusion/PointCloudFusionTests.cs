@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using FlowMap.Fusion;
 using Xunit;
 
@@ -91,23 +93,117 @@ namespace FlowMap.Tests.Fusion
         }
 
         [Fact]
-        public void Bytes_are_the_accumulators_and_the_index_at_their_lengths()
+        public void Bytes_are_the_blocks_and_the_index_at_their_lengths()
         {
-            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = 0.01, MaxVoxels = 2_000 });
-            const long accumulator = 7 * sizeof(double), perVoxel = accumulator + PointCloudFusion.IndexEntryBytes;
-            Assert.Equal(fusion.Capacity * accumulator, fusion.Bytes); // empty: the first 1,024 voxels' room, no index yet
-            for (int f = 0; f < 3; f++)
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = 0.005, MaxVoxels = 40_000 });
+            Assert.Equal(1024L * PointCloudFusion.SlotBytes, fusion.Bytes); // empty: no block, the smallest index
+            for (int f = 0; f < 4; f++)
             {
-                var (d, c, img) = Plane(60, 45, 1f + 0.5f * f); // one voxel per pixel at the start: 2,700 voxels, over the bound
-                fusion.Integrate(d, c, img, Intrinsics.Centered(60, 45, 50), CameraPose.Identity);
+                var (d, c, img) = Plane(120, 90, 1f + 0.5f * f); // one voxel per pixel at the start: 10,800 voxels a frame
+                fusion.Integrate(d, c, img, Intrinsics.Centered(120, 90, 200), CameraPose.Identity);
                 int n = fusion.Count;
-                Assert.Equal(fusion.Bytes - fusion.Capacity * accumulator, (fusion.Bytes - fusion.Capacity * accumulator) / PointCloudFusion.IndexEntryBytes * PointCloudFusion.IndexEntryBytes);
-                // At least one accumulator and one index entry per voxel; at most the room of doubling (accumulators, from
-                // 1,024) and of the index's growth to the next prime past twice its size.
-                Assert.True(fusion.Bytes >= n * perVoxel, $"{fusion.Bytes} bytes for {n} voxels");
-                Assert.True(fusion.Bytes <= Math.Max(1024, 2 * n) * accumulator + (3L * n + 8) * PointCloudFusion.IndexEntryBytes, $"{fusion.Bytes} bytes for {n} voxels");
+                Assert.Equal((long)fusion.Capacity * PointCloudFusion.VoxelBytes + (long)fusion.IndexSlots * PointCloudFusion.SlotBytes, fusion.Bytes);
+                // The blocks hold the voxels with less than a block to spare; the index is a power of two at most three quarters
+                // full (at least a third full once past its smallest length: it doubles when three quarters are passed).
+                Assert.InRange(fusion.Capacity - n, 0, PointCloudFusion.BlockVoxels - 1);
+                Assert.Equal(0, fusion.IndexSlots & (fusion.IndexSlots - 1));
+                Assert.InRange(4L * n, 0, 3L * fusion.IndexSlots);
+                if (fusion.IndexSlots > 1024) Assert.True(8L * n > 3L * fusion.IndexSlots - 8, $"{n} voxels in {fusion.IndexSlots} slots");
             }
-            Assert.True(fusion.VoxelSize > 0.01, "the grid was never coarsened");
+            Assert.True(fusion.VoxelSize > 0.005, "the grid was never coarsened");
+            // At the end about 40 bytes a voxel, where double sums in a doubling array and a Dictionary index took 84 to 168.
+            Assert.True(fusion.Bytes < 2L * PointCloudFusion.BlockVoxels * PointCloudFusion.VoxelBytes + 8L * fusion.Count * PointCloudFusion.SlotBytes / 3 + 4096);
+        }
+
+        /// <summary>
+        /// The map against a plain reference (double sums per voxel in a Dictionary, first-seen order) over several blocks and
+        /// index growths: the same voxels in the same order, positions within the float rounding of running means (2e-6 for a
+        /// scene 2 m across: a few ulps), colours within one level, confidences within 1e-5. Merged to a coarser grid, the
+        /// map keeps the summed confidence and the weighted centroids of position and colour (a voxel's float mean may round
+        /// across a cell boundary, so the merged voxels are compared in total, not one by one).
+        /// </summary>
+        [Fact]
+        public void The_map_is_the_reference_voxel_mean_over_blocks_index_growth_and_a_merge()
+        {
+            const int w = 157, h = 111; // odd sizes
+            const double size = 0.004;
+            var k = Intrinsics.Centered(w, h, 150);
+            var frames = new List<(FloatImage D, FloatImage C, RgbImage I, CameraPose P)>();
+            for (int f = 0; f < 5; f++)
+            {
+                var d = new FloatImage(w, h); var c = new FloatImage(w, h); var img = new RgbImage(w, h);
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                    {
+                        d[x, y] = (float)(1.5 + 0.3 * Math.Sin(0.05 * x + f) + 0.002 * y); // smooth: no depth edges
+                        c[x, y] = (float)(0.4 + 0.6 * ((x * 7 + y * 13 + f) % 11) / 10.0);
+                        int o = 3 * (y * w + x);
+                        img.Pixels[o] = (byte)(x + f); img.Pixels[o + 1] = (byte)(2 * y); img.Pixels[o + 2] = (byte)(x * y);
+                    }
+                frames.Add((d, c, img, new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new double[] { 0.01 * f, -0.003 * f, 0.02 * f })));
+            }
+            var reference = ReferenceVoxels(frames.Select(fr => Integrated(fr, k)), size);
+
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = size });
+            foreach (var fr in frames) fusion.Integrate(fr.D, fr.C, fr.I, k, fr.P);
+            Assert.True(fusion.Count > 2 * PointCloudFusion.BlockVoxels, $"{fusion.Count} voxels: fewer than three blocks");
+            var cloud = fusion.ToPointCloud();
+            Assert.Equal(reference.Count, cloud.Count);
+            for (int v = 0; v < reference.Count; v++)
+            {
+                var s = reference[v];
+                for (int a = 0; a < 3; a++) Assert.True(Math.Abs(cloud.Positions[3 * v + a] - s[1 + a] / s[0]) < 2e-6, $"voxel {v} axis {a}: {cloud.Positions[3 * v + a]} against {s[1 + a] / s[0]}");
+                for (int a = 0; a < 3; a++) Assert.InRange(cloud.Colors[3 * v + a], Math.Round(s[4 + a] / s[0]) - 1, Math.Round(s[4 + a] / s[0]) + 1);
+                Assert.Equal(1 - Math.Exp(-s[0]), cloud.Confidence![v], 5);
+            }
+
+            var merged = new PointCloudFusion(new FusionOptions { VoxelSize = size, MaxVoxels = 30_000 });
+            foreach (var fr in frames) merged.Integrate(fr.D, fr.C, fr.I, k, fr.P);
+            Assert.True(merged.VoxelSize > size, "the grid was never coarsened");
+            Assert.InRange(merged.Count, 1, 29_999);
+            var all = merged.ToPointCloud();
+            double total = reference.Sum(s => s[0]);
+            var centroid = new double[6];
+            var weights = merged.SummedConfidence().Select(x => (double)x).ToArray();
+            for (int v = 0; v < all.Count; v++)
+                for (int a = 0; a < 3; a++) { centroid[a] += weights[v] * all.Positions[3 * v + a]; centroid[3 + a] += weights[v] * all.Colors[3 * v + a]; }
+            Assert.Equal(1, weights.Sum() / total, 3);
+            for (int a = 0; a < 3; a++)
+            {
+                Assert.Equal(reference.Sum(s => s[1 + a]) / total, centroid[a] / weights.Sum(), 3);
+                Assert.Equal(reference.Sum(s => s[4 + a]) / total, centroid[3 + a] / weights.Sum(), 0); // colours rounded to levels
+            }
+        }
+
+        // The points a frame adds (position, colour, weight), as Integrate accepts them (no depth edges in these frames).
+        private static IEnumerable<double[]> Integrated((FloatImage D, FloatImage C, RgbImage I, CameraPose P) fr, Intrinsics k)
+        {
+            for (int y = 0; y < fr.D.Height; y++)
+                for (int x = 0; x < fr.D.Width; x++)
+                {
+                    var (cx, cy, cz) = k.Unproject(x, y, fr.D[x, y]);
+                    var (wx, wy, wz) = fr.P.Transform(cx, cy, cz);
+                    int o = 3 * (y * fr.D.Width + x);
+                    yield return new double[] { fr.C[x, y], wx, wy, wz, fr.I.Pixels[o], fr.I.Pixels[o + 1], fr.I.Pixels[o + 2] };
+                }
+        }
+
+        private static long RefKey(double x, double y, double z, double size) =>
+            ((long)Math.Floor(x / size) & 0x1FFFFF) | (((long)Math.Floor(y / size) & 0x1FFFFF) << 21) | (((long)Math.Floor(z / size) & 0x1FFFFF) << 42);
+
+        // Weighted sums per voxel (weight, weight x position, weight x colour), in first-seen order.
+        private static List<double[]> ReferenceVoxels(IEnumerable<IEnumerable<double[]>> frames, double size)
+        {
+            var sums = new List<double[]>(); var index = new Dictionary<long, int>();
+            foreach (var frame in frames)
+                foreach (var p in frame)
+                {
+                    long key = RefKey(p[1], p[2], p[3], size);
+                    if (!index.TryGetValue(key, out int i)) { i = sums.Count; index[key] = i; sums.Add(new double[7]); }
+                    sums[i][0] += p[0];
+                    for (int a = 1; a < 7; a++) sums[i][a] += p[0] * p[a];
+                }
+            return sums;
         }
 
         [Fact]

@@ -9,8 +9,8 @@ namespace FlowMap.Tests.Issues
     /// frame 1,000 and 738 MB at frame 10,000 with the fused map at 196,628 and 254,246 voxels, about the same size. Between
     /// the two the map had grown to 955,221 voxels and been merged to a coarser grid (<see cref="FusionOptions.MaxVoxels"/>),
     /// and the merge allocated its accumulators at the old map's length: 7.3 M doubles (59 MB) kept for a map of a quarter
-    /// of a million voxels, four times the room growing to that size gives. After a merge the accumulators now have the room
-    /// growing to the merged size gives (a power of two of at least 1,024 voxels).
+    /// of a million voxels, four times the room growing to that size gives. After a merge the map now has the room growing to
+    /// the merged size gives (its blocks and index; the accumulators then were a power of two of at least 1,024 voxels).
     /// </summary>
     public sealed class CoarsenedMapKeptItsLargestArray
     {
@@ -27,10 +27,13 @@ namespace FlowMap.Tests.Issues
             fusion.Integrate(d, c, img, k, CameraPose.Identity);
             Assert.True(fusion.VoxelSize > 0.01, "the grid was never coarsened");
             Assert.InRange(fusion.Count, 1, 19_999);
-            // Growing one voxel at a time to Count gives the smallest power of two of at least 1,024 that holds it.
-            int room = 1024;
-            while (room < fusion.Count) room *= 2;
-            Assert.True(fusion.Capacity == room, $"{fusion.Count} voxels in room for {fusion.Capacity} (growing to that size gives {room})");
+            // Growing one voxel at a time to Count gives the blocks that hold it and an index of the smallest power of two of
+            // at least 1,024 slots that is at most three quarters full (before the merge: two blocks, 32,768 slots).
+            int blocks = (fusion.Count + PointCloudFusion.BlockVoxels - 1) / PointCloudFusion.BlockVoxels;
+            int slots = 1024;
+            while (4L * fusion.Count > 3L * slots) slots *= 2;
+            Assert.True(fusion.Capacity == blocks * PointCloudFusion.BlockVoxels, $"{fusion.Count} voxels in room for {fusion.Capacity} (growing to that size gives {blocks} blocks)");
+            Assert.True(fusion.IndexSlots == slots, $"{fusion.Count} voxels in {fusion.IndexSlots} index slots (growing to that size gives {slots})");
         }
     }
 }
