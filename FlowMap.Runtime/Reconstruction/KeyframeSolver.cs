@@ -370,7 +370,7 @@ namespace FlowMap.Reconstruction
             {
                 if (!_o.Refine || _o.RefineK1 || fixedFocal != null || !double.IsFinite(s.RefineFinalCost)) return s;
                 var free = _clock.Time("distortion_check", () => Refine(edges, s.Poses, s.Depth, s.Confidence, s.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd,
-                    new List<string>(), token, refineK1: true));
+                    new List<string>(), token, refineK1: true, scaleFromResiduals: true));
                 if (DistortionHint(s.Focal, s.RefineFinalCost, free.Focal, free.K1, free.RefineFinalCost, relStd) is string hint)
                     s.Warnings = s.Warnings.Append(hint).ToList();
                 return s;
@@ -387,14 +387,14 @@ namespace FlowMap.Reconstruction
                 var r = Descend(new SolverWindow(images, adjacent, priors, focal), _o.OfflineGeometrySteps,
                     new SolverWarmStart { InitialDepth = start.Depth.Select(d => (FloatImage?)d).ToList(), Focal = focal }, token);
                 // 5. Multi-view refinement over the pair graph.
-                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1, relStd, notes, token, guides: images, backgroundFill: priors == null);
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: fixedFocal != null, fixedKeyframes: 1, relStd, notes, token, guides: images, backgroundFill: priors == null, scaleFromResiduals: true);
             }
 
             KeyframeSolution FromOwnFocal()
             {
                 // FlowMap's descent from flat depth with its softmin focal, then the refinement.
                 var r = Descend(new SolverWindow(images, adjacent, priors, null), _o.OfflineSteps, null, token);
-                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token, guides: images, backgroundFill: priors == null);
+                return Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: false, fixedKeyframes: 1, relStd, new List<string>(warnings), token, guides: images, backgroundFill: priors == null, scaleFromResiduals: true);
             }
         }
 
@@ -469,7 +469,7 @@ namespace FlowMap.Reconstruction
 
         private KeyframeSolution Refine(List<(int I, int J, FlowResult Flow)> edges, CameraPose[] poses, FloatImage[] depth, FloatImage[] conf,
             double focal, double k1, bool focalFixed, int fixedKeyframes, double? focalRelStd, List<string> warnings, CancellationToken token, bool? refineK1 = null,
-            IReadOnlyList<RgbImage>? guides = null, bool backgroundFill = false)
+            IReadOnlyList<RgbImage>? guides = null, bool backgroundFill = false, bool scaleFromResiduals = false)
         {
             int n = poses.Length, w = depth[0].Width, h = depth[0].Height;
             if (!(focal > 0) || double.IsInfinity(focal)) throw new InvalidOperationException($"The descent returned focal {focal}.");
@@ -486,6 +486,7 @@ namespace FlowMap.Reconstruction
             var startDepth = depth.Select(d => Coarse(d, _o.RefineStride)).ToArray();
             var state = new BundleState { Poses = poses.ToArray(), InverseDepth = startDepth.Select(q => (double[])q.Clone()).ToArray(), Focal = focal, K1 = k1 };
             var bo = RefineOptions(_o, focalFixed, refineK1 ?? _o.RefineK1, fixedKeyframes);
+            bo.ScaleFromResiduals = scaleFromResiduals && _o.RefineScaleFromResiduals;
             bo.UseGpu = _gpu != null && _gpu.Info.Kind != GpuDeviceKind.Cpu; // linearisation kernels: about 4x slower than the CPU path on lavapipe
             var ba = _clock.Time("refine", () => BundleAdjuster.Refine(problem, state, bo, _gpu, token));
             if (!(ba.State.Focal > 0) || !double.IsFinite(ba.State.Focal) || !double.IsFinite(ba.State.K1) || ba.State.Poses.Any(p => !Finite(p)))

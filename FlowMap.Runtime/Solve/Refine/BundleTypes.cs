@@ -133,8 +133,21 @@ namespace FlowMap.Solve.Refine
     {
         /// <summary>Gauss-Newton linearisations (each with up to <see cref="MaxRetries"/> damped re-solves when a step is rejected).</summary>
         public int Iterations = 8;
-        /// <summary>Scale c of the robust loss, pixels.</summary>
+        /// <summary>
+        /// Scale c of the robust loss, pixels: the fit's scale unless <see cref="ScaleFromResiduals"/>, and always the scale of
+        /// the reported costs and cell confidences (<see cref="BundleResult.FinalCost"/>), so refinements stay comparable.
+        /// </summary>
         public double RobustPx = 1.0;
+        /// <summary>
+        /// With <see cref="BundleRobust.Cauchy"/>: once the fit at <see cref="RobustPx"/> has converged, the scale is taken from
+        /// the flow's own noise (<see cref="BundleAdjuster.NoiseSigma"/>: <see cref="BundleAdjuster.CauchyEfficiency"/> x
+        /// sigma, between <see cref="MinRobustPx"/> and <see cref="RobustPx"/>) and the fit continues there, re-estimated
+        /// while it shrinks by more than a tenth (at most <see cref="MaxScaleUpdates"/> times).
+        /// </summary>
+        public bool ScaleFromResiduals;
+        /// <summary>Smallest fitted scale, pixels (flow is not more precise than a tenth of a pixel).</summary>
+        public double MinRobustPx = 0.1;
+        public int MaxScaleUpdates = 3;
         public BundleRobust Robust = BundleRobust.Huber;
         /// <summary>With <see cref="BundleRobust.Cauchy"/>: iterate with Huber first until that stage has converged (step gain
         /// under <see cref="LevelTolerance"/>), then with Cauchy (graduated non-convexity).</summary>
