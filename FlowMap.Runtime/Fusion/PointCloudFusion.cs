@@ -72,8 +72,13 @@ namespace FlowMap.Fusion
         /// <summary>Current voxel edge in scene units (0 until the first frame when it is relative).</summary>
         public double VoxelSize { get; private set; }
 
-        /// <summary>Voxels (= output points) so far.</summary>
-        public int Count => _count;
+        /// <summary>
+        /// Voxels (= output points) after the last frame fused; read from any thread, published with <see cref="Bytes"/> (a
+        /// live count read while a frame was fused, or merged, paired with the bytes of the frame before: a session's stats
+        /// showed 412,700 voxels in the 42.3 MB of the 999,000 before a merge).
+        /// </summary>
+        public int Count => Volatile.Read(ref _published);
+        private int _published;
 
         /// <summary>Frames fused so far.</summary>
         public int Frames { get; private set; }
@@ -230,8 +235,12 @@ namespace FlowMap.Fusion
         public long Bytes => Interlocked.Read(ref _bytes);
         private long _bytes;
 
-        private void UpdateBytes() =>
+        private void UpdateBytes()
+        {
+            // The bytes first: a reader that sees the new count sees its bytes.
             Interlocked.Exchange(ref _bytes, (long)_values.Count * BlockVoxels * VoxelBytes + (long)_slots.Length * SlotBytes);
+            Volatile.Write(ref _published, _count);
+        }
 
         /// <summary>Voxels the blocks have room for (memory, for tests).</summary>
         internal int Capacity => _values.Count * BlockVoxels;
