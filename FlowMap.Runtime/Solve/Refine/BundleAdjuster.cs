@@ -234,9 +234,10 @@ namespace FlowMap.Solve.Refine
         /// The per-axis standard deviation of the inliers' reprojection errors at <paramref name="s"/>: the lower quartile of
         /// the error norms (weighted by the observations' confidence) over the quartile of the norm of a 2-D Gaussian
         /// error (Rayleigh: sigma sqrt(-2 ln 0.75) = 0.7585 sigma). A lower quartile stays a statistic of the inliers with
-        /// up to three quarters of outliers: the flow's errors are heavy-tailed (ICL-NUIM's keyframe pairs: lower quartile
-        /// 0.14 px, median 0.38 px, upper quartile 1.9 px), so the median would already measure the outliers.
-        /// NaN when no observation projects.
+        /// up to three quarters of outliers, an upper bound of their sigma that grows with the outliers' share (1.55 sigma
+        /// with half of them): the flow's errors are heavy-tailed (ICL-NUIM's keyframe pairs: lower quartile 0.14 px, median
+        /// 0.38 px, upper quartile 1.9 px), so the median would already measure the outliers. NaN when no observation
+        /// projects (the scale then stays).
         /// </summary>
         internal static double NoiseSigma(BundleProblem p, BundleState s)
         {
