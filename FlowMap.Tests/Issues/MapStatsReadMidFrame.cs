@@ -26,16 +26,21 @@ namespace FlowMap.Tests.Issues
             var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = 1e-3 });
             var k = Intrinsics.Centered(w, h, 500);
             int reads = 0;
+            using var started = new ManualResetEventSlim();
             using var done = new ManualResetEventSlim();
             var poll = Task.Run(() =>
             {
-                while (!done.IsSet)
+                do
                 {
                     int n = fusion.Count; long bytes = fusion.Bytes;
                     Assert.True(bytes >= (long)n * PointCloudFusion.VoxelBytes, $"{n} voxels in {bytes} bytes");
                     reads++;
+                    started.Set();
                 }
+                while (!done.IsSet);
             }, TestContext.Current.CancellationToken);
+            // Fusion starts once the reader polls (however late the scheduler runs it), so there is always a read.
+            started.Wait(TestContext.Current.CancellationToken);
             for (int f = 0; f < 3; f++) fusion.Integrate(d, c, img, k, CameraPose.Identity);
             done.Set();
             poll.Wait(TestContext.Current.CancellationToken);

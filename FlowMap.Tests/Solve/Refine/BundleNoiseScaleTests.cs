@@ -72,6 +72,23 @@ namespace FlowMap.Tests.Solve.Refine
         }
 
         /// <summary>
+        /// No observation to measure (every confidence 0): no estimate (NaN), and a fit asked to take its scale from the
+        /// residuals keeps the scale it was given (no "scale" step in its trace) and reports a finite cost.
+        /// </summary>
+        [Fact]
+        public void Without_observations_there_is_no_estimate_and_the_scale_stays()
+        {
+            var scene = Walk(Ctx);
+            foreach (var obs in scene.Problem.Obs)
+                for (int c = 0; c < scene.Problem.Cells; c++) obs[4 * c + 2] = 0;
+            Assert.True(double.IsNaN(BundleAdjuster.NoiseSigma(scene.Problem, scene.Truth)));
+            var o = new BundleOptions { Iterations = 5, Robust = BundleRobust.Cauchy, RefineK1 = false, ScaleFromResiduals = true };
+            var r = BundleAdjuster.Refine(scene.Problem, scene.Truth, o, token: TestContext.Current.CancellationToken);
+            Assert.DoesNotContain(r.Trace, l => l.StartsWith("scale", StringComparison.Ordinal));
+            Assert.True(double.IsFinite(r.FinalCost), $"final cost {r.FinalCost}");
+        }
+
+        /// <summary>
         /// Half of the observations gross outliers (uniform in a 40 px square around the projection: one in 5,000 falls within
         /// 0.3 px of it): the lower quartile of all is the inliers' median, 1.1774 sigma, so the estimate is 1.1774 / 0.7585 =
         /// 1.55 sigma, an upper bound that grows with the outliers' share and stays an inlier statistic up to three quarters of
