@@ -120,6 +120,7 @@ namespace FlowMap.Fusion
                     var (cx, cy, cz) = intrinsics.Unproject(x, y, d); // along the undistorted ray (radial distortion K1)
                     if (double.IsNaN(cx) || double.IsNaN(cy)) continue; // outside the distortion's domain
                     var (wx, wy, wz) = cameraToWorld.Transform(cx, cy, cz);
+                    if (!double.IsFinite(wx) || !double.IsFinite(wy) || !double.IsFinite(wz)) continue; // a non-finite pose fuses nothing
                     int o = 3 * (y * w + x);
                     byte r = image.Pixels[o], g = image.Pixels[o + 1], b = image.Pixels[o + 2];
                     Add(wx, wy, wz, r, g, b, c);
