@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Collections.Generic;
 
@@ -12,7 +13,7 @@ namespace FlowMap.Fusion
         /// <summary>Voxel edge as a fraction of the first frame's median depth (used when <see cref="VoxelSize"/> is null).</summary>
         public double RelativeVoxelSize { get; set; } = 0.01;
         /// <summary>
-        /// Upper bound on stored voxels (memory: 36 bytes each and 5-11 bytes of index). When it is passed, the voxel
+        /// Upper bound on stored voxels (memory: 41 bytes each and 5-11 bytes of index). When it is passed, the voxel
         /// edge doubles and all voxels are merged into the coarser grid, so memory stays bounded on any sequence length.
         /// </summary>
         public int MaxVoxels { get; set; } = 1_000_000;
@@ -25,6 +26,16 @@ namespace FlowMap.Fusion
         public double MaxRelativeDepthJump { get; set; } = 0.08;
         /// <summary>Use every n-th pixel in x and y.</summary>
         public int PixelStride { get; set; } = 1;
+        /// <summary>
+        /// Fused frames a voxel needs points from to be confirmed (kept for good, and in <see cref="PointCloudFusion.ToPointCloud"/>).
+        /// 1 keeps every voxel.
+        /// </summary>
+        public int MinViews { get; set; } = 2;
+        /// <summary>
+        /// An unconfirmed voxel that none of the last this many fused frames added to is removed (checked every this many
+        /// frames): a point one view saw and the views after it did not confirm is an outlier of that view's depth.
+        /// </summary>
+        public int UnconfirmedFrames { get; set; } = 8;
     }
 
     /// <summary>
@@ -32,10 +43,18 @@ namespace FlowMap.Fusion
     /// intrinsics and camera-to-world pose and accumulated into a voxel hash grid, where a voxel keeps the
     /// confidence-weighted mean of the positions and colours that fell into it and the summed confidence.
     /// Deterministic: voxels are kept in first-seen order. Memory is bounded by <see cref="FusionOptions.MaxVoxels"/>.
+    /// A voxel is confirmed once <see cref="FusionOptions.MinViews"/> fused frames put points in it; one left unconfirmed
+    /// for <see cref="FusionOptions.UnconfirmedFrames"/> fused frames is removed, as point-based fusion removes points
+    /// that stay unstable (Keller et al. 2013, "Real-time 3D reconstruction in dynamic scenes using point-based fusion";
+    /// ElasticFusion's unstable surfels, Whelan et al. 2015). Depth a few voxels noisy scatters each view's points over a
+    /// shell around the surface, and most of them land where no other view does: on the synthetic clip of
+    /// `bench live`'s memory run 40-52 % of the voxels had less summed confidence than one view's sample, and the map
+    /// grew by ~6,000 voxels a keyframe while the camera went back and forth over the same room, reaching the bound (and
+    /// a grid twice as coarse) after ~150 keyframes.
     /// </summary>
     /// <remarks>
-    /// Memory per voxel (<see cref="VoxelBytes"/>, 36 bytes): the summed confidence and the running means (floats) and the
-    /// voxel's key, in blocks of <see cref="BlockVoxels"/> voxels, so the map grows by one block at a time and never copies
+    /// Memory per voxel (<see cref="VoxelBytes"/>, 41 bytes): the summed confidence and the running means (floats), the
+    /// voxel's key, the last frame that added to it and how many did, in blocks of <see cref="BlockVoxels"/> voxels, so the map grows by one block at a time and never copies
     /// itself; and an open-addressing index of 4-byte slots at most three quarters full. The map it replaces held double
     /// sums (56 bytes) in one array doubled as it grew and a Dictionary&lt;long, int&gt; (28 bytes an entry, up to twice the
     /// entries it holds): 84 to 168 bytes a voxel, the whole of a 10,000-frame session's RSS growth (issue 12).
@@ -46,13 +65,18 @@ namespace FlowMap.Fusion
         /// <summary>Voxels per block of storage.</summary>
         internal const int BlockVoxels = 1 << 14;
         private const int Fields = 7;
-        /// <summary>Bytes of one voxel's storage: weight, mean x, y, z, mean r, g, b (floats) and its key (a long).</summary>
-        internal const int VoxelBytes = Fields * sizeof(float) + sizeof(long);
+        /// <summary>
+        /// Bytes of one voxel's storage: weight, mean x, y, z, mean r, g, b (floats), its key (a long), the last fused frame
+        /// that added to it (an int) and the fused frames that did (a byte, saturating).
+        /// </summary>
+        internal const int VoxelBytes = Fields * sizeof(float) + sizeof(long) + sizeof(int) + sizeof(byte);
         /// <summary>Bytes of one slot of the index.</summary>
         internal const int SlotBytes = sizeof(int);
         // Per voxel (block v / BlockVoxels, offset v % BlockVoxels): the summed confidence, the means, the key.
         private List<float[]> _values = new List<float[]>();
         private List<long[]> _keys = new List<long[]>();
+        private List<int[]> _last = new List<int[]>();   // the last fused frame (Frames when it was fused) that added to it
+        private List<byte[]> _views = new List<byte[]>(); // fused frames that added to it, saturating at 255
         // Index: voxel + 1 per slot (0: empty), linear probing, a power-of-two length, at most three quarters full.
         private int[] _slots = new int[MinSlots];
         private const int MinSlots = 1024;
@@ -65,6 +89,8 @@ namespace FlowMap.Fusion
             if (!(_o.RelativeVoxelSize > 0)) throw new ArgumentException("Relative voxel size must be positive.");
             if (_o.MaxVoxels < 1) throw new ArgumentException("MaxVoxels must be at least 1.");
             if (_o.PixelStride < 1) throw new ArgumentException("PixelStride must be at least 1.");
+            if (_o.MinViews < 1 || _o.MinViews > 255) throw new ArgumentException("MinViews must be in [1, 255].");
+            if (_o.UnconfirmedFrames < 1) throw new ArgumentException("UnconfirmedFrames must be at least 1.");
             VoxelSize = _o.VoxelSize ?? 0;
             UpdateBytes();
         }
@@ -73,12 +99,17 @@ namespace FlowMap.Fusion
         public double VoxelSize { get; private set; }
 
         /// <summary>
-        /// Voxels (= output points) after the last frame fused; read from any thread, published with <see cref="Bytes"/> (a
+        /// Voxels held after the last frame fused (the confirmed ones and those still waiting for a second view); read from any thread, published with <see cref="Bytes"/> (a
         /// live count read while a frame was fused, or merged, paired with the bytes of the frame before: a session's stats
         /// showed 412,700 voxels in the 42.3 MB of the 999,000 before a merge).
         /// </summary>
         public int Count => Volatile.Read(ref _published);
         private int _published;
+
+        /// <summary>Points <see cref="ToPointCloud"/> would give after the last frame fused (published with <see cref="Count"/>).</summary>
+        public int PointCount => Volatile.Read(ref _publishedPoints);
+        private int _publishedPoints;
+        private int _confirmed; // voxels with at least MinViews views
 
         /// <summary>Frames fused so far.</summary>
         public int Frames { get; private set; }
@@ -129,6 +160,7 @@ namespace FlowMap.Fusion
                     conf.Add(Math.Min(1f, c));
                 }
             Frames++;
+            if (_o.MinViews > 1 && Frames % _o.UnconfirmedFrames == 0) RemoveUnconfirmed();
             UpdateBytes();
             return new PointCloud(pos.ToArray(), col.ToArray(), conf.ToArray());
         }
@@ -159,6 +191,63 @@ namespace FlowMap.Fusion
                 if (i < 0) i = Insert(key, slot);
             }
             Accumulate(i, x, y, z, r, g, b, weight);
+            Seen(i, Frames + 1);
+        }
+
+        /// <summary>Notes that fused frame <paramref name="frame"/> (1-based) added to voxel <paramref name="v"/>.</summary>
+        private void Seen(int v, int frame)
+        {
+            int[] last = _last[v / BlockVoxels];
+            int o = v % BlockVoxels;
+            if (last[o] == frame) return;
+            last[o] = frame;
+            byte[] views = _views[v / BlockVoxels];
+            if (views[o] < byte.MaxValue && ++views[o] == _o.MinViews) _confirmed++;
+        }
+
+        private bool Confirmed(int v) => _views[v / BlockVoxels][v % BlockVoxels] >= _o.MinViews;
+
+        /// <summary>
+        /// Removes the unconfirmed voxels no frame added to in the last <see cref="FusionOptions.UnconfirmedFrames"/> fused
+        /// frames; the rest keep their order. Blocks no longer needed are released and the index is rebuilt at the length
+        /// the voxels left need.
+        /// </summary>
+        private void RemoveUnconfirmed()
+        {
+            int keep = 0;
+            for (int v = 0; v < _count; v++)
+            {
+                if (!Confirmed(v) && Frames - _last[v / BlockVoxels][v % BlockVoxels] >= _o.UnconfirmedFrames) continue;
+                if (keep != v) Move(v, keep);
+                keep++;
+            }
+            if (keep == _count) return;
+            _count = keep;
+            int blocks = (keep + BlockVoxels - 1) / BlockVoxels;
+            if (_values.Count > blocks)
+            {
+                int extra = _values.Count - blocks;
+                _values.RemoveRange(blocks, extra); _keys.RemoveRange(blocks, extra); _last.RemoveRange(blocks, extra); _views.RemoveRange(blocks, extra);
+            }
+            Reindex(IndexLength(keep));
+        }
+
+        /// <summary>Copies voxel <paramref name="from"/> over voxel <paramref name="to"/>.</summary>
+        private void Move(int from, int to)
+        {
+            int fb = from / BlockVoxels, fo = from % BlockVoxels, tb = to / BlockVoxels, to_ = to % BlockVoxels;
+            Array.Copy(_values[fb], Fields * fo, _values[tb], Fields * to_, Fields);
+            _keys[tb][to_] = _keys[fb][fo];
+            _last[tb][to_] = _last[fb][fo];
+            _views[tb][to_] = _views[fb][fo];
+        }
+
+        /// <summary>The index length for <paramref name="n"/> voxels: the smallest power of two at most three quarters full by them.</summary>
+        private static int IndexLength(int n)
+        {
+            int length = MinSlots;
+            while (4L * n > 3L * length) length *= 2;
+            return length;
         }
 
         /// <summary>The voxel with this key, or -1 and the empty slot where it would go.</summary>
@@ -193,8 +282,14 @@ namespace FlowMap.Fusion
             {
                 _values.Add(new float[Fields * BlockVoxels]);
                 _keys.Add(new long[BlockVoxels]);
+                _last.Add(new int[BlockVoxels]);
+                _views.Add(new byte[BlockVoxels]);
             }
             _keys[v / BlockVoxels][v % BlockVoxels] = key;
+            // A slot freed by RemoveUnconfirmed keeps its old voxel's fields: cleared.
+            Array.Clear(_values[v / BlockVoxels], Fields * (v % BlockVoxels), Fields);
+            _last[v / BlockVoxels][v % BlockVoxels] = 0;
+            _views[v / BlockVoxels][v % BlockVoxels] = 0;
             if (4L * _count > 3L * _slots.Length) Reindex(2 * _slots.Length); // the new voxel goes in with the rest
             else _slots[slot] = v + 1;
             return v;
@@ -240,6 +335,7 @@ namespace FlowMap.Fusion
         {
             // The bytes first: a reader that sees the new count sees its bytes.
             Interlocked.Exchange(ref _bytes, (long)_values.Count * BlockVoxels * VoxelBytes + (long)_slots.Length * SlotBytes);
+            Volatile.Write(ref _publishedPoints, Frames < _o.MinViews ? _count : _confirmed);
             Volatile.Write(ref _published, _count);
         }
 
@@ -260,10 +356,11 @@ namespace FlowMap.Fusion
             do
             {
                 VoxelSize *= 2;
-                var (values, keys, n) = (_values, _keys, _count);
-                _values = new List<float[]>(); _keys = new List<long[]>();
+                var (values, keys, lasts, views, n) = (_values, _keys, _last, _views, _count);
+                _values = new List<float[]>(); _keys = new List<long[]>(); _last = new List<int[]>(); _views = new List<byte[]>();
                 _slots = new int[MinSlots];
                 _count = 0;
+                _confirmed = 0;
                 for (int j = 0; j < n; j++)
                 {
                     float[] a = values[j / BlockVoxels];
@@ -272,6 +369,12 @@ namespace FlowMap.Fusion
                     int v = Find(key, out int slot);
                     if (v < 0) v = Insert(key, slot);
                     Accumulate(v, a[o + 1], a[o + 2], a[o + 3], a[o + 4], a[o + 5], a[o + 6], a[o]);
+                    // Merged voxels were mostly seen by the same frames: the most views and the latest frame of the merged ones.
+                    int b = v / BlockVoxels, e = v % BlockVoxels;
+                    _last[b][e] = Math.Max(_last[b][e], lasts[j / BlockVoxels][j % BlockVoxels]);
+                    byte before = _views[b][e];
+                    _views[b][e] = Math.Max(before, views[j / BlockVoxels][j % BlockVoxels]);
+                    if (before < _o.MinViews && _views[b][e] >= _o.MinViews) _confirmed++;
                 }
             } while (_count >= _o.MaxVoxels && _count > 1);
         }
@@ -283,32 +386,50 @@ namespace FlowMap.Fusion
             return ix | (iy << 21) | (iz << 42);
         }
 
-        /// <summary>The fused cloud: one point per voxel (weighted mean position and colour; confidence = 1 - exp(-summed confidence)).</summary>
+        /// <summary>
+        /// The fused cloud: one point per confirmed voxel (weighted mean position and colour; confidence = 1 - exp(-summed
+        /// confidence)), in first-seen order; every voxel while fewer than <see cref="FusionOptions.MinViews"/> frames were
+        /// fused (nothing could be confirmed yet).
+        /// </summary>
         public PointCloud ToPointCloud()
         {
-            var pos = new float[3 * _count];
-            var col = new byte[3 * _count];
-            var conf = new float[_count];
-            for (int v = 0; v < _count; v++)
+            var kept = Output();
+            var pos = new float[3 * kept.Count];
+            var col = new byte[3 * kept.Count];
+            var conf = new float[kept.Count];
+            for (int i = 0; i < kept.Count; i++)
             {
+                int v = kept[i];
                 float[] a = _values[v / BlockVoxels];
                 int o = Fields * (v % BlockVoxels);
                 for (int k = 0; k < 3; k++)
                 {
-                    pos[3 * v + k] = a[o + 1 + k];
-                    col[3 * v + k] = (byte)Math.Max(0, Math.Min(255, Math.Round(a[o + 4 + k])));
+                    pos[3 * i + k] = a[o + 1 + k];
+                    col[3 * i + k] = (byte)Math.Max(0, Math.Min(255, Math.Round(a[o + 4 + k])));
                 }
-                conf[v] = (float)(1 - Math.Exp(-a[o]));
+                conf[i] = (float)(1 - Math.Exp(-a[o]));
             }
             return new PointCloud(pos, col, conf);
         }
 
-        /// <summary>Each voxel's summed confidence, in the order of <see cref="ToPointCloud"/> (for tests).</summary>
-        internal float[] SummedConfidence()
+        /// <summary>The voxels <see cref="ToPointCloud"/> gives, in order.</summary>
+        private List<int> Output()
         {
-            var w = new float[_count];
-            for (int v = 0; v < _count; v++) w[v] = _values[v / BlockVoxels][Fields * (v % BlockVoxels)];
-            return w;
+            bool all = Frames < _o.MinViews;
+            var kept = new List<int>(_count);
+            for (int v = 0; v < _count; v++) if (all || Confirmed(v)) kept.Add(v);
+            return kept;
+        }
+
+        /// <summary>Each voxel's summed confidence, in the order of <see cref="ToPointCloud"/> (for tests).</summary>
+        internal float[] SummedConfidence() => Output().Select(v => _values[v / BlockVoxels][Fields * (v % BlockVoxels)]).ToArray();
+
+        /// <summary>Each voxel's views (fused frames that added to it), in the order the map holds them (for tests).</summary>
+        internal int[] Views()
+        {
+            var n = new int[_count];
+            for (int v = 0; v < _count; v++) n[v] = _views[v / BlockVoxels][v % BlockVoxels];
+            return n;
         }
 
         private static double MedianPositive(float[] data)

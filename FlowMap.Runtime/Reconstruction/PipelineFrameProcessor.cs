@@ -24,6 +24,8 @@ namespace FlowMap.Reconstruction
 
         public int MapPoints => _pipeline.MapPoints;
 
+        public int MapVoxels => _pipeline.MapVoxels;
+
         public long MapBytes => _pipeline.MapBytes;
 
         public FrameUpdate Process(Frame frame, CancellationToken token)

@@ -179,8 +179,11 @@ namespace FlowMap.Reconstruction
         /// <summary>Frames processed so far.</summary>
         internal int FramesIn => _framesIn;
 
-        /// <summary>Points (voxels) in the fused map so far; read from any thread.</summary>
+        /// <summary>Points in the fused map's cloud so far; read from any thread.</summary>
         internal int MapPoints => _state.MapPoints;
+
+        /// <summary>Voxels the fused map holds so far; read from any thread.</summary>
+        internal int MapVoxels => _state.MapVoxels;
 
         /// <summary>Bytes held by the fused map so far; read from any thread.</summary>
         internal long MapBytes => _state.MapBytes;

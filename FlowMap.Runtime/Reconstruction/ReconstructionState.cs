@@ -87,8 +87,11 @@ namespace FlowMap.Reconstruction
         public IReadOnlyList<string> Warnings => _warnings;
         public PointCloud Points => _fusion.ToPointCloud();
 
-        /// <summary>Points (voxels) in the fused map so far; read from any thread.</summary>
-        public int MapPoints => _fusion.Count;
+        /// <summary>Points in the fused map's cloud so far (<see cref="PointCloudFusion.PointCount"/>); read from any thread.</summary>
+        public int MapPoints => _fusion.PointCount;
+
+        /// <summary>Voxels the fused map holds so far (<see cref="PointCloudFusion.Count"/>); read from any thread.</summary>
+        public int MapVoxels => _fusion.Count;
 
         /// <summary>Bytes held by the fused map (<see cref="PointCloudFusion.Bytes"/>); read from any thread.</summary>
         public long MapBytes => _fusion.Bytes;

@@ -19,8 +19,11 @@ namespace FlowMap.Session
         /// </summary>
         SessionResult? Finish(CancellationToken token) => null;
 
-        /// <summary>Points in the fused map so far (read from any thread).</summary>
+        /// <summary>Points in the fused map's cloud so far (read from any thread).</summary>
         int MapPoints => 0;
+
+        /// <summary>Voxels the fused map holds so far (read from any thread).</summary>
+        int MapVoxels => 0;
 
         /// <summary>Bytes held by the fused map so far (read from any thread).</summary>
         long MapBytes => 0;
@@ -136,6 +139,7 @@ namespace FlowMap.Session
                 {
                     StageMedianMilliseconds = stages,
                     MapPoints = _processor.MapPoints,
+                    MapVoxels = _processor.MapVoxels,
                     MapBytes = _processor.MapBytes,
                 };
             }

@@ -123,10 +123,17 @@ namespace FlowMap.Session
         public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; init; } = new Dictionary<string, double>();
 
         /// <summary>
-        /// Points in the fused map so far (one per occupied voxel): what the map's memory grows with (about 90 bytes each, up to twice that
-        /// while its arrays grow), bounded (past a million voxels the voxel edge doubles and the map is merged into the coarser grid).
+        /// Points in the fused map's cloud so far: one per voxel that at least two fused keyframes put points in (the
+        /// points of <see cref="SessionResult.Points"/> once the session completes).
         /// </summary>
         public long MapPoints { get; init; }
+
+        /// <summary>
+        /// Voxels the fused map holds so far: its points and the voxels of the last few fused keyframes that a second
+        /// keyframe has not confirmed yet (those are removed when none does). What the map's memory grows with (about 41-47
+        /// bytes a voxel), bounded: past a million voxels the voxel edge doubles and the map is merged into the coarser grid.
+        /// </summary>
+        public long MapVoxels { get; init; }
 
         /// <summary>
         /// Bytes the fused map holds so far (its accumulators and its voxel index, at their arrays' lengths): the part of a

@@ -87,6 +87,7 @@ namespace FlowMap.Tests.Fusion
                 var (d, c, img) = Plane(40, 30, 1f + f);
                 fusion.Integrate(d, c, img, k, CameraPose.Identity);
                 Assert.True(fusion.Count < 500, $"voxels {fusion.Count}");
+                Assert.Equal(fusion.ToPointCloud().Count, fusion.PointCount); // the points across merges (one view each: all shown only after frame 1)
             }
             Assert.True(fusion.VoxelSize > 1e-3);
             Assert.Equal(5, fusion.Frames);
@@ -118,7 +119,7 @@ namespace FlowMap.Tests.Fusion
         /// <summary>
         /// The map against a plain reference (double sums per voxel in a Dictionary, first-seen order) over several blocks and
         /// index growths: the same voxels in the same order, positions within the float rounding of running means (2e-6 for a
-        /// scene 2 m across: a few ulps), colours within one level, confidences within 1e-5. Merged to a coarser grid, the
+        /// scene 2 m across: a few ulps), colours within one level, confidences within 1e-6. Merged to a coarser grid, the
         /// map keeps the summed confidence and the weighted centroids of position and colour (a voxel's float mean may round
         /// across a cell boundary, so the merged voxels are compared in total, not one by one).
         /// </summary>
@@ -144,7 +145,8 @@ namespace FlowMap.Tests.Fusion
             }
             var reference = ReferenceVoxels(frames.Select(fr => Integrated(fr, k)), size);
 
-            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = size });
+            // Every voxel kept (MinViews 1): the means alone (their confirmation: the test below).
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = size, MinViews = 1 });
             foreach (var fr in frames) fusion.Integrate(fr.D, fr.C, fr.I, k, fr.P);
             Assert.True(fusion.Count > 2 * PointCloudFusion.BlockVoxels, $"{fusion.Count} voxels: fewer than three blocks");
             var cloud = fusion.ToPointCloud();
@@ -154,14 +156,16 @@ namespace FlowMap.Tests.Fusion
                 var s = reference[v];
                 for (int a = 0; a < 3; a++) Assert.True(Math.Abs(cloud.Positions[3 * v + a] - s[1 + a] / s[0]) < 2e-6, $"voxel {v} axis {a}: {cloud.Positions[3 * v + a]} against {s[1 + a] / s[0]}");
                 for (int a = 0; a < 3; a++) Assert.InRange(cloud.Colors[3 * v + a], Math.Round(s[4 + a] / s[0]) - 1, Math.Round(s[4 + a] / s[0]) + 1);
-                Assert.Equal(1 - Math.Exp(-s[0]), cloud.Confidence![v], 5);
+                // Within 1e-6 (the float sum's rounding), not "to 5 decimal places": rounding both can split values 1e-8 apart.
+                Assert.True(Math.Abs(1 - Math.Exp(-s[0]) - cloud.Confidence![v]) < 1e-6, $"voxel {v}: confidence {cloud.Confidence![v]} against {1 - Math.Exp(-s[0])}");
             }
 
-            var merged = new PointCloudFusion(new FusionOptions { VoxelSize = size, MaxVoxels = 30_000 });
+            var merged = new PointCloudFusion(new FusionOptions { VoxelSize = size, MaxVoxels = 30_000, MinViews = 1 });
             foreach (var fr in frames) merged.Integrate(fr.D, fr.C, fr.I, k, fr.P);
             Assert.True(merged.VoxelSize > size, "the grid was never coarsened");
             Assert.InRange(merged.Count, 1, 29_999);
             var all = merged.ToPointCloud();
+            Assert.Equal(all.Count, merged.PointCount);
             double total = reference.Sum(s => s[0]);
             var centroid = new double[6];
             var weights = merged.SummedConfidence().Select(x => (double)x).ToArray();
@@ -204,6 +208,113 @@ namespace FlowMap.Tests.Fusion
                     for (int a = 1; a < 7; a++) sums[i][a] += p[0] * p[a];
                 }
             return sums;
+        }
+
+        /// <summary>
+        /// Confirmation against a plain reference: voxels as above, each with the fused frames that added to it and the last
+        /// one; after every <see cref="FusionOptions.UnconfirmedFrames"/>-th frame the unconfirmed voxels untouched for that
+        /// many frames are removed (the rest in order, new voxels after them), and the cloud is the confirmed voxels. A surface
+        /// that moves from frame to frame leaves voxels one frame saw; over 13 frames (two removals, new voxels reusing the
+        /// freed room in the blocks) the map must match the reference voxel for voxel, keep no block more than it needs, and
+        /// hold every voxel a frame in the last window added to.
+        /// </summary>
+        [Fact]
+        public void Unconfirmed_voxels_are_removed_as_the_reference_removes_them()
+        {
+            const int w = 97, h = 73, minViews = 2, window = 4;
+            const double size = 0.01;
+            var k = Intrinsics.Centered(w, h, 90);
+            var frames = new List<(FloatImage D, FloatImage C, RgbImage I, CameraPose P)>();
+            for (int f = 0; f < 13; f++)
+            {
+                var d = new FloatImage(w, h); var c = new FloatImage(w, h); var img = new RgbImage(w, h);
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                    {
+                        d[x, y] = (float)(1.5 + 0.2 * Math.Sin(0.07 * x + 0.9 * f) + 0.003 * y); // moves by up to 18 voxels a frame
+                        c[x, y] = (float)(0.4 + 0.6 * ((x * 5 + y * 11 + f) % 7) / 6.0);
+                        int o = 3 * (y * w + x);
+                        img.Pixels[o] = (byte)(3 * x + f); img.Pixels[o + 1] = (byte)(y + 7 * f); img.Pixels[o + 2] = (byte)(x ^ y);
+                    }
+                frames.Add((d, c, img, new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new double[] { 0.004 * f, 0, -0.002 * f })));
+            }
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = size, MinViews = minViews, UnconfirmedFrames = window });
+            // Reference: sums as in ReferenceVoxels, with views and the last frame per voxel.
+            var sums = new List<double[]>(); var views = new List<int>(); var last = new List<int>(); var keys = new List<long>();
+            int removals = 0, removed = 0;
+            for (int f = 1; f <= frames.Count; f++)
+            {
+                var fr = frames[f - 1];
+                fusion.Integrate(fr.D, fr.C, fr.I, k, fr.P);
+                var index = new Dictionary<long, int>();
+                for (int i = 0; i < keys.Count; i++) index[keys[i]] = i;
+                foreach (var p in Integrated(fr, k))
+                {
+                    long key = RefKey(p[1], p[2], p[3], size);
+                    if (!index.TryGetValue(key, out int i)) { i = sums.Count; index[key] = i; sums.Add(new double[7]); views.Add(0); last.Add(0); keys.Add(key); }
+                    sums[i][0] += p[0];
+                    for (int a = 1; a < 7; a++) sums[i][a] += p[0] * p[a];
+                    if (last[i] != f) { last[i] = f; views[i]++; }
+                }
+                if (f % window == 0)
+                {
+                    var keep = Enumerable.Range(0, sums.Count).Where(i => views[i] >= minViews || f - last[i] < window).ToList();
+                    if (keep.Count < sums.Count) { removals++; removed += sums.Count - keep.Count; }
+                    (sums, views, last, keys) = (keep.Select(i => sums[i]).ToList(), keep.Select(i => views[i]).ToList(), keep.Select(i => last[i]).ToList(), keep.Select(i => keys[i]).ToList());
+                }
+                Assert.Equal(sums.Count, fusion.Count);
+                Assert.Equal(views, fusion.Views());
+                Assert.Equal(f < minViews ? sums.Count : views.Count(v => v >= minViews), fusion.PointCount);
+                Assert.InRange(fusion.Capacity - fusion.Count, 0, PointCloudFusion.BlockVoxels - 1);
+            }
+            Assert.Equal(2, removals); // after frames 8 and 12 (after frame 4 nothing is 4 frames old yet)
+            Assert.True(removed > fusion.Count / 4 && fusion.Count > 2 * PointCloudFusion.BlockVoxels / 3, $"{removed} voxels removed, {fusion.Count} left: the test must remove many and keep many");
+            var confirmed = Enumerable.Range(0, sums.Count).Where(i => views[i] >= minViews).ToList();
+            Assert.True(confirmed.Count < sums.Count, "every voxel left is confirmed: the cloud's filter is not exercised");
+            var cloud = fusion.ToPointCloud();
+            Assert.Equal(confirmed.Count, cloud.Count);
+            Assert.Equal(cloud.Count, fusion.PointCount);
+            for (int j = 0; j < confirmed.Count; j++)
+            {
+                var s = sums[confirmed[j]];
+                for (int a = 0; a < 3; a++) Assert.True(Math.Abs(cloud.Positions[3 * j + a] - s[1 + a] / s[0]) < 2e-6, $"point {j} axis {a}: {cloud.Positions[3 * j + a]} against {s[1 + a] / s[0]}");
+                for (int a = 0; a < 3; a++) Assert.InRange(cloud.Colors[3 * j + a], Math.Round(s[4 + a] / s[0]) - 1, Math.Round(s[4 + a] / s[0]) + 1);
+                Assert.True(Math.Abs(1 - Math.Exp(-s[0]) - cloud.Confidence![j]) < 1e-6, $"point {j}: confidence {cloud.Confidence![j]} against {1 - Math.Exp(-s[0])}");
+            }
+        }
+
+        [Fact]
+        public void A_surface_two_frames_saw_stays_and_one_only_one_frame_saw_goes()
+        {
+            // Frame 1 sees planes at z = 1 (left half) and z = 1.2 (right half); frame 2 the left one again; frames 3-8 a
+            // plane at z = 3. With MinViews 2 and a window of 3: at the removal after frame 6 the right half (one view, last
+            // added to by frame 1) goes, the left half (two views) stays for good.
+            const int w = 40, h = 30;
+            var k = Intrinsics.Centered(w, h, 30);
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = 0.02, MinViews = 2, UnconfirmedFrames = 3, MaxRelativeDepthJump = 1 });
+            var (d1, c, img) = Plane(w, h, 1f);
+            for (int y = 0; y < h; y++) for (int x = w / 2; x < w; x++) d1[x, y] = 1.2f;
+            fusion.Integrate(d1, c, img, k, CameraPose.Identity);
+            Assert.Equal(fusion.Count, fusion.ToPointCloud().Count); // one frame fused: nothing could be confirmed, all shown
+            var (left, _, _) = Plane(w, h, 1f);
+            for (int y = 0; y < h; y++) for (int x = w / 2; x < w; x++) left[x, y] = float.NaN;
+            fusion.Integrate(left, c, img, k, CameraPose.Identity);
+            int bothHalves = fusion.Count;
+            var far = Plane(w, h, 3f);
+            double[] Depths() { var p = fusion.ToPointCloud(); return Enumerable.Range(0, p.Count).Select(i => (double)p.Positions[3 * i + 2]).ToArray(); }
+            for (int f = 3; f <= 8; f++)
+            {
+                fusion.Integrate(far.Depth, far.Conf, far.Img, k, CameraPose.Identity);
+                var z = Depths();
+                Assert.Contains(z, v => Math.Abs(v - 1) < 1e-4);                   // confirmed: always in the cloud
+                Assert.DoesNotContain(z, v => Math.Abs(v - 1.2) < 1e-4);           // one view: never in the cloud once frames were fused
+                Assert.DoesNotContain(z, v => Math.Abs(v - 3) < 1e-4 && f == 3);   // the far plane: confirmed from its second frame on
+                if (f < 6) Assert.True(fusion.Count >= bothHalves, $"frame {f}: the map lost voxels before the window passed");
+            }
+            Assert.Contains(Depths(), v => Math.Abs(v - 3) < 1e-4);
+            int nearLeft = fusion.ToPointCloud().Count - Depths().Count(v => Math.Abs(v - 3) < 1e-4);
+            // After frame 6's removal the map holds the left half and the far plane only.
+            Assert.Equal(nearLeft + Depths().Count(v => Math.Abs(v - 3) < 1e-4), fusion.Count);
         }
 
         [Fact]

@@ -289,6 +289,7 @@ namespace FlowMap.Viewer.Cli
                 ["managed_live_mb_at_1000"] = at1k["managed_live_mb"]?.DeepClone(), ["managed_live_mb_at_end"] = end["managed_live_mb"]?.DeepClone(),
                 ["managed_committed_mb_at_1000"] = at1k["managed_committed_mb"]?.DeepClone(), ["managed_committed_mb_at_end"] = end["managed_committed_mb"]?.DeepClone(),
                 ["map_points_at_1000"] = at1k["map_points"]?.DeepClone(), ["map_points_at_end"] = end["map_points"]?.DeepClone(),
+                ["map_voxels_at_1000"] = at1k["map_voxels"]?.DeepClone(), ["map_voxels_at_end"] = end["map_voxels"]?.DeepClone(),
                 ["map_mb_at_1000"] = at1k["map_mb"]?.DeepClone(), ["map_mb_at_end"] = end["map_mb"]?.DeepClone(),
                 // The part of the growth that is not the map's (the map grows with the scene seen, bounded by its voxel limit).
                 ["rss_growth_without_map_percent"] = GrowthWithout(at1k, end, "rss_mb", "map_mb"),
@@ -320,7 +321,7 @@ namespace FlowMap.Viewer.Cli
             var j = new JsonObject
             {
                 ["frame"] = frame, ["processed"] = session.Stats.Processed, ["rss_mb"] = ProcessMemory.Mb(m.Rss), ["managed_mb"] = ProcessMemory.Mb(m.ManagedHeap),
-                ["managed_live_mb"] = ProcessMemory.Mb(m.ManagedLive), ["map_points"] = session.Stats.MapPoints,
+                ["managed_live_mb"] = ProcessMemory.Mb(m.ManagedLive), ["map_points"] = session.Stats.MapPoints, ["map_voxels"] = session.Stats.MapVoxels,
                 ["map_mb"] = ProcessMemory.Mb(session.Stats.MapBytes),
                 ["managed_committed_mb"] = ProcessMemory.Mb(m.ManagedCommitted), ["native_in_use_mb"] = ProcessMemory.Mb(m.NativeInUse),
                 ["native_free_mb"] = ProcessMemory.Mb(m.NativeFree), ["native_mmapped_mb"] = ProcessMemory.Mb(m.NativeMapped),
