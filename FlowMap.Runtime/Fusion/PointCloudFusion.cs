@@ -48,7 +48,7 @@ namespace FlowMap.Fusion
     /// that stay unstable (Keller et al. 2013, "Real-time 3D reconstruction in dynamic scenes using point-based fusion";
     /// ElasticFusion's unstable surfels, Whelan et al. 2015). Depth a few voxels noisy scatters each view's points over a
     /// shell around the surface, and most of them land where no other view does: on the synthetic clip of
-    /// `bench live`'s memory run 40-52 % of the voxels had less summed confidence than one view's sample, and the map
+    /// `bench live`'s memory run 40-52 % of the voxels had less summed confidence than one fully confident pixel, and the map
     /// grew by ~6,000 voxels a keyframe while the camera went back and forth over the same room, reaching the bound (and
     /// a grid twice as coarse) after ~150 keyframes.
     /// </summary>
