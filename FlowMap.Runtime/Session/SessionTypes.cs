@@ -123,15 +123,15 @@ namespace FlowMap.Session
         public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; init; } = new Dictionary<string, double>();
 
         /// <summary>
-        /// Points in the fused map's cloud so far: one per voxel that at least two fused keyframes put points in (the
-        /// points of <see cref="SessionResult.Points"/> once the session completes).
+        /// Points in the fused map's cloud so far: one per voxel (the points of <see cref="SessionResult.Points"/> once the
+        /// session completes).
         /// </summary>
         public long MapPoints { get; init; }
 
         /// <summary>
-        /// Voxels the fused map holds so far: its points and the voxels of the last few fused keyframes that a second
-        /// keyframe has not confirmed yet (those are removed when none does). What the map's memory grows with (about 41-47
-        /// bytes a voxel), bounded: past a million voxels the voxel edge doubles and the map is merged into the coarser grid.
+        /// Voxels the fused map holds so far: its points, and where the map asks for a voxel to be confirmed by several
+        /// keyframes, those still waiting. What the map's memory grows with (about 46-52 bytes a voxel), bounded: past a
+        /// million voxels the voxel edge doubles and the map is merged into the coarser grid.
         /// </summary>
         public long MapVoxels { get; init; }
 

@@ -47,9 +47,10 @@ namespace FlowMap.Viewer.Cli
             };
             var solverPixels = new Option<int?>("--online-solver-pixels") { Description = "Override the online window solve's pixels per frame (tuning; default 110 x 80 = 8,800)." };
             var estimateK1 = new Option<bool>("--estimate-k1") { Description = "Also estimate one radial distortion coefficient k1 in the multi-view refinement (reconstruct --estimate-k1)." };
+            var size = new Option<string?>("--size") { Description = "Override the processing size WxH (tuning; default 320x240 or the input's aspect)." };
             var minViews = new Option<int?>("--fusion-min-views") { Description = "Override the keyframes a voxel of the fused cloud needs to be kept (tuning; default 2, 1 keeps every voxel)." };
             var sparse = new Option<bool>("--sparse-tracking") { Description = "Online: track frames by the keyframe's points (live sessions' setting) instead of dense flow." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels, estimateK1, minViews }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels, estimateK1, minViews, size }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -76,6 +77,7 @@ namespace FlowMap.Viewer.Cli
                     if (r.GetValue(estimateK1)) o.RefineK1 = true;
                     if (r.GetValue(refineIters) is int ri) { o.RefineIterations = ri; o.Refine = ri > 0; }
                     if (r.GetValue(minViews) is int mv) o.Fusion.MinViews = mv;
+                    if (r.GetValue(size) is string sz) o.ProcessingSize = PipelineCliOptions.ParseSize(sz);
                 };
                 if (r.GetValue(minViews) is int v && (v < 1 || v > 255)) throw new CliException("Invalid tuning option: --fusion-min-views must be in [1, 255].", 2);
                 // Tuning values the pipeline refuses are usage errors, said before any sequence runs.
