@@ -13,7 +13,7 @@ namespace FlowMap.Fusion
         /// <summary>Voxel edge as a fraction of the first frame's median depth (used when <see cref="VoxelSize"/> is null).</summary>
         public double RelativeVoxelSize { get; set; } = 0.01;
         /// <summary>
-        /// Upper bound on stored voxels (memory: 41 bytes each and 5-11 bytes of index). When it is passed, the voxel
+        /// Upper bound on stored voxels (memory: 36 bytes each and 5-11 bytes of index). When it is passed, the voxel
         /// edge doubles and all voxels are merged into the coarser grid, so memory stays bounded on any sequence length.
         /// </summary>
         public int MaxVoxels { get; set; } = 1_000_000;
@@ -58,8 +58,9 @@ namespace FlowMap.Fusion
     /// a grid twice as coarse) after ~150 keyframes.
     /// </summary>
     /// <remarks>
-    /// Memory per voxel (<see cref="VoxelBytes"/>, 41 bytes): the summed confidence and the running means (floats), the
-    /// voxel's key, the last frame that added to it and how many did, in blocks of <see cref="BlockVoxels"/> voxels, so the map grows by one block at a time and never copies
+    /// Memory per voxel (<see cref="VoxelBytes"/>, 36 bytes): the summed confidence and the running means (floats) and the
+    /// voxel's key (with <see cref="FusionOptions.MinViews"/> above 1 also the last frame that added to it and how many
+    /// did, <see cref="ViewBytes"/> more), in blocks of <see cref="BlockVoxels"/> voxels, so the map grows by one block at a time and never copies
     /// itself; and an open-addressing index of 4-byte slots at most three quarters full. The map it replaces held double
     /// sums (56 bytes) in one array doubled as it grew and a Dictionary&lt;long, int&gt; (28 bytes an entry, up to twice the
     /// entries it holds): 84 to 168 bytes a voxel, the whole of a 10,000-frame session's RSS growth (issue 12).
@@ -70,11 +71,14 @@ namespace FlowMap.Fusion
         /// <summary>Voxels per block of storage.</summary>
         internal const int BlockVoxels = 1 << 14;
         private const int Fields = 7;
+        /// <summary>Bytes of one voxel's storage: weight, mean x, y, z, mean r, g, b (floats) and its key (a long).</summary>
+        internal const int VoxelBytes = Fields * sizeof(float) + sizeof(long);
         /// <summary>
-        /// Bytes of one voxel's storage: weight, mean x, y, z, mean r, g, b (floats), its key (a long), the last fused frame
-        /// that added to it (an int) and the fused frames that did (a byte, saturating).
+        /// Bytes more a voxel takes when the map confirms voxels (<see cref="FusionOptions.MinViews"/> above 1): the last fused
+        /// frame that added to it (an int) and the fused frames that did (a byte, saturating).
         /// </summary>
-        internal const int VoxelBytes = Fields * sizeof(float) + sizeof(long) + sizeof(int) + sizeof(byte);
+        internal const int ViewBytes = sizeof(int) + sizeof(byte);
+        private bool Confirming => _o.MinViews > 1;
         /// <summary>Bytes of one slot of the index.</summary>
         internal const int SlotBytes = sizeof(int);
         // Per voxel (block v / BlockVoxels, offset v % BlockVoxels): the summed confidence, the means, the key.
@@ -202,6 +206,7 @@ namespace FlowMap.Fusion
         /// <summary>Notes that fused frame <paramref name="frame"/> (1-based) added to voxel <paramref name="v"/>.</summary>
         private void Seen(int v, int frame)
         {
+            if (!Confirming) return;
             int[] last = _last[v / BlockVoxels];
             int o = v % BlockVoxels;
             if (last[o] == frame) return;
@@ -210,7 +215,7 @@ namespace FlowMap.Fusion
             if (views[o] < byte.MaxValue && ++views[o] == _o.MinViews) _confirmed++;
         }
 
-        private bool Confirmed(int v) => _views[v / BlockVoxels][v % BlockVoxels] >= _o.MinViews;
+        private bool Confirmed(int v) => !Confirming || _views[v / BlockVoxels][v % BlockVoxels] >= _o.MinViews;
 
         /// <summary>
         /// Removes the unconfirmed voxels no frame added to in the last <see cref="FusionOptions.UnconfirmedFrames"/> fused
@@ -232,7 +237,7 @@ namespace FlowMap.Fusion
             if (_values.Count > blocks)
             {
                 int extra = _values.Count - blocks;
-                _values.RemoveRange(blocks, extra); _keys.RemoveRange(blocks, extra); _last.RemoveRange(blocks, extra); _views.RemoveRange(blocks, extra);
+                _values.RemoveRange(blocks, extra); _keys.RemoveRange(blocks, extra); _last.RemoveRange(blocks, extra); _views.RemoveRange(blocks, extra); // only when confirming
             }
             Reindex(IndexLength(keep));
         }
@@ -287,14 +292,12 @@ namespace FlowMap.Fusion
             {
                 _values.Add(new float[Fields * BlockVoxels]);
                 _keys.Add(new long[BlockVoxels]);
-                _last.Add(new int[BlockVoxels]);
-                _views.Add(new byte[BlockVoxels]);
+                if (Confirming) { _last.Add(new int[BlockVoxels]); _views.Add(new byte[BlockVoxels]); }
             }
             _keys[v / BlockVoxels][v % BlockVoxels] = key;
             // A slot freed by RemoveUnconfirmed keeps its old voxel's fields: cleared.
             Array.Clear(_values[v / BlockVoxels], Fields * (v % BlockVoxels), Fields);
-            _last[v / BlockVoxels][v % BlockVoxels] = 0;
-            _views[v / BlockVoxels][v % BlockVoxels] = 0;
+            if (Confirming) { _last[v / BlockVoxels][v % BlockVoxels] = 0; _views[v / BlockVoxels][v % BlockVoxels] = 0; }
             if (4L * _count > 3L * _slots.Length) Reindex(2 * _slots.Length); // the new voxel goes in with the rest
             else _slots[slot] = v + 1;
             return v;
@@ -339,10 +342,13 @@ namespace FlowMap.Fusion
         private void UpdateBytes()
         {
             // The bytes first: a reader that sees the new count sees its bytes.
-            Interlocked.Exchange(ref _bytes, (long)_values.Count * BlockVoxels * VoxelBytes + (long)_slots.Length * SlotBytes);
-            Volatile.Write(ref _publishedPoints, Frames < _o.MinViews ? _count : _confirmed);
+            Interlocked.Exchange(ref _bytes, (long)_values.Count * BlockVoxels * BytesPerVoxel + (long)_slots.Length * SlotBytes);
+            Volatile.Write(ref _publishedPoints, !Confirming || Frames < _o.MinViews ? _count : _confirmed);
             Volatile.Write(ref _published, _count);
         }
+
+        /// <summary>Bytes a voxel's storage takes with these options (<see cref="VoxelBytes"/>, and <see cref="ViewBytes"/> when confirming).</summary>
+        internal int BytesPerVoxel => VoxelBytes + (Confirming ? ViewBytes : 0);
 
         /// <summary>Voxels the blocks have room for (memory, for tests).</summary>
         internal int Capacity => _values.Count * BlockVoxels;
@@ -374,6 +380,7 @@ namespace FlowMap.Fusion
                     int v = Find(key, out int slot);
                     if (v < 0) v = Insert(key, slot);
                     Accumulate(v, a[o + 1], a[o + 2], a[o + 3], a[o + 4], a[o + 5], a[o + 6], a[o]);
+                    if (!Confirming) continue;
                     // Merged voxels were mostly seen by the same frames: the most views and the latest frame of the merged ones.
                     int b = v / BlockVoxels, e = v % BlockVoxels;
                     _last[b][e] = Math.Max(_last[b][e], lasts[j / BlockVoxels][j % BlockVoxels]);
@@ -435,7 +442,7 @@ namespace FlowMap.Fusion
         internal int[] Views()
         {
             var n = new int[_count];
-            for (int v = 0; v < _count; v++) n[v] = _views[v / BlockVoxels][v % BlockVoxels];
+            for (int v = 0; v < _count; v++) n[v] = Confirming ? _views[v / BlockVoxels][v % BlockVoxels] : 0;
             return n;
         }
 

@@ -130,7 +130,7 @@ namespace FlowMap.Session
 
         /// <summary>
         /// Voxels the fused map holds so far: its points, and where the map asks for a voxel to be confirmed by several
-        /// keyframes, those still waiting. What the map's memory grows with (about 46-52 bytes a voxel), bounded: past a
+        /// keyframes, those still waiting. What the map's memory grows with (about 41-47 bytes a voxel), bounded: past a
         /// million voxels the voxel edge doubles and the map is merged into the coarser grid.
         /// </summary>
         public long MapVoxels { get; init; }

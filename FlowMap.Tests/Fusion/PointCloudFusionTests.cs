@@ -266,6 +266,8 @@ namespace FlowMap.Tests.Fusion
                 Assert.Equal(views, fusion.Views());
                 Assert.Equal(f < minViews ? sums.Count : views.Count(v => v >= minViews), fusion.PointCount);
                 Assert.InRange(fusion.Capacity - fusion.Count, 0, PointCloudFusion.BlockVoxels - 1);
+                // Confirming, a voxel also holds its views and last frame.
+                Assert.Equal((long)fusion.Capacity * (PointCloudFusion.VoxelBytes + PointCloudFusion.ViewBytes) + (long)fusion.IndexSlots * PointCloudFusion.SlotBytes, fusion.Bytes);
             }
             Assert.Equal(2, removals); // after frames 8 and 12 (after frame 4 nothing is 4 frames old yet)
             Assert.True(removed > fusion.Count / 4 && fusion.Count > 2 * PointCloudFusion.BlockVoxels / 3, $"{removed} voxels removed, {fusion.Count} left: the test must remove many and keep many");
