@@ -27,19 +27,23 @@ namespace FlowMap.Fusion
         /// <summary>Use every n-th pixel in x and y.</summary>
         public int PixelStride { get; set; } = 1;
         /// <summary>
-        /// Fused frames a voxel needs points from to be confirmed (kept for good, and in <see cref="PointCloudFusion.ToPointCloud"/>);
-        /// 1 (the default) keeps every voxel. Measured (README, "The map keeping what two keyframes confirm"): 2 raises the
-        /// cloud's F-score against the true surface on ICL-NUIM and the synthetic scenes (ICL-NUIM offline 77.8 -> 85.0),
-        /// but on the real phone video it kept 5,947 of 405,340 points online, where the depth of one keyframe and the next
-        /// disagree by more than a voxel (1 % of the depth); so it is not the default. Confirmation needs voxels at least as
-        /// wide as the fused pixels are apart.
+        /// Fused frames that must put points in a voxel's cell (<see cref="ConfirmCell"/>) to confirm it (kept for good, and
+        /// in <see cref="PointCloudFusion.ToPointCloud"/>); 1 keeps every voxel. Measured (README, "A map that keeps what two
+        /// keyframes confirm"): counted per voxel (1 % of the depth) 2 kept 5,947 of the phone video's 405,340 points
+        /// online, where one keyframe's depth and the next disagree by more than a voxel; counted per cell of 4 voxels a
+        /// side it keeps the surfaces two keyframes agree on within the depth's noise.
         /// </summary>
-        public int MinViews { get; set; } = 1;
+        public int MinViews { get; set; } = 2;
         /// <summary>
         /// An unconfirmed voxel that none of the last this many fused frames added to is removed (checked every this many
         /// frames): a point one view saw and the views after it did not confirm is an outlier of that view's depth.
         /// </summary>
         public int UnconfirmedFrames { get; set; } = 8;
+        /// <summary>
+        /// Views are counted per cell of this many voxels a side (1: per voxel): a voxel is confirmed when its cell is. Depth
+        /// a few voxels noisy puts two views' points of one surface in neighbouring voxels, rarely in the same one.
+        /// </summary>
+        public int ConfirmCell { get; set; } = 4;
     }
 
     /// <summary>
@@ -59,8 +63,8 @@ namespace FlowMap.Fusion
     /// </summary>
     /// <remarks>
     /// Memory per voxel (<see cref="VoxelBytes"/>, 36 bytes): the summed confidence and the running means (floats) and the
-    /// voxel's key (with <see cref="FusionOptions.MinViews"/> above 1 also the last frame that added to it and how many
-    /// did, <see cref="ViewBytes"/> more), in blocks of <see cref="BlockVoxels"/> voxels, so the map grows by one block at a time and never copies
+    /// voxel's key (with <see cref="FusionOptions.MinViews"/> above 1 also a confirmation cell per
+    /// <see cref="FusionOptions.ConfirmCell"/>^3 voxels, <see cref="CellBytes"/> each), in blocks of <see cref="BlockVoxels"/> voxels, so the map grows by one block at a time and never copies
     /// itself; and an open-addressing index of 4-byte slots at most three quarters full. The map it replaces held double
     /// sums (56 bytes) in one array doubled as it grew and a Dictionary&lt;long, int&gt; (28 bytes an entry, up to twice the
     /// entries it holds): 84 to 168 bytes a voxel, the whole of a 10,000-frame session's RSS growth (issue 12).
@@ -74,18 +78,20 @@ namespace FlowMap.Fusion
         /// <summary>Bytes of one voxel's storage: weight, mean x, y, z, mean r, g, b (floats) and its key (a long).</summary>
         internal const int VoxelBytes = Fields * sizeof(float) + sizeof(long);
         /// <summary>
-        /// Bytes more a voxel takes when the map confirms voxels (<see cref="FusionOptions.MinViews"/> above 1): the last fused
-        /// frame that added to it (an int) and the fused frames that did (a byte, saturating).
+        /// Bytes a confirmation cell takes (<see cref="FusionOptions.MinViews"/> above 1): a dictionary entry of its key, last
+        /// frame, views and voxel count, and its bucket (an estimate of the runtime's layout).
         /// </summary>
-        internal const int ViewBytes = sizeof(int) + sizeof(byte);
+        internal const int CellBytes = 40;
         private bool Confirming => _o.MinViews > 1;
         /// <summary>Bytes of one slot of the index.</summary>
         internal const int SlotBytes = sizeof(int);
         // Per voxel (block v / BlockVoxels, offset v % BlockVoxels): the summed confidence, the means, the key.
         private List<float[]> _values = new List<float[]>();
         private List<long[]> _keys = new List<long[]>();
-        private List<int[]> _last = new List<int[]>();   // the last fused frame (Frames when it was fused) that added to it
-        private List<byte[]> _views = new List<byte[]>(); // fused frames that added to it, saturating at 255
+        // Confirmation (MinViews above 1): per cell of ConfirmCell^3 voxels, the last fused frame that added to it (1-based),
+        // the fused frames that did (saturating at 255) and its voxels.
+        private struct Cell { public int Last; public byte Views; public int Voxels; }
+        private Dictionary<long, Cell> _cells = new Dictionary<long, Cell>();
         // Index: voxel + 1 per slot (0: empty), linear probing, a power-of-two length, at most three quarters full.
         private int[] _slots = new int[MinSlots];
         private const int MinSlots = 1024;
@@ -100,6 +106,7 @@ namespace FlowMap.Fusion
             if (_o.PixelStride < 1) throw new ArgumentException("PixelStride must be at least 1.");
             if (_o.MinViews < 1 || _o.MinViews > 255) throw new ArgumentException("MinViews must be in [1, 255].");
             if (_o.UnconfirmedFrames < 1) throw new ArgumentException("UnconfirmedFrames must be at least 1.");
+            if (_o.ConfirmCell < 1 || _o.ConfirmCell > 1024) throw new ArgumentException("ConfirmCell must be in [1, 1024].");
             VoxelSize = _o.VoxelSize ?? 0;
             UpdateBytes();
         }
@@ -207,15 +214,39 @@ namespace FlowMap.Fusion
         private void Seen(int v, int frame)
         {
             if (!Confirming) return;
-            int[] last = _last[v / BlockVoxels];
-            int o = v % BlockVoxels;
-            if (last[o] == frame) return;
-            last[o] = frame;
-            byte[] views = _views[v / BlockVoxels];
-            if (views[o] < byte.MaxValue && ++views[o] == _o.MinViews) _confirmed++;
+            long ck = CellKey(_keys[v / BlockVoxels][v % BlockVoxels]);
+            var c = _cells[ck]; // made with the voxel (CountInCell)
+            if (c.Last == frame) return;
+            c.Last = frame;
+            if (c.Views < byte.MaxValue && ++c.Views == _o.MinViews) _confirmed += c.Voxels;
+            _cells[ck] = c;
         }
 
-        private bool Confirmed(int v) => !Confirming || _views[v / BlockVoxels][v % BlockVoxels] >= _o.MinViews;
+        /// <summary>The key of the confirmation cell holding the voxel with key <paramref name="voxelKey"/>.</summary>
+        private long CellKey(long voxelKey)
+        {
+            int f = _o.ConfirmCell;
+            if (f == 1) return voxelKey;
+            static long Axis(long key, int shift, int f)
+            {
+                long i = (key >> shift) & 0x1FFFFF;
+                if (i >= 0x100000) i -= 0x200000; // 21-bit two's complement
+                return (long)Math.Floor(i / (double)f) & 0x1FFFFF;
+            }
+            return Axis(voxelKey, 0, f) | (Axis(voxelKey, 21, f) << 21) | (Axis(voxelKey, 42, f) << 42);
+        }
+
+        /// <summary>Counts a new voxel with key <paramref name="voxelKey"/> in its cell.</summary>
+        private void CountInCell(long voxelKey)
+        {
+            long ck = CellKey(voxelKey);
+            _cells.TryGetValue(ck, out var c);
+            c.Voxels++;
+            if (c.Views >= _o.MinViews) _confirmed++;
+            _cells[ck] = c;
+        }
+
+        private bool Confirmed(int v) => !Confirming || _cells[CellKey(_keys[v / BlockVoxels][v % BlockVoxels])].Views >= _o.MinViews;
 
         /// <summary>
         /// Removes the unconfirmed voxels no frame added to in the last <see cref="FusionOptions.UnconfirmedFrames"/> fused
@@ -224,10 +255,16 @@ namespace FlowMap.Fusion
         /// </summary>
         private void RemoveUnconfirmed()
         {
+            // Cells that stayed unconfirmed for the window go with their voxels.
+            var stale = new HashSet<long>();
+            foreach (var kv in _cells)
+                if (kv.Value.Views < _o.MinViews && Frames - kv.Value.Last >= _o.UnconfirmedFrames) stale.Add(kv.Key);
+            if (stale.Count == 0) return;
+            foreach (var ck in stale) _cells.Remove(ck);
             int keep = 0;
             for (int v = 0; v < _count; v++)
             {
-                if (!Confirmed(v) && Frames - _last[v / BlockVoxels][v % BlockVoxels] >= _o.UnconfirmedFrames) continue;
+                if (stale.Contains(CellKey(_keys[v / BlockVoxels][v % BlockVoxels]))) continue;
                 if (keep != v) Move(v, keep);
                 keep++;
             }
@@ -237,7 +274,7 @@ namespace FlowMap.Fusion
             if (_values.Count > blocks)
             {
                 int extra = _values.Count - blocks;
-                _values.RemoveRange(blocks, extra); _keys.RemoveRange(blocks, extra); _last.RemoveRange(blocks, extra); _views.RemoveRange(blocks, extra); // only when confirming
+                _values.RemoveRange(blocks, extra); _keys.RemoveRange(blocks, extra);
             }
             Reindex(IndexLength(keep));
         }
@@ -248,8 +285,6 @@ namespace FlowMap.Fusion
             int fb = from / BlockVoxels, fo = from % BlockVoxels, tb = to / BlockVoxels, to_ = to % BlockVoxels;
             Array.Copy(_values[fb], Fields * fo, _values[tb], Fields * to_, Fields);
             _keys[tb][to_] = _keys[fb][fo];
-            _last[tb][to_] = _last[fb][fo];
-            _views[tb][to_] = _views[fb][fo];
         }
 
         /// <summary>The index length for <paramref name="n"/> voxels: the smallest power of two at most three quarters full by them.</summary>
@@ -292,12 +327,11 @@ namespace FlowMap.Fusion
             {
                 _values.Add(new float[Fields * BlockVoxels]);
                 _keys.Add(new long[BlockVoxels]);
-                if (Confirming) { _last.Add(new int[BlockVoxels]); _views.Add(new byte[BlockVoxels]); }
             }
             _keys[v / BlockVoxels][v % BlockVoxels] = key;
             // A slot freed by RemoveUnconfirmed keeps its old voxel's fields: cleared.
             Array.Clear(_values[v / BlockVoxels], Fields * (v % BlockVoxels), Fields);
-            if (Confirming) { _last[v / BlockVoxels][v % BlockVoxels] = 0; _views[v / BlockVoxels][v % BlockVoxels] = 0; }
+            if (Confirming) CountInCell(key);
             if (4L * _count > 3L * _slots.Length) Reindex(2 * _slots.Length); // the new voxel goes in with the rest
             else _slots[slot] = v + 1;
             return v;
@@ -342,13 +376,13 @@ namespace FlowMap.Fusion
         private void UpdateBytes()
         {
             // The bytes first: a reader that sees the new count sees its bytes.
-            Interlocked.Exchange(ref _bytes, (long)_values.Count * BlockVoxels * BytesPerVoxel + (long)_slots.Length * SlotBytes);
+            Interlocked.Exchange(ref _bytes, (long)_values.Count * BlockVoxels * VoxelBytes + (long)_slots.Length * SlotBytes + (long)_cells.Count * CellBytes);
             Volatile.Write(ref _publishedPoints, !Confirming || Frames < _o.MinViews ? _count : _confirmed);
             Volatile.Write(ref _published, _count);
         }
 
-        /// <summary>Bytes a voxel's storage takes with these options (<see cref="VoxelBytes"/>, and <see cref="ViewBytes"/> when confirming).</summary>
-        internal int BytesPerVoxel => VoxelBytes + (Confirming ? ViewBytes : 0);
+        /// <summary>Confirmation cells held (memory, for tests).</summary>
+        internal int Cells => _cells.Count;
 
         /// <summary>Voxels the blocks have room for (memory, for tests).</summary>
         internal int Capacity => _values.Count * BlockVoxels;
@@ -367,8 +401,10 @@ namespace FlowMap.Fusion
             do
             {
                 VoxelSize *= 2;
-                var (values, keys, lasts, views, n) = (_values, _keys, _last, _views, _count);
-                _values = new List<float[]>(); _keys = new List<long[]>(); _last = new List<int[]>(); _views = new List<byte[]>();
+                var (values, keys, cells, n) = (_values, _keys, _cells, _count);
+                var oldCellKeys = new long[n];
+                if (Confirming) for (int j = 0; j < n; j++) oldCellKeys[j] = CellKey(keys[j / BlockVoxels][j % BlockVoxels]);
+                _values = new List<float[]>(); _keys = new List<long[]>(); _cells = new Dictionary<long, Cell>();
                 _slots = new int[MinSlots];
                 _count = 0;
                 _confirmed = 0;
@@ -381,12 +417,18 @@ namespace FlowMap.Fusion
                     if (v < 0) v = Insert(key, slot);
                     Accumulate(v, a[o + 1], a[o + 2], a[o + 3], a[o + 4], a[o + 5], a[o + 6], a[o]);
                     if (!Confirming) continue;
-                    // Merged voxels were mostly seen by the same frames: the most views and the latest frame of the merged ones.
-                    int b = v / BlockVoxels, e = v % BlockVoxels;
-                    _last[b][e] = Math.Max(_last[b][e], lasts[j / BlockVoxels][j % BlockVoxels]);
-                    byte before = _views[b][e];
-                    _views[b][e] = Math.Max(before, views[j / BlockVoxels][j % BlockVoxels]);
-                    if (before < _o.MinViews && _views[b][e] >= _o.MinViews) _confirmed++;
+                    // Merged cells were mostly seen by the same frames: the most views and the latest frame of the merged ones.
+                    var old = cells[oldCellKeys[j]];
+                    long ck = CellKey(_keys[v / BlockVoxels][v % BlockVoxels]);
+                    var c = _cells[ck];
+                    c.Last = Math.Max(c.Last, old.Last);
+                    c.Views = Math.Max(c.Views, old.Views);
+                    _cells[ck] = c;
+                }
+                if (Confirming)
+                {
+                    _confirmed = 0;
+                    foreach (var c in _cells.Values) if (c.Views >= _o.MinViews) _confirmed += c.Voxels;
                 }
             } while (_count >= _o.MaxVoxels && _count > 1);
         }
@@ -442,7 +484,7 @@ namespace FlowMap.Fusion
         internal int[] Views()
         {
             var n = new int[_count];
-            for (int v = 0; v < _count; v++) n[v] = Confirming ? _views[v / BlockVoxels][v % BlockVoxels] : 0;
+            for (int v = 0; v < _count; v++) n[v] = Confirming ? _cells[CellKey(_keys[v / BlockVoxels][v % BlockVoxels])].Views : 0;
             return n;
         }
 

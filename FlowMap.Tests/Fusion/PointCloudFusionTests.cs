@@ -96,14 +96,14 @@ namespace FlowMap.Tests.Fusion
         [Fact]
         public void Bytes_are_the_blocks_and_the_index_at_their_lengths()
         {
-            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = 0.005, MaxVoxels = 40_000 });
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = 0.005, MaxVoxels = 40_000, MinViews = 1 }); // blocks and index (the cells: the confirmation test)
             Assert.Equal(1024L * PointCloudFusion.SlotBytes, fusion.Bytes); // empty: no block, the smallest index
             for (int f = 0; f < 4; f++)
             {
                 var (d, c, img) = Plane(120, 90, 1f + 0.5f * f); // one voxel per pixel at the start: 10,800 voxels a frame
                 fusion.Integrate(d, c, img, Intrinsics.Centered(120, 90, 200), CameraPose.Identity);
                 int n = fusion.Count;
-                Assert.Equal((long)fusion.Capacity * PointCloudFusion.VoxelBytes + (long)fusion.IndexSlots * PointCloudFusion.SlotBytes, fusion.Bytes);
+                Assert.Equal((long)fusion.Capacity * PointCloudFusion.VoxelBytes + (long)fusion.IndexSlots * PointCloudFusion.SlotBytes + (long)fusion.Cells * PointCloudFusion.CellBytes, fusion.Bytes);
                 // The blocks hold the voxels with less than a block to spare; the index is a power of two at most three quarters
                 // full (at least a third full once past its smallest length: it doubles when three quarters are passed).
                 Assert.InRange(fusion.Capacity - n, 0, PointCloudFusion.BlockVoxels - 1);
@@ -216,10 +216,13 @@ namespace FlowMap.Tests.Fusion
         /// many frames are removed (the rest in order, new voxels after them), and the cloud is the confirmed voxels. A surface
         /// that moves from frame to frame leaves voxels one frame saw; over 13 frames (two removals, new voxels reusing the
         /// freed room in the blocks) the map must match the reference voxel for voxel, keep no block more than it needs, and
-        /// hold every voxel a frame in the last window added to.
+        /// hold every voxel a frame in the last window added to. Views are counted per cell of <paramref name="cell"/>^3 voxels
+        /// (<see cref="FusionOptions.ConfirmCell"/>; 1: per voxel), and a voxel goes or stays with its cell.
         /// </summary>
-        [Fact]
-        public void Unconfirmed_voxels_are_removed_as_the_reference_removes_them()
+        [Theory]
+        [InlineData(1)]
+        [InlineData(3)]
+        public void Unconfirmed_voxels_are_removed_as_the_reference_removes_them(int cell)
         {
             const int w = 97, h = 73, minViews = 2, window = 4;
             const double size = 0.01;
@@ -238,9 +241,15 @@ namespace FlowMap.Tests.Fusion
                     }
                 frames.Add((d, c, img, new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new double[] { 0.004 * f, 0, -0.002 * f })));
             }
-            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = size, MinViews = minViews, UnconfirmedFrames = window });
-            // Reference: sums as in ReferenceVoxels, with views and the last frame per voxel.
-            var sums = new List<double[]>(); var views = new List<int>(); var last = new List<int>(); var keys = new List<long>();
+            var fusion = new PointCloudFusion(new FusionOptions { VoxelSize = size, MinViews = minViews, UnconfirmedFrames = window, ConfirmCell = cell });
+            // Reference: sums as in ReferenceVoxels, each voxel's cell; per cell the views and the last frame.
+            var sums = new List<double[]>(); var keys = new List<long>(); var cellOf = new List<long>();
+            var cellKeys = new Dictionary<long, (int Views, int Last)>();
+            long CellKey(double x, double y, double z)
+            {
+                long A(double v) => (long)Math.Floor(Math.Floor(v / size) / cell) & 0x1FFFFF;
+                return A(x) | (A(y) << 21) | (A(z) << 42);
+            }
             int removals = 0, removed = 0;
             for (int f = 1; f <= frames.Count; f++)
             {
@@ -250,28 +259,33 @@ namespace FlowMap.Tests.Fusion
                 for (int i = 0; i < keys.Count; i++) index[keys[i]] = i;
                 foreach (var p in Integrated(fr, k))
                 {
-                    long key = RefKey(p[1], p[2], p[3], size);
-                    if (!index.TryGetValue(key, out int i)) { i = sums.Count; index[key] = i; sums.Add(new double[7]); views.Add(0); last.Add(0); keys.Add(key); }
+                    long key = RefKey(p[1], p[2], p[3], size), ck = CellKey(p[1], p[2], p[3]);
+                    if (!index.TryGetValue(key, out int i)) { i = sums.Count; index[key] = i; sums.Add(new double[7]); keys.Add(key); cellOf.Add(ck); }
                     sums[i][0] += p[0];
                     for (int a = 1; a < 7; a++) sums[i][a] += p[0] * p[a];
-                    if (last[i] != f) { last[i] = f; views[i]++; }
+                    var cv = cellKeys.TryGetValue(ck, out var got) ? got : (Views: 0, Last: 0);
+                    if (cv.Last != f) cellKeys[ck] = (cv.Views + 1, f);
                 }
                 if (f % window == 0)
                 {
-                    var keep = Enumerable.Range(0, sums.Count).Where(i => views[i] >= minViews || f - last[i] < window).ToList();
+                    var stale = cellKeys.Where(kv => kv.Value.Views < minViews && f - kv.Value.Last >= window).Select(kv => kv.Key).ToHashSet();
+                    foreach (var ck in stale) cellKeys.Remove(ck);
+                    var keep = Enumerable.Range(0, sums.Count).Where(i => !stale.Contains(cellOf[i])).ToList();
                     if (keep.Count < sums.Count) { removals++; removed += sums.Count - keep.Count; }
-                    (sums, views, last, keys) = (keep.Select(i => sums[i]).ToList(), keep.Select(i => views[i]).ToList(), keep.Select(i => last[i]).ToList(), keep.Select(i => keys[i]).ToList());
+                    (sums, keys, cellOf) = (keep.Select(i => sums[i]).ToList(), keep.Select(i => keys[i]).ToList(), keep.Select(i => cellOf[i]).ToList());
                 }
+                var views = cellOf.Select(ck => cellKeys[ck].Views).ToList();
                 Assert.Equal(sums.Count, fusion.Count);
                 Assert.Equal(views, fusion.Views());
                 Assert.Equal(f < minViews ? sums.Count : views.Count(v => v >= minViews), fusion.PointCount);
                 Assert.InRange(fusion.Capacity - fusion.Count, 0, PointCloudFusion.BlockVoxels - 1);
-                // Confirming, a voxel also holds its views and last frame.
-                Assert.Equal((long)fusion.Capacity * (PointCloudFusion.VoxelBytes + PointCloudFusion.ViewBytes) + (long)fusion.IndexSlots * PointCloudFusion.SlotBytes, fusion.Bytes);
+                // Confirming, the map also holds its cells.
+                Assert.Equal(cellKeys.Count, fusion.Cells);
+                Assert.Equal((long)fusion.Capacity * PointCloudFusion.VoxelBytes + (long)fusion.IndexSlots * PointCloudFusion.SlotBytes + (long)fusion.Cells * PointCloudFusion.CellBytes, fusion.Bytes);
             }
             Assert.Equal(2, removals); // after frames 8 and 12 (after frame 4 nothing is 4 frames old yet)
-            Assert.True(removed > fusion.Count / 4 && fusion.Count > 2 * PointCloudFusion.BlockVoxels / 3, $"{removed} voxels removed, {fusion.Count} left: the test must remove many and keep many");
-            var confirmed = Enumerable.Range(0, sums.Count).Where(i => views[i] >= minViews).ToList();
+            Assert.True(removed > fusion.Count / 20 && fusion.Count > 2 * PointCloudFusion.BlockVoxels / 3, $"{removed} voxels removed, {fusion.Count} left: the test must remove many and keep many");
+            var confirmed = Enumerable.Range(0, sums.Count).Where(i => cellKeys[cellOf[i]].Views >= minViews).ToList();
             Assert.True(confirmed.Count < sums.Count, "every voxel left is confirmed: the cloud's filter is not exercised");
             var cloud = fusion.ToPointCloud();
             Assert.Equal(confirmed.Count, cloud.Count);
