@@ -48,7 +48,7 @@ namespace FlowMap.Viewer.Cli
             var solverPixels = new Option<int?>("--online-solver-pixels") { Description = "Override the online window solve's pixels per frame (tuning; default 110 x 80 = 8,800)." };
             var estimateK1 = new Option<bool>("--estimate-k1") { Description = "Also estimate one radial distortion coefficient k1 in the multi-view refinement (reconstruct --estimate-k1)." };
             var size = new Option<string?>("--size") { Description = "Override the processing size WxH (tuning; default 320x240 or the input's aspect)." };
-            var minViews = new Option<int?>("--fusion-min-views") { Description = "Override the keyframes a voxel of the fused cloud needs to be kept (tuning; default 2, 1 keeps every voxel)." };
+            var minViews = new Option<int?>("--fusion-min-views") { Description = "Override the keyframes that must put points in a voxel's cell (4 voxels a side) for the fused cloud to keep it (tuning; default 2, 1 keeps every voxel)." };
             var sparse = new Option<bool>("--sparse-tracking") { Description = "Online: track frames by the keyframe's points (live sessions' setting) instead of dense flow." };
             foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels, estimateK1, minViews, size }) cmd.Options.Add(o);
             cmd.SetAction(r =>
