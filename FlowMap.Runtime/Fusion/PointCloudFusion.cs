@@ -35,8 +35,9 @@ namespace FlowMap.Fusion
         /// </summary>
         public int MinViews { get; set; } = 2;
         /// <summary>
-        /// An unconfirmed voxel that none of the last this many fused frames added to is removed (checked every this many
-        /// frames): a point one view saw and the views after it did not confirm is an outlier of that view's depth.
+        /// An unconfirmed cell (<see cref="ConfirmCell"/>) that none of the last this many fused frames added to is removed
+        /// with its voxels (checked every this many frames): points one view put there and the views after it did not
+        /// confirm are outliers of that view's depth.
         /// </summary>
         public int UnconfirmedFrames { get; set; } = 8;
         /// <summary>
@@ -51,9 +52,10 @@ namespace FlowMap.Fusion
     /// intrinsics and camera-to-world pose and accumulated into a voxel hash grid, where a voxel keeps the
     /// confidence-weighted mean of the positions and colours that fell into it and the summed confidence.
     /// Deterministic: voxels are kept in first-seen order. Memory is bounded by <see cref="FusionOptions.MaxVoxels"/>.
-    /// With <see cref="FusionOptions.MinViews"/> above 1 (the default, 1, keeps every voxel) a voxel is confirmed once
-    /// that many fused frames put points in it; one left unconfirmed
-    /// for <see cref="FusionOptions.UnconfirmedFrames"/> fused frames is removed, as point-based fusion removes points
+    /// With <see cref="FusionOptions.MinViews"/> above 1 (the default: 2; 1 keeps every voxel) a voxel is confirmed once
+    /// that many fused frames put points in its cell of <see cref="FusionOptions.ConfirmCell"/>^3 voxels; a cell left
+    /// unconfirmed for <see cref="FusionOptions.UnconfirmedFrames"/> fused frames is removed with its voxels, as
+    /// point-based fusion removes points
     /// that stay unstable (Keller et al. 2013, "Real-time 3D reconstruction in dynamic scenes using point-based fusion";
     /// ElasticFusion's unstable surfels, Whelan et al. 2015). Depth a few voxels noisy scatters each view's points over a
     /// shell around the surface, and most of them land where no other view does: on the synthetic clip of
@@ -115,7 +117,8 @@ namespace FlowMap.Fusion
         public double VoxelSize { get; private set; }
 
         /// <summary>
-        /// Voxels held after the last frame fused (the confirmed ones and those still waiting for a second view); read from any thread, published with <see cref="Bytes"/> (a
+        /// Voxels held after the last frame fused (the confirmed ones and those whose cell still waits for a second view);
+        /// read from any thread, published with <see cref="Bytes"/> (a
         /// live count read while a frame was fused, or merged, paired with the bytes of the frame before: a session's stats
         /// showed 412,700 voxels in the 42.3 MB of the 999,000 before a merge).
         /// </summary>

@@ -123,20 +123,22 @@ namespace FlowMap.Session
         public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; init; } = new Dictionary<string, double>();
 
         /// <summary>
-        /// Points in the fused map's cloud so far: one per voxel (the points of <see cref="SessionResult.Points"/> once the
-        /// session completes).
+        /// Points in the fused map's cloud so far: one per confirmed voxel (two keyframes put points near it; the points of
+        /// <see cref="SessionResult.Points"/> once the session completes).
         /// </summary>
         public long MapPoints { get; init; }
 
         /// <summary>
-        /// Voxels the fused map holds so far: its points, and where the map asks for a voxel to be confirmed by several
-        /// keyframes, those still waiting. What the map's memory grows with (about 41-47 bytes a voxel), bounded: past a
-        /// million voxels the voxel edge doubles and the map is merged into the coarser grid.
+        /// Voxels the fused map holds so far: its points, and those still waiting for a second keyframe to confirm them.
+        /// What the map's memory grows with (about 41-47 bytes a voxel and the confirmation cells, see
+        /// <see cref="MapBytes"/>), bounded: past a million voxels the voxel edge doubles and the map is merged into the
+        /// coarser grid.
         /// </summary>
         public long MapVoxels { get; init; }
 
         /// <summary>
-        /// Bytes the fused map holds so far (its accumulators and its voxel index, at their arrays' lengths): the part of a
+        /// Bytes the fused map holds so far (its accumulators, its voxel index at their arrays' lengths, and an estimate for
+        /// its confirmation cells): the part of a
         /// session's memory that grows with the scene seen, apart from the frames and keyframes in flight.
         /// </summary>
         public long MapBytes { get; init; }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using FlowMap.Evaluation;
+using FlowMap.Tests.Support;
 using Xunit;
 
 namespace FlowMap.Tests.Evaluation
@@ -9,18 +10,22 @@ namespace FlowMap.Tests.Evaluation
     /// <summary><see cref="CloudMetrics"/>: its hash grid against a brute-force search, and the surface it samples.</summary>
     public sealed class CloudMetricsTests
     {
+        private readonly ITestOutputHelper _out;
+        public CloudMetricsTests(ITestOutputHelper output) { _out = output; }
+
         /// <summary>
         /// Random clouds around a random surface, mapped by a similarity: precision and completeness equal those of a
         /// brute-force nearest-neighbour search over all pairs (the same distance test, so exactly), for several tolerances,
         /// with points on cell boundaries, duplicates and non-finite points (dropped) among them.
         /// </summary>
         [Theory]
-        [InlineData(1, 0.05)]
-        [InlineData(2, 0.2)]
-        [InlineData(3, 0.013)]
-        public void The_grid_counts_what_a_brute_force_search_counts(int seed, double tolerance)
+        [InlineData(0.05)]
+        [InlineData(0.2)]
+        [InlineData(0.013)]
+        public void The_grid_counts_what_a_brute_force_search_counts(double tolerance)
         {
-            var rng = new Random(seed);
+            var rng = Rng.Fresh(out int seed);
+            _out.WriteLine($"seed {seed}, tolerance {tolerance}");
             var truth = Enumerable.Range(0, 1201).Select(_ => (X: rng.NextDouble(), Y: rng.NextDouble(), Z: 0.3 * rng.NextDouble())).ToList();
             truth.Add((2 * tolerance, 0, 0)); truth.Add(truth[5]); // a point on a cell boundary, a duplicate
             var sim = new Similarity(1.7, Rotation(0.4, -0.2, 0.9), new[] { 0.3, -1.1, 2.0 });
@@ -46,10 +51,12 @@ namespace FlowMap.Tests.Evaluation
                 set.Any(q => (q.X - p.X) * (q.X - p.X) + (q.Y - p.Y) * (q.Y - p.Y) + (q.Z - p.Z) * (q.Z - p.Z) <= tolerance * tolerance);
             int near = mapped.Count(p => Near(p, truth)), covered = truth.Count(q => Near(q, mapped));
             Assert.Equal(cloud.Count - 1, a.Points);
-            Assert.Equal(100.0 * near / mapped.Count, a.PrecisionPercent, 12);
-            Assert.Equal(100.0 * covered / truth.Count, a.CompletenessPercent, 12);
-            // The outliers (101 of 1,078) are far off: precision below 100 % by at least their share, and not trivially 0.
-            Assert.InRange(a.PrecisionPercent, 50, 100 * 977.0 / 1078 + 1e-9);
+            // The same counts over the same numbers of points: the same doubles, exactly (not "to 12 places", which rounds).
+            Assert.Equal(100.0 * near / mapped.Count, a.PrecisionPercent);
+            Assert.Equal(100.0 * covered / truth.Count, a.CompletenessPercent);
+            // Not trivially 0: a jittered point moves 1.157 |j| <= tolerance for |j| <= 0.864 tolerance, so about 86 % of the 977
+            // lie within the tolerance of the truth point they came from whatever the seed (> 70 % of all 1,078 points).
+            Assert.InRange(a.PrecisionPercent, 50, 100);
             Assert.InRange(a.CompletenessPercent, 1, 100);
         }
 
