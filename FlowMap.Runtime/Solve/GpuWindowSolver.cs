@@ -42,21 +42,104 @@ namespace FlowMap.Solve
         /// <summary>Optional: called with (step, loss, focal) whenever the loss is read back.</summary>
         public Action<int, double, double>? OnLoss { get; set; }
 
+        /// <summary>
+        /// Descends only over the part of the window that can change (<see cref="FrozenPrefix"/>); false runs every pair
+        /// through every step (tests compare the two).
+        /// </summary>
+        internal bool SkipFrozenPairs { get; set; } = true;
+
+        /// <summary>
+        /// The leading frames descent can leave out of its steps: with the focal held, the depth of the warm start's first
+        /// FrozenFrames frames fixed and no loss read during the steps, a pair of two frozen frames has a constant loss and
+        /// no gradient (its fit follows from its fixed depth, and the loss is a sum over pairs), so frames
+        /// 0 .. FrozenFrames - 2 and their pairs change nothing in any step; the newest frozen frame stays (its pair with
+        /// the first free one has a gradient). 0 when nothing can be left out.
+        /// </summary>
+        internal int FrozenPrefix(SolverProblem p, SolverOptions options, SolverWarmStart? warm) =>
+            SkipFrozenPairs && OnLoss == null && options.Steps > 0 && p.FixedFocal.HasValue && warm?.InitialDepth != null && warm.FrozenFrames >= 2
+                ? Math.Min(warm.FrozenFrames, p.N - 1) - 1 : 0;
+
         public SolverResult Solve(SolverWindow window, SolverOptions options, SolverWarmStart? warmStart = null, CancellationToken token = default)
         {
             SolverCommon.Validate(window, options, warmStart);
             var total = Stopwatch.StartNew();
             var p = new SolverProblem(window, Tuning);
-            using var s = new State(_ctx, p);
             double f0 = SolverCommon.StartFocal(p, warmStart);
             var init = SolverCommon.InitialParameters(p, warmStart, f0);
-            s.Params.Write<float>(ToFloat(init));
+            int cut = FrozenPrefix(p, options, warmStart);
+            var ms = new Dictionary<string, double> { ["record"] = 0, ["gpu"] = 0, ["readback"] = 0 };
+            if (cut == 0)
+            {
+                using var whole = new State(_ctx, p);
+                whole.Params.Write<float>(ToFloat(init));
+                ms["upload"] = total.Elapsed.TotalMilliseconds;
+                Descend(whole, p, options, warmStart, ms, token);
+                return Result(whole, p, options, ms, total);
+            }
+            // The steps over frames cut .. N-1 (the loss normalised as the whole window's, so every gradient is the whole
+            // window's), then the whole window evaluated at the parameters they reached: depth, poses, confidence and loss
+            // as if every pair had taken every step.
+            var sub = new SolverWindow(Skip(window.Images, cut), Skip(window.Pairs, cut),
+                window.PriorInverseDepth == null ? null : Skip(window.PriorInverseDepth, cut), window.FixedFocal);
+            var sp = new SolverProblem(sub, Tuning, normFrames: p.NormFrames);
+            var subWarm = new SolverWarmStart { InitialDepth = Skip(warmStart!.InitialDepth!, cut), Focal = warmStart.Focal, FrozenFrames = warmStart.FrozenFrames - cut };
+            var subParams = new float[sp.ParamCount];
+            using (var s = new State(_ctx, sp))
+            {
+                s.Params.Write<float>(ToFloat(Cut(p, sp, init, cut)));
+                ms["upload"] = total.Elapsed.TotalMilliseconds;
+                Descend(s, sp, options, subWarm, ms, token);
+                s.Params.ReadAll<float>(sp.ParamCount).CopyTo(subParams, 0);
+            }
+            var sw = Stopwatch.StartNew();
+            using var all = new State(_ctx, p);
+            all.Params.Write<float>(Merge(p, sp, ToFloat(init), subParams, cut));
+            ms["upload"] += sw.Elapsed.TotalMilliseconds;
+            ms["frozen_prefix"] = cut;
+            return Result(all, p, options, ms, total);
+        }
+
+        private static List<T> Skip<T>(IReadOnlyList<T> a, int n)
+        {
+            var r = new List<T>(a.Count - n);
+            for (int i = n; i < a.Count; i++) r.Add(a[i]);
+            return r;
+        }
+
+        /// <summary>The parameters of frames cut .. N-1 (their depth grids, prior scale and shift) and the focal, in the cut problem's layout.</summary>
+        internal static double[] Cut(SolverProblem p, SolverProblem sp, double[] prm, int cut)
+        {
+            var r = new double[sp.ParamCount];
+            for (int fr = 0; fr < sp.N; fr++)
+            {
+                Array.Copy(prm, p.ThetaOffset(fr + cut), r, sp.ThetaOffset(fr), p.Nodes);
+                if (p.Prior != null) { r[sp.ScaleOffset(fr)] = prm[p.ScaleOffset(fr + cut)]; r[sp.ShiftOffset(fr)] = prm[p.ShiftOffset(fr + cut)]; }
+            }
+            r[sp.FocalOffset] = prm[p.FocalOffset];
+            return r;
+        }
+
+        /// <summary>The whole window's parameters with those of frames cut .. N-1 and the focal taken from the cut problem's.</summary>
+        internal static float[] Merge(SolverProblem p, SolverProblem sp, float[] prm, float[] sub, int cut)
+        {
+            var r = (float[])prm.Clone();
+            for (int fr = 0; fr < sp.N; fr++)
+            {
+                Array.Copy(sub, sp.ThetaOffset(fr), r, p.ThetaOffset(fr + cut), p.Nodes);
+                if (p.Prior != null) { r[p.ScaleOffset(fr + cut)] = sub[sp.ScaleOffset(fr)]; r[p.ShiftOffset(fr + cut)] = sub[sp.ShiftOffset(fr)]; }
+            }
+            r[p.FocalOffset] = sub[sp.FocalOffset];
+            return r;
+        }
+
+        /// <summary>The descent's steps on <paramref name="s"/> (its parameters written).</summary>
+        private void Descend(State s, SolverProblem p, SolverOptions options, SolverWarmStart? warmStart, Dictionary<string, double> ms, CancellationToken token)
+        {
             int softmin = SolverCommon.SoftminSteps(p, options, warmStart);
             int coarseOnly = SolverCommon.CoarseOnlySteps(p, options, warmStart);
             var trainable = SolverCommon.Trainable(p, warmStart, focalFree: false, fineFree: coarseOnly == 0);
             bool focalFree = false;
             s.WriteRates(trainable, 0);
-            var ms = new Dictionary<string, double> { ["upload"] = total.Elapsed.TotalMilliseconds, ["record"] = 0, ["gpu"] = 0, ["readback"] = 0 };
             var sw = new Stopwatch();
             var loop = Stopwatch.StartNew();
             // Per-kernel timestamps are limited per batch: one step per batch then.
@@ -105,8 +188,12 @@ namespace FlowMap.Solve
             }
             ms["steps"] = loop.Elapsed.TotalMilliseconds;
             ms["submissions"] = submissions;
-            // Final state: depth and poses of the final parameters.
-            sw.Restart();
+        }
+
+        /// <summary>Depth, poses, confidence and loss of the parameters in <paramref name="s"/>.</summary>
+        private SolverResult Result(State s, SolverProblem p, SolverOptions options, Dictionary<string, double> ms, Stopwatch total)
+        {
+            var sw = Stopwatch.StartNew();
             using (var batch = _ctx.BeginBatch("solver final"))
             {
                 s.RecordEvaluation(batch);
@@ -385,7 +472,7 @@ namespace FlowMap.Solve
                     new K.NodeGradPush
                     {
                         Width = g.Width, Height = g.Height, Frames = _p.N, Cell = g.Cell, Gw = g.Gw, Gh = g.Gh, Cw = g.Cw, Ch = g.Ch,
-                        Nodes = g.Nodes, Lam = (float)(_p.Tuning.Smoothness / (_p.N * (double)_p.Nodes)),
+                        Nodes = g.Nodes, Lam = (float)_p.SmoothnessWeight,
                         Pairs = _k, HasPrior = g.HasPrior, ThroughPoses = throughPoses ? 1 : 0, ScaleBase = g.ScaleBase, FocalIndex = _p.FocalOffset, Groups = _groups,
                     },
                     Params, Gg, Grad, SmoothTerms, Losses, ProcFPartials, PriorPartials);

@@ -10,9 +10,16 @@ namespace FlowMap.Solve
     /// </summary>
     internal sealed class SolverProblem
     {
-        public SolverProblem(SolverWindow window, SolverTuning tuning)
+        /// <param name="normFrames">
+        /// The frames the loss is normalised by (<see cref="NormFrames"/>; 0: the window's own). A window cut to the part
+        /// descent can change (<see cref="GpuWindowSolver"/> on a frozen prefix) keeps the whole window's, so its gradients
+        /// are the whole window's.
+        /// </param>
+        public SolverProblem(SolverWindow window, SolverTuning tuning, int normFrames = 0)
         {
             W = window.Width; H = window.Height; N = window.Count;
+            if (normFrames < 0) throw new ArgumentOutOfRangeException(nameof(normFrames));
+            NormFrames = normFrames > 0 ? normFrames : N;
             Tuning = tuning;
             Grid = new InverseDepthGrid(W, H, tuning.Cell > 0 ? tuning.Cell : AutoCell(W, H));
             Cx = (W - 1) / 2.0; Cy = (H - 1) / 2.0;
@@ -90,7 +97,16 @@ namespace FlowMap.Solve
         public int CandidateStride => Math.Max(1, (int)Math.Round(Math.Sqrt(Pixels / 4800.0)));
 
         /// <summary>Total number of flow terms (both directions, every pair): the loss is a mean over them.</summary>
-        public double FlowTerms => 2.0 * (N - 1) * W * H;
+        public double FlowTerms => 2.0 * (NormFrames - 1) * W * H;
+
+        /// <summary>
+        /// Frames of the window the loss is normalised over: the flow terms (<see cref="FlowTerms"/>) and the smoothness's
+        /// lambda / (frames x nodes). <see cref="N"/> unless the problem is a cut of a larger window.
+        /// </summary>
+        public int NormFrames { get; }
+
+        /// <summary>The smoothness weight per squared second difference: lambda / (NormFrames x nodes).</summary>
+        public double SmoothnessWeight => Tuning.Smoothness / (NormFrames * (double)Nodes);
     }
 
     /// <summary>

@@ -214,7 +214,7 @@ namespace FlowMap.Solve
         /// </summary>
         public static double Smoothness(SolverProblem p, ReadOnlySpan<double> prm, Span<double> grad)
         {
-            double lam = p.Tuning.Smoothness / (p.N * (double)p.Nodes);
+            double lam = p.SmoothnessWeight;
             double loss = 0;
             var g = p.Grid;
             for (int fr = 0; fr < p.N; fr++)
