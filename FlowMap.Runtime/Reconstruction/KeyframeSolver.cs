@@ -153,6 +153,22 @@ namespace FlowMap.Reconstruction
         public KeyframeSolution SolveWindow(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token,
             IReadOnlyList<CameraPose>? frozenPoses = null)
         {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            _lastDescentMs = 0;
+            var r = SolveWindowCore(win, fixedFocal, warmDepth, previousFocal, frozen, steps, token, frozenPoses);
+            lock (_solves) _solves.Add(new FlowMap.Session.WindowSolveTiming(win.Count, Math.Min(frozen, win.Count), steps, _lastDescentMs, sw.Elapsed.TotalMilliseconds));
+            return r;
+        }
+
+        /// <summary>Every window solve so far (<see cref="SolveWindow"/>), in order: what a keyframe's solve costs mapping.</summary>
+        internal IReadOnlyList<FlowMap.Session.WindowSolveTiming> WindowSolves { get { lock (_solves) return _solves.ToArray(); } }
+
+        private readonly List<FlowMap.Session.WindowSolveTiming> _solves = new List<FlowMap.Session.WindowSolveTiming>();
+        private double _lastDescentMs; // the descent's wall time in the window solve running now
+
+        private KeyframeSolution SolveWindowCore(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token,
+            IReadOnlyList<CameraPose>? frozenPoses)
+        {
             int n = win.Count;
             int w = win[0].Image.Width, h = win[0].Image.Height;
             var warnings = new List<string>();
@@ -431,7 +447,15 @@ namespace FlowMap.Reconstruction
         {
             var opts = new SolverOptions { Steps = steps, LearningRate = _o.Solver.LearningRate, Seed = _o.Solver.Seed };
             int k = SolverResolution.Factor(window.Width, window.Height, _o.Mode == ReconstructionMode.Offline ? _o.OfflineSolverPixels : _o.OnlineSolverPixels);
-            var r = _clock.Time("solve", () => SolverResolution.Solve(_descent, window, opts, warm, k, token));
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            SolverResult r;
+            try { r = SolverResolution.Solve(_descent, window, opts, warm, k, token); }
+            finally
+            {
+                double ms = sw.Elapsed.TotalMilliseconds;
+                _clock.Add("solve", ms);
+                _lastDescentMs += ms;
+            }
             foreach (var kv in r.StageMilliseconds) _clock.Add("solve." + kv.Key, kv.Value);
             return r;
         }

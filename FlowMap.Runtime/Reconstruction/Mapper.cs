@@ -34,6 +34,9 @@ namespace FlowMap.Reconstruction
         /// <summary>True while a solve runs on the mapping thread (read from any thread; for tests).</summary>
         public virtual bool Busy => false;
 
+        /// <summary>Every window solve so far (online), in order.</summary>
+        public IReadOnlyList<FlowMap.Session.WindowSolveTiming> WindowSolves => Solver.WindowSolves;
+
         /// <summary>Keyframes held (with their images, flows and followers): what a long session's memory depends on.</summary>
         public abstract int KeyframesHeld { get; }
     }

@@ -60,6 +60,7 @@ namespace FlowMap.Reconstruction
                 Warnings = r.Warnings.Concat(ReconstructionComponents.Notes(_pipeline).Warning is string w && !r.Warnings.Contains(w) ? new[] { w } : Array.Empty<string>()).ToList(),
                 RefinedKeyframes = _pipeline.TakeRefinedKeyframes(),
                 StageTotalMilliseconds = r.StageTotalMilliseconds,
+                WindowSolves = r.WindowSolves,
             };
         }
 

@@ -157,6 +157,7 @@ namespace FlowMap.Reconstruction
                 Warnings = _state.Warnings.ToList(),
                 StageMedianMilliseconds = _clock.Medians(),
                 StageTotalMilliseconds = _clock.Totals(),
+                WindowSolves = _mapper.WindowSolves,
                 Components = new Dictionary<string, string>
                 {
                     ["flow"] = _flow.Name, ["depth_prior"] = _prior?.Name ?? "none (depth learned from flow)", ["solver"] = _solver.GetType().Name,

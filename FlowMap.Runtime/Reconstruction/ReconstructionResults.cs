@@ -59,6 +59,8 @@ namespace FlowMap.Reconstruction
         public IReadOnlyDictionary<string, double> StageMedianMilliseconds { get; internal set; } = new Dictionary<string, double>();
         /// <summary>Total milliseconds spent in each stage.</summary>
         public IReadOnlyDictionary<string, double> StageTotalMilliseconds { get; internal set; } = new Dictionary<string, double>();
+        /// <summary>Every online window solve, in order (<see cref="KeyframeSolver.WindowSolves"/>).</summary>
+        public IReadOnlyList<FlowMap.Session.WindowSolveTiming> WindowSolves { get; internal set; } = Array.Empty<FlowMap.Session.WindowSolveTiming>();
         /// <summary>Names of the components used, e.g. flow "vulkan-pyramid", prior "none".</summary>
         public IReadOnlyDictionary<string, string> Components { get; internal set; } = new Dictionary<string, string>();
 

@@ -108,9 +108,25 @@ namespace FlowMap.Session
         /// </summary>
         public IReadOnlyDictionary<string, double> StageTotalMilliseconds { get; internal set; } = new Dictionary<string, double>();
 
+        /// <summary>
+        /// Every window solve of the session's mapping, in order (those on completion included): what solving a keyframe's
+        /// window cost, the descent apart (issue 12's keyframe solve). A stage median over frames cannot say this: mapping's
+        /// solves do not happen per frame, and a live session's mapping solves several keyframes at once when it is behind.
+        /// Internal, a diagnostic (`flowmap bench live`), as the solver it times.
+        /// </summary>
+        internal IReadOnlyList<WindowSolveTiming> WindowSolves { get; set; } = Array.Empty<WindowSolveTiming>();
+
         /// <summary>Keyframes whose pose changed on completion (raised as <see cref="ReconstructionSession.KeyframesRefined"/> before <see cref="ReconstructionSession.Finished"/>).</summary>
         internal IReadOnlyList<FramePose> RefinedKeyframes { get; set; } = Array.Empty<FramePose>();
     }
+
+    /// <summary>One window solve of a session's mapping (<see cref="SessionResult.WindowSolves"/>).</summary>
+    /// <param name="Keyframes">Keyframes in the window.</param>
+    /// <param name="FrozenKeyframes">Of those, the ones held (their depth fixed, their poses where earlier windows put them).</param>
+    /// <param name="Steps">Descent steps (the first window takes more than the later ones).</param>
+    /// <param name="DescentMilliseconds">Wall time of the descent (the GPU solver's steps and its read-back).</param>
+    /// <param name="TotalMilliseconds">Wall time of the whole window solve: flows of new pairs, focal, start, descent, refinement.</param>
+    internal sealed record WindowSolveTiming(int Keyframes, int FrozenKeyframes, int Steps, double DescentMilliseconds, double TotalMilliseconds);
 
     /// <summary>Counters of a running session.</summary>
     /// <param name="Pushed">Frames pushed.</param>
