@@ -169,33 +169,41 @@ namespace FlowMap.Viewer.Cli
             using var gpu = WindowSolver.Create(SolverBackend.Gpu);
             if (!quiet) Console.Error.Write($"\r{w}x{h} keyframe: first-window solve...".PadRight(70));
             var cold = gpu.Solve(window, new SolverOptions { Steps = 150 });
-            // As the online pipeline: the window's older frames keep the depth of the previous solve, the newest is new;
-            // all but the newest three (ReconstructionOptions.ActiveKeyframes) are frozen.
+            // As the online pipeline: the focal held (the self-calibration determined it), the window's older frames keep the
+            // depth of the previous solve, the newest is new; all but the newest three (ReconstructionOptions.ActiveKeyframes)
+            // are frozen.
+            var held = new SolverWindow(window.Images, window.Pairs, null, cold.Focal);
             var warm = new SolverWarmStart
             {
                 InitialDepth = cold.Depth.Select((d, i) => i < n - 1 ? d : null).ToList(), Focal = cold.Focal, FrozenFrames = Math.Max(0, n - 3),
             };
             int batched = new SolverOptions().StepsPerSubmission;
             var result = new List<Row>();
-            foreach (int per in new[] { 1, batched })
-            {
-                var solves = new List<(double Total, SolverResult R)>();
-                for (int i = 0; i < repeats; i++)
+            var solver = (GpuWindowSolver)gpu;
+            // Every pair through every step (before issue 12's frozen-prefix cut), then as the pipeline solves: the pairs
+            // of two frozen frames left out of the steps (GpuWindowSolver.FrozenPrefix; the same result to the bit).
+            foreach (bool cut in new[] { false, true })
+                foreach (int per in new[] { 1, batched })
                 {
-                    if (!quiet) Console.Error.Write($"\r{w}x{h} keyframe: {steps} steps, {per} per submission, solve {i + 1}/{repeats}...".PadRight(70));
-                    var res = gpu.Solve(window, new SolverOptions { Steps = steps, StepsPerSubmission = per }, warm);
-                    solves.Add((res.StageMilliseconds["total"], res));
+                    solver.SkipFrozenPairs = cut;
+                    var solves = new List<(double Total, SolverResult R)>();
+                    for (int i = 0; i < repeats; i++)
+                    {
+                        if (!quiet) Console.Error.Write($"\r{w}x{h} keyframe: {steps} steps, {per} per submission, solve {i + 1}/{repeats}...".PadRight(70));
+                        var res = gpu.Solve(held, new SolverOptions { Steps = steps, StepsPerSubmission = per }, warm);
+                        solves.Add((res.StageMilliseconds["total"], res));
+                    }
+                    var median = solves.OrderBy(s => s.Total).ElementAt(solves.Count / 2);
+                    string how = (per == 1 ? "gpu, 1 step/submit" : $"gpu, {per} steps/submit") + (cut ? $", frozen pairs out ({solver.FrozenPrefix(new SolverProblem(held, solver.Tuning), new SolverOptions { Steps = steps }, warm)} frames)" : ", every pair");
+                    result.Add(Measure(seq, idx, median.R, $"{w}x{h} keyframe", how, "true", true));
                 }
-                var median = solves.OrderBy(s => s.Total).ElementAt(solves.Count / 2);
-                var row = Measure(seq, idx, median.R, $"{w}x{h} keyframe", per == 1 ? "gpu, 1 step/submit" : $"gpu, {per} steps/submit", "true", true);
-                result.Add(row);
-            }
+            solver.SkipFrozenPairs = true;
             if (kernels != null)
             {
                 if (!quiet) Console.Error.Write($"\r{w}x{h} keyframe: {steps} steps with per-kernel timestamps...".PadRight(70));
                 using var timed = GpuWindowSolver.CreateOwned();
                 timed.KernelTimings = true;
-                var ms = timed.Solve(window, new SolverOptions { Steps = steps, StepsPerSubmission = 1 }, warm).StageMilliseconds;
+                var ms = timed.Solve(held, new SolverOptions { Steps = steps, StepsPerSubmission = 1 }, warm).StageMilliseconds;
                 double all = ms.Where(kv => kv.Key.StartsWith("gpu:", StringComparison.Ordinal)).Sum(kv => kv.Value);
                 foreach (var kv in ms.Where(kv => kv.Key.StartsWith("gpu:", StringComparison.Ordinal)).OrderByDescending(kv => kv.Value))
                 {
