@@ -144,6 +144,14 @@ namespace FlowMap.Fusion
         /// <param name="cameraToWorld">Pose of the keyframe.</param>
         public PointCloud Integrate(FloatImage depth, FloatImage confidence, RgbImage image, Intrinsics intrinsics, CameraPose cameraToWorld)
         {
+            lock (_gate) return IntegrateLocked(depth, confidence, image, intrinsics, cameraToWorld);
+        }
+
+        // Integrate and ToPointCloud may run on different threads (the pipeline fuses, an engine reads the map).
+        private readonly object _gate = new object();
+
+        private PointCloud IntegrateLocked(FloatImage depth, FloatImage confidence, RgbImage image, Intrinsics intrinsics, CameraPose cameraToWorld)
+        {
             if (depth == null || confidence == null || image == null || intrinsics == null) throw new ArgumentNullException(depth == null ? nameof(depth) : confidence == null ? nameof(confidence) : image == null ? nameof(image) : nameof(intrinsics));
             int w = depth.Width, h = depth.Height;
             if (confidence.Width != w || confidence.Height != h || image.Width != w || image.Height != h || intrinsics.Width != w || intrinsics.Height != h)
@@ -446,9 +454,9 @@ namespace FlowMap.Fusion
         /// <summary>
         /// The fused cloud: one point per confirmed voxel (weighted mean position and colour; confidence = 1 - exp(-summed
         /// confidence)), in first-seen order; every voxel while fewer than <see cref="FusionOptions.MinViews"/> frames were
-        /// fused (nothing could be confirmed yet).
+        /// fused (nothing could be confirmed yet). Thread-safe: waits for a keyframe being fused.
         /// </summary>
-        public PointCloud ToPointCloud() => Points(Output());
+        public PointCloud ToPointCloud() { lock (_gate) return Points(Output()); }
 
         /// <summary>The cloud of the given voxels, in that order.</summary>
         private PointCloud Points(List<int> kept)

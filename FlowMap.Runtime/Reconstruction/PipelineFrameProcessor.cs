@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Threading;
+using FlowMap.Core;
 using FlowMap.Session;
 
 namespace FlowMap.Reconstruction
@@ -27,6 +28,8 @@ namespace FlowMap.Reconstruction
         public int MapVoxels => _pipeline.MapVoxels;
 
         public long MapBytes => _pipeline.MapBytes;
+
+        public PointCloud Map() => _pipeline.MapSnapshot();
 
         public FrameUpdate Process(Frame frame, CancellationToken token)
         {

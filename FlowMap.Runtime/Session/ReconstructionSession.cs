@@ -27,6 +27,9 @@ namespace FlowMap.Session
 
         /// <summary>Bytes held by the fused map so far (read from any thread).</summary>
         long MapBytes => 0;
+
+        /// <summary>The fused map's cloud now (read from any thread).</summary>
+        PointCloud Map() => PointCloud.Empty;
     }
 
     /// <summary>
@@ -116,6 +119,23 @@ namespace FlowMap.Session
 
         /// <summary>The final result once <see cref="Finished"/> was raised, else null. Thread-safe.</summary>
         public SessionResult? Result => Volatile.Read(ref _result);
+
+        /// <summary>
+        /// The fused map as it stands: one point per voxel that two keyframes confirmed (the cloud <see cref="SessionResult.Points"/>
+        /// holds on completion), in world coordinates, bounded by the map's voxel limit. Where
+        /// <see cref="FrameUpdate.NewPoints"/> hands over every fused keyframe's accepted pixels (the same surfaces again with
+        /// each keyframe, and the streaks of depth no other keyframe confirmed), this is the map without repeats and without
+        /// unconfirmed points: an engine that keeps a scene for a long session replaces its cloud with this one now and then
+        /// (when <see cref="SessionStats.MapPoints"/> changed) instead of accumulating every update's points without bound.
+        /// A copy, safe to call from any thread; it waits while a keyframe is being fused (tens of milliseconds), and costs
+        /// time in proportion to the map (milliseconds per hundred thousand points): call it off the render loop's hot path.
+        /// Empty before anything was fused.
+        /// </summary>
+        public PointCloud GetMap()
+        {
+            if (_disposed) throw new ObjectDisposedException(nameof(ReconstructionSession));
+            return _processor.Map();
+        }
 
         /// <summary>Raised on the pipeline thread when the pipeline fails; the session stops after it.</summary>
         public event Action<Exception>? Failed;
