@@ -14,7 +14,8 @@ namespace FlowMap.Solve
     /// constants computed at record time from the step index). A batch ends where the host must act: after a step whose
     /// loss is read back (every <see cref="LossEvery"/> steps with <see cref="OnLoss"/> set) and before a step whose trainable set
     /// changes. Reductions are fixed-order (deterministic; the same order however many steps a batch holds). Mirrors
-    /// <see cref="CpuWindowSolver"/>.
+    /// <see cref="CpuWindowSolver"/>; where the window's first frames are frozen and the focal held, the steps leave out the
+    /// pairs that cannot change (<see cref="FrozenPrefix"/>), with the same result to the bit.
     /// </summary>
     internal sealed class GpuWindowSolver : IWindowSolver
     {

@@ -96,6 +96,65 @@ namespace FlowMap.Tests.Viewer
             Assert.Equal(snap.Trajectory.Count, snap.PointCount); // one point per processed frame
         }
 
+        /// <summary>
+        /// A long live session's chunks (every fused keyframe's points) are bounded: past the budget the scene replaces them
+        /// with the session's map, which the renderer re-uploads (a new points generation); without it the scene grew by
+        /// every keyframe's points for as long as the session ran.
+        /// </summary>
+        [Fact]
+        public void Past_the_point_budget_the_chunks_become_the_sessions_map()
+        {
+            var processor = new MappingProcessor(distinct: 4);
+            using var session = new ReconstructionSession(processor, queueCapacity: 1, dropFrames: false);
+            using var scene = new LiveScene(session) { PointBudget = 10 };
+            long generation = 0;
+            int maxPoints = 0;
+            session.FrameProcessed += _ =>
+            {
+                // Raised after the scene's handler: the scene as the renderer would see it after each frame.
+                var s = scene.Snapshot();
+                maxPoints = Math.Max(maxPoints, s.PointCount);
+                Assert.True(s.PointsGeneration >= generation);
+                generation = s.PointsGeneration;
+            };
+            var img = new byte[8 * 6 * 3];
+            for (int i = 0; i < 60; i++) session.PushFrame(img, 8, 6, 24, PixelFormat.Rgb24, i / 30.0);
+            session.Complete();
+            Assert.True(session.Completion.Wait(TimeSpan.FromSeconds(20)));
+            var snap = scene.Snapshot();
+            Assert.Equal(60, snap.Trajectory.Count);
+            // 2 points a frame, 120 received, at most 12 held at the end: each compaction (more than 10 held, so 12) leaves the
+            // 4-point map, removing 8, so at least (120 - 12) / 8 of them.
+            Assert.True(scene.Compactions >= (120 - 12) / 8, $"{scene.Compactions} compactions");
+            Assert.Equal(scene.Compactions, snap.PointsGeneration);
+            Assert.True(maxPoints <= 10 + 2, $"{maxPoints} points held (budget 10, 2 a frame)");
+            Assert.True(processor.MapReads >= scene.Compactions);
+        }
+
+        /// <summary>Two points a frame, and a map of at most <c>distinct</c> points (those frames' points, deduplicated).</summary>
+        private sealed class MappingProcessor : IFrameProcessor
+        {
+            private readonly int _distinct;
+            public MappingProcessor(int distinct) { _distinct = distinct; }
+            public int MapReads;
+
+            public FrameUpdate Process(Frame frame, CancellationToken token) => new FrameUpdate
+            {
+                FrameIndex = frame.Index, Pose = CameraPose.Identity, IsKeyframe = true,
+                NewPoints = new PointCloud(new float[] { frame.Index % _distinct, 0, 1, frame.Index % _distinct, 0, 1 }, new byte[] { 9, 9, 9, 9, 9, 9 }), Image = frame.Image,
+            };
+
+            public PointCloud Map()
+            {
+                Interlocked.Increment(ref MapReads);
+                var pos = new float[3 * _distinct];
+                for (int i = 0; i < _distinct; i++) { pos[3 * i] = i; pos[3 * i + 2] = 1; }
+                return new PointCloud(pos, new byte[3 * _distinct]);
+            }
+
+            public void Dispose() { }
+        }
+
         private sealed class CountingProcessor : IFrameProcessor
         {
             public FrameUpdate Process(Frame frame, CancellationToken token) => new FrameUpdate

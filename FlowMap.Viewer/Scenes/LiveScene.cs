@@ -7,7 +7,7 @@ namespace FlowMap.Viewer.Scenes
     /// <summary>
     /// A running reconstruction as a viewer scene. Subscribes to <see cref="ReconstructionSession.FrameProcessed"/> and keeps
     /// only the latest state: every pose (the trajectory), keyframe indices, the newest intrinsics, depth, image and flow,
-    /// and the new points as append-only chunks. Refined keyframe poses (<see cref="ReconstructionSession.KeyframesRefined"/>)
+    /// and the new points as append-only chunks (past <see cref="PointBudget"/> replaced by the session's fused map). Refined keyframe poses (<see cref="ReconstructionSession.KeyframesRefined"/>)
     /// replace the live ones; on completion (<see cref="ReconstructionSession.Finished"/>) the trajectory becomes the final
     /// poses and the last keyframes' points, which no frame update carried, are added. The event handler does O(1) work under a short lock, so the pipeline
     /// thread is never held up by drawing; the render thread takes a snapshot per frame (cached until something changes).
@@ -20,6 +20,7 @@ namespace FlowMap.Viewer.Scenes
         private readonly Dictionary<int, int> _slotOfFrame = new Dictionary<int, int>(); // frame index -> trajectory position
         private readonly List<int> _keyframes = new List<int>();
         private readonly List<PointCloud> _chunks = new List<PointCloud>();
+        private long _chunkPoints, _pointsGeneration;
         private Intrinsics? _intrinsics;
         private RgbImage? _image;
         private FloatImage? _depth;
@@ -49,6 +50,18 @@ namespace FlowMap.Viewer.Scenes
 
         public string Title { get; }
 
+        /// <summary>
+        /// The most points the scene keeps as received chunks: each fused keyframe's points arrive as a chunk (the same
+        /// surfaces again with every keyframe), so past this many the chunks are replaced by the session's fused map
+        /// (<see cref="ReconstructionSession.GetMap"/>, one point per confirmed voxel, bounded) and new chunks append to it. A
+        /// long live session then holds at most this many points plus the map, where it grew without bound. Scenes fed by
+        /// <see cref="Post"/> without a session keep every chunk.
+        /// </summary>
+        public long PointBudget { get; set; } = 4_000_000;
+
+        /// <summary>Times the chunks were replaced by the map (<see cref="PointBudget"/>).</summary>
+        public long Compactions { get { lock (_lock) return _pointsGeneration; } }
+
         /// <summary>Frames received so far.</summary>
         public int FramesReceived { get { lock (_lock) return _trajectory.Count; } }
 
@@ -61,7 +74,7 @@ namespace FlowMap.Viewer.Scenes
                 _slotOfFrame[update.FrameIndex] = _trajectory.Count;
                 _trajectory.Add(update.Pose);
                 if (update.IsKeyframe) _keyframes.Add(_trajectory.Count - 1);
-                if (update.NewPoints != null && update.NewPoints.Count > 0) _chunks.Add(update.NewPoints);
+                if (update.NewPoints != null && update.NewPoints.Count > 0) { _chunks.Add(update.NewPoints); _chunkPoints += update.NewPoints.Count; }
                 if (update.Intrinsics != null) _intrinsics = update.Intrinsics;
                 if (update.Image != null || update.Depth != null || update.Flow != null)
                 {
@@ -73,6 +86,34 @@ namespace FlowMap.Viewer.Scenes
                 _stages = update.StageMilliseconds;
                 _frameNumber = update.FrameIndex;
                 _status = update.Warnings.Count > 0 ? string.Join("; ", update.Warnings) : "live";
+                _version++;
+            }
+            Compact();
+        }
+
+        /// <summary>
+        /// Past <see cref="PointBudget"/>, the chunks become the session's map (read outside the scene's lock: the copy
+        /// takes milliseconds per hundred thousand points, and drawing must not wait for it). On the pipeline thread (the
+        /// event handler), where no keyframe is being fused meanwhile.
+        /// </summary>
+        private void Compact()
+        {
+            if (_session == null) return;
+            int upTo;
+            lock (_lock)
+            {
+                if (_chunkPoints <= PointBudget) return;
+                upTo = _chunks.Count;
+            }
+            var map = _session.GetMap();
+            lock (_lock)
+            {
+                // Chunks that arrived meanwhile (none from the pipeline thread; Post from elsewhere) stay after the map.
+                _chunks.RemoveRange(0, upTo);
+                if (map.Count > 0) _chunks.Insert(0, map);
+                _chunkPoints = 0;
+                foreach (var c in _chunks) _chunkPoints += c.Count;
+                _pointsGeneration++;
                 _version++;
             }
         }
@@ -100,7 +141,7 @@ namespace FlowMap.Viewer.Scenes
             Refine(result.Poses);
             lock (_lock)
             {
-                if (result.NewPoints.Count > 0) _chunks.Add(result.NewPoints);
+                if (result.NewPoints.Count > 0) { _chunks.Add(result.NewPoints); _chunkPoints += result.NewPoints.Count; }
                 _status = "finished";
                 _version++;
             }
@@ -121,7 +162,7 @@ namespace FlowMap.Viewer.Scenes
                 if (_cached != null && _cachedVersion == _version) return _cached;
                 _cached = new ViewerSnapshot
                 {
-                    PointChunks = _chunks.ToArray(), Trajectory = _trajectory.ToArray(), Keyframes = _keyframes.ToArray(), Intrinsics = _intrinsics,
+                    PointChunks = _chunks.ToArray(), PointsGeneration = _pointsGeneration, Trajectory = _trajectory.ToArray(), Keyframes = _keyframes.ToArray(), Intrinsics = _intrinsics,
                     CurrentFrame = _trajectory.Count - 1, FrameNumber = _frameNumber, Image = _image, Depth = _depth, Flow = _flow,
                     InsetVersion = _insetVersion, StageMilliseconds = _stages, Status = _status,
                 };
