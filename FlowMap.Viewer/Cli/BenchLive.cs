@@ -276,10 +276,15 @@ namespace FlowMap.Viewer.Cli
         {
             const int seqLen = 120;
             int frames = o.Frames;
-            var seq = SyntheticFrames.Render(seqLen, o.Size.W, o.Size.H);
+            var (seq, truth) = SyntheticFrames.RenderWithPoses(seqLen, o.Size.W, o.Size.H);
             var options = NewSessionOptions();
             if (o.Processing is (int pw, int ph)) (options.ProcessingWidth, options.ProcessingHeight) = (pw, ph);
             using var session = ReconstructionSession.Create(options);
+            // The pose each frame was delivered with, and the true pose of the clip's frame it showed: how far the trajectory
+            // drifts pass after pass (a drifting camera fuses the same room again at other places).
+            var delivered = new System.Collections.Concurrent.ConcurrentDictionary<int, CameraPose>();
+            var shown = new int[frames];
+            session.FrameProcessed += u => delivered[u.FrameIndex] = u.Pose;
             var wall = Stopwatch.StartNew();
             JsonObject? at1k = null, end = null;
             for (int i = 0; i < frames; i++)
@@ -287,6 +292,7 @@ namespace FlowMap.Viewer.Cli
                 // Ping-pong through the sequence so the motion stays continuous.
                 int k = i % (2 * seqLen - 2);
                 int j = k < seqLen ? k : 2 * seqLen - 2 - k;
+                shown[i] = j;
                 double due = i / o.Fps;
                 double now = wall.Elapsed.TotalSeconds;
                 if (due > now) Thread.Sleep(TimeSpan.FromSeconds(due - now));
@@ -334,6 +340,15 @@ namespace FlowMap.Viewer.Cli
                 r["rss_trimmed_mb_at_end"] = end["rss_trimmed_mb"]?.DeepClone();
                 r["rss_trimmed_growth_percent"] = Growth(at1k, end, "rss_trimmed_mb");
             }
+            // Drift: per block of 1,000 frames, the RMS distance of the camera centres from the true ones (% of the clip's path)
+            // with the first block's alignment, and with each block's own (its error within the block); as delivered live,
+            // and the final poses of the session's result (the keyframes' poses are where the map fused them).
+            var final = session.Result?.Poses.ToDictionary(fp => fp.FrameIndex, fp => fp.Pose) ?? new Dictionary<int, CameraPose>();
+            r["drift_percent_by_1000_frames"] = new JsonObject
+            {
+                ["delivered"] = Drift(delivered, shown, truth), ["delivered_own_alignment"] = Drift(delivered, shown, truth, ownAlignment: true),
+                ["final"] = Drift(final, shown, truth), ["final_own_alignment"] = Drift(final, shown, truth, ownAlignment: true),
+            };
             r["complete_seconds"] = Math.Round(completeSeconds, 1);
             r["rss_mb_after_complete"] = after["rss_mb"]?.DeepClone();
             r["managed_live_mb_after_complete"] = after["managed_live_mb"]?.DeepClone();
@@ -342,6 +357,46 @@ namespace FlowMap.Viewer.Cli
             r["wall_seconds"] = Math.Round(wall.Elapsed.TotalSeconds, 1);
             r["median_latency_ms"] = Math.Round(st.MedianLatencySeconds * 1000, 1);
             return r;
+        }
+
+        /// <summary>
+        /// A long run's drift: camera centres aligned to the true ones (a similarity fitted on the first 1,000 frames, or with
+        /// <paramref name="ownAlignment"/> on each block by itself), then per block of 1,000 frames the RMS distance from the
+        /// true centres as a percentage of the clip's path length. Without drift the blocks stay near the first; the own
+        /// alignment leaves the error within a block. Null with fewer than 3 poses in the first block.
+        /// </summary>
+        internal static JsonArray? Drift(IReadOnlyDictionary<int, CameraPose> poses, int[] shown, IReadOnlyList<CameraPose> truth, bool ownAlignment = false)
+        {
+            double path = 0;
+            for (int i = 1; i < truth.Count; i++)
+            {
+                var (a, b) = (truth[i - 1].Center, truth[i].Center);
+                path += Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
+            }
+            static bool Finite(CameraPose p) => p.Translation.All(double.IsFinite) && p.Rotation.All(double.IsFinite);
+            FlowMap.Evaluation.Similarity? Fit(int block)
+            {
+                var b = poses.Where(kv => kv.Key / 1000 == block && kv.Key < shown.Length && Finite(kv.Value)).OrderBy(kv => kv.Key).ToList();
+                return b.Count < 3 ? null : FlowMap.Evaluation.Similarity.Align(b.Select(kv => kv.Value.Center).ToList(), b.Select(kv => truth[shown[kv.Key]].Center).ToList());
+            }
+            var first = Fit(0);
+            if (first == null || !(path > 0)) return null;
+            var blocks = new JsonArray();
+            for (int block = 0; block * 1000 < shown.Length; block++)
+            {
+                var align = ownAlignment ? Fit(block) : first;
+                double sum = 0; int n = 0;
+                foreach (var kv in poses)
+                {
+                    if (align == null || kv.Key / 1000 != block || kv.Key >= shown.Length || !Finite(kv.Value)) continue;
+                    var p = align.Apply(kv.Value.Center);
+                    var t = truth[shown[kv.Key]].Center;
+                    sum += (p.X - t.X) * (p.X - t.X) + (p.Y - t.Y) * (p.Y - t.Y) + (p.Z - t.Z) * (p.Z - t.Z);
+                    n++;
+                }
+                blocks.Add(n > 0 ? Math.Round(100 * Math.Sqrt(sum / n) / path, 2) : null);
+            }
+            return blocks;
         }
 
         /// <summary>Memory after a full GC (and after malloc_trim with <paramref name="trim"/>); one line to stderr.</summary>

@@ -17,6 +17,17 @@ namespace FlowMap.Viewer.Cli
             return list;
         }
 
+        /// <summary>As <see cref="Render"/>, with each frame's true camera-to-world pose.</summary>
+        public static (IReadOnlyList<RgbImage> Frames, IReadOnlyList<CameraPose> Poses) RenderWithPoses(int frames, int width, int height, int seed = 1)
+        {
+            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", seed),
+                new SyntheticSequenceOptions { Path = "walk", Frames = frames, Width = width, Height = height, Seed = seed });
+            var list = new List<RgbImage>(frames);
+            var poses = new List<CameraPose>(frames);
+            for (int i = 0; i < frames; i++) { list.Add(seq.Frame(i)); poses.Add(seq.Pose(i)); }
+            return (list, poses);
+        }
+
         /// <summary>Writes NNNNNN.png frames into <paramref name="folder"/>.</summary>
         public static void Write(string folder, int frames, int width, int height, int seed = 1)
         {

@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FlowMap.Viewer.Cli;
+using Xunit;
+
+namespace FlowMap.Tests.Cli
+{
+    /// <summary>
+    /// `bench live`'s drift of a long run (<see cref="BenchLive.Drift"/>): poses that are the truth up to one similarity show
+    /// none; a scale that drifts block by block shows it, growing with the first block's alignment, while each block
+    /// aligned by itself stays small.
+    /// </summary>
+    public sealed class BenchLiveDriftTests
+    {
+        private const int Clip = 50, Frames = 3000;
+
+        private static (int[] Shown, List<CameraPose> Truth) Clip50()
+        {
+            // A walk along x with a little sway, shown back and forth as the memory run does.
+            var truth = Enumerable.Range(0, Clip).Select(i => new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new[] { 0.1 * i, 0.2 * Math.Sin(0.3 * i), 0.05 * i })).ToList();
+            var shown = new int[Frames];
+            for (int i = 0; i < Frames; i++) { int k = i % (2 * Clip - 2); shown[i] = k < Clip ? k : 2 * Clip - 2 - k; }
+            return (shown, truth);
+        }
+
+        private static CameraPose Similar(CameraPose p, double scale)
+        {
+            // A similarity of the world: rotation about z by 0.4 rad, the scale, a shift.
+            double c = Math.Cos(0.4), s = Math.Sin(0.4);
+            var (x, y, z) = p.Center;
+            return new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new[] { scale * (c * x - s * y) + 3, scale * (s * x + c * y) - 1, scale * z + 2 });
+        }
+
+        [Fact]
+        public void Poses_true_up_to_a_similarity_show_no_drift()
+        {
+            var (shown, truth) = Clip50();
+            var poses = Enumerable.Range(0, Frames).ToDictionary(i => i, i => Similar(truth[shown[i]], 2.5));
+            var d = BenchLive.Drift(poses, shown, truth)!;
+            Assert.Equal(3, d.Count);
+            Assert.All(d, v => Assert.True(v!.GetValue<double>() <= 0.01, $"{v}"));
+        }
+
+        [Fact]
+        public void A_drifting_scale_grows_block_by_block_and_stays_small_within_a_block()
+        {
+            var (shown, truth) = Clip50();
+            // The scale grows 20 % per 1,000 frames, smoothly (as a monocular window chain's scale drifts).
+            var poses = Enumerable.Range(0, Frames).ToDictionary(i => i, i => Similar(truth[shown[i]], 2.5 * (1 + 0.2 * i / 1000.0)));
+            var first = BenchLive.Drift(poses, shown, truth)!.Select(v => v!.GetValue<double>()).ToArray();
+            var own = BenchLive.Drift(poses, shown, truth, ownAlignment: true)!.Select(v => v!.GetValue<double>()).ToArray();
+            Assert.True(first[1] > 2 * first[0] && first[2] > first[1], string.Join(", ", first));
+            Assert.True(own[2] < first[2] / 2, $"own {string.Join(", ", own)}, first {string.Join(", ", first)}");
+        }
+
+        [Fact]
+        public void Too_few_poses_give_no_figure()
+        {
+            var (shown, truth) = Clip50();
+            Assert.Null(BenchLive.Drift(new Dictionary<int, CameraPose> { [0] = truth[0], [1] = truth[1] }, shown, truth));
+        }
+    }
+}
