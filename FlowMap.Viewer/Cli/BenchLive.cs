@@ -394,7 +394,10 @@ namespace FlowMap.Viewer.Cli
                     sum += (p.X - t.X) * (p.X - t.X) + (p.Y - t.Y) * (p.Y - t.Y) + (p.Z - t.Z) * (p.Z - t.Z);
                     n++;
                 }
-                blocks.Add(n > 0 ? Math.Round(100 * Math.Sqrt(sum / n) / path, 2) : null);
+                // A degenerate block (its centres at one point, e.g. tracking held still) aligns to no finite similarity:
+                // no figure for it rather than a non-finite one (JSON cannot hold it: the 10,000-frame run died there).
+                double rms = n > 0 ? 100 * Math.Sqrt(sum / n) / path : double.NaN;
+                blocks.Add(double.IsFinite(rms) ? Math.Round(rms, 2) : null);
             }
             return blocks;
         }
