@@ -346,6 +346,9 @@ namespace FlowMap.Viewer.Cli
             var final = session.Result?.Poses.ToDictionary(fp => fp.FrameIndex, fp => fp.Pose) ?? new Dictionary<int, CameraPose>();
             r["drift_percent_by_1000_frames"] = new JsonObject
             {
+                // What the figures mean nothing below: the RMS distance of the true centres shown in each block from their
+                // mean (% of path), which a similarity reaches by shrinking an unrelated trajectory to a point.
+                ["truth_spread"] = Spread(shown, truth),
                 ["delivered"] = Drift(delivered, shown, truth), ["delivered_own_alignment"] = Drift(delivered, shown, truth, ownAlignment: true),
                 ["final"] = Drift(final, shown, truth), ["final_own_alignment"] = Drift(final, shown, truth, ownAlignment: true),
             };
@@ -398,6 +401,26 @@ namespace FlowMap.Viewer.Cli
                 // no figure for it rather than a non-finite one (JSON cannot hold it: the 10,000-frame run died there).
                 double rms = n > 0 ? 100 * Math.Sqrt(sum / n) / path : double.NaN;
                 blocks.Add(double.IsFinite(rms) ? Math.Round(rms, 2) : null);
+            }
+            return blocks;
+        }
+
+        /// <summary>Per block of 1,000 frames, the RMS distance of the true centres shown from their mean, % of the clip's path.</summary>
+        internal static JsonArray Spread(int[] shown, IReadOnlyList<CameraPose> truth)
+        {
+            double path = 0;
+            for (int i = 1; i < truth.Count; i++)
+            {
+                var (a, b) = (truth[i - 1].Center, truth[i].Center);
+                path += Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
+            }
+            var blocks = new JsonArray();
+            for (int block = 0; block * 1000 < shown.Length; block++)
+            {
+                var c = shown.Skip(block * 1000).Take(1000).Select(j => truth[j].Center).ToList();
+                double mx = c.Average(p => p.X), my = c.Average(p => p.Y), mz = c.Average(p => p.Z);
+                double rms = Math.Sqrt(c.Average(p => (p.X - mx) * (p.X - mx) + (p.Y - my) * (p.Y - my) + (p.Z - mz) * (p.Z - mz)));
+                blocks.Add(path > 0 ? Math.Round(100 * rms / path, 2) : null);
             }
             return blocks;
         }
