@@ -41,7 +41,7 @@ namespace FlowMap.Tests.Solve
             var sp = new SolverProblem(Window(scene, cut, prior), tuning, normFrames: p.N);
             Assert.Equal(p.FlowTerms, sp.FlowTerms);
             Assert.Equal(p.SmoothnessWeight, sp.SmoothnessWeight);
-            var rng = new Random(w * 100 + cut);
+            var rng = Rng.Fresh(out int seed);
             var prm = new double[p.ParamCount];
             for (int i = 0; i < p.N * p.Nodes; i++) prm[i] = -0.7 + 0.4 * (rng.NextDouble() - 0.5);
             if (prior) for (int fr = 0; fr < p.N; fr++) { prm[p.ScaleOffset(fr)] = 1.3 + 0.1 * fr; prm[p.ShiftOffset(fr)] = 0.03 * fr; }
@@ -56,13 +56,13 @@ namespace FlowMap.Tests.Solve
                 double scale = 0;
                 for (int fr = cut + 1; fr < p.N; fr++)
                     for (int i = 0; i < p.Nodes; i++) scale = Math.Max(scale, Math.Abs(whole.Grad[p.ThetaOffset(fr) + i]));
-                Assert.True(scale > 0, "no gradient to compare");
+                Assert.True(scale > 0, $"no gradient to compare (seed {seed})");
                 for (int fr = cut + 1; fr < p.N; fr++)
                 {
                     for (int i = 0; i < p.Nodes; i++)
                     {
                         double a = whole.Grad[p.ThetaOffset(fr) + i], b = part.Grad[sp.ThetaOffset(fr - cut) + i];
-                        Assert.True(Math.Abs(a - b) <= 1e-12 * scale, $"frame {fr} node {i}: {a} vs {b} (through poses {through})");
+                        Assert.True(Math.Abs(a - b) <= 1e-12 * scale, $"frame {fr} node {i}: {a} vs {b} (through poses {through}, seed {seed})");
                     }
                     if (prior)
                     {
