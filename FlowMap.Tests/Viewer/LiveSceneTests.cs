@@ -131,11 +131,29 @@ namespace FlowMap.Tests.Viewer
             Assert.True(processor.MapReads >= scene.Compactions);
         }
 
+        /// <summary>Past the budget with nothing confirmed in the map yet, the scene keeps its chunks (it would show nothing).</summary>
+        [Fact]
+        public void An_empty_map_does_not_replace_the_chunks()
+        {
+            var processor = new MappingProcessor(distinct: 4, emptyMap: true);
+            using var session = new ReconstructionSession(processor, queueCapacity: 1, dropFrames: false);
+            using var scene = new LiveScene(session) { PointBudget = 10 };
+            var img = new byte[8 * 6 * 3];
+            for (int i = 0; i < 20; i++) session.PushFrame(img, 8, 6, 24, PixelFormat.Rgb24, i / 30.0);
+            session.Complete();
+            Assert.True(session.Completion.Wait(TimeSpan.FromSeconds(20)));
+            var snap = scene.Snapshot();
+            Assert.Equal(0, scene.Compactions);
+            Assert.Equal(40, snap.PointCount);
+            Assert.True(processor.MapReads > 0, "the map was never read");
+        }
+
         /// <summary>Two points a frame, and a map of at most <c>distinct</c> points (those frames' points, deduplicated).</summary>
         private sealed class MappingProcessor : IFrameProcessor
         {
             private readonly int _distinct;
-            public MappingProcessor(int distinct) { _distinct = distinct; }
+            private readonly bool _emptyMap;
+            public MappingProcessor(int distinct, bool emptyMap = false) { _distinct = distinct; _emptyMap = emptyMap; }
             public int MapReads;
 
             public FrameUpdate Process(Frame frame, CancellationToken token) => new FrameUpdate
@@ -147,6 +165,7 @@ namespace FlowMap.Tests.Viewer
             public PointCloud Map()
             {
                 Interlocked.Increment(ref MapReads);
+                if (_emptyMap) return PointCloud.Empty;
                 var pos = new float[3 * _distinct];
                 for (int i = 0; i < _distinct; i++) { pos[3 * i] = i; pos[3 * i + 2] = 1; }
                 return new PointCloud(pos, new byte[3 * _distinct]);

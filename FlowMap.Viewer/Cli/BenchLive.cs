@@ -370,12 +370,7 @@ namespace FlowMap.Viewer.Cli
         /// </summary>
         internal static JsonArray? Drift(IReadOnlyDictionary<int, CameraPose> poses, int[] shown, IReadOnlyList<CameraPose> truth, bool ownAlignment = false)
         {
-            double path = 0;
-            for (int i = 1; i < truth.Count; i++)
-            {
-                var (a, b) = (truth[i - 1].Center, truth[i].Center);
-                path += Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
-            }
+            double path = PathLength(truth);
             static bool Finite(CameraPose p) => p.Translation.All(double.IsFinite) && p.Rotation.All(double.IsFinite);
             FlowMap.Evaluation.Similarity? Fit(int block)
             {
@@ -397,16 +392,16 @@ namespace FlowMap.Viewer.Cli
                     sum += (p.X - t.X) * (p.X - t.X) + (p.Y - t.Y) * (p.Y - t.Y) + (p.Z - t.Z) * (p.Z - t.Z);
                     n++;
                 }
-                // A degenerate block (its centres at one point, e.g. tracking held still) aligns to no finite similarity:
-                // no figure for it rather than a non-finite one (JSON cannot hold it: the 10,000-frame run died there).
+                // A camera far enough out overflows the squared distance: no figure for the block rather than a non-finite
+                // one (JSON cannot hold it: the 10,000-frame run died there, FlowMap.Tests/Issues/DriftOfAFarBlockEndedTheMemoryRun.cs).
                 double rms = n > 0 ? 100 * Math.Sqrt(sum / n) / path : double.NaN;
                 blocks.Add(double.IsFinite(rms) ? Math.Round(rms, 2) : null);
             }
             return blocks;
         }
 
-        /// <summary>Per block of 1,000 frames, the RMS distance of the true centres shown from their mean, % of the clip's path.</summary>
-        internal static JsonArray Spread(int[] shown, IReadOnlyList<CameraPose> truth)
+        /// <summary>Length of the clip's true camera path (sum of the steps between its centres).</summary>
+        private static double PathLength(IReadOnlyList<CameraPose> truth)
         {
             double path = 0;
             for (int i = 1; i < truth.Count; i++)
@@ -414,6 +409,13 @@ namespace FlowMap.Viewer.Cli
                 var (a, b) = (truth[i - 1].Center, truth[i].Center);
                 path += Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
             }
+            return path;
+        }
+
+        /// <summary>Per block of 1,000 frames, the RMS distance of the true centres shown from their mean, % of the clip's path.</summary>
+        internal static JsonArray Spread(int[] shown, IReadOnlyList<CameraPose> truth)
+        {
+            double path = PathLength(truth);
             var blocks = new JsonArray();
             for (int block = 0; block * 1000 < shown.Length; block++)
             {

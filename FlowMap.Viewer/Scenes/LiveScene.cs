@@ -105,12 +105,16 @@ namespace FlowMap.Viewer.Scenes
                 if (_chunkPoints <= PointBudget) return;
                 upTo = _chunks.Count;
             }
-            var map = _session.GetMap();
+            PointCloud map;
+            try { map = _session.GetMap(); }
+            catch (ObjectDisposedException) { return; } // the session is being disposed: nothing to replace the chunks with
+            // An empty map (nothing confirmed yet) would leave nothing on screen: keep the chunks until the map has points.
+            if (map.Count == 0) return;
             lock (_lock)
             {
                 // Chunks that arrived meanwhile (none from the pipeline thread; Post from elsewhere) stay after the map.
                 _chunks.RemoveRange(0, upTo);
-                if (map.Count > 0) _chunks.Insert(0, map);
+                _chunks.Insert(0, map);
                 _chunkPoints = 0;
                 foreach (var c in _chunks) _chunkPoints += c.Count;
                 _pointsGeneration++;
