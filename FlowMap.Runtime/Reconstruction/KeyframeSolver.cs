@@ -155,8 +155,10 @@ namespace FlowMap.Reconstruction
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
             _lastDescentMs = 0;
+            _lastPast = (FlowMap.Session.HeldPast.None, double.NaN, double.NaN);
             var r = SolveWindowCore(win, fixedFocal, warmDepth, previousFocal, frozen, steps, token, frozenPoses);
-            lock (_solves) _solves.Add(new FlowMap.Session.WindowSolveTiming(win.Count, Math.Min(frozen, win.Count), steps, _lastDescentMs, sw.Elapsed.TotalMilliseconds));
+            lock (_solves) _solves.Add(new FlowMap.Session.WindowSolveTiming(win.Count, Math.Min(frozen, win.Count), steps, _lastDescentMs, sw.Elapsed.TotalMilliseconds,
+                _lastPast.Past, _lastPast.Held, _lastPast.Rederived));
             return r;
         }
 
@@ -165,6 +167,7 @@ namespace FlowMap.Reconstruction
 
         private readonly List<FlowMap.Session.WindowSolveTiming> _solves = new List<FlowMap.Session.WindowSolveTiming>();
         private double _lastDescentMs; // the descent's wall time in the window solve running now
+        private (FlowMap.Session.HeldPast Past, double Held, double Rederived) _lastPast; // the held past of the window solve running now
 
         private KeyframeSolution SolveWindowCore(IReadOnlyList<Input> win, double? fixedFocal, IReadOnlyList<FloatImage?>? warmDepth, double? previousFocal, int frozen, int steps, CancellationToken token,
             IReadOnlyList<CameraPose>? frozenPoses)
@@ -273,10 +276,12 @@ namespace FlowMap.Reconstruction
             // The data decide whether the held past stands: refined again from the frozen keyframes as descent re-derived them
             // from their depth, the better fit wins (a wrong turn of an earlier window, held, would otherwise grow from window
             // to window; the Cauchy cost, not the RMS, as a few gross outliers at occlusion edges dominate the RMS).
+            if (held > 0) _lastPast = (FlowMap.Session.HeldPast.Kept, solution.RefineFinalMeanCost, double.NaN);
             if (held > 0 && !(solution.RefineFinalMeanCost <= MinReleaseCost))
             {
                 var free = Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: holdFocal, fixedKeyframes: Math.Max(1, frozen), relStd, new List<string>(warnings), token, refineK1: false);
-                if (!(solution.RefineFinalCost <= free.RefineFinalCost)) { solution = free; WindowsReleased++; held = 0; }
+                _lastPast.Rederived = free.RefineFinalMeanCost;
+                if (!(solution.RefineFinalCost <= free.RefineFinalCost)) { solution = free; WindowsReleased++; held = 0; _lastPast.Past = FlowMap.Session.HeldPast.Released; }
             }
             // 6. An undetermined window's own refined focal is one noisy estimate of the session's one focal: the window is
             //    refined again at the geometric mean of those estimates so far, and that focal is handed on (its poses and

@@ -126,7 +126,24 @@ namespace FlowMap.Session
     /// <param name="Steps">Descent steps (the first window takes more than the later ones).</param>
     /// <param name="DescentMilliseconds">Wall time of the descent (the GPU solver's steps and its read-back).</param>
     /// <param name="TotalMilliseconds">Wall time of the whole window solve: flows of new pairs, focal, start, descent, refinement.</param>
-    internal sealed record WindowSolveTiming(int Keyframes, int FrozenKeyframes, int Steps, double DescentMilliseconds, double TotalMilliseconds);
+    /// <param name="Past">What the window's refinement did with the frozen keyframes' poses (<see cref="HeldPast"/>).</param>
+    /// <param name="HeldMeanCost">The refinement's robust cost per unit of observation confidence with the frozen poses held where
+    /// earlier windows put them; NaN when nothing was held.</param>
+    /// <param name="RederivedMeanCost">The same with the frozen poses as descent re-derived them; NaN when that second refinement
+    /// did not run (nothing held, or the held fit was exact).</param>
+    internal sealed record WindowSolveTiming(int Keyframes, int FrozenKeyframes, int Steps, double DescentMilliseconds, double TotalMilliseconds,
+        HeldPast Past = HeldPast.None, double HeldMeanCost = double.NaN, double RederivedMeanCost = double.NaN);
+
+    /// <summary>What an online window's refinement did with the poses of its frozen keyframes.</summary>
+    internal enum HeldPast
+    {
+        /// <summary>Nothing was held (the first windows, or no refinement).</summary>
+        None,
+        /// <summary>Held where the earlier windows put them, and the data did not reject it.</summary>
+        Kept,
+        /// <summary>The data rejected the held past: the refinement from descent's re-derived poses fitted better and stood.</summary>
+        Released,
+    }
 
     /// <summary>Counters of a running session.</summary>
     /// <param name="Pushed">Frames pushed.</param>

@@ -42,6 +42,23 @@ namespace FlowMap.Tests.Cli
         }
 
         [Fact]
+        public void The_held_past_of_the_window_solves_is_counted_and_its_first_release_named()
+        {
+            static FlowMap.Session.WindowSolveTiming W(FlowMap.Session.HeldPast p) => new FlowMap.Session.WindowSolveTiming(6, 2, 40, 1, 2, p);
+            var none = FlowMap.Session.HeldPast.None; var kept = FlowMap.Session.HeldPast.Kept; var released = FlowMap.Session.HeldPast.Released;
+            var solves = new[] { W(none), W(kept), W(kept), W(released), W(kept), W(released) };
+            Assert.Equal(3, BenchReconstruct.FirstReleased(solves));
+            Assert.Null(BenchReconstruct.FirstReleased(new[] { W(none), W(kept) }));
+            var json = BenchLive.WindowSolves(new FlowMap.Session.SessionResult { WindowSolves = solves })!;
+            Assert.Equal(3, (int)json["held_past_kept"]!);
+            Assert.Equal(2, (int)json["held_past_released"]!);
+            Assert.Equal(3, (int)json["first_released"]!);
+            var row = new BenchReconstruct.BenchRow { WindowsKept = 3, WindowsReleased = 2, FirstReleasedWindow = 3 };
+            Assert.Contains("held past kept/released in 3/2 windows (first released: window 3)", row.Short());
+            Assert.DoesNotContain("held past", new BenchReconstruct.BenchRow().Short()); // offline: no window solves
+        }
+
+        [Fact]
         public void An_unknown_encoding_fails_with_one_line()
         {
             var (code, _, stderr) = CliProcess.Run(new[] { "bench", "reconstruct", "--sequences", "walk", "--encodings", "png,webp" });

@@ -80,6 +80,10 @@ namespace FlowMap.Tests.Issues
             for (int j = 0; j < 2; j++) Near(held[j], sol.Poses[j], 1e-12, $"frozen keyframe {j}");
             for (int j = 2; j < 4; j++) Near(Truth(s, 3, j), sol.Poses[j], 1e-3 * Step, $"new keyframe {j}");
             Assert.Equal(0, solver.WindowsReleased);
+            // The window solve's record says so: the past kept, its fit's cost that of the solution.
+            var record = Assert.Single(solver.WindowSolves);
+            Assert.Equal(FlowMap.Session.HeldPast.Kept, record.Past);
+            Assert.Equal(sol.RefineFinalMeanCost, record.HeldMeanCost);
         }
 
         [Fact]
@@ -98,6 +102,15 @@ namespace FlowMap.Tests.Issues
             var sol = solver.SolveWindow(win, s.F, new FloatImage?[] { Plane(s), Plane(s), null, null }, s.F, 2, 1, default, held);
             Assert.Equal(1, solver.WindowsReleased);
             for (int j = 0; j < 4; j++) Near(Truth(s, 3, j), sol.Poses[j], 1e-3 * Step, $"keyframe {j}");
+            // The records: the first window held nothing; the second released its past, the re-derived fit the better one
+            // and the solution's.
+            Assert.Equal(2, solver.WindowSolves.Count);
+            Assert.Equal(FlowMap.Session.HeldPast.None, solver.WindowSolves[0].Past);
+            Assert.True(double.IsNaN(solver.WindowSolves[0].HeldMeanCost) && double.IsNaN(solver.WindowSolves[0].RederivedMeanCost));
+            var second = solver.WindowSolves[1];
+            Assert.Equal(FlowMap.Session.HeldPast.Released, second.Past);
+            Assert.Equal(sol.RefineFinalMeanCost, second.RederivedMeanCost);
+            Assert.True(second.RederivedMeanCost < second.HeldMeanCost, $"re-derived {second.RederivedMeanCost} vs held {second.HeldMeanCost}");
         }
     }
 }

@@ -202,8 +202,8 @@ namespace FlowMap.Viewer.Cli
 
         /// <summary>
         /// The session's window solves: how many, the median wall time of their descent and of the whole window solve, over
-        /// all of them and over those after the first (the first window takes more steps), and the median window size; null
-        /// without a result or solves.
+        /// all of them and over those after the first (the first window takes more steps), the median window size, and in how
+        /// many the held past was kept or released (and the first released); null without a result or solves.
         /// </summary>
         internal static JsonObject? WindowSolves(SessionResult? result)
         {
@@ -219,6 +219,9 @@ namespace FlowMap.Viewer.Cli
                 ["first_descent_ms"] = Math.Round(all[0].DescentMilliseconds, 1),
                 ["first_steps"] = all[0].Steps,
                 ["keyframes_median"] = Median(all.Select(s => (double)s.Keyframes)),
+                ["held_past_kept"] = all.Count(s => s.Past == FlowMap.Session.HeldPast.Kept),
+                ["held_past_released"] = all.Count(s => s.Past == FlowMap.Session.HeldPast.Released),
+                ["first_released"] = BenchReconstruct.FirstReleased(all),
             };
             if (later.Count > 0)
             {

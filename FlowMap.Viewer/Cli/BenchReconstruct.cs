@@ -311,7 +311,17 @@ namespace FlowMap.Viewer.Cli
                 CloudPrecisionPercent = cloud?.PrecisionPercent ?? double.NaN,
                 CloudCompletenessPercent = cloud?.CompletenessPercent ?? double.NaN,
                 CloudTolerance = cloud?.Tolerance ?? double.NaN,
+                WindowsKept = r.WindowSolves.Count(w => w.Past == FlowMap.Session.HeldPast.Kept),
+                WindowsReleased = r.WindowSolves.Count(w => w.Past == FlowMap.Session.HeldPast.Released),
+                FirstReleasedWindow = FirstReleased(r.WindowSolves),
             };
+        }
+
+        /// <summary>The index of the first window solve whose held past the data rejected, or null.</summary>
+        internal static int? FirstReleased(IReadOnlyList<FlowMap.Session.WindowSolveTiming> solves)
+        {
+            for (int i = 0; i < solves.Count; i++) if (solves[i].Past == FlowMap.Session.HeldPast.Released) return i;
+            return null;
         }
 
         /// <summary>
@@ -424,10 +434,18 @@ namespace FlowMap.Viewer.Cli
             public double CloudPrecisionPercent { get; set; } = double.NaN;
             public double CloudCompletenessPercent { get; set; } = double.NaN;
             public double CloudTolerance { get; set; } = double.NaN;
+            /// <summary>Online window solves whose refinement held the frozen keyframes where earlier windows put them.</summary>
+            public int WindowsKept { get; set; }
+            /// <summary>Online window solves whose held past the data rejected (refined from descent's re-derived poses instead).</summary>
+            public int WindowsReleased { get; set; }
+            /// <summary>The index of the first of those, or null.</summary>
+            public int? FirstReleasedWindow { get; set; }
             /// <summary>Synthetic sequences: the frames' encoding (png, jpeg90, grey); null for recorded data.</summary>
             public string? Encoding { get; set; }
 
-            public string Short() => $"ATE {100 * AteM:F2} cm ({AtePercent:F2} %), rot {RotationErrorDeg:F3} deg, focal {FocalErrorPercent:+0.00;-0.00} %, AbsRel {AbsRelPerFrame:F3}/{AbsRelOneScale:F3}, {WallS:F1} s, {Fps:F2} fps" + (Warnings.Count > 0 ? "; warnings: " + string.Join("; ", Warnings) : "");
+            public string Short() => $"ATE {100 * AteM:F2} cm ({AtePercent:F2} %), rot {RotationErrorDeg:F3} deg, focal {FocalErrorPercent:+0.00;-0.00} %, AbsRel {AbsRelPerFrame:F3}/{AbsRelOneScale:F3}, {WallS:F1} s, {Fps:F2} fps"
+                + (WindowsKept + WindowsReleased > 0 ? $", held past kept/released in {WindowsKept}/{WindowsReleased} windows" + (FirstReleasedWindow is int f ? $" (first released: window {f})" : "") : "")
+                + (Warnings.Count > 0 ? "; warnings: " + string.Join("; ", Warnings) : "");
         }
 
         // ------------------------------------------------------------------ truth and metrics
