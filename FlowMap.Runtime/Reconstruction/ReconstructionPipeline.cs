@@ -171,10 +171,10 @@ namespace FlowMap.Reconstruction
         /// <summary>Points fused since the last live update (after <see cref="Finish"/>: those fused in it), or null.</summary>
         internal PointCloud? TakeFusedPoints() => _state.TakeFusedPoints();
 
-        /// <summary>True while a window solve runs on the mapping thread (<see cref="ReconstructionOptions.MappingThread"/>).</summary>
         /// <summary>The fused map's cloud now (confirmed voxels; thread-safe, a copy).</summary>
         internal PointCloud MapSnapshot() => _state.Points;
 
+        /// <summary>True while a window solve runs on the mapping thread (<see cref="ReconstructionOptions.MappingThread"/>).</summary>
         internal bool MappingBusy => _mapper.Busy;
 
         /// <summary>Keyframes the mapper holds (a session's memory grows with them; bounded while mapping is behind).</summary>
