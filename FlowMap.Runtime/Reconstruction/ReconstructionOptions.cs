@@ -183,6 +183,15 @@ namespace FlowMap.Reconstruction
         /// </summary>
         internal bool BootstrapTracking { get; set; }
 
+        /// <summary>
+        /// Online, a window whose held past the data reject: the second refinement, from descent's re-derived poses, fixes
+        /// only the gauge (the window's first keyframe, the scale along its first baseline) instead of every frozen keyframe
+        /// at descent's re-derived pose. Default false (reconstructions unchanged): measured better on ICL-NUIM and the
+        /// synthetic sequences and worse on the phone video (README, "Why the held past breaks"); `bench reconstruct
+        /// --release-to-gauge` measures it.
+        /// </summary>
+        internal bool ReleaseToGauge { get; set; }
+
         internal void Validate()
         {
             if (!(TrackingScale > 0 && TrackingScale <= 1)) throw new ArgumentException($"TrackingScale {TrackingScale} must be in (0, 1].");
