@@ -162,12 +162,22 @@ namespace FlowMap.Reconstruction
             foreach (var w in r.Warnings) State.AddWarning(w);
             State.SolvedOnce = true;
 
-            // Scale: none to estimate when the frozen keyframes were held (the solution is in their scale); else the window's
-            // depth against the global depth of keyframes solved before (median ratio).
-            var ratios = new List<float>();
-            for (int j = 0; j < win.Count; j++)
-                if (win[j].Depth != null) ratios.Add((float)DepthTransfer.ScaleRatio(win[j].Depth!, r.Depth[j], win[j].Confidence));
-            double s = r.InHeldFrame ? 1.0 : ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1.0;
+            // Scale: none to estimate when the frozen keyframes were held (the solution is in their scale); else, with
+            // ReconstructionOptions.ReleaseToGauge, the path of the keyframes solved before as the solution has it against
+            // their stored path; else (or with fewer than two of them) the window's depth against the global depth of
+            // keyframes solved before (median ratio). The depth ratio drifted: on the phone video it differed from the path
+            // ratio by 1-3 % a window, one way, and the trajectory's scale grew 40 % over 30 frames (README, "Why the held
+            // past breaks"; FlowMap.Tests/Issues/ReleasedWindowsChainedByDepthDrifted.cs).
+            double s = 1.0;
+            if (!r.InHeldFrame)
+            {
+                double? path = State.Options.ReleaseToGauge ? PathScale(win.Select(k => k.Depth != null ? (CameraPose?)k.Pose : null).ToList(), r.Poses) : null;
+                var ratios = new List<float>();
+                if (path == null)
+                    for (int j = 0; j < win.Count; j++)
+                        if (win[j].Depth != null) ratios.Add((float)DepthTransfer.ScaleRatio(win[j].Depth!, r.Depth[j], win[j].Confidence));
+                s = path ?? (ratios.Count > 0 ? DepthTransfer.Median(ratios) : 1.0);
+            }
             if (!(s > 0) || double.IsInfinity(s)) s = 1.0;
 
             // Anchor: the newest frozen keyframe of the window (its global pose stays), else the window's first.
@@ -210,6 +220,35 @@ namespace FlowMap.Reconstruction
                     k.Delivered = k.Pose;
                     State.Refined(new FramePose(k.Frame.Index, k.Frame.TimestampSeconds, k.Pose, isKeyframe: true));
                 }
+        }
+
+        /// <summary>
+        /// The scale that brings a window's solution to the chain: the length of the path through the keyframes that have a
+        /// stored (solved) pose, as stored, over its length in the solution (<paramref name="stored"/>[j] null: keyframe j
+        /// has none). Null when fewer than two keyframes have one or either path has no length.
+        /// </summary>
+        internal static double? PathScale(IReadOnlyList<CameraPose?> stored, IReadOnlyList<CameraPose> solved)
+        {
+            double before = 0, after = 0;
+            int prev = -1;
+            for (int j = 0; j < stored.Count && j < solved.Count; j++)
+            {
+                if (stored[j] == null) continue;
+                if (prev >= 0)
+                {
+                    before += Distance(stored[prev]!.Value, stored[j]!.Value);
+                    after += Distance(solved[prev], solved[j]);
+                }
+                prev = j;
+            }
+            double r = before / after;
+            return before > 0 && after > 0 && double.IsFinite(r) ? r : (double?)null;
+        }
+
+        private static double Distance(CameraPose a, CameraPose b)
+        {
+            double dx = a.T(0) - b.T(0), dy = a.T(1) - b.T(1), dz = a.T(2) - b.T(2);
+            return Math.Sqrt(dx * dx + dy * dy + dz * dz);
         }
 
         /// <summary>

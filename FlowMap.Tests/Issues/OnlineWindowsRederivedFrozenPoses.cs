@@ -137,16 +137,16 @@ namespace FlowMap.Tests.Issues
             var held = new[] { Truth(s, 3, 0), ShiftY(Truth(s, 3, 1), Step) };
             var depth = new FloatImage?[] { Plane(s), Plane(s), null, null };
 
-            // Default: released, with frozen keyframe 1 where descent put it (0.2 step off in y), the new keyframes fitted to it.
-            var fixedAll = new KeyframeSolver(flow, new RederivingSolver(s, 0.2 * Step), new ReconstructionOptions(), new StageClock(), null);
+            // Every frozen keyframe fixed (before): released, with frozen keyframe 1 where descent put it (0.2 step off in y), the new keyframes fitted to it.
+            var fixedAll = new KeyframeSolver(flow, new RederivingSolver(s, 0.2 * Step), new ReconstructionOptions { ReleaseToGauge = false }, new StageClock(), null);
             var a = fixedAll.SolveWindow(win, s.F, depth, s.F, 2, 1, default, held);
             Assert.Equal(1, fixedAll.WindowsReleased);
             Assert.True(Math.Abs(a.Poses[1].T(1) - Truth(s, 3, 1).T(1)) >= 0.19 * Step, $"frozen keyframe 1 y {a.Poses[1].T(1)} vs {Truth(s, 3, 1).T(1)}");
 
-            // Fixing only the gauge: released, and every keyframe where the data put it. The gauge's scale is descent's first
+            // Fixing only the gauge (the default): released, and every keyframe where the data put it. The gauge's scale is descent's first
             // baseline (0.2 step off across it: 2 % longer), so the poses are compared at the truth's; Gauss-Newton on
             // noise-free data converges far below a thousandth of the step.
-            var gaugeOnly = new KeyframeSolver(flow, new RederivingSolver(s, 0.2 * Step), new ReconstructionOptions { ReleaseToGauge = true }, new StageClock(), null);
+            var gaugeOnly = new KeyframeSolver(flow, new RederivingSolver(s, 0.2 * Step), new ReconstructionOptions(), new StageClock(), null);
             var win2 = s.KeyframeWindow(flow, 3, 4);
             var b = gaugeOnly.SolveWindow(win2, s.F, depth, s.F, 2, 1, default, held);
             Assert.Equal(1, gaugeOnly.WindowsReleased);

@@ -49,9 +49,9 @@ namespace FlowMap.Viewer.Cli
             var estimateK1 = new Option<bool>("--estimate-k1") { Description = "Also estimate one radial distortion coefficient k1 in the multi-view refinement (reconstruct --estimate-k1)." };
             var size = new Option<string?>("--size") { Description = "Override the processing size WxH (tuning; default 320x240 or the input's aspect)." };
             var minViews = new Option<int?>("--fusion-min-views") { Description = "Override the keyframes that must put points in a voxel's cell (4 voxels a side) for the fused cloud to keep it (tuning; default 2, 1 keeps every voxel)." };
-            var releaseToGauge = new Option<bool>("--release-to-gauge") { Description = "Online: a window whose held past the data reject is refined again from descent's poses with only the gauge fixed, not every frozen keyframe (tuning)." };
+            var releaseToFrozen = new Option<bool>("--release-to-frozen-poses") { Description = "Online: a window whose held past the data reject is refined again with every frozen keyframe fixed at descent's pose and chained by the depth's ratio, as before issue 12's held-chain change (attribution)." };
             var sparse = new Option<bool>("--sparse-tracking") { Description = "Online: track frames by the keyframe's points (live sessions' setting) instead of dense flow." };
-            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels, estimateK1, minViews, size, releaseToGauge }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { modes, seqs, frames, iclFrames, data, json, lr, kfSteps, offSteps, kfFrac, refineIters, flowKind, focalKind, attribution, trackScale, encodings, sparse, solverPixels, estimateK1, minViews, size, releaseToFrozen }) cmd.Options.Add(o);
             cmd.SetAction(r =>
             {
                 var modeList = r.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ReconstructCommand.ParseMode).ToList();
@@ -74,7 +74,7 @@ namespace FlowMap.Viewer.Cli
                     if (r.GetValue(kfFrac) is double f) o.KeyframeFlowFraction = f;
                     if (r.GetValue(trackScale) is double ts) o.TrackingScale = ts;
                     if (r.GetValue(sparse)) o.SparseTracking = true;
-                    if (r.GetValue(releaseToGauge)) o.ReleaseToGauge = true;
+                    if (r.GetValue(releaseToFrozen)) o.ReleaseToGauge = false;
                     if (r.GetValue(solverPixels) is int sp) o.OnlineSolverPixels = sp;
                     if (r.GetValue(estimateK1)) o.RefineK1 = true;
                     if (r.GetValue(refineIters) is int ri) { o.RefineIterations = ri; o.Refine = ri > 0; }
