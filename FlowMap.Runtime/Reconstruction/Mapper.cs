@@ -162,16 +162,17 @@ namespace FlowMap.Reconstruction
             foreach (var w in r.Warnings) State.AddWarning(w);
             State.SolvedOnce = true;
 
-            // Scale: none to estimate when the frozen keyframes were held (the solution is in their scale); else, with
-            // ReconstructionOptions.ReleaseToGauge, the path of the keyframes solved before as the solution has it against
-            // their stored path; else (or with fewer than two of them) the window's depth against the global depth of
-            // keyframes solved before (median ratio). The depth ratio drifted: on the phone video it differed from the path
+            // Scale: none to estimate when the frozen keyframes were held (the solution is in their scale); else, when the
+            // window continues a frozen past (its held past released) and with ReconstructionOptions.ReleaseToGauge, the path
+            // of the keyframes solved before as the solution has it against their stored path; else (a window with nothing
+            // frozen: a first window solved again, whose provisional poses are replaced; or fewer than two keyframes solved
+            // before) the window's depth against the global depth of keyframes solved before (median ratio). The depth ratio drifted: on the phone video it differed from the path
             // ratio by 1-3 % a window, one way, and the trajectory's scale grew 40 % over 30 frames (README, "Why the held
             // past breaks"; FlowMap.Tests/Issues/ReleasedWindowsChainedByDepthDrifted.cs).
             double s = 1.0;
             if (!r.InHeldFrame)
             {
-                double? path = State.Options.ReleaseToGauge ? PathScale(win.Select(k => k.Depth != null ? (CameraPose?)k.Pose : null).ToList(), r.Poses) : null;
+                double? path = State.Options.ReleaseToGauge && frozen > 0 ? PathScale(win.Select(k => k.Depth != null ? (CameraPose?)k.Pose : null).ToList(), r.Poses) : null;
                 var ratios = new List<float>();
                 if (path == null)
                     for (int j = 0; j < win.Count; j++)
