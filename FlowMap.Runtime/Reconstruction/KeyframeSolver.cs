@@ -279,9 +279,10 @@ namespace FlowMap.Reconstruction
             if (held > 0) _lastPast = (FlowMap.Session.HeldPast.Kept, solution.RefineFinalMeanCost, double.NaN);
             if (held > 0 && !(solution.RefineFinalMeanCost <= MinReleaseCost))
             {
-                // Every frozen keyframe fixed at descent's pose (the default) holds descent's relative pose of the frozen
-                // keyframes, which a relative error of their depth scale turns into an error of depth / baseline times it;
-                // ReconstructionOptions.ReleaseToGauge fixes only the gauge.
+                // Only the gauge fixed (ReconstructionOptions.ReleaseToGauge, the default): every frozen keyframe fixed at
+                // descent's pose held descent's relative pose of the frozen keyframes, which a relative error of their depth
+                // scale turns into an error of depth / baseline times it, and the next window held that
+                // (FlowMap.Tests/Issues/OnlineWindowsRederivedFrozenPoses.cs).
                 var free = Refine(edges, r.Poses, r.Depth, r.Confidence, r.Focal, 0, focalFixed: holdFocal, fixedKeyframes: _o.ReleaseToGauge ? 1 : Math.Max(1, frozen), relStd, new List<string>(warnings), token, refineK1: false);
                 _lastPast.Rederived = free.RefineFinalMeanCost;
                 if (!(solution.RefineFinalCost <= free.RefineFinalCost)) { solution = free; WindowsReleased++; held = 0; _lastPast.Past = FlowMap.Session.HeldPast.Released; }

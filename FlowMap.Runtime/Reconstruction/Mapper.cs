@@ -166,9 +166,10 @@ namespace FlowMap.Reconstruction
             // window continues a frozen past (its held past released) and with ReconstructionOptions.ReleaseToGauge, the path
             // of the keyframes solved before as the solution has it against their stored path; else (a window with nothing
             // frozen: a first window solved again, whose provisional poses are replaced; or fewer than two keyframes solved
-            // before) the window's depth against the global depth of keyframes solved before (median ratio). The depth ratio drifted: on the phone video it differed from the path
-            // ratio by 1-3 % a window, one way, and the trajectory's scale grew 40 % over 30 frames (README, "Why the held
-            // past breaks"; FlowMap.Tests/Issues/ReleasedWindowsChainedByDepthDrifted.cs).
+            // before) the window's depth against the global depth of keyframes solved before (median ratio). The depth
+            // ratio drifted: on the phone video it differed from the path ratio by 1-3 % a window, one way, and the
+            // trajectory's scale grew 40 % over 30 frames (README, "Why the held past breaks";
+            // FlowMap.Tests/Issues/ReleasedWindowsChainedByDepthDrifted.cs).
             double s = 1.0;
             if (!r.InHeldFrame)
             {
