@@ -129,8 +129,9 @@ namespace FlowMap.Session
     /// <param name="Past">What the window's refinement did with the frozen keyframes' poses (<see cref="HeldPast"/>).</param>
     /// <param name="HeldMeanCost">The refinement's robust cost per unit of observation confidence with the frozen poses held where
     /// earlier windows put them; NaN when nothing was held.</param>
-    /// <param name="RederivedMeanCost">The same with the frozen poses as descent re-derived them; NaN when that second refinement
-    /// did not run (nothing held, or the held fit was exact).</param>
+    /// <param name="RederivedMeanCost">The same for the refinement started from descent's re-derived poses (with
+    /// ReconstructionOptions.ReleaseToGauge, the default, only the gauge fixed); NaN when that second refinement did not run
+    /// (nothing held, or the held fit was exact).</param>
     internal sealed record WindowSolveTiming(int Keyframes, int FrozenKeyframes, int Steps, double DescentMilliseconds, double TotalMilliseconds,
         HeldPast Past = HeldPast.None, double HeldMeanCost = double.NaN, double RederivedMeanCost = double.NaN);
 

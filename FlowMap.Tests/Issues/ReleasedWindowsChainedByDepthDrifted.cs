@@ -8,8 +8,8 @@ namespace FlowMap.Tests.Issues
     /// <summary>
     /// Found measuring the held chain (issue 12, README "Why the held past breaks"): a window solved outside the held frame
     /// (its held past released) was brought to the chain by the median ratio of its keyframes' depth to the depth they had
-    /// from earlier windows. On the phone video that ratio differed from the ratio of the same keyframes' path by 1-3 % a
-    /// window, one way, and the trajectory's scale grew by 40 % over 30 frames (online ATE 2.19 % of the path with the
+    /// from earlier windows. On the phone video that ratio differed from the ratio of the same keyframes' path by -9.5 to
+    /// +11.8 % a window, and the trajectory's scale grew by 42 % over 36 frames (online ATE 2.19 % of the path with the
     /// release to the gauge; 0.38 % chained by the path). Now such a window is chained by the path of its keyframes solved
     /// before (<see cref="KeyframeMapper.PathScale"/>), a similarity's scale that the depth's own bias does not enter.
     /// </summary>
