@@ -162,18 +162,19 @@ namespace FlowMap.Reconstruction
             foreach (var w in r.Warnings) State.AddWarning(w);
             State.SolvedOnce = true;
 
-            // Scale: none to estimate when the frozen keyframes were held (the solution is in their scale); else, when the
-            // window continues a frozen past (its held past released) and with ReconstructionOptions.ReleaseToGauge, the path
-            // of the keyframes solved before as the solution has it against their stored path; else (a window with nothing
-            // frozen: a first window solved again, whose provisional poses are replaced; or fewer than two keyframes solved
-            // before) the window's depth against the global depth of keyframes solved before (median ratio). The depth
-            // ratio drifted: on the phone video it differed from the path ratio by -9.5 to +11.8 % a window, and the
-            // trajectory's scale grew 42 % over 36 frames (README, "Why the held past breaks";
-            // FlowMap.Tests/Issues/ReleasedWindowsChainedByDepthDrifted.cs).
+            // Scale: none to estimate when the frozen keyframes were held (the solution is in their scale). Else, when the
+            // window continues a frozen past (its held past released by the refinement) and with
+            // ReconstructionOptions.ReleaseToGauge: the path of the keyframes solved before as the solution has it against
+            // their stored path. Else the window's depth against the global depth of keyframes solved before (median
+            // ratio): a window with nothing frozen (a first window solved again, whose provisional poses are replaced),
+            // descent's poses alone without the refinement (derived from the depth; chained by the path: walk 0.67 -> 0.83 %,
+            // orbit 6.57 -> 8.12 %), or fewer than two keyframes solved before. The depth ratio drifted: on the phone video
+            // it differed from the path ratio by -9.5 to +11.8 % a window, and the trajectory's scale grew 42 % over 36
+            // frames (README, "Why the held past breaks"; FlowMap.Tests/Issues/ReleasedWindowsChainedByDepthDrifted.cs).
             double s = 1.0;
             if (!r.InHeldFrame)
             {
-                double? path = State.Options.ReleaseToGauge && frozen > 0 ? PathScale(win.Select(k => k.Depth != null ? (CameraPose?)k.Pose : null).ToList(), r.Poses) : null;
+                double? path = State.Options.ReleaseToGauge && State.Options.Refine && frozen > 0 ? PathScale(win.Select(k => k.Depth != null ? (CameraPose?)k.Pose : null).ToList(), r.Poses) : null;
                 var ratios = new List<float>();
                 if (path == null)
                     for (int j = 0; j < win.Count; j++)

@@ -186,7 +186,7 @@ namespace FlowMap.Reconstruction
         /// <summary>
         /// Online, a window whose held past the data reject: the second refinement, from descent's re-derived poses, fixes
         /// only the gauge (the window's first keyframe, the scale along its first baseline), and a window solved outside the
-        /// held frame that continues a frozen past is chained by the path of its keyframes solved before (<see cref="KeyframeMapper.PathScale"/>). False:
+        /// held frame that continues a frozen past (with the refinement on) is chained by the path of its keyframes solved before (<see cref="KeyframeMapper.PathScale"/>). False:
         /// every frozen keyframe fixed at descent's re-derived pose, and the chain by the depth's median ratio (before
         /// issue 12's held-chain change; `bench reconstruct --release-to-frozen-poses` measures it). Default true (README,
         /// "Why the held past breaks").
