@@ -304,6 +304,7 @@ namespace FlowMap.Reconstruction
                 // Never solved, but warm-started or bootstrapped and re-chained (live: it left the window while mapping was
                 // behind): its carried depth, unconfirmed (confidence 0: nothing fused from it).
                 k.Depth = carried; k.Confidence = new FloatImage(carried.Width, carried.Height);
+                State.Backlog = State.Backlog with { KeyframesFinalisedUnsolved = State.Backlog.KeyframesFinalisedUnsolved + 1 };
             }
             if (k.Depth == null) // never solved (static camera)
             {

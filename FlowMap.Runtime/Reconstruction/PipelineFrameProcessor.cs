@@ -64,6 +64,7 @@ namespace FlowMap.Reconstruction
                 RefinedKeyframes = _pipeline.TakeRefinedKeyframes(),
                 StageTotalMilliseconds = r.StageTotalMilliseconds,
                 WindowSolves = r.WindowSolves,
+                Backlog = r.Backlog,
             };
         }
 

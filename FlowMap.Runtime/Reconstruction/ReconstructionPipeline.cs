@@ -158,6 +158,7 @@ namespace FlowMap.Reconstruction
                 StageMedianMilliseconds = _clock.Medians(),
                 StageTotalMilliseconds = _clock.Totals(),
                 WindowSolves = _mapper.WindowSolves,
+                Backlog = _state.Backlog with { Cap = KeyframeMapper.MaxWaiting(_o) },
                 Components = new Dictionary<string, string>
                 {
                     ["flow"] = _flow.Name, ["depth_prior"] = _prior?.Name ?? "none (depth learned from flow)", ["solver"] = _solver.GetType().Name,

@@ -61,6 +61,8 @@ namespace FlowMap.Reconstruction
         public IReadOnlyDictionary<string, double> StageTotalMilliseconds { get; internal set; } = new Dictionary<string, double>();
         /// <summary>Every online window solve, in order (<see cref="KeyframeSolver.WindowSolves"/>).</summary>
         public IReadOnlyList<FlowMap.Session.WindowSolveTiming> WindowSolves { get; internal set; } = Array.Empty<FlowMap.Session.WindowSolveTiming>();
+        /// <summary>How far mapping fell behind tracking (<see cref="ReconstructionState.Backlog"/>).</summary>
+        public FlowMap.Session.MappingBacklog Backlog { get; internal set; } = new FlowMap.Session.MappingBacklog(0, 0, 0, -1, 0);
         /// <summary>Names of the components used, e.g. flow "vulkan-pyramid", prior "none".</summary>
         public IReadOnlyDictionary<string, string> Components { get; internal set; } = new Dictionary<string, string>();
 

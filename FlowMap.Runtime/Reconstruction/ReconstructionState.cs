@@ -66,7 +66,23 @@ namespace FlowMap.Reconstruction
         /// newest one (ORB-SLAM's tracking inserts keyframes only while local mapping accepts them, Mur-Artal et al. 2015):
         /// the keyframes held, and with them a long session's memory and its completion time, stay bounded.
         /// </summary>
-        public int KeyframesAwaitingMapping { get; set; }
+        public int KeyframesAwaitingMapping
+        {
+            get => _keyframesAwaiting;
+            set { _keyframesAwaiting = value; if (value > Backlog.MaxKeyframesAwaiting) Backlog = Backlog with { MaxKeyframesAwaiting = value }; }
+        }
+        private int _keyframesAwaiting;
+
+        /// <summary>How far mapping fell behind tracking over the session (a diagnostic, <see cref="FlowMap.Session.MappingBacklog"/>).</summary>
+        public FlowMap.Session.MappingBacklog Backlog { get; set; } = new FlowMap.Session.MappingBacklog(0, 0, 0, -1, 0);
+
+        /// <summary>
+        /// The warning of a frame whose motion asked for a keyframe while <see cref="KeyframeMapper.MaxWaiting"/> keyframes
+        /// waited for mapping (raised once a session).
+        /// </summary>
+        internal static string MappingBehindWarning(int waiting) =>
+            $"mapping is behind tracking: {waiting} keyframes wait for it, so no new keyframe is chosen and frames are posed against the newest one until mapping catches up; " +
+            "with the camera moving on, tracking can be lost meanwhile (a smaller processing size or slower motion lets mapping keep up)";
         /// <summary>The largest median flow seen from a keyframe (offline over all frames: summed), pixels; small = a static camera.</summary>
         public double CumulativeMedianFlow { get; set; }
         /// <summary>Median depth of the newest solved keyframe (for the parallax check).</summary>

@@ -198,8 +198,16 @@ namespace FlowMap.Reconstruction
             State.CumulativeMedianFlow = Math.Max(State.CumulativeMedianFlow, median);
             _previousMedianFlow = _lastMedianFlow; _lastMedianFlow = median;
 
-            // A new keyframe, unless mapping is a full backlog behind (then the frame is posed against the newest one).
-            if (median >= threshold && _newest == _current && State.KeyframesAwaitingMapping < KeyframeMapper.MaxWaiting(o))
+            // A new keyframe, unless mapping is a full backlog behind (then the frame is posed against the newest one, and the
+            // session says so: on a fast camera tracking was lost that way, README "What the map's growth is made of").
+            bool due = median >= threshold && _newest == _current;
+            if (due && State.KeyframesAwaitingMapping >= KeyframeMapper.MaxWaiting(o))
+            {
+                var b = State.Backlog;
+                State.Backlog = b with { FramesAtCap = b.FramesAtCap + 1, FirstFrameAtCap = b.FirstFrameAtCap >= 0 ? b.FirstFrameAtCap : frame.Index };
+                State.AddWarning(ReconstructionState.MappingBehindWarning(KeyframeMapper.MaxWaiting(o)));
+            }
+            else if (due)
             {
                 // 2. A new keyframe: its prior, and its warm start for mapping.
                 // Tracked at a reduced size: the new keyframe's flow at the processing size, which its window solve needs, is

@@ -116,9 +116,25 @@ namespace FlowMap.Session
         /// </summary>
         internal IReadOnlyList<WindowSolveTiming> WindowSolves { get; set; } = Array.Empty<WindowSolveTiming>();
 
+        /// <summary>How far mapping fell behind tracking (internal, a diagnostic: `flowmap bench live`).</summary>
+        internal MappingBacklog Backlog { get; set; } = new MappingBacklog(0, 0, 0, -1, 0);
+
         /// <summary>Keyframes whose pose changed on completion (raised as <see cref="ReconstructionSession.KeyframesRefined"/> before <see cref="ReconstructionSession.Finished"/>).</summary>
         internal IReadOnlyList<FramePose> RefinedKeyframes { get; set; } = Array.Empty<FramePose>();
     }
+
+    /// <summary>
+    /// How far a session's mapping fell behind its tracking (<see cref="SessionResult.Backlog"/>, a diagnostic).
+    /// </summary>
+    /// <param name="Cap">The most keyframes allowed to wait (then tracking chooses none).</param>
+    /// <param name="MaxKeyframesAwaiting">The most keyframes that waited for mapping at once.</param>
+    /// <param name="FramesAtCap">
+    /// Frames whose motion asked for a new keyframe while the most keyframes allowed already waited (none was chosen: the
+    /// frame was posed against the newest keyframe, however far the camera had moved from it).
+    /// </param>
+    /// <param name="FirstFrameAtCap">The first of those frames (-1: none).</param>
+    /// <param name="KeyframesFinalisedUnsolved">Keyframes finalised on their warm start without a solve (they fell too far behind).</param>
+    internal sealed record MappingBacklog(int Cap, int MaxKeyframesAwaiting, long FramesAtCap, int FirstFrameAtCap, int KeyframesFinalisedUnsolved);
 
     /// <summary>One window solve of a session's mapping (<see cref="SessionResult.WindowSolves"/>).</summary>
     /// <param name="Keyframes">Keyframes in the window.</param>

@@ -191,6 +191,8 @@ namespace FlowMap.Viewer.Cli
                 // Issue 12's keyframe solve: each window solve of the session (completion's included), not a stage median over
                 // frames (mapping's solves do not happen per frame; that median held the first window's alone).
                 ["window_solves"] = WindowSolves(session.Result),
+                // How far mapping fell behind tracking: at its cap tracking chooses no keyframe (README, "What the map's growth is made of").
+                ["mapping_backlog"] = Backlog(session.Result),
                 // At the input size, as the online run's beside it (the session's intrinsics are at the processing size).
                 ["focal_px"] = session.Result?.Intrinsics is { } k ? Math.Round(k.Fx * w / k.Width, 2) : null,
                 ["online_same_frames"] = truth == null ? null : OnlineOnSameFrames(video, live.Keys.ToHashSet(), truth),
@@ -229,6 +231,25 @@ namespace FlowMap.Viewer.Cli
                 o["later_total_median_ms"] = Math.Round(Median(later.Select(s => s.TotalMilliseconds)), 1);
             }
             return o;
+        }
+
+        /// <summary>
+        /// How far mapping fell behind tracking (<see cref="FlowMap.Session.MappingBacklog"/>): the most keyframes waiting at
+        /// once against the cap, the frames that asked for a keyframe at the cap (posed against the newest one instead) and the
+        /// first of them, the keyframes finalised without a solve; null without a result.
+        /// </summary>
+        internal static JsonObject? Backlog(SessionResult? result)
+        {
+            if (result == null) return null;
+            var b = result.Backlog;
+            return new JsonObject
+            {
+                ["max_waiting"] = b.MaxKeyframesAwaiting,
+                ["cap"] = b.Cap,
+                ["frames_at_cap"] = b.FramesAtCap,
+                ["first_frame_at_cap"] = b.FirstFrameAtCap >= 0 ? b.FirstFrameAtCap : null,
+                ["keyframes_finalised_unsolved"] = b.KeyframesFinalisedUnsolved,
+            };
         }
 
         /// <summary>{"total": ms, stage: ms, ...} per keyframe, or null without a result or keyframes.</summary>
@@ -354,7 +375,12 @@ namespace FlowMap.Viewer.Cli
                 ["truth_spread"] = Spread(shown, truth),
                 ["delivered"] = Drift(delivered, shown, truth), ["delivered_own_alignment"] = Drift(delivered, shown, truth, ownAlignment: true),
                 ["final"] = Drift(final, shown, truth), ["final_own_alignment"] = Drift(final, shown, truth, ownAlignment: true),
+                // Per pass through the clip (one way, seqLen - 1 frames), aligned by itself: whether the shape within a pass is
+                // right (a block's own alignment mixes passes of different scale); the median and the largest per block.
+                ["final_pass_median"] = PassErrors(final, shown, truth, seqLen - 1, median: true),
+                ["final_pass_max"] = PassErrors(final, shown, truth, seqLen - 1, median: false),
             };
+            r["mapping_backlog"] = Backlog(session.Result);
             r["complete_seconds"] = Math.Round(completeSeconds, 1);
             r["rss_mb_after_complete"] = after["rss_mb"]?.DeepClone();
             r["managed_live_mb_after_complete"] = after["managed_live_mb"]?.DeepClone();
@@ -399,6 +425,44 @@ namespace FlowMap.Viewer.Cli
                 // one (JSON cannot hold it: the 10,000-frame run died there, FlowMap.Tests/Issues/DriftOfAFarBlockEndedTheMemoryRun.cs).
                 double rms = n > 0 ? 100 * Math.Sqrt(sum / n) / path : double.NaN;
                 blocks.Add(double.IsFinite(rms) ? Math.Round(rms, 2) : null);
+            }
+            return blocks;
+        }
+
+        /// <summary>
+        /// A long run's error within each pass through the clip: the frames of pass p are p * <paramref name="pass"/> ..
+        /// (p + 1) * <paramref name="pass"/> - 1, aligned to the true centres by their own similarity, the RMS distance as a
+        /// percentage of the clip's path; per block of 1,000 frames the median (or the largest) over the passes that start in
+        /// it. A pass with fewer than 3 finite poses, or whose figure overflows, counts as lost (no figure for it: a block of
+        /// such passes has none).
+        /// </summary>
+        internal static JsonArray PassErrors(IReadOnlyDictionary<int, CameraPose> poses, int[] shown, IReadOnlyList<CameraPose> truth, int pass, bool median)
+        {
+            double path = PathLength(truth);
+            static bool Finite(CameraPose p) => p.Translation.All(double.IsFinite) && p.Rotation.All(double.IsFinite);
+            var perPass = new List<(int Start, double Rms)>();
+            for (int start = 0; start < shown.Length; start += pass)
+            {
+                var b = poses.Where(kv => kv.Key >= start && kv.Key < start + pass && kv.Key < shown.Length && Finite(kv.Value)).OrderBy(kv => kv.Key).ToList();
+                if (b.Count < 3 || !(path > 0)) continue;
+                var est = b.Select(kv => kv.Value.Center).ToList();
+                var tru = b.Select(kv => truth[shown[kv.Key]].Center).ToList();
+                var align = FlowMap.Evaluation.Similarity.Align(est, tru);
+                double sum = 0;
+                for (int i = 0; i < est.Count; i++)
+                {
+                    var p = align.Apply(est[i]);
+                    sum += (p.X - tru[i].X) * (p.X - tru[i].X) + (p.Y - tru[i].Y) * (p.Y - tru[i].Y) + (p.Z - tru[i].Z) * (p.Z - tru[i].Z);
+                }
+                double rms = 100 * Math.Sqrt(sum / est.Count) / path;
+                if (double.IsFinite(rms)) perPass.Add((start, rms));
+            }
+            var blocks = new JsonArray();
+            for (int block = 0; block * 1000 < shown.Length; block++)
+            {
+                var v = perPass.Where(q => q.Start / 1000 == block).Select(q => q.Rms).OrderBy(x => x).ToList();
+                double? f = v.Count == 0 ? null : median ? (v.Count % 2 == 1 ? v[v.Count / 2] : 0.5 * (v[v.Count / 2 - 1] + v[v.Count / 2])) : v[v.Count - 1];
+                blocks.Add(f is double x ? Math.Round(x, 2) : null);
             }
             return blocks;
         }
