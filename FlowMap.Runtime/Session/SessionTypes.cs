@@ -47,7 +47,7 @@ namespace FlowMap.Session
         /// other than keyframes by points by default).
         /// </summary>
         public FlowField? Flow { get; internal set; }
-        /// <summary>Warnings raised at this frame (low parallax, static camera, ...).</summary>
+        /// <summary>Warnings raised at this frame (low parallax, static camera, mapping too far behind tracking to take a new keyframe, ...).</summary>
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
         /// <summary>Milliseconds per pipeline stage for this frame.</summary>
         public IReadOnlyDictionary<string, double> StageMilliseconds { get; internal set; } = new Dictionary<string, double>();
