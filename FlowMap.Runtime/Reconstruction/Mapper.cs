@@ -134,6 +134,143 @@ namespace FlowMap.Reconstruction
         /// </summary>
         internal static int MaxWaiting(ReconstructionOptions o) => 2 * MaxBacklog(o);
 
+        /// <summary>
+        /// Keeps the keyframes waiting for mapping below <see cref="MaxWaiting"/> (<see cref="ReconstructionOptions.CullBacklog"/>),
+        /// so tracking may choose the next: while that many wait, the most redundant waiting keyframe K (not in <paramref name="solving"/>, not one of the newest two,
+        /// after a keyframe P that is not final) becomes a frame of P, as local mapping culls redundant keyframes (Mur-Artal
+        /// et al. 2015): the one whose neighbours P and Q are closest (the median flow P -> K plus K -> Q, smallest; the
+        /// oldest on a tie). K and the frames tracked against it join P's frames in order (their matches carried to P's
+        /// pixels along the flow K -> P, their motion from P composed through K); Q's flow from P is the two flows composed,
+        /// computed again at the processing size by the solve that takes Q in (<see cref="Keyframe.FlowFrom"/>). Pipeline
+        /// thread. Returns the keyframes culled.
+        /// </summary>
+        internal int CullWaiting(IReadOnlyCollection<Keyframe>? solving)
+        {
+            int culled = 0;
+            var o = State.Options;
+            double maxGap = MaxCullGap * o.KeyframeFlowFraction * Math.Sqrt((double)State.Width * State.Height);
+            while (Window.Count(k => !k.Mapped && !k.Frozen) >= MaxWaiting(o))
+            {
+                int best = -1;
+                double bestGap = double.PositiveInfinity;
+                for (int j = 1; j + 2 < Window.Count; j++)
+                {
+                    var (p, k, q) = (Window[j - 1], Window[j], Window[j + 1]);
+                    if (k.Frozen || k.Mapped || p.Frozen || k.FromPrevious == null || q.FromPrevious == null) continue;
+                    if (solving != null && (solving.Contains(k) || solving.Contains(q))) continue;
+                    double gap = MedianFlow(k) + MedianFlow(q);
+                    if (gap <= maxGap && gap < bestGap) { bestGap = gap; best = j; }
+                }
+                if (best < 0) break;
+                Demote(Window[best - 1], Window[best], Window[best + 1]);
+                Window.RemoveAt(best);
+                State.KeyframeCount--;
+                culled++;
+            }
+            if (culled > 0) NoteBacklog();
+            return culled;
+        }
+
+        /// <summary>
+        /// The widest gap culling leaves between two keyframes, in keyframe thresholds (median flow P -> K plus K -> Q): the
+        /// window's pairs span up to <see cref="ReconstructionOptions.PairSpan"/> gaps, and the flow's coarse search reaches
+        /// about 24 px at 320x240 (radius 3 at an eighth of the size) before its patches converge the rest. Culled to gaps of
+        /// 6 frames (33 px) on the fast memory clip, the window solves broke (its first pass 0.6 -> 18.6 % of the path).
+        /// </summary>
+        internal const double MaxCullGap = 2.5;
+
+        /// <summary>Tells tracking how many keyframes wait for mapping (<see cref="ReconstructionState.KeyframesAwaitingMapping"/>).</summary>
+        protected void NoteBacklog() => State.KeyframesAwaitingMapping = Window.Count(k => !k.Mapped && !k.Frozen);
+
+        // The median flow from a keyframe's predecessor to it (its redundancy), computed once per flow.
+        private readonly System.Runtime.CompilerServices.ConditionalWeakTable<FlowResult, object> _medianFlow =
+            new System.Runtime.CompilerServices.ConditionalWeakTable<FlowResult, object>();
+
+        private double MedianFlow(Keyframe k) =>
+            (double)_medianFlow.GetValue(k.FromPrevious!, f => DepthTransfer.MedianFlow(f.Forward, f.ForwardConfidence));
+
+        /// <summary>K (between P and Q) made a frame of P: see <see cref="CullWaiting"/>.</summary>
+        private void Demote(Keyframe p, Keyframe k, Keyframe q)
+        {
+            var pk = k.FromPrevious!;
+            bool depthWanted = State.FrameDepthWanted;
+            var kPose = k.Pose;
+            // P -> K: the camera motion P -> K (p_K = R p_P + t), from the poses tracking gave them (PnP refines it when P is final).
+            var pToK = kPose.Inverse().Compose(p.Pose);
+            p.Followers.Add(new Follower
+            {
+                Frame = FrameRef.Of(k.Frame), Image = depthWanted ? k.Image : null,
+                Matches = KeyframeMatches.Sample(pk.Forward, pk.ForwardConfidence), KeyToFrame = pToK,
+            });
+            foreach (var f in k.Followers)
+            {
+                f.Matches = ThroughFlow(f.Matches, pk.Backward, pk.BackwardConfidence);
+                f.KeyToFrame = f.KeyToFrame.Compose(pToK);
+                f.Flow = null; // against K: computed again against P when finalised, if its depth is wanted
+                p.Followers.Add(f);
+            }
+            k.Followers.Clear();
+            q.FromPrevious = ComposeFlows(pk, q.FromPrevious!);
+            q.FlowFrom = p.Image;
+            var b = State.Backlog;
+            State.Backlog = b with { KeyframesCulled = b.KeyframesCulled + 1, FirstFrameCulled = b.FirstFrameCulled >= 0 ? b.FirstFrameCulled : k.Frame.Index };
+        }
+
+        /// <summary>Matches from K's pixels carried to P's along the flow K -> P (bilinear; weights times its confidence; those that leave P dropped).</summary>
+        internal static KeyframeMatches ThroughFlow(KeyframeMatches m, FlowField toP, FloatImage confidence)
+        {
+            var kx = new List<float>(m.Count); var ky = new List<float>(m.Count); var u = new List<float>(m.Count); var v = new List<float>(m.Count); var w = new List<float>(m.Count);
+            for (int i = 0; i < m.Count; i++)
+            {
+                if (!Sample(toP, confidence, m.Kx[i], m.Ky[i], out double du, out double dv, out double c) || !(c > 0)) continue;
+                double x = m.Kx[i] + du, y = m.Ky[i] + dv;
+                if (!(x >= 0 && y >= 0 && x <= toP.Width - 1 && y <= toP.Height - 1)) continue;
+                kx.Add((float)x); ky.Add((float)y); u.Add(m.U[i]); v.Add(m.V[i]); w.Add((float)(m.W[i] * c));
+            }
+            return new KeyframeMatches(kx.ToArray(), ky.ToArray(), u.ToArray(), v.ToArray(), w.ToArray());
+        }
+
+        /// <summary>
+        /// The flow P -> Q from P -> K and K -> Q: forward f(x) = f_PK(x) + f_KQ(x + f_PK(x)), backward likewise from Q, the
+        /// confidences multiplied; 0 (no flow, no confidence) where the first flow leaves the image.
+        /// </summary>
+        internal static FlowResult ComposeFlows(FlowResult pk, FlowResult kq)
+        {
+            static (FlowField, FloatImage) One(FlowField a, FloatImage ca, FlowField b, FloatImage cb)
+            {
+                int w = a.Width, h = a.Height;
+                var f = new FlowField(w, h); var c = new FloatImage(w, h);
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                    {
+                        double ax = a.U(x, y), ay = a.V(x, y);
+                        if (!Sample(b, cb, x + ax, y + ay, out double bx, out double by, out double cbv)) continue;
+                        int i = 2 * (y * w + x);
+                        f.Data[i] = (float)(ax + bx); f.Data[i + 1] = (float)(ay + by);
+                        c[x, y] = (float)(ca[x, y] * cbv);
+                    }
+                return (f, c);
+            }
+            var (fw, cfw) = One(pk.Forward, pk.ForwardConfidence, kq.Forward, kq.ForwardConfidence);
+            var (bw, cbw) = One(kq.Backward, kq.BackwardConfidence, pk.Backward, pk.BackwardConfidence);
+            return new FlowResult(fw, bw, cfw, cbw);
+        }
+
+        /// <summary>Bilinear flow and confidence at (x, y); false outside the image.</summary>
+        private static bool Sample(FlowField f, FloatImage c, double x, double y, out double u, out double v, out double conf)
+        {
+            u = v = conf = 0;
+            if (!(x >= 0 && y >= 0 && x <= f.Width - 1 && y <= f.Height - 1)) return false;
+            int x0 = Math.Min((int)x, f.Width - 2 < 0 ? 0 : f.Width - 2), y0 = Math.Min((int)y, f.Height - 2 < 0 ? 0 : f.Height - 2);
+            int x1 = Math.Min(x0 + 1, f.Width - 1), y1 = Math.Min(y0 + 1, f.Height - 1);
+            double ax = x - x0, ay = y - y0;
+            double w00 = (1 - ax) * (1 - ay), w10 = ax * (1 - ay), w01 = (1 - ax) * ay, w11 = ax * ay;
+            u = w00 * f.U(x0, y0) + w10 * f.U(x1, y0) + w01 * f.U(x0, y1) + w11 * f.U(x1, y1);
+            v = w00 * f.V(x0, y0) + w10 * f.V(x1, y0) + w01 * f.V(x0, y1) + w11 * f.V(x1, y1);
+            conf = w00 * c[x0, y0] + w10 * c[x1, y0] + w01 * c[x0, y1] + w11 * c[x1, y1];
+            return true;
+        }
+
         /// <summary>The solve itself (touches only the solver and the job: may run on the mapping thread).</summary>
         protected KeyframeSolution RunSolve(WindowSolve job, CancellationToken token) =>
             Solver.SolveWindow(job.Inputs, job.FixedFocal, job.WarmDepth, job.PreviousFocal, job.Frozen, job.Steps, token, job.FrozenPoses);
@@ -404,6 +541,7 @@ namespace FlowMap.Reconstruction
                     if (_running == null) Start(steps, k, token);
                     else _waiting = k; // taken in by the next solve, started when the running one is applied
                     NoteBacklog();
+                    if (o.CullBacklog && State.KeyframesAwaitingMapping >= MaxWaiting(o)) CullWaiting(_running?.Window);
                     return;
                 }
                 if (steps > 0) SolveWindow(steps, token);
@@ -506,8 +644,6 @@ namespace FlowMap.Reconstruction
             NoteBacklog();
         }
 
-        /// <summary>Tells tracking how many keyframes wait for mapping (<see cref="ReconstructionState.KeyframesAwaitingMapping"/>).</summary>
-        private void NoteBacklog() => State.KeyframesAwaitingMapping = Window.Count(k => !k.Mapped && !k.Frozen);
 
         public override void Finish(CancellationToken token)
         {

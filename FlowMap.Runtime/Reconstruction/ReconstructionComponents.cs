@@ -120,6 +120,7 @@ namespace FlowMap.Reconstruction
                 MappingThread = mappingThread,
                 TrackingScale = options.TrackingScale,
                 SparseTracking = options.SparseTracking,
+                CullBacklog = options.CullBacklog,
                 BootstrapTracking = true,
                 // Sessions map on tracking's flow, lossless ones (replay, `record --lossless`) as live ones do.
                 PreciseMappingFlow = false,

@@ -193,6 +193,16 @@ namespace FlowMap.Reconstruction
         /// </summary>
         internal bool ReleaseToGauge { get; set; } = true;
 
+        /// <summary>
+        /// Live, mapping on its thread: when more keyframes wait for mapping than <see cref="KeyframeMapper.MaxWaiting"/>,
+        /// the most redundant waiting keyframe (the one whose neighbours are closest, by the median flow across it) becomes a
+        /// frame of its predecessor (<see cref="KeyframeMapper.CullWaiting"/>), so tracking goes on choosing keyframes and
+        /// never poses frames against a keyframe the camera has left far behind. False: tracking chooses no keyframe while
+        /// that many wait (the rule before; the long memory run's trajectory was lost that way: README, "Corrected: what
+        /// loses the long run's trajectory"). Default true.
+        /// </summary>
+        internal bool CullBacklog { get; set; } = true;
+
         internal void Validate()
         {
             if (!(TrackingScale > 0 && TrackingScale <= 1)) throw new ArgumentException($"TrackingScale {TrackingScale} must be in (0, 1].");

@@ -75,6 +75,12 @@ namespace FlowMap.Session
         /// </summary>
         internal bool SparseTracking { get; set; } = true;
 
+        /// <summary>
+        /// Mapping far behind: waiting keyframes culled to keep tracking choosing keyframes
+        /// (<see cref="Reconstruction.ReconstructionOptions.CullBacklog"/>). Internal (`bench live --no-backlog-culling` compares).
+        /// </summary>
+        internal bool CullBacklog { get; set; } = true;
+
         /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
         public void Validate()
         {

@@ -134,7 +134,9 @@ namespace FlowMap.Session
     /// </param>
     /// <param name="FirstFrameAtCap">The first of those frames (-1: none).</param>
     /// <param name="KeyframesFinalisedUnsolved">Keyframes finalised on their warm start without a solve (they fell too far behind).</param>
-    internal sealed record MappingBacklog(int Cap, int MaxKeyframesAwaiting, long FramesAtCap, int FirstFrameAtCap, int KeyframesFinalisedUnsolved);
+    /// <param name="KeyframesCulled">Waiting keyframes made frames of their predecessor to keep the backlog at the cap (<c>CullBacklog</c>).</param>
+    /// <param name="FirstFrameCulled">The first keyframe culled (-1: none).</param>
+    internal sealed record MappingBacklog(int Cap, int MaxKeyframesAwaiting, long FramesAtCap, int FirstFrameAtCap, int KeyframesFinalisedUnsolved, int KeyframesCulled = 0, int FirstFrameCulled = -1);
 
     /// <summary>One window solve of a session's mapping (<see cref="SessionResult.WindowSolves"/>).</summary>
     /// <param name="Keyframes">Keyframes in the window.</param>

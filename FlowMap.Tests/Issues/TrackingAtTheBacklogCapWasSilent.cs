@@ -20,7 +20,9 @@ namespace FlowMap.Tests.Issues
     /// session now says so: the frames that ask for a keyframe at the cap are counted (<see cref="FlowMap.Session.MappingBacklog"/>,
     /// printed by `bench live`), and a warning reaches the engine with the frame's update. Here: the first window solve is
     /// held while 60 frames are pushed (a keyframe asked for at nearly every frame), exact flow, the true focal; without a
-    /// mapping thread nothing waits and nothing is said.
+    /// mapping thread nothing waits and nothing is said. The fix that followed (<see cref="ReconstructionOptions.CullBacklog"/>,
+    /// the default): mapping culls the most redundant waiting keyframe so tracking goes on choosing keyframes; the cap's
+    /// rule itself is tested here with culling off.
     /// </summary>
     public sealed class TrackingAtTheBacklogCapWasSilent : GpuTest
     {
@@ -32,48 +34,89 @@ namespace FlowMap.Tests.Issues
                 Path = "walk", Frames = frames, Width = 128, Height = 96, Seed = 3, Motion = 1.0,
             }, ctx, ownsContext: false);
 
-        private static ReconstructionOptions Options(SyntheticSequence seq, bool thread) => new ReconstructionOptions
+        private static ReconstructionOptions Options(SyntheticSequence seq, bool thread, bool cull = false) => new ReconstructionOptions
         {
             Mode = ReconstructionMode.Online, ProcessingSize = (128, 96), MappingThread = thread, BootstrapTracking = true,
-            WindowKeyframes = 3, ActiveKeyframes = 2, FocalPixels = seq.Intrinsics.Fx,
+            WindowKeyframes = 3, ActiveKeyframes = 2, FocalPixels = seq.Intrinsics.Fx, CullBacklog = cull,
         };
+
+        private const int Frames = 64, HeldUntil = 60;
+
+        private sealed record HeldRun(ReconstructionResult Result, System.Collections.Generic.List<int> WarnedAt, System.Collections.Generic.List<int> KeyframesChosen, int HeldMax, ReconstructionOptions Options);
+
+        /// <summary>
+        /// The walk with the first window solve held until frame <see cref="HeldUntil"/>: until then nothing of mapping runs
+        /// but that held solve, so what tracking and the pipeline thread decide before it (keyframes, culls, the cap) does not
+        /// depend on the machine's timing.
+        /// </summary>
+        private HeldRun RunHeld(bool cull)
+        {
+            using var seq = Walk(Ctx, Frames);
+            var o = Options(seq, thread: true, cull: cull);
+            string warning = ReconstructionState.MappingBehindWarning(KeyframeMapper.MaxWaiting(o));
+            var solver = new BootstrapTrackingTests.HeldFirstSolve(new GpuWindowSolver(Ctx));
+            var warnedAt = new System.Collections.Generic.List<int>();
+            var chosen = new System.Collections.Generic.List<int>();
+            int heldMax = 0;
+            using var pipeline = new ReconstructionPipeline(o, BootstrapTrackingTests.ExactFlow(seq), solver, null, ownsComponents: true);
+            for (int i = 0; i < Frames; i++)
+            {
+                if (i == HeldUntil)
+                {
+                    Assert.True(solver.WaitUntilEntered(), "the first window solve never started");
+                    solver.Gate.Set();
+                }
+                var u = pipeline.Process(new Frame(i, i / 30.0, seq.Frame(i), $"{i:D6}.png"), TestContext.Current.CancellationToken)!;
+                if (u.Warnings.Contains(warning)) warnedAt.Add(i);
+                if (u.IsKeyframe) chosen.Add(i);
+                heldMax = Math.Max(heldMax, pipeline.KeyframesHeld);
+            }
+            return new HeldRun(pipeline.Finish(TestContext.Current.CancellationToken), warnedAt, chosen, heldMax, o);
+        }
 
         [Fact]
         public void Frames_that_ask_for_a_keyframe_at_the_cap_are_counted_and_the_engine_is_warned()
         {
-            const int frames = 64, heldUntil = 60;
-            using var seq = Walk(Ctx, frames);
-            var o = Options(seq, thread: true);
-            int cap = KeyframeMapper.MaxWaiting(o);
-            string warning = ReconstructionState.MappingBehindWarning(cap);
-            var solver = new BootstrapTrackingTests.HeldFirstSolve(new GpuWindowSolver(Ctx));
-            var warnedAt = new System.Collections.Generic.List<int>();
-            ReconstructionResult result;
-            using (var pipeline = new ReconstructionPipeline(o, BootstrapTrackingTests.ExactFlow(seq), solver, null, ownsComponents: true))
-            {
-                for (int i = 0; i < frames; i++)
-                {
-                    if (i == heldUntil)
-                    {
-                        Assert.True(solver.WaitUntilEntered(), "the first window solve never started");
-                        solver.Gate.Set();
-                    }
-                    var u = pipeline.Process(new Frame(i, i / 30.0, seq.Frame(i), $"{i:D6}.png"), TestContext.Current.CancellationToken)!;
-                    if (u.Warnings.Contains(warning)) warnedAt.Add(i);
-                }
-                result = pipeline.Finish(TestContext.Current.CancellationToken);
-            }
+            var run = RunHeld(cull: false);
+            var result = run.Result;
+            int cap = KeyframeMapper.MaxWaiting(run.Options);
             var b = result.Backlog;
             // The premise: the held solve let the backlog fill to its cap.
             Assert.Equal(cap, b.Cap);
             Assert.Equal(cap, b.MaxKeyframesAwaiting);
             // Counted from the first frame that asked at the cap (the first frame needs none; cap keyframes need cap frames).
             Assert.True(b.FramesAtCap >= 1, "no frame counted at the cap");
-            Assert.InRange(b.FirstFrameAtCap, cap, heldUntil - 1);
-            Assert.True(b.FramesAtCap <= frames - b.FirstFrameAtCap, $"{b.FramesAtCap} frames counted from frame {b.FirstFrameAtCap} of {frames}");
+            Assert.InRange(b.FirstFrameAtCap, cap, HeldUntil - 1);
+            Assert.True(b.FramesAtCap <= Frames - b.FirstFrameAtCap, $"{b.FramesAtCap} frames counted from frame {b.FirstFrameAtCap} of {Frames}");
             // The engine hears it once, with the update of that frame, and the result keeps it.
-            Assert.Equal(new[] { b.FirstFrameAtCap }, warnedAt);
-            Assert.Contains(warning, result.Warnings);
+            Assert.Equal(new[] { b.FirstFrameAtCap }, run.WarnedAt);
+            Assert.Contains(ReconstructionState.MappingBehindWarning(cap), result.Warnings);
+            // Tracking chose no keyframe from then on while the solve was held.
+            Assert.DoesNotContain(run.KeyframesChosen, i => i >= b.FirstFrameAtCap && i < HeldUntil);
+        }
+
+        [Fact]
+        public void With_culling_tracking_goes_on_choosing_keyframes_longer_and_every_frame_is_posed_in_order()
+        {
+            var refused = RunHeld(cull: false).Result.Backlog;
+            var run = RunHeld(cull: true);
+            var result = run.Result;
+            int cap = KeyframeMapper.MaxWaiting(run.Options);
+            var b = result.Backlog;
+            // Culled while the solve was held, the memory bounded as before (never more than the cap waiting).
+            Assert.True(b.KeyframesCulled >= 1, "nothing culled: the premise (a backlog at the cap while the solve is held) fails");
+            Assert.InRange(b.FirstFrameCulled, 1, HeldUntil - 1);
+            Assert.True(b.MaxKeyframesAwaiting <= cap, $"{b.MaxKeyframesAwaiting} keyframes waited (cap {cap})");
+            Assert.True(run.HeldMax <= run.Options.WindowKeyframes + cap, $"{run.HeldMax} keyframes held (bound {run.Options.WindowKeyframes + cap})");
+            // Tracking went on choosing keyframes past the frame where the cap's rule stopped it, until culling found no
+            // keyframe whose neighbours are close enough (KeyframeMapper.MaxCullGap), if it did before the solve was released.
+            Assert.Contains(run.KeyframesChosen, i => i >= refused.FirstFrameAtCap && i < HeldUntil);
+            Assert.True(b.FirstFrameAtCap < 0 || b.FirstFrameAtCap > refused.FirstFrameAtCap,
+                $"at the cap from frame {b.FirstFrameAtCap} with culling, {refused.FirstFrameAtCap} without");
+            // Every frame is finalised once, in order, with a finite pose; a culled keyframe is a frame of its predecessor.
+            Assert.Equal(Enumerable.Range(0, Frames), result.Poses.Select(p => p.Index));
+            Assert.All(result.Poses, p => Assert.True(KeyframeSolver.Finite(p.Pose), $"frame {p.Index}: non-finite pose"));
+            Assert.Equal(run.KeyframesChosen.Count - b.KeyframesCulled, result.Keyframes);
         }
 
         [Fact]

@@ -39,15 +39,19 @@ namespace FlowMap.Viewer.Cli
             var trim = new Option<bool>("--trim") { Description = "Memory run: after each reading call malloc_trim(0) and read again (RSS without the allocator's free pages)." };
             var trackingScale = new Option<double?>("--tracking-scale") { Description = "Tracking size as a fraction of the processing size per side, (0, 1] (default: the session's)." };
             var denseTracking = new Option<bool>("--dense-tracking") { Description = "Track every frame by dense flow instead of the keyframe's points (comparison with the sparse tracker, the default)." };
-            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale, denseTracking }) cmd.Options.Add(o);
+            var longMotion = new Option<double>("--long-motion") { Description = "Memory run: scale of the synthetic camera path (1: a fast walk, ~5.5 px a frame at 320x240; 0.3 about ICL-NUIM's pace).", DefaultValueFactory = _ => 1.0 };
+            var noCulling = new Option<bool>("--no-backlog-culling") { Description = "Mapping far behind: tracking chooses no keyframe at the backlog's cap instead of mapping culling waiting keyframes (the rule before)." };
+            foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale, denseTracking, longMotion, noCulling }) cmd.Options.Add(o);
             cmd.SetAction(p =>
             {
                 var lo = new LongRun
                 {
                     Frames = p.GetValue(longFrames), Fps = p.GetValue(fps), Size = PipelineCliOptions.ParseSize(p.GetValue(longSize)!),
                     Processing = p.GetValue(longProcessing) is string ps ? PipelineCliOptions.ParseSize(ps) : null,
-                    SampleEvery = p.GetValue(sampleEvery), Trim = p.GetValue(trim),
+                    SampleEvery = p.GetValue(sampleEvery), Trim = p.GetValue(trim), Motion = p.GetValue(longMotion),
                 };
+                if (!(lo.Motion > 0) || double.IsInfinity(lo.Motion)) throw new CliException("--long-motion must be a positive number.", 2);
+                s_noCulling = p.GetValue(noCulling);
                 if (lo.Frames < 0 || lo.Frames is > 0 and < 1000) throw new CliException("--long-frames must be 0 (skip) or at least 1000.", 2);
                 if (!(lo.Fps > 0)) throw new CliException("--fps must be positive.", 2);
                 if (p.GetValue(trackingScale) is double ts)
@@ -63,12 +67,14 @@ namespace FlowMap.Viewer.Cli
 
         private static double? s_trackingScale; // --tracking-scale, else the session's default
         private static bool s_denseTracking;     // --dense-tracking
+        private static bool s_noCulling;         // --no-backlog-culling
 
         private static SessionOptions NewSessionOptions()
         {
             var o = new SessionOptions();
             if (s_trackingScale is double ts) o.TrackingScale = ts;
             if (s_denseTracking) o.SparseTracking = false;
+            if (s_noCulling) o.CullBacklog = false;
             return o;
         }
 
@@ -80,6 +86,7 @@ namespace FlowMap.Viewer.Cli
             public (int W, int H)? Processing;
             public int SampleEvery;
             public bool Trim;
+            public double Motion = 1;
         }
 
         private static int Run(string? video, LongRun longRun, bool json, bool skipPaced)
@@ -236,7 +243,8 @@ namespace FlowMap.Viewer.Cli
         /// <summary>
         /// How far mapping fell behind tracking (<see cref="FlowMap.Session.MappingBacklog"/>): the most keyframes waiting at
         /// once against the cap, the frames that asked for a keyframe at the cap (posed against the newest one instead) and the
-        /// first of them, the keyframes finalised without a solve; null without a result.
+        /// first of them, the keyframes finalised without a solve, the waiting keyframes culled to keep the cap and the first
+        /// of them; null without a result.
         /// </summary>
         internal static JsonObject? Backlog(SessionResult? result)
         {
@@ -249,6 +257,8 @@ namespace FlowMap.Viewer.Cli
                 ["frames_at_cap"] = b.FramesAtCap,
                 ["first_frame_at_cap"] = b.FirstFrameAtCap >= 0 ? b.FirstFrameAtCap : null,
                 ["keyframes_finalised_unsolved"] = b.KeyframesFinalisedUnsolved,
+                ["keyframes_culled"] = b.KeyframesCulled,
+                ["first_keyframe_culled"] = b.FirstFrameCulled >= 0 ? b.FirstFrameCulled : null,
             };
         }
 
@@ -300,7 +310,7 @@ namespace FlowMap.Viewer.Cli
         {
             const int seqLen = 120;
             int frames = o.Frames;
-            var (seq, truth) = SyntheticFrames.RenderWithPoses(seqLen, o.Size.W, o.Size.H);
+            var (seq, truth) = SyntheticFrames.RenderWithPoses(seqLen, o.Size.W, o.Size.H, motion: o.Motion);
             var options = NewSessionOptions();
             if (o.Processing is (int pw, int ph)) (options.ProcessingWidth, options.ProcessingHeight) = (pw, ph);
             using var session = ReconstructionSession.Create(options);
@@ -341,7 +351,7 @@ namespace FlowMap.Viewer.Cli
                     ? Math.Round(100 * ((y.GetValue<double>() - py.GetValue<double>()) / (x.GetValue<double>() - px.GetValue<double>()) - 1), 1) : null;
             var r = new JsonObject
             {
-                ["frames"] = frames, ["fps"] = o.Fps, ["frame_size"] = $"{o.Size.W}x{o.Size.H}",
+                ["frames"] = frames, ["fps"] = o.Fps, ["frame_size"] = $"{o.Size.W}x{o.Size.H}", ["motion"] = o.Motion,
                 ["processing_size"] = o.Processing is (int w, int h) ? $"{w}x{h}" : "default",
                 ["processed"] = st.Processed, ["dropped"] = st.Dropped,
                 ["rss_mb_at_1000"] = at1k!["rss_mb"]?.DeepClone(), ["rss_mb_at_end"] = end!["rss_mb"]?.DeepClone(),

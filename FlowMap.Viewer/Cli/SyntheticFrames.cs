@@ -18,10 +18,10 @@ namespace FlowMap.Viewer.Cli
         }
 
         /// <summary>As <see cref="Render"/>, with each frame's true camera-to-world pose.</summary>
-        public static (IReadOnlyList<RgbImage> Frames, IReadOnlyList<CameraPose> Poses) RenderWithPoses(int frames, int width, int height, int seed = 1)
+        public static (IReadOnlyList<RgbImage> Frames, IReadOnlyList<CameraPose> Poses) RenderWithPoses(int frames, int width, int height, int seed = 1, double motion = 1)
         {
             using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", seed),
-                new SyntheticSequenceOptions { Path = "walk", Frames = frames, Width = width, Height = height, Seed = seed });
+                new SyntheticSequenceOptions { Path = "walk", Frames = frames, Width = width, Height = height, Seed = seed, Motion = motion });
             var list = new List<RgbImage>(frames);
             var poses = new List<CameraPose>(frames);
             for (int i = 0; i < frames; i++) { list.Add(seq.Frame(i)); poses.Add(seq.Pose(i)); }
