@@ -62,9 +62,9 @@ namespace FlowMap.Reconstruction
 
         /// <summary>
         /// Keyframes chosen that no applied solve has taken in yet (mapping on its thread, behind tracking), set by the
-        /// mapper. At <see cref="KeyframeMapper.MaxWaiting"/> mapping culls the most redundant waiting keyframe
-        /// (<see cref="KeyframeMapper.CullWaiting"/>, with <see cref="ReconstructionOptions.CullBacklog"/>); where it finds
-        /// none, tracking chooses no new keyframe and poses frames against the newest one (ORB-SLAM's tracking inserts
+        /// mapper. At <see cref="KeyframeMapper.MaxWaiting"/> (with <see cref="ReconstructionOptions.CullBacklog"/>, off by
+        /// default: mapping culls the most redundant waiting keyframe, <see cref="KeyframeMapper.CullWaiting"/>, and only where
+        /// it finds none) tracking chooses no new keyframe and poses frames against the newest one (ORB-SLAM's tracking inserts
         /// keyframes only while local mapping accepts them, Mur-Artal et al. 2015): the keyframes held, and with them a long
         /// session's memory and its completion time, stay bounded.
         /// </summary>

@@ -200,7 +200,7 @@ namespace FlowMap.Reconstruction
 
             // A new keyframe, unless mapping is a full backlog behind (then the frame is posed against the newest one, and the
             // session says so: on a fast camera tracking was lost that way, README "Corrected: what loses the long run's
-            // trajectory"). Culling the backlog (the default), mapping keeps it below the cap while it finds a keyframe to cull.
+            // trajectory"). With ReconstructionOptions.CullBacklog mapping keeps it below the cap while it finds a keyframe to cull.
             bool due = median >= threshold && _newest == _current;
             if (due && State.KeyframesAwaitingMapping >= KeyframeMapper.MaxWaiting(o))
             {

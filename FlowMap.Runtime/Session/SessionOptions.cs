@@ -77,9 +77,10 @@ namespace FlowMap.Session
 
         /// <summary>
         /// Mapping far behind: waiting keyframes culled to keep tracking choosing keyframes
-        /// (<see cref="Reconstruction.ReconstructionOptions.CullBacklog"/>). Internal (`bench live --no-backlog-culling` compares).
+        /// (<see cref="Reconstruction.ReconstructionOptions.CullBacklog"/>). Internal, off by default (`bench live --backlog-culling`
+        /// turns it on).
         /// </summary>
-        internal bool CullBacklog { get; set; } = true;
+        internal bool CullBacklog { get; set; }
 
         /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
         public void Validate()
