@@ -644,7 +644,6 @@ namespace FlowMap.Reconstruction
             NoteBacklog();
         }
 
-
         public override void Finish(CancellationToken token)
         {
             if (_running != null) Complete();

@@ -62,7 +62,7 @@ namespace FlowMap.Reconstruction
         /// <summary>Every online window solve, in order (<see cref="KeyframeSolver.WindowSolves"/>).</summary>
         public IReadOnlyList<FlowMap.Session.WindowSolveTiming> WindowSolves { get; internal set; } = Array.Empty<FlowMap.Session.WindowSolveTiming>();
         /// <summary>How far mapping fell behind tracking (<see cref="ReconstructionState.Backlog"/>).</summary>
-        public FlowMap.Session.MappingBacklog Backlog { get; internal set; } = new FlowMap.Session.MappingBacklog(0, 0, 0, -1, 0);
+        public FlowMap.Session.MappingBacklog Backlog { get; internal set; } = FlowMap.Session.MappingBacklog.None;
         /// <summary>Names of the components used, e.g. flow "vulkan-pyramid", prior "none".</summary>
         public IReadOnlyDictionary<string, string> Components { get; internal set; } = new Dictionary<string, string>();
 

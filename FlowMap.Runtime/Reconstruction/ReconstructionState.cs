@@ -76,7 +76,7 @@ namespace FlowMap.Reconstruction
         private int _keyframesAwaiting;
 
         /// <summary>How far mapping fell behind tracking over the session (a diagnostic, <see cref="FlowMap.Session.MappingBacklog"/>).</summary>
-        public FlowMap.Session.MappingBacklog Backlog { get; set; } = new FlowMap.Session.MappingBacklog(0, 0, 0, -1, 0);
+        public FlowMap.Session.MappingBacklog Backlog { get; set; } = FlowMap.Session.MappingBacklog.None;
 
         /// <summary>
         /// The warning of a frame whose motion asked for a keyframe while <see cref="KeyframeMapper.MaxWaiting"/> keyframes

@@ -117,7 +117,7 @@ namespace FlowMap.Session
         internal IReadOnlyList<WindowSolveTiming> WindowSolves { get; set; } = Array.Empty<WindowSolveTiming>();
 
         /// <summary>How far mapping fell behind tracking (internal, a diagnostic: `flowmap bench live`).</summary>
-        internal MappingBacklog Backlog { get; set; } = new MappingBacklog(0, 0, 0, -1, 0);
+        internal MappingBacklog Backlog { get; set; } = MappingBacklog.None;
 
         /// <summary>Keyframes whose pose changed on completion (raised as <see cref="ReconstructionSession.KeyframesRefined"/> before <see cref="ReconstructionSession.Finished"/>).</summary>
         internal IReadOnlyList<FramePose> RefinedKeyframes { get; set; } = Array.Empty<FramePose>();
@@ -136,7 +136,11 @@ namespace FlowMap.Session
     /// <param name="KeyframesFinalisedUnsolved">Keyframes finalised on their warm start without a solve (they fell too far behind).</param>
     /// <param name="KeyframesCulled">Waiting keyframes made frames of their predecessor to keep the backlog at the cap (<c>CullBacklog</c>).</param>
     /// <param name="FirstFrameCulled">The first keyframe culled (-1: none).</param>
-    internal sealed record MappingBacklog(int Cap, int MaxKeyframesAwaiting, long FramesAtCap, int FirstFrameAtCap, int KeyframesFinalisedUnsolved, int KeyframesCulled = 0, int FirstFrameCulled = -1);
+    internal sealed record MappingBacklog(int Cap, int MaxKeyframesAwaiting, long FramesAtCap, int FirstFrameAtCap, int KeyframesFinalisedUnsolved, int KeyframesCulled = 0, int FirstFrameCulled = -1)
+    {
+        /// <summary>Nothing waited, nothing at the cap, nothing culled.</summary>
+        public static readonly MappingBacklog None = new MappingBacklog(0, 0, 0, -1, 0);
+    }
 
     /// <summary>One window solve of a session's mapping (<see cref="SessionResult.WindowSolves"/>).</summary>
     /// <param name="Keyframes">Keyframes in the window.</param>

@@ -198,7 +198,7 @@ namespace FlowMap.Viewer.Cli
                 // Issue 12's keyframe solve: each window solve of the session (completion's included), not a stage median over
                 // frames (mapping's solves do not happen per frame; that median held the first window's alone).
                 ["window_solves"] = WindowSolves(session.Result),
-                // How far mapping fell behind tracking: at its cap tracking chooses no keyframe (README, "What the map's growth is made of").
+                // How far mapping fell behind tracking: at its cap tracking chooses no keyframe (README, "Corrected: what loses the long run's trajectory").
                 ["mapping_backlog"] = Backlog(session.Result),
                 // At the input size, as the online run's beside it (the session's intrinsics are at the processing size).
                 ["focal_px"] = session.Result?.Intrinsics is { } k ? Math.Round(k.Fx * w / k.Width, 2) : null,
