@@ -51,7 +51,41 @@ namespace FlowMap.Reconstruction
         /// </summary>
         /// <param name="keyConfidence">The keyframe depth's confidence; with it, pixels below <paramref name="minConfidence"/> are not lifted.</param>
         public static (CameraPose KeyToFrame, double RmsPixels)? Solve(KeyframeMatches m, FloatImage keyDepth, Intrinsics k, CameraPose initialKeyToFrame, int iterations = 12,
+            FloatImage? keyConfidence = null, float minConfidence = 0f) =>
+            Solve(m, keyDepth, k, new[] { initialKeyToFrame }, iterations, keyConfidence, minConfidence);
+
+        /// <summary>
+        /// As <see cref="Solve(KeyframeMatches, FloatImage, Intrinsics, CameraPose, int, FloatImage?, float)"/> from each of
+        /// <paramref name="starts"/> in turn: the solution of the lowest robust cost (<see cref="Cost"/>, over the same lifted
+        /// points) stands, the first on a tie. Gauss-Newton on the reprojection error is a local method: from a start far
+        /// off (a culled keyframe's frames start from a motion composed through it) it can settle in a wrong minimum, 0.3-0.5
+        /// of the keyframe baseline away with an RMS of 2-5 px where the previous frame's pose as the start gives 0.4-0.9 px
+        /// (FlowMap.Tests/Issues/CulledKeyframesFramesPosedFromTheComposedMotion.cs).
+        /// </summary>
+        public static (CameraPose KeyToFrame, double RmsPixels)? Solve(KeyframeMatches m, FloatImage keyDepth, Intrinsics k, IReadOnlyList<CameraPose> starts, int iterations = 12,
             FloatImage? keyConfidence = null, float minConfidence = 0f)
+        {
+            if (starts == null || starts.Count == 0) throw new ArgumentException("At least one start is needed.", nameof(starts));
+            var lifted = Lift(m, keyDepth, k, keyConfidence, minConfidence);
+            if (lifted == null) return null;
+            (CameraPose KeyToFrame, double RmsPixels)? best = null;
+            double bestCost = double.PositiveInfinity;
+            foreach (var start in starts)
+            {
+                var r = Refine(lifted.Value, k, start, iterations);
+                if (r == null) continue;
+                if (starts.Count == 1) return r;
+                double c = Cost(lifted.Value, k, r.Value.KeyToFrame);
+                if (best == null || c < bestCost) { best = r; bestCost = c; }
+            }
+            return best;
+        }
+
+        /// <summary>Huber scale of the reprojection error (pixels).</summary>
+        private const double HuberPx = 1.0;
+
+        /// <summary>The keyframe pixels lifted to 3D with their observations and weights; null when fewer than 12 are usable.</summary>
+        private static (double[] X, double[] Obs, double[] Wt, int Used)? Lift(KeyframeMatches m, FloatImage keyDepth, Intrinsics k, FloatImage? keyConfidence, float minConfidence)
         {
             int n = m.Count;
             var X = new double[3 * n]; var obs = new double[2 * n]; var wt = new double[n];
@@ -68,9 +102,40 @@ namespace FlowMap.Reconstruction
                 used++;
             }
             if (used < 12) return null;
+            return (X, obs, wt, used);
+        }
+
+        /// <summary>
+        /// The weighted Huber cost of the lifted points at a pose, what <see cref="Refine"/> lowers; a point that does not
+        /// project (behind the camera, beyond the distortion's fold) costs as a residual of the image's width, so a pose
+        /// cannot look better by turning points away.
+        /// </summary>
+        private static double Cost((double[] X, double[] Obs, double[] Wt, int Used) l, Intrinsics k, CameraPose pose)
+        {
+            var R = pose.Rotation; var t = pose.Translation;
+            double penalty = Huber(Math.Max(k.Width, k.Height)), cost = 0;
+            for (int i = 0; i < l.Used; i++)
+            {
+                double px = l.X[3 * i], py = l.X[3 * i + 1], pz = l.X[3 * i + 2];
+                double Xc = R[0] * px + R[1] * py + R[2] * pz + t[0];
+                double Yc = R[3] * px + R[4] * py + R[5] * pz + t[1];
+                double Zc = R[6] * px + R[7] * py + R[8] * pz + t[2];
+                if (!(Zc > 1e-9) || !k.Project(Xc, Yc, Zc, out double pu, out double pv)) { cost += l.Wt[i] * penalty; continue; }
+                double ru = pu - l.Obs[2 * i], rv = pv - l.Obs[2 * i + 1];
+                cost += l.Wt[i] * Math.Min(penalty, Huber(Math.Sqrt(ru * ru + rv * rv)));
+            }
+            return cost;
+        }
+
+        private static double Huber(double e) => e <= HuberPx ? 0.5 * e * e : HuberPx * (e - 0.5 * HuberPx);
+
+        /// <summary>Gauss-Newton from <paramref name="initialKeyToFrame"/> (see the class summary); null when it breaks down.</summary>
+        private static (CameraPose KeyToFrame, double RmsPixels)? Refine((double[] X, double[] Obs, double[] Wt, int Used) l, Intrinsics k, CameraPose initialKeyToFrame, int iterations)
+        {
+            var (X, obs, wt, used) = l;
             var R = initialKeyToFrame.Rotation; var t = initialKeyToFrame.Translation;
             double rms = double.NaN;
-            const double huber = 1.0;
+            const double huber = HuberPx;
             var Ju = new double[6]; var Jv = new double[6];
             for (int it = 0; it < iterations; it++)
             {

@@ -454,13 +454,19 @@ namespace FlowMap.Reconstruction
             // outside it) take their depth from it.
             int at = Window.IndexOf(k);
             var next = at >= 0 && at + 1 < Window.Count && Window[at + 1].Depth != null && Window[at + 1].Confidence != null ? Window[at + 1] : null;
+            // Each frame's final PnP also starts from the frame before it (the keyframe itself for the first): frames are in
+            // order, so that start is a few pixels of motion away, where a frame's own start may not be (a culled keyframe's
+            // frames start from a motion composed through it, and from there PnP settled in wrong minima: the culled
+            // frames' final poses broke, up to 1e11 out, FlowMap.Tests/Issues/CulledKeyframesFramesPosedFromTheComposedMotion.cs).
+            var previous = CameraPose.Identity;
             foreach (var p in k.Followers)
             {
                 FloatImage depth, conf;
                 CameraPose pose;
                 if (State.SolvedOnce)
                 {
-                    clock.Time("pose", () => KeyframeTracker.PoseFollower(State, k, p, confirmedDepthOnly: true));
+                    clock.Time("pose", () => KeyframeTracker.PoseFollower(State, k, p, confirmedDepthOnly: true, alsoFrom: previous));
+                    previous = p.KeyToFrame;
                     pose = k.Pose.Compose(p.KeyToFrame.Inverse());
                     if (!State.FrameDepthWanted) (depth, conf) = (null!, null!); // nobody receives the estimate (a live session): only its pose is kept
                     else if ((p.Flow ??= FlowForDepth(k, p)) is FlowResult f)

@@ -330,13 +330,16 @@ namespace FlowMap.Reconstruction
         /// so a pixel between mostly unconfirmed cells falls below it); the rest of the
         /// depth is a guess (the descent's, or its neighbours'), and a point lifted with a guessed depth pulls the pose
         /// (FlowMap.Tests/Issues/FollowerPosedOnUnconfirmedDepth.cs). With too few such pixels, all of them.
+        /// With <paramref name="alsoFrom"/> (the final pose: the previous frame's motion from the same keyframe), PnP runs from
+        /// that start too and the lower robust cost stands (<see cref="FramePoseEstimator.Solve(KeyframeMatches, FloatImage, Intrinsics, IReadOnlyList{CameraPose}, int, FloatImage?, float)"/>).
         /// </summary>
-        public static void PoseFollower(ReconstructionState state, Keyframe key, Follower p, bool confirmedDepthOnly = false)
+        public static void PoseFollower(ReconstructionState state, Keyframe key, Follower p, bool confirmedDepthOnly = false, CameraPose? alsoFrom = null)
         {
             var depth = key.TrackingDepth!;
             var conf = confirmedDepthOnly ? key.TrackingConfidence : null;
-            var r = (conf != null ? FramePoseEstimator.Solve(p.Matches, depth, state.K, p.KeyToFrame, keyConfidence: conf, minConfidence: KeyframeSolver.MinCellConfidence / 2) : null)
-                    ?? FramePoseEstimator.Solve(p.Matches, depth, state.K, p.KeyToFrame);
+            var starts = alsoFrom is CameraPose a ? new[] { p.KeyToFrame, a } : new[] { p.KeyToFrame };
+            var r = (conf != null ? FramePoseEstimator.Solve(p.Matches, depth, state.K, starts, keyConfidence: conf, minConfidence: KeyframeSolver.MinCellConfidence / 2) : null)
+                    ?? FramePoseEstimator.Solve(p.Matches, depth, state.K, starts);
             if (r != null) p.KeyToFrame = r.Value.KeyToFrame;
         }
 
