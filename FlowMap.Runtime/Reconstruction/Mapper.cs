@@ -200,7 +200,7 @@ namespace FlowMap.Reconstruction
             p.Followers.Add(new Follower
             {
                 Frame = FrameRef.Of(k.Frame), Image = depthWanted ? k.Image : null,
-                Matches = KeyframeMatches.Sample(pk.Forward, pk.ForwardConfidence), KeyToFrame = pToK,
+                Matches = KeyframeMatches.Sample(pk.Forward, pk.ForwardConfidence), KeyToFrame = pToK, DeliveredAsKeyframe = k.Delivered != null,
             });
             foreach (var f in k.Followers)
             {
@@ -482,6 +482,7 @@ namespace FlowMap.Reconstruction
                     else (depth, conf) = State.Unobserved(null);
                 }
                 else { pose = k.Pose; (depth, conf) = (k.Depth, k.Confidence!); }
+                if (p.DeliveredAsKeyframe) State.Refined(new FramePose(p.Frame.Index, p.Frame.TimestampSeconds, pose, isKeyframe: false));
                 State.Emit(new FrameEstimate { Index = p.Frame.Index, Name = p.Frame.Name, TimestampSeconds = p.Frame.TimestampSeconds, Pose = pose, IsKeyframe = false, Depth = depth, Confidence = conf });
             }
             k.Followers.Clear();

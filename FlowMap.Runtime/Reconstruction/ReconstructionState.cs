@@ -62,7 +62,7 @@ namespace FlowMap.Reconstruction
 
         /// <summary>
         /// Keyframes chosen that no applied solve has taken in yet (mapping on its thread, behind tracking), set by the
-        /// mapper. At <see cref="KeyframeMapper.MaxWaiting"/> (with <see cref="ReconstructionOptions.CullBacklog"/>, off by
+        /// mapper. At <see cref="KeyframeMapper.MaxWaiting"/> (with <see cref="ReconstructionOptions.CullBacklog"/>, the
         /// default: mapping culls the most redundant waiting keyframe, <see cref="KeyframeMapper.CullWaiting"/>, and only where
         /// it finds none) tracking chooses no new keyframe and poses frames against the newest one (ORB-SLAM's tracking inserts
         /// keyframes only while local mapping accepts them, Mur-Artal et al. 2015): the keyframes held, and with them a long

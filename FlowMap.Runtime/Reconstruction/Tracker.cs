@@ -61,6 +61,9 @@ namespace FlowMap.Reconstruction
         public FlowResult? Flow;
         public KeyframeMatches Matches = null!;
         public CameraPose KeyToFrame = CameraPose.Identity;
+        /// <summary>A keyframe delivered live as one, then culled by mapping into a frame of its predecessor: its final pose is
+        /// delivered once more (<see cref="ReconstructionState.Refined"/>, as a frame), so what an engine anchored to it follows.</summary>
+        public bool DeliveredAsKeyframe;
     }
 
     /// <summary>A frame's index, time and name, without its image.</summary>

@@ -105,7 +105,9 @@ namespace FlowMap.Session
         /// Raised on the pipeline thread when the mapping changed the poses of keyframes already delivered (in a
         /// <see cref="FrameUpdate"/> or an earlier refinement): each entry is a keyframe's frame index and its new
         /// camera-to-world pose. An engine moves what it anchored to those frames. Raised before the
-        /// <see cref="FrameProcessed"/> of the frame during which the mapping ran, and once more on completion.
+        /// <see cref="FrameProcessed"/> of the frame during which the mapping ran, and once more on completion. A keyframe
+        /// that mapping, far behind, culled (made a frame of the keyframe before it) comes once more with its final pose and
+        /// <see cref="FramePose.IsKeyframe"/> false, and not after that.
         /// </summary>
         public event Action<IReadOnlyList<FramePose>>? KeyframesRefined;
 

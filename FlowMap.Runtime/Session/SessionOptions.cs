@@ -77,10 +77,10 @@ namespace FlowMap.Session
 
         /// <summary>
         /// Mapping far behind: waiting keyframes culled to keep tracking choosing keyframes
-        /// (<see cref="Reconstruction.ReconstructionOptions.CullBacklog"/>). Internal, off by default (`bench live --backlog-culling`
-        /// turns it on).
+        /// (<see cref="Reconstruction.ReconstructionOptions.CullBacklog"/>). Internal, on by default (`bench live --no-backlog-culling`
+        /// turns it off).
         /// </summary>
-        internal bool CullBacklog { get; set; }
+        internal bool CullBacklog { get; set; } = true;
 
         /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
         public void Validate()

@@ -42,7 +42,8 @@ namespace FlowMap.Tests.Issues
 
         private const int Frames = 64, HeldUntil = 60;
 
-        private sealed record HeldRun(ReconstructionResult Result, System.Collections.Generic.List<int> WarnedAt, System.Collections.Generic.List<int> KeyframesChosen, int HeldMax, ReconstructionOptions Options);
+        private sealed record HeldRun(ReconstructionResult Result, System.Collections.Generic.List<int> WarnedAt, System.Collections.Generic.List<int> KeyframesChosen, int HeldMax, ReconstructionOptions Options,
+            System.Collections.Generic.List<FlowMap.Session.FramePose> Refined);
 
         /// <summary>
         /// The walk with the first window solve held until frame <see cref="HeldUntil"/>: until then nothing of mapping runs
@@ -58,6 +59,7 @@ namespace FlowMap.Tests.Issues
             var warnedAt = new System.Collections.Generic.List<int>();
             var chosen = new System.Collections.Generic.List<int>();
             int heldMax = 0;
+            var refined = new System.Collections.Generic.List<FlowMap.Session.FramePose>();
             using var pipeline = new ReconstructionPipeline(o, BootstrapTrackingTests.ExactFlow(seq), solver, null, ownsComponents: true);
             for (int i = 0; i < Frames; i++)
             {
@@ -69,9 +71,12 @@ namespace FlowMap.Tests.Issues
                 var u = pipeline.Process(new Frame(i, i / 30.0, seq.Frame(i), $"{i:D6}.png"), TestContext.Current.CancellationToken)!;
                 if (u.Warnings.Contains(warning)) warnedAt.Add(i);
                 if (u.IsKeyframe) chosen.Add(i);
+                refined.AddRange(u.RefinedKeyframes);
                 heldMax = Math.Max(heldMax, pipeline.KeyframesHeld);
             }
-            return new HeldRun(pipeline.Finish(TestContext.Current.CancellationToken), warnedAt, chosen, heldMax, o);
+            var result = pipeline.Finish(TestContext.Current.CancellationToken);
+            refined.AddRange(pipeline.TakeRefinedKeyframes());
+            return new HeldRun(result, warnedAt, chosen, heldMax, o, refined);
         }
 
         [Fact]
@@ -117,6 +122,18 @@ namespace FlowMap.Tests.Issues
             Assert.Equal(Enumerable.Range(0, Frames), result.Poses.Select(p => p.Index));
             Assert.All(result.Poses, p => Assert.True(KeyframeSolver.Finite(p.Pose), $"frame {p.Index}: non-finite pose"));
             Assert.Equal(run.KeyframesChosen.Count - b.KeyframesCulled, result.Keyframes);
+            // Each culled keyframe, delivered live as a keyframe, is delivered once more as a frame with its final pose (an
+            // engine that anchored to it follows; it was never heard of again).
+            var asFrames = run.Refined.Where(p => !p.IsKeyframe).ToList();
+            Assert.Equal(b.KeyframesCulled, asFrames.Count);
+            Assert.Equal(asFrames.Count, asFrames.Select(p => p.FrameIndex).Distinct().Count());
+            var final = result.Poses.ToDictionary(p => p.Index, p => p.Pose);
+            foreach (var p in asFrames)
+            {
+                Assert.Contains(p.FrameIndex, run.KeyframesChosen);
+                Assert.Equal(final[p.FrameIndex].Translation, p.Pose.Translation);
+                Assert.Equal(final[p.FrameIndex].Rotation, p.Pose.Rotation);
+            }
         }
 
         [Fact]

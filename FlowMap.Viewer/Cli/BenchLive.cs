@@ -40,7 +40,7 @@ namespace FlowMap.Viewer.Cli
             var trackingScale = new Option<double?>("--tracking-scale") { Description = "Tracking size as a fraction of the processing size per side, (0, 1] (default: the session's)." };
             var denseTracking = new Option<bool>("--dense-tracking") { Description = "Track every frame by dense flow instead of the keyframe's points (comparison with the sparse tracker, the default)." };
             var longMotion = new Option<double>("--long-motion") { Description = "Memory run: scale of the synthetic camera path (1: a fast walk, ~5.5 px a frame at 320x240; 0.3 about ICL-NUIM's pace).", DefaultValueFactory = _ => 1.0 };
-            var culling = new Option<bool>("--backlog-culling") { Description = "Mapping far behind: mapping culls waiting keyframes instead of tracking choosing no keyframe at the backlog's cap (off by default: see the README)." };
+            var culling = new Option<bool>("--no-backlog-culling") { Description = "Mapping far behind: tracking chooses no keyframe at the backlog's cap instead of mapping culling waiting keyframes (the default culls: see the README)." };
             foreach (var o in new Option[] { video, fps, longFrames, json, skipPaced, longSize, longProcessing, sampleEvery, trim, trackingScale, denseTracking, longMotion, culling }) cmd.Options.Add(o);
             cmd.SetAction(p =>
             {
@@ -51,7 +51,7 @@ namespace FlowMap.Viewer.Cli
                     SampleEvery = p.GetValue(sampleEvery), Trim = p.GetValue(trim), Motion = p.GetValue(longMotion),
                 };
                 if (!(lo.Motion > 0) || double.IsInfinity(lo.Motion)) throw new CliException("--long-motion must be a positive number.", 2);
-                s_culling = p.GetValue(culling);
+                s_culling = !p.GetValue(culling);
                 if (lo.Frames < 0 || lo.Frames is > 0 and < 1000) throw new CliException("--long-frames must be 0 (skip) or at least 1000.", 2);
                 if (!(lo.Fps > 0)) throw new CliException("--fps must be positive.", 2);
                 if (p.GetValue(trackingScale) is double ts)
@@ -67,14 +67,14 @@ namespace FlowMap.Viewer.Cli
 
         private static double? s_trackingScale; // --tracking-scale, else the session's default
         private static bool s_denseTracking;     // --dense-tracking
-        private static bool s_culling;           // --backlog-culling
+        private static bool s_culling = true;    // off with --no-backlog-culling
 
         private static SessionOptions NewSessionOptions()
         {
             var o = new SessionOptions();
             if (s_trackingScale is double ts) o.TrackingScale = ts;
             if (s_denseTracking) o.SparseTracking = false;
-            if (s_culling) o.CullBacklog = true;
+            o.CullBacklog = s_culling;
             return o;
         }
 
