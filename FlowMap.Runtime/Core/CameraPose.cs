@@ -118,6 +118,38 @@ namespace FlowMap.Core
             return new CameraPose(r, new[] { tx, ty, tz });
         }
 
+        /// <summary>
+        /// The same pose with R replaced by the nearest rotation (its orthogonal polar factor, by Newton's iteration
+        /// X &lt;- (X + X^-T) / 2, Higham 1986, "Computing the polar decomposition"), T unchanged. A pose composed again and
+        /// again carries R's departure from a rotation along (solves in float precision start it at ~1e-7), and
+        /// <see cref="Inverse"/> takes R^T for R^-1, so a pose composed with the inverse of another of the same lineage
+        /// doubles it: re-chained at every window solve, the waiting keyframes' poses ran off to 1e174 and NaN
+        /// (FlowMap.Tests/Issues/RechainedKeyframePosesLeftTheRotations.cs). Unchanged when R is singular.
+        /// </summary>
+        internal CameraPose Orthonormalized()
+        {
+            var x = Rotation;
+            for (int it = 0; it < 20; it++)
+            {
+                // X^-T = adj(X)^T / det(X) = cofactor matrix / det.
+                var c = new double[9];
+                c[0] = x[4] * x[8] - x[5] * x[7]; c[1] = x[5] * x[6] - x[3] * x[8]; c[2] = x[3] * x[7] - x[4] * x[6];
+                c[3] = x[2] * x[7] - x[1] * x[8]; c[4] = x[0] * x[8] - x[2] * x[6]; c[5] = x[1] * x[6] - x[0] * x[7];
+                c[6] = x[1] * x[5] - x[2] * x[4]; c[7] = x[2] * x[3] - x[0] * x[5]; c[8] = x[0] * x[4] - x[1] * x[3];
+                double det = x[0] * c[0] + x[1] * c[1] + x[2] * c[2];
+                if (!(Math.Abs(det) > 1e-12) || !double.IsFinite(det)) return this;
+                double change = 0;
+                for (int i = 0; i < 9; i++)
+                {
+                    double v = 0.5 * (x[i] + c[i] / det);
+                    change = Math.Max(change, Math.Abs(v - x[i]));
+                    x[i] = v;
+                }
+                if (change <= 1e-16) break;
+            }
+            return new CameraPose(x, Translation);
+        }
+
         /// <summary>Rotation angle of R in radians, in [0, pi].</summary>
         public double RotationAngle()
         {

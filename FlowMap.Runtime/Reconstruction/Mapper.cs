@@ -325,7 +325,8 @@ namespace FlowMap.Reconstruction
             var anchorRel = KeyframeSolver.Scaled(r.Poses[a], s);
             var toGlobal = win[a].Pose.Compose(anchorRel.Inverse());
             var chained = new CameraPose[win.Count];
-            for (int j = 0; j < win.Count; j++) chained[j] = win[j].Frozen || j == a ? win[j].Pose : toGlobal.Compose(KeyframeSolver.Scaled(r.Poses[j], s));
+            // Solved poses onto the rotations (descent's are float precision): they anchor the keyframes chained from them.
+            for (int j = 0; j < win.Count; j++) chained[j] = win[j].Frozen || j == a ? win[j].Pose : toGlobal.Compose(KeyframeSolver.Scaled(r.Poses[j], s)).Orthonormalized();
             if (chained.Any(p => !KeyframeSolver.Finite(p)))
             {
                 State.AddWarning($"a window solve (keyframes {win[0].Frame.Index}-{win[win.Count - 1].Frame.Index}) chained to non-finite poses; kept the previous estimates");
@@ -407,8 +408,7 @@ namespace FlowMap.Reconstruction
             foreach (var k in Window.Skip(i + 1))
             {
                 if (!k.Bootstrapped) break; // those after it were carried from a solved keyframe's depth
-                var rel = oldPose.Inverse().Compose(k.Pose);
-                k.Pose = last.Pose.Compose(KeyframeSolver.Scaled(rel, sb));
+                k.Pose = Rechained(last.Pose, oldPose, k.Pose, sb);
                 k.BootstrapDepth = KeyframeSolver.ScaledImage(k.BootstrapDepth!, sb);
                 ScaleFollowers(k, sb);
                 if (k.Delivered is CameraPose d && !SamePose(d, k.Pose))
@@ -418,6 +418,15 @@ namespace FlowMap.Reconstruction
                 }
             }
         }
+
+        /// <summary>
+        /// A waiting keyframe's pose <paramref name="k"/> carried from the solved keyframe's old pose to its new one, its
+        /// motion from it scaled by <paramref name="sb"/>, and brought back onto the rotations (every window solve
+        /// re-chains the waiting keyframes, and the inverse of an old pose of the same lineage doubled R's departure from
+        /// a rotation each time: <see cref="CameraPose.Orthonormalized"/>).
+        /// </summary>
+        internal static CameraPose Rechained(CameraPose lastNew, CameraPose lastOld, CameraPose k, double sb) =>
+            lastNew.Compose(KeyframeSolver.Scaled(lastOld.Inverse().Compose(k), sb)).Orthonormalized();
 
         private static void ScaleFollowers(Keyframe k, double s)
         {
