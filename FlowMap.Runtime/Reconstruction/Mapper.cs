@@ -325,8 +325,7 @@ namespace FlowMap.Reconstruction
             var anchorRel = KeyframeSolver.Scaled(r.Poses[a], s);
             var toGlobal = win[a].Pose.Compose(anchorRel.Inverse());
             var chained = new CameraPose[win.Count];
-            // Solved poses onto the rotations (descent's are float precision): they anchor the keyframes chained from them.
-            for (int j = 0; j < win.Count; j++) chained[j] = win[j].Frozen || j == a ? win[j].Pose : toGlobal.Compose(KeyframeSolver.Scaled(r.Poses[j], s)).Orthonormalized();
+            for (int j = 0; j < win.Count; j++) chained[j] = win[j].Frozen || j == a ? win[j].Pose : toGlobal.Compose(KeyframeSolver.Scaled(r.Poses[j], s));
             if (chained.Any(p => !KeyframeSolver.Finite(p)))
             {
                 State.AddWarning($"a window solve (keyframes {win[0].Frame.Index}-{win[win.Count - 1].Frame.Index}) chained to non-finite poses; kept the previous estimates");

@@ -13,8 +13,8 @@ namespace FlowMap.Tests.Issues
     /// doubled at every solve, 4.5e-8 -> 1.3e-7 -> 3.2e-7 -> ... -> 0.1 after 20. A solve starts the rotations a little off
     /// (descent runs in float precision), every waiting keyframe descends from re-chained ones, and re-chaining composes
     /// with the inverse of the solved keyframe's old pose, taken as R^T: for R = s Q that multiplies by s instead of
-    /// dividing, so each re-chaining squares the departure. Now re-chained and solved poses are brought back onto the
-    /// rotations (<see cref="CameraPose.Orthonormalized"/>).
+    /// dividing, so each re-chaining squares the departure. Now re-chained poses are brought back onto the rotations
+    /// (<see cref="CameraPose.Orthonormalized"/>).
     /// </summary>
     public sealed class RechainedKeyframePosesLeftTheRotations
     {
