@@ -7,7 +7,7 @@ namespace FlowMap.Tests.Issues
 {
     /// <summary>
     /// Found by the long live run with mapping culling waiting keyframes (`./flowmap bench live --skip-paced --long-motion
-    /// 0.3 --long-frames 3000 --backlog-culling`): the frames of culled keyframes came out of their final PnP with wrong
+    /// 0.3 --long-frames 3000 --backlog-culling`, culling then off by default): the frames of culled keyframes came out of their final PnP with wrong
     /// poses, up to 1e11 out, and the run's passes from frame 2,000 on were 9.4 % of the path off (median; 28 % the largest).
     /// A culled keyframe K becomes a frame of its predecessor P, and its frames' motion from P is composed through K from
     /// tracking's poses, which can be far off (a keyframe posed against a bootstrap carried over dozens of waiting
