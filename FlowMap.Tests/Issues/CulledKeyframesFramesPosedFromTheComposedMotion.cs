@@ -23,25 +23,11 @@ namespace FlowMap.Tests.Issues
     {
         private const int W = 80, H = 60;
 
-        // The keyframe sees a bumpy surface about 3 units away; the frame moved a little; matches project the truth.
+        // The frame moved a little from the keyframe.
         private static readonly CameraPose Truth = new CameraPose(FramePoseEstimator.Rodrigues(0.02, -0.04, 0.01), new[] { 0.15, -0.03, 0.05 });
 
-        private static (KeyframeMatches M, FloatImage Depth, Intrinsics K) Scene()
-        {
-            var k = Intrinsics.Centered(W, H, 70);
-            var depth = new FloatImage(W, H);
-            for (int y = 0; y < H; y++) for (int x = 0; x < W; x++) depth[x, y] = (float)(3 + 0.5 * Math.Sin(x * 0.1) + 0.3 * Math.Cos(y * 0.13));
-            var kx = new List<float>(); var ky = new List<float>(); var u = new List<float>(); var v = new List<float>(); var wt = new List<float>();
-            for (int y = 2; y < H; y += 4)
-                for (int x = 2; x < W; x += 4)
-                {
-                    var (X, Y, Z) = k.Unproject(x, y, depth[x, y]);
-                    var (a, b, c) = Truth.Transform(X, Y, Z);
-                    Assert.True(k.Project(a, b, c, out double pu, out double pv));
-                    kx.Add(x); ky.Add(y); u.Add((float)pu); v.Add((float)pv); wt.Add(1);
-                }
-            return (new KeyframeMatches(kx.ToArray(), ky.ToArray(), u.ToArray(), v.ToArray(), wt.ToArray()), depth, k);
-        }
+        // The keyframe's bumpy surface about 3 units away, matches projecting the truth (FramePoseEstimatorTests' scene).
+        private static (KeyframeMatches M, FloatImage Depth, Intrinsics K) Scene() => FlowMap.Tests.Reconstruction.FramePoseEstimatorTests.Scene(Truth, W, H);
 
         // A composed motion gone wrong: turned half a turn, every keyframe point behind the frame's camera.
         private static readonly CameraPose Broken = new CameraPose(FramePoseEstimator.Rodrigues(0, Math.PI, 0), new[] { 0.4, 0.0, -2.0 });

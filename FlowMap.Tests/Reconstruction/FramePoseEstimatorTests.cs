@@ -8,7 +8,7 @@ namespace FlowMap.Tests.Reconstruction
     public sealed class FramePoseEstimatorTests
     {
         /// <summary>A keyframe seeing a bumpy surface; the frame's true motion; matches made by projecting the truth.</summary>
-        private static (KeyframeMatches M, FloatImage Depth, Intrinsics K) Scene(CameraPose keyToFrame, int w = 80, int h = 60, double k1 = 0)
+        internal static (KeyframeMatches M, FloatImage Depth, Intrinsics K) Scene(CameraPose keyToFrame, int w = 80, int h = 60, double k1 = 0)
         {
             var k = Intrinsics.Centered(w, h, 70) with { K1 = k1 };
             var depth = new FloatImage(w, h);
