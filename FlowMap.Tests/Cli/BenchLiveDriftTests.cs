@@ -68,6 +68,35 @@ namespace FlowMap.Tests.Cli
                 Assert.True(own[b] <= spread[b] + 1e-9 && own[b] > 0.9 * spread[b], $"block {b}: {own[b]} against the spread {spread[b]} (seed {seed})");
         }
 
+        /// <summary>
+        /// `bench live`'s error within each pass (<see cref="BenchLive.PassErrors"/>): every pass aligned by itself, so a scale
+        /// that changes from pass to pass costs nothing; a pass whose shape is wrong shows in the block's largest figure and
+        /// not in its median; a block whose passes all have non-finite poses has no figure.
+        /// </summary>
+        [Fact]
+        public void Each_pass_is_scored_by_its_own_alignment()
+        {
+            var (shown, truth) = Clip50();
+            int pass = Clip - 1;
+            // Pass by pass a different scale (0.5, 1.0, 1.5, ...): right within each pass.
+            var poses = Enumerable.Range(0, Frames).ToDictionary(i => i, i => Similar(truth[shown[i]], 0.5 * (1 + i / pass % 4)));
+            // In block 1 one pass (frames 1,029-1,077) folded onto itself: its second half back along the first.
+            for (int i = 1053; i < 1078; i++) poses[i] = poses[2 * 1053 - i];
+            // In block 2 every pose non-finite.
+            for (int i = 2000; i < Frames; i++) poses[i] = new CameraPose(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new[] { double.NaN, 0, 0 });
+            var med = BenchLive.PassErrors(poses, shown, truth, pass, median: true);
+            var max = BenchLive.PassErrors(poses, shown, truth, pass, median: false);
+            Assert.Equal(3, med.Count);
+            // Exact poses up to a similarity: the figures round to 0.00 (2 decimals of a percentage).
+            Assert.Equal(0.0, med[0]!.GetValue<double>());
+            Assert.Equal(0.0, max[0]!.GetValue<double>());
+            Assert.Equal(0.0, med[1]!.GetValue<double>());
+            Assert.True(max[1]!.GetValue<double>() > 1, $"the folded pass scored {max[1]}");
+            // The pass that starts at frame 1,960 has its 40 frames before 2,000 (finite): block 2's passes start at 2,009.
+            Assert.Null(med[2]);
+            Assert.Null(max[2]);
+        }
+
         [Fact]
         public void Too_few_poses_give_no_figure()
         {
