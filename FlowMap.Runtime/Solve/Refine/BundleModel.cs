@@ -61,11 +61,35 @@ namespace FlowMap.Solve.Refine
         /// R, t: G_JI = T_J^-1 T_I (R row-major).
         /// </summary>
         public static bool Residual(ReadOnlySpan<double> R, ReadOnlySpan<double> t, double cx, double cy, double f, double k1,
-            double u, double v, double rho, double tu, double tv, out double rx, out double ry, Span<double> jac)
+            double u, double v, double rho, double tu, double tv, out double rx, out double ry, Span<double> jac) =>
+            Transfer(R, t, cx, cy, f, k1, Ray.Of(u, v, cx, cy, f, k1), rho, tu, tv, out rx, out ry, jac);
+
+        /// <summary>Step 1's result for one pixel: its undistorted normalised ray and the ray's derivatives w.r.t. log f and k1
+        /// (<see cref="Undistort"/>); <see cref="Valid"/> false outside the radial model's range.</summary>
+        public readonly struct Ray
+        {
+            public readonly double Xn, Yn, DxF, DyF, DxK, DyK;
+            public readonly bool Valid;
+            private Ray(double xn, double yn, double dxF, double dyF, double dxK, double dyK, bool valid)
+            { Xn = xn; Yn = yn; DxF = dxF; DyF = dyF; DxK = dxK; DyK = dyK; Valid = valid; }
+
+            public static Ray Of(double u, double v, double cx, double cy, double f, double k1)
+            {
+                bool ok = Undistort(u, v, cx, cy, f, k1, out double xn, out double yn, out double dxF, out double dyF, out double dxK, out double dyK);
+                return new Ray(xn, yn, dxF, dyF, dxK, dyK, ok);
+            }
+        }
+
+        /// <summary>
+        /// Steps 2-4 from the pixel's <paramref name="ray"/> (step 1). The ray depends on the pixel, f and k1 only, so a
+        /// linearisation undistorts each coarse cell once for all edges and keyframes (<see cref="BundleLinearization.Compute"/>).
+        /// </summary>
+        public static bool Transfer(ReadOnlySpan<double> R, ReadOnlySpan<double> t, double cx, double cy, double f, double k1,
+            in Ray ray, double rho, double tu, double tv, out double rx, out double ry, Span<double> jac)
         {
             rx = ry = 0;
-            if (!Undistort(u, v, cx, cy, f, k1, out double xn, out double yn, out double dxF, out double dyF, out double dxK, out double dyK))
-                return false;
+            if (!ray.Valid) return false;
+            double xn = ray.Xn, yn = ray.Yn, dxF = ray.DxF, dyF = ray.DyF, dxK = ray.DxK, dyK = ray.DyK;
             double qx = R[0] * xn + R[1] * yn + R[2] + rho * t[0];
             double qy = R[3] * xn + R[4] * yn + R[5] + rho * t[1];
             double qz = R[6] * xn + R[7] * yn + R[8] + rho * t[2];
