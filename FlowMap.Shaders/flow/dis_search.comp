@@ -83,16 +83,16 @@ void main()
         }
     float meanT = sumT / n;
     vec2 meanG = sumG / n;
-    // Centred sums (no float cancellation): stt = sum (T - meanT)^2, gt = sum g (T - meanT), and the mean-normalised
-    // Hessian H = sum (g - mean g)(g - mean g)^T (mean normalisation removes the patch's mean gradient from the Jacobian).
+    // Centred sums (no float cancellation): stt = sum (T - meanT)^2 and the mean-normalised Hessian
+    // H = sum (g - mean g)(g - mean g)^T (mean normalisation removes the patch's mean gradient from the Jacobian).
+    // The template keeps the centred gradient from here on (the iterations need only it).
     float stt = 0.0, hxx = 0.0, hxy = 0.0, hyy = 0.0;
-    vec2 gt = vec2(0.0);
     for (int k = 0; k < P * P; k++)
     {
         float t = tpl[k].x - meanT;
         vec2 gc = tpl[k].yz - meanG;
+        tpl[k].yz = gc;
         stt += t * t;
-        gt += tpl[k].yz * t;
         hxx += gc.x * gc.x; hxy += gc.x * gc.y; hyy += gc.y * gc.y;
     }
     // Levenberg damping of the step, relative to the patch's own gradient energy (see the header, step 3).
@@ -123,21 +123,27 @@ void main()
     for (int it = 0; it < pc.iterations; it++)
     {
         float sw = 0.0, sww = 0.0, swt = 0.0;
-        vec2 gw = vec2(0.0);
+        vec2 b = vec2(0.0);
         for (int j = 0; j < P; j++)
             for (int i = 0; i < P; i++)
             {
                 vec3 f = tpl[j * P + i];
-                // Sums of w - meanT (the formulas below are invariant to this offset; it avoids float cancellation).
-                float w = sampleI1(vec2(o + ivec2(i, j)) + u, pc.width, pc.height) - meanT;
+                float s1 = sampleI1(vec2(o + ivec2(i, j)) + u, pc.width, pc.height);
+                // Sums of w - meanT for the cost (its formula is invariant to this offset; it avoids float cancellation).
+                float w = s1 - meanT;
                 sw += w; sww += w * w; swt += w * (f.x - meanT);
-                gw += f.yz * w;
+                // The step's right-hand side b = sum (g - mean g)((w - mean w) - (T - mean T)) = sum (g - mean g)(I1(x + u) - T):
+                // the centred gradient sums to 0, so the means drop out, and each term is a product with the residual
+                // itself, small near the solution. Summed as sum g w - mean w sum g - sum g (T - mean T) instead, three sums
+                // ~100x larger than b cancelled there: float rounding of ~1e-7 of their size, divided by the weak eigenvalue
+                // of H, moved the iterations' fixed point by up to 0.007 px in weakly textured patches
+                // (FlowMap.Tests/Issues/DisSearchStepCancelledInFloat.cs).
+                b += f.yz * (s1 - f.x);
             }
         float mw = sw / n;
         // SSD of the current u comes free with the sums: sum ((w - mw) - t)^2 = sww - sw mw - 2 swt + stt.
         float cost = sww - sw * mw - 2.0 * swt + stt;
         if (cost < bestCost) { bestCost = cost; best = u; }
-        vec2 b = gw - mw * sumG - gt;
         vec2 du = vec2(hyy * b.x - hxy * b.y, hxx * b.y - hxy * b.x) / det;
         u -= du;
         if (dot(du, du) < 1e-4) { converged = true; break; }

@@ -75,7 +75,9 @@ namespace FlowMap.Tests.Flow
             public readonly double U, V;
             /// <summary>Contraction factor of the damped iterations near u* (spectral norm of the error map).</summary>
             public readonly double Contraction;
-            public Prediction(double u, double v, double c) { U = u; V = v; Contraction = c; }
+            /// <summary>How far float32 arithmetic may move the kernel's fixed point from u* (pixels), see <see cref="Predict"/>.</summary>
+            public readonly double FloatBound;
+            public Prediction(double u, double v, double c, double floatBound) { U = u; V = v; Contraction = c; FloatBound = floatBound; }
         }
 
         /// <summary>
@@ -88,6 +90,14 @@ namespace FlowMap.Tests.Flow
         /// 3. Near u*, one damped step of the kernel maps the error e to (I - (H + eps I)^-1 A) e, H = sum g~ g~^T
         ///    (dis_search's Hessian, eps from DisSearch.DampingRelative / DampingFloor); the spectral norm of that
         ///    matrix is the contraction factor rho.
+        /// 4. In float32 the kernel sums b = sum g~_i (I1~(x_i + u) - T_i) with an error db per step; its fixed point moves
+        ///    to where b(u) = -db, by A^-1 db = (I - M)^-1 (H + eps I)^-1 db, at most |(H + eps I)^-1| |db| / (1 - rho).
+        ///    |db| &lt;= sum |g~_i| dr_i, dr_i the error of one residual: the bilinear sample of values in [0, 1] (three
+        ///    mixes) and the subtraction, 4 ulp(1) = 2^-22, plus the sample position x_i + u rounded to half an ulp of the
+        ///    largest coordinate, times the image's gradient there (|g_i| of I0 at x_i, the shift being sub-pixel). The
+        ///    products' and sums' own rounding is relative to the residuals, small near u*, and the rounding of H and
+        ///    g~ scales the steps, not b's zero: neither moves the fixed point by as much. The bound is the worst case
+        ///    (every error aligned); the kernel's actual error is typically a tenth of it.
         /// </summary>
         public Prediction Predict(int ox, int oy, int P)
         {
@@ -129,14 +139,26 @@ namespace FlowMap.Tests.Flow
             }
             double eps = DisSearch.DampingRelative * (hxx + hyy) + DisSearch.DampingFloor * n;
             double h00 = hxx + eps, h11 = hyy + eps, hd = h00 * h11 - hxy * hxy;
+            // Step 4: |db| and the norm of (H + eps I)^-1 (1 / its smaller eigenvalue).
+            double ulp1 = Math.Pow(2, -24), halfUlpPos = 0.5 * ulp1 * 2 * Math.Max(w, h), db = 0;
+            for (int j = 0; j < P; j++)
+                for (int i = 0; i < P; i++)
+                {
+                    int k = (oy + j) * w + ox + i;
+                    double gx = Grad0[2 * k] - mgx, gy = Grad0[2 * k + 1] - mgy;
+                    double dr = 4 * ulp1 + halfUlpPos * (Math.Abs(Grad0[2 * k]) + Math.Abs(Grad0[2 * k + 1]));
+                    db += Math.Sqrt(gx * gx + gy * gy) * dr;
+                }
+            double lmin = (h00 + h11) / 2 - Math.Sqrt((h00 - h11) * (h00 - h11) / 4 + hxy * hxy);
             // M = I - (H + eps I)^-1 A
             double m00 = 1 - (h11 * a00 - hxy * a10) / hd, m01 = -(h11 * a01 - hxy * a11) / hd;
             double m10 = -(h00 * a10 - hxy * a00) / hd, m11 = 1 - (h00 * a11 - hxy * a01) / hd;
             // Spectral norm of a 2x2 matrix: sqrt of the largest eigenvalue of M^T M.
             double p = m00 * m00 + m10 * m10, q = m00 * m01 + m10 * m11, s = m01 * m01 + m11 * m11;
             double norm = Math.Sqrt((p + s) / 2 + Math.Sqrt((p - s) * (p - s) / 4 + q * q));
-            bool ok = double.IsFinite(u) && double.IsFinite(v) && double.IsFinite(norm);
-            return new Prediction(ok ? u : double.NaN, ok ? v : double.NaN, ok ? norm : double.PositiveInfinity);
+            bool ok = double.IsFinite(u) && double.IsFinite(v) && double.IsFinite(norm) && lmin > 0;
+            double floatBound = ok && norm < 1 ? db / lmin / (1 - norm) : double.PositiveInfinity;
+            return new Prediction(ok ? u : double.NaN, ok ? v : double.NaN, ok ? norm : double.PositiveInfinity, floatBound);
         }
 
 
@@ -146,7 +168,9 @@ namespace FlowMap.Tests.Flow
         ///  - the kernel stops after a step shorter than 0.01 px; in the linear regime the error then shrinks by rho per
         ///    step, so |u - u*| &lt;= 0.01 rho / (1 - rho) (with rho &lt;= 1/2 the steps fall below 0.01 px within
         ///    log(0.01 / 1.2) / log(1/2) &lt; 7 iterations from any start within 1.2 px: the iteration limit is never the exit);
-        ///  - plus float32: 2e-3 px for the GPU (as in DisSearch_matches_reference), 1e-6 for the double reference;
+        ///  - plus float32: the patch's own bound for the GPU (<see cref="Predict"/>, step 4: from its Hessian's weak direction
+        ///    and its gradients; a fixed 2e-3 px allowance was exceeded by weakly textured patches when the kernel summed b
+        ///    from cancelling sums, FlowMap.Tests/Issues/DisSearchStepCancelledInFloat.cs), 1e-6 for the double reference;
         ///  - only inside one bilinear cell (u* at least 0.02 px from an integer): across a cell edge the Jacobian jumps.
         /// Returns how many patches were checked and how many interior patches there are.
         /// </summary>
@@ -170,9 +194,9 @@ namespace FlowMap.Tests.Flow
                     double tol = 0.01 * p.Contraction / (1 - p.Contraction);
                     double eg = Math.Max(Math.Abs(gpu[2 * i] - p.U), Math.Abs(gpu[2 * i + 1] - p.V));
                     double ec = Math.Max(Math.Abs(cpu[2 * i] - p.U), Math.Abs(cpu[2 * i + 1] - p.V));
-                    Assert.True(eg <= tol + 2e-3 && ec <= tol + 1e-6,
+                    Assert.True(eg <= tol + p.FloatBound && ec <= tol + 1e-6,
                         $"{what}: patch {i} at ({ox}, {oy}): gpu ({gpu[2 * i]:F4}, {gpu[2 * i + 1]:F4}), cpu ({cpu[2 * i]:F4}, {cpu[2 * i + 1]:F4}), " +
-                        $"fixed point ({p.U:F4}, {p.V:F4}), shift ({s.ShiftX:F4}, {s.ShiftY:F4}), rho {p.Contraction:F3}, tolerance {tol:F4} px");
+                        $"fixed point ({p.U:F4}, {p.V:F4}), shift ({s.ShiftX:F4}, {s.ShiftY:F4}), rho {p.Contraction:F3}, tolerance {tol:F4} + float {p.FloatBound:F4} px");
                 }
             return (n, interior);
         }

@@ -83,6 +83,7 @@ namespace FlowMap.Flow.Kernels
                         }
                     double meanT = sumT / n, stt = Math.Max(sumTT - sumT * meanT, 0);
                     hxx -= sgx * sgx / n; hxy -= sgx * sgy / n; hyy -= sgy * sgy / n;
+                    double mgx = sgx / n, mgy = sgy / n;
                     double eps = DampingRelative * (hxx + hyy) + DampingFloor * n;
                     hxx += eps; hyy += eps;
                     double det = hxx * hyy - hxy * hxy;
@@ -105,20 +106,20 @@ namespace FlowMap.Flow.Kernels
                     bool converged = false;
                     for (int it = 0; it < pc.Iterations; it++)
                     {
-                        double sw = 0, sww = 0, swt = 0, gwx = 0, gwy = 0, gtx = 0, gty = 0;
+                        double sw = 0, sww = 0, swt = 0, b0 = 0, b1 = 0;
                         for (int j = 0; j < P; j++)
                             for (int i = 0; i < P; i++)
                             {
                                 int qx = ox + i, qy = oy + j, k = qy * w + qx;
-                                double t = i0[k] - meanT, gx = grad0[2 * k], gy = grad0[2 * k + 1];
+                                double t = i0[k] - meanT;
                                 double v = FlowSampling.Bilinear(i1, w, h, 1, 0, qx + ux, qy + uy);
                                 sw += v; sww += v * v; swt += v * t;
-                                gwx += gx * v; gwy += gy * v; gtx += gx * t; gty += gy * t;
+                                // b = sum (g - mean g)(I1(x + u) - T), as the shader sums it (no cancelling sums).
+                                b0 += (grad0[2 * k] - mgx) * (v - i0[k]); b1 += (grad0[2 * k + 1] - mgy) * (v - i0[k]);
                             }
                         double mw = sw / n;
                         double cost = sww - sw * mw - 2 * swt + stt;
                         if (cost < bestCost) { bestCost = cost; bx = ux; by = uy; }
-                        double b0 = gwx - mw * sgx - gtx, b1 = gwy - mw * sgy - gty;
                         double dux = (hyy * b0 - hxy * b1) / det, duy = (hxx * b1 - hxy * b0) / det;
                         ux -= dux; uy -= duy;
                         if (dux * dux + duy * duy < 1e-4) { converged = true; break; }
