@@ -1,4 +1,6 @@
 using System;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 
 namespace FlowMap.Solve.Refine
@@ -86,14 +88,16 @@ namespace FlowMap.Solve.Refine
             Span<double> t = stackalloc double[3];
             BundleModel.Relative(s.Poses[ed.I], s.Poses[ed.J], R, t);
             Span<double> jac = stackalloc double[2 * BundleModel.Cols];
-            // The sums over the edge's pixels in the reduced columns (pose J's six, log f, k1): upper triangle of 8 x 8 row by
-            // row, and the gradient (see ExpandPoseI for why pose I's columns are not summed).
-            Span<double> h = stackalloc double[36];
+            // The sums over the edge's pixels in the reduced columns (pose J's six, log f, k1; see ExpandPoseI for why pose
+            // I's columns are not summed): the full 8 x 8 row by row, summed in SIMD vectors of 8 / Vector<double>.Count a
+            // row, and the gradient.
+            Span<double> h = stackalloc double[64];
             Span<double> g = stackalloc double[8];
-            Span<int> col = stackalloc int[8];
-            for (int a = 0; a < 6; a++) col[a] = 6 + a;
-            col[6] = BundleModel.ColLogF; col[7] = BundleModel.ColK1;
             Span<double> jr = stackalloc double[8];
+            h.Clear(); g.Clear();
+            var hv = MemoryMarshal.Cast<double, Vector<double>>(h);
+            var jv = MemoryMarshal.Cast<double, Vector<double>>(jr);
+            int perRow = jv.Length;
             var obs = p.Obs[e];
             var rho = s.InverseDepth[ed.I];
             double cx = p.PrincipalX, cy = p.PrincipalY, f = s.Focal, k1 = s.K1;
@@ -123,20 +127,24 @@ namespace FlowMap.Solve.Refine
                     {
                         var j = jac.Slice(row * BundleModel.Cols, BundleModel.Cols);
                         double r = row == 0 ? rx : ry;
-                        for (int a = 0; a < 8; a++) jr[a] = j[col[a]];
-                        for (int a = 0, u = 0; a < 8; a++)
+                        // Pose J's six columns, then log f and k1 (the Jacobian's columns 6-11, 13, 14).
+                        j.Slice(6, 6).CopyTo(jr);
+                        jr[6] = j[BundleModel.ColLogF]; jr[7] = j[BundleModel.ColK1];
+                        for (int a = 0; a < 8; a++)
                         {
                             double wa = w * jr[a];
-                            for (int b = a; b < 8; b++) h[u++] += wa * jr[b];
+                            var wav = new Vector<double>(wa);
+                            for (int k = 0; k < perRow; k++) hv[a * perRow + k] += wav * jv[k];
                             g[a] += wa * r;
                         }
                         if (pix != null)
                         {
+                            // E_J and E_c lie side by side in a pixel's values (PixE + 6 .. PixEc + 1), in jr's order.
                             int b0 = cell * PixelWidth;
                             double wr = w * j[BundleModel.ColRho];
-                            for (int a = 0; a < 6; a++) pix[b0 + PixE + 6 + a] += wr * jr[a];
-                            pix[b0 + PixEc] += wr * jr[6];
-                            pix[b0 + PixEc + 1] += wr * jr[7];
+                            var wrv = new Vector<double>(wr);
+                            var pv = MemoryMarshal.Cast<double, Vector<double>>(pix.AsSpan(b0 + PixE + 6, 8));
+                            for (int k = 0; k < perRow; k++) pv[k] += wrv * jv[k];
                             pix[b0 + PixC] += wr * j[BundleModel.ColRho];
                             pix[b0 + PixG] += wr * r;
                         }
@@ -156,7 +164,7 @@ namespace FlowMap.Solve.Refine
         /// pixel E_I = M^T E_J. The pixel loop then sums 36 products per residual row instead of 105 (the 12 pose and 2
         /// intrinsics columns), and the expansion runs once per edge (once per cell for E). Exact up to rounding.
         /// </summary>
-        /// <param name="h">Upper triangle of the 8 x 8 sums (pose J's six columns, log f, k1), row by row.</param>
+        /// <param name="h">The 8 x 8 sums (pose J's six columns, log f, k1), row by row (the upper triangle is read).</param>
         /// <param name="g">The gradient in the same columns.</param>
         private static void ExpandPoseI(ReadOnlySpan<double> R, ReadOnlySpan<double> t, ReadOnlySpan<double> h, ReadOnlySpan<double> g, double[] rec, double[]? pix)
         {
@@ -173,8 +181,8 @@ namespace FlowMap.Solve.Refine
                     M[6 * (3 + a) + 3 + b] = -R[3 * a + b];
                 }
             Span<double> H = stackalloc double[64];
-            for (int a = 0, u = 0; a < 8; a++)
-                for (int b = a; b < 8; b++, u++) { H[8 * a + b] = h[u]; H[8 * b + a] = h[u]; }
+            for (int a = 0; a < 8; a++)
+                for (int b = a; b < 8; b++) { H[8 * a + b] = h[8 * a + b]; H[8 * b + a] = h[8 * a + b]; }
             // Pose J's own blocks, the intrinsics and their gradient.
             for (int a = 0; a < 6; a++)
             {
@@ -208,15 +216,24 @@ namespace FlowMap.Solve.Refine
                 rec[OffGp + a] = X[9 * a + 8];
             }
             if (pix == null) return;
+            // Per pixel E_I = M^T E_J = sum_k E_J[k] (row k of M), in SIMD vectors over the rows padded to 8.
+            Span<double> rows = stackalloc double[48];
+            rows.Clear();
+            for (int k = 0; k < 6; k++) M.Slice(6 * k, 6).CopyTo(rows.Slice(8 * k, 6));
+            var rv = MemoryMarshal.Cast<double, Vector<double>>(rows);
+            Span<double> ei = stackalloc double[8];
+            var ev = MemoryMarshal.Cast<double, Vector<double>>(ei);
+            int perRow = ev.Length;
             for (int b0 = 0; b0 < pix.Length; b0 += PixelWidth)
             {
                 if (pix[b0 + PixW] == 0) continue;
-                for (int a = 0; a < 6; a++)
+                ev.Clear();
+                for (int k = 0; k < 6; k++)
                 {
-                    double v = 0;
-                    for (int k = 0; k < 6; k++) v += M[6 * k + a] * pix[b0 + PixE + 6 + k];
-                    pix[b0 + PixE + a] = v;
+                    var ek = new Vector<double>(pix[b0 + PixE + 6 + k]);
+                    for (int q = 0; q < perRow; q++) ev[q] += ek * rv[k * perRow + q];
                 }
+                ei.Slice(0, 6).CopyTo(pix.AsSpan(b0 + PixE, 6));
             }
         }
     }
