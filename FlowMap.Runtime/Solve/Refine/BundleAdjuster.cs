@@ -372,22 +372,29 @@ namespace FlowMap.Solve.Refine
             for (int i = 0; i < n; i++) dx[i] = -b[i];
             CholeskySolve(S, n, dx);
             // Back-substitution: d rho = -(g_d + e_d . dx) / (C_d (1 + lambda)), e_d . dx summed edge by edge.
+            var step = Array.Empty<double>();
             for (int k = 0; k < p.Keyframes; k++)
             {
                 Array.Clear(dRho[k], 0, dRho[k].Length);
                 var outE = bySource[k];
                 if (outE.Count == 0) continue;
+                // Per edge its camera-block step as 14 values (0 where a column is not a variable): e_d . dx per cell.
+                if (step.Length < 14 * outE.Count) step = new double[14 * outE.Count];
+                for (int i = 0; i < outE.Count; i++)
+                {
+                    MapEdge(p, L, outE[i], map);
+                    for (int a = 0; a < 14; a++) step[14 * i + a] = map[a] >= 0 ? dx[map[a]] : 0;
+                }
                 for (int cell = 0; cell < p.Cells; cell++)
                 {
                     var (C, g) = CellSums(lin, outE, cell);
                     if (!(C > 0)) continue;
                     int b0 = cell * BundleLinearization.PixelWidth;
                     double dot = 0;
-                    foreach (int e in outE)
+                    for (int i = 0; i < outE.Count; i++)
                     {
-                        MapEdge(p, L, e, map);
-                        var px = lin.Pixels[e];
-                        for (int a = 0; a < 14; a++) if (map[a] >= 0) dot += px[b0 + a] * dx[map[a]];
+                        var px = lin.Pixels[outE[i]];
+                        for (int a = 0; a < 14; a++) dot += px[b0 + a] * step[14 * i + a];
                     }
                     dRho[k][cell] = -(g + dot) / (C * (1 + lambda));
                 }
@@ -409,9 +416,16 @@ namespace FlowMap.Solve.Refine
         }
 
         private static void Reduce(BundleProblem p, Layout L, BundleLinearization lin, List<int>[] bySource, Reduction red) =>
-            System.Threading.Tasks.Parallel.For(0, p.Keyframes, k => ReduceKeyframe(p, L, lin, bySource[k], k, red));
+            System.Threading.Tasks.Parallel.For(0, p.Keyframes, () => new Columns(), (k, _, work) => { ReduceKeyframe(p, L, lin, bySource[k], k, red, work); return work; }, _ => { });
 
-        private static void ReduceKeyframe(BundleProblem p, Layout L, BundleLinearization lin, List<int> outE, int k, Reduction red)
+        /// <summary>A thread's work space for <see cref="ReduceKeyframe"/>: the scaled values of one keyframe, column by column.</summary>
+        private sealed class Columns
+        {
+            public double[] U = Array.Empty<double>();
+            public double[] Ensure(int n) => U.Length >= n ? U : (U = new double[n]);
+        }
+
+        private static void ReduceKeyframe(BundleProblem p, Layout L, BundleLinearization lin, List<int> outE, int k, Reduction red, Columns work)
         {
             // The pattern: every camera-block column of the keyframe's outgoing edges, and each edge's columns in it.
             var cols = new SortedSet<int>();
@@ -436,42 +450,51 @@ namespace FlowMap.Solve.Refine
             Array.Clear(q, 0, q.Length); Array.Clear(r, 0, r.Length);
             red.Pattern[k] = pat;
             if (m == 0) return;
-            var v = new double[m];
-            for (int cell = 0; cell < p.Cells; cell++)
+            // Q = sum_d e_d e_d^T / C_d and r = sum_d e_d g_d / C_d as dot products of columns over the cells: with
+            // u_a(d) = e_d[a] / sqrt(C_d) and u_g(d) = g_d / sqrt(C_d), Q[a, b] = u_a . u_b and r[a] = u_a . u_g. Long
+            // contiguous dot products (one per entry) vectorise where the per-cell rank-one updates (short rows) did not.
+            int cells = p.Cells;
+            var U = work.Ensure((m + 1) * cells);
+            int nc = 0;
+            for (int cell = 0; cell < cells; cell++)
             {
                 var (C, g) = CellSums(lin, outE, cell);
                 if (!(C > 0)) continue;
-                Array.Clear(v, 0, m);
+                double s = 1 / Math.Sqrt(C);
+                for (int a = 0; a < m; a++) U[a * cells + nc] = 0;
                 int b0 = cell * BundleLinearization.PixelWidth;
                 for (int i = 0; i < outE.Count; i++)
                 {
                     var px = lin.Pixels[outE[i]];
-                    for (int a = 0; a < 14; a++) { int c = at[i * 14 + a]; if (c >= 0) v[c] += px[b0 + a]; }
+                    for (int a = 0; a < 14; a++) { int c = at[i * 14 + a]; if (c >= 0) U[c * cells + nc] += px[b0 + a] * s; }
                 }
-                double ic = 1 / C;
-                for (int a = 0; a < m; a++)
-                {
-                    double va = v[a] * ic;
-                    if (va == 0) continue;
-                    Axpy(q.AsSpan(a * m, a + 1), va, v.AsSpan(0, a + 1));
-                    r[a] += va * g;
-                }
+                U[m * cells + nc] = g * s;
+                nc++;
+            }
+            for (int a = 0; a < m; a++)
+            {
+                var ua = new ReadOnlySpan<double>(U, a * cells, nc);
+                for (int b = 0; b <= a; b++) q[a * m + b] = Dot(ua, new ReadOnlySpan<double>(U, b * cells, nc));
+                r[a] = Dot(ua, new ReadOnlySpan<double>(U, m * cells, nc));
             }
         }
 
-        /// <summary>y += a x (vectorised).</summary>
-        private static void Axpy(Span<double> y, double a, ReadOnlySpan<double> x)
+        /// <summary>x . y (vectorised).</summary>
+        private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
         {
+            double sum = 0;
             int i = 0;
-            if (System.Numerics.Vector.IsHardwareAccelerated && y.Length >= System.Numerics.Vector<double>.Count)
+            if (System.Numerics.Vector.IsHardwareAccelerated && x.Length >= 2 * System.Numerics.Vector<double>.Count)
             {
-                var va = new System.Numerics.Vector<double>(a);
-                var yv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(y);
                 var xv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(x);
-                for (int j = 0; j < yv.Length; j++) yv[j] += va * xv[j];
-                i = yv.Length * System.Numerics.Vector<double>.Count;
+                var yv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(y);
+                var acc = System.Numerics.Vector<double>.Zero;
+                for (int j = 0; j < xv.Length; j++) acc += xv[j] * yv[j];
+                sum = System.Numerics.Vector.Dot(acc, System.Numerics.Vector<double>.One);
+                i = xv.Length * System.Numerics.Vector<double>.Count;
             }
-            for (; i < y.Length; i++) y[i] += a * x[i];
+            for (; i < x.Length; i++) sum += x[i] * y[i];
+            return sum;
         }
 
         /// <summary>Camera-block column of each of an edge's 14 Jacobian columns (-1 = not a variable).</summary>
