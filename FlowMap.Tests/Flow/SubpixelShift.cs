@@ -202,5 +202,24 @@ namespace FlowMap.Tests.Flow
         }
 
         private static bool NearEdge(double u) => Math.Abs(u - Math.Round(u)) < 0.02;
+
+        /// <summary>dis_search.comp on I0 -> I1 from a zero initial flow: the patch flows, float[gridHeight, gridWidth, 2].</summary>
+        public static float[] SearchOnGpu(FlowMap.Gpu.GpuContext ctx, SubpixelShift s, DisSearch.Push push)
+        {
+            int w = s.Width, h = s.Height;
+            var (f0, _) = FlowPrep.ReferenceFloats(s.I0, w, h);
+            var (_, q1) = FlowPrep.ReferenceFloats(s.I1, w, h);
+            using var feat0 = new FlowMap.Gpu.GpuImage(ctx, w, h, 4, "feat0"); feat0.Upload(f0);
+            using var quad1 = new FlowMap.Gpu.GpuImage(ctx, w, h, 4, "quad1"); quad1.Upload(q1);
+            using var init = new FlowMap.Gpu.GpuImage(ctx, w, h, 2, "init"); init.Upload(new float[w * h * 2]);
+            using var o = new FlowMap.Gpu.GpuImage(ctx, push.GridWidth, push.GridHeight, 2, "patches");
+            using (var batch = ctx.BeginBatch("dis search"))
+            {
+                DisSearch.Record(batch, ctx, feat0, quad1, init, o, push);
+                batch.Submit();
+                batch.Wait();
+            }
+            return o.Download();
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using FlowMap.Flow.Kernels;
-using FlowMap.Gpu;
 using FlowMap.Tests.Flow;
 using FlowMap.Tests.Support;
 using Xunit;
@@ -104,20 +103,9 @@ namespace FlowMap.Tests.Issues
         {
             var s = Shift();
             var push = new DisSearch.Push { Width = W, Height = H, PatchSize = P, Stride = 4, GridWidth = DisSearch.GridSize(W, P, 4), GridHeight = DisSearch.GridSize(H, P, 4), Iterations = 10 };
-            var (f0, _) = FlowPrep.ReferenceFloats(s.I0, W, H);
-            var (_, q1) = FlowPrep.ReferenceFloats(s.I1, W, H);
-            using var fa = new GpuImage(Ctx, W, H, 4, "feat0"); fa.Upload(f0);
-            using var qb = new GpuImage(Ctx, W, H, 4, "quad1"); qb.Upload(q1);
-            using var u = new GpuImage(Ctx, W, H, 2, "init"); u.Upload(new float[W * H * 2]);
-            using var o = new GpuImage(Ctx, push.GridWidth, push.GridHeight, 2, "out");
-            using (var batch = Ctx.BeginBatch("dis search"))
-            {
-                DisSearch.Record(batch, Ctx, fa, qb, u, o, push);
-                batch.Submit();
-                batch.Wait();
-            }
+            var gpu = SubpixelShift.SearchOnGpu(Ctx, s, push);
             var cpu = DisSearch.Reference(s.I0, s.Grad0, s.I1, new float[W * H * 2], push);
-            var (checkedPatches, _) = SubpixelShift.CheckPatches(s, push, o.Download(), cpu, $"seed {Seed}");
+            var (checkedPatches, _) = SubpixelShift.CheckPatches(s, push, gpu, cpu, $"seed {Seed}");
             Assert.True(checkedPatches > 0);
         }
     }

@@ -1,6 +1,5 @@
 using System;
 using FlowMap.Flow.Kernels;
-using FlowMap.Gpu;
 using FlowMap.Tests.Flow;
 using FlowMap.Tests.Support;
 using Xunit;
@@ -37,25 +36,15 @@ namespace FlowMap.Tests.Issues
             {
                 // Periods 6 to 18 px: textured enough at one tenth of the contrast to stay above the damping's noise floor.
                 var s = new SubpixelShift(new Random(rng.Next()), w, h, tx, ty, 6, contrast);
-                var (fa, qa) = FlowPrep.ReferenceFloats(s.I0, w, h);
-                var (fb, qb) = FlowPrep.ReferenceFloats(s.I1, w, h);
-                using var feat0 = new GpuImage(Ctx, w, h, 4, "feat0"); feat0.Upload(fa);
-                using var quad1 = new GpuImage(Ctx, w, h, 4, "quad1"); quad1.Upload(qb);
-                using var init = new GpuImage(Ctx, w, h, 2, "init"); init.Upload(new float[w * h * 2]);
-                using var o = new GpuImage(Ctx, push.GridWidth, push.GridHeight, 2, "patches");
-                using (var batch = Ctx.BeginBatch("test"))
-                {
-                    DisSearch.Record(batch, Ctx, feat0, quad1, init, o, push);
-                    batch.Submit();
-                    batch.Wait();
-                }
-                var gpu = o.Download();
+                var gpu = SubpixelShift.SearchOnGpu(Ctx, s, push);
                 var cpu = DisSearch.Reference(s.I0, s.Grad0, s.I1, new float[w * h * 2], push);
                 string what = $"contrast {contrast}, shift ({tx}, {ty}), seed {seed}";
                 // The per-patch bound of CheckPatches is DisSearch_recovers_a_subpixel_translation's; here the aggregates below
                 // are the regression's point. (In a 20-run review one patch of this test, whose iterates cross a pixel edge on
                 // the way to u* = 1.0953, stopped 0.0037 px from u* against a predicted 0.0026: the contraction along the
-                // path exceeded the one predicted at u*. Not yet understood; see the issue-13 note.)
+                // path exceeded the one predicted at u*. Not reproduced since; most likely the float rounding of the
+                // kernel's cancelling sums for b, mended in Issues/DisSearchStepCancelledInFloat.cs, which moved fixed
+                // points by up to 0.007 px.)
                 var (k, interior) = SubpixelShift.CheckPatches(s, push, gpu, cpu, what, assertEach: false);
                 Assert.True(k >= interior / 4, $"{what}: only {k} of {interior} patches determine the shift");
                 for (int py = 1; py < push.GridHeight - 1; py++)

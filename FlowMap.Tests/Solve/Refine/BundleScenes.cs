@@ -20,6 +20,15 @@ namespace FlowMap.Tests.Solve.Refine
         /// depth of its ray, moved, projected and distorted), confidence 0 where the ray leaves the rendered view, crosses a
         /// depth edge, or is occluded in J (z-test against J's depth).
         /// </summary>
+        /// <summary>The linearisation tests' problem at an odd size: a walk rendered at 61x47, 4 keyframes 3 frames apart,
+        /// stride 4 (15 x 11 = 165 cells, not a multiple of the 32-wide work group). The sequence stays the caller's to dispose.</summary>
+        public static (SyntheticSequence Sequence, BundleScene Scene) Small(FlowMap.Gpu.GpuContext ctx, double k1)
+        {
+            var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 2),
+                new SyntheticSequenceOptions { Path = "walk", Frames = 10, Width = 61, Height = 47, Seed = 2, Samples = 1 }, ctx, ownsContext: false);
+            return (seq, Create(seq, keyframes: 4, step: 3, stride: 4, k1: k1));
+        }
+
         public static BundleScene Create(SyntheticSequence seq, int keyframes, int step, int stride, double k1 = 0, Func<int, int, FlowField, FlowField>? corrupt = null)
         {
             var K = seq.Intrinsics;

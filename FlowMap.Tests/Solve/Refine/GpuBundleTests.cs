@@ -39,9 +39,8 @@ namespace FlowMap.Tests.Solve.Refine
         public void Linearization_matches_the_cpu_reference(double k1, int robust, bool nearPoints)
         {
             var rng = Rng.Fresh(out int seed);
-            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 2),
-                new SyntheticSequenceOptions { Path = "walk", Frames = 10, Width = 61, Height = 47, Seed = 2, Samples = 1 }, Ctx, ownsContext: false);
-            var scene = BundleScene.Create(seq, keyframes: 4, step: 3, stride: 4, k1: k1);
+            var (seq, scene) = BundleScene.Small(Ctx, k1);
+            using var sequence = seq;
             var s = scene.Perturbed(rng, 1, 0.05, 0.1, 1.03);
             s.K1 = k1 * 0.9;
             var kind = robust == 1 ? BundleRobust.Cauchy : BundleRobust.Huber;
