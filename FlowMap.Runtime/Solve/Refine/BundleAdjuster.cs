@@ -413,12 +413,17 @@ namespace FlowMap.Solve.Refine
             public Reduction(int keyframes) { Pattern = new int[keyframes][]; Q = new double[keyframes][]; R = new double[keyframes][]; }
             public readonly int[][] Pattern;
             public readonly double[][] Q, R;
+            private readonly System.Collections.Concurrent.ConcurrentBag<Columns> _work = new System.Collections.Concurrent.ConcurrentBag<Columns>();
+            public Columns Rent() => _work.TryTake(out var c) ? c : new Columns();
+            public void Return(Columns c) => _work.Add(c);
         }
 
         private static void Reduce(BundleProblem p, Layout L, BundleLinearization lin, List<int>[] bySource, Reduction red) =>
-            System.Threading.Tasks.Parallel.For(0, p.Keyframes, () => new Columns(), (k, _, work) => { ReduceKeyframe(p, L, lin, bySource[k], k, red, work); return work; }, _ => { });
+            System.Threading.Tasks.Parallel.For(0, p.Keyframes, red.Rent, (k, _, work) => { ReduceKeyframe(p, L, lin, bySource[k], k, red, work); return work; }, red.Return);
 
-        /// <summary>A thread's work space for <see cref="ReduceKeyframe"/>: the scaled values of one keyframe, column by column.</summary>
+        /// <summary>A thread's work space for <see cref="ReduceKeyframe"/>: the scaled values of one keyframe, column by column
+        /// (kept by the <see cref="Reduction"/> across iterations: hundreds of kilobytes, which a fresh array per call would
+        /// put on the large-object heap every iteration).</summary>
         private sealed class Columns
         {
             public double[] U = Array.Empty<double>();
