@@ -68,14 +68,17 @@ namespace FlowMap.Solve
         /// <summary>Work groups of a 16 x 16 pixel kernel over W x H.</summary>
         public static (uint X, uint Y) PixelGroups(int w, int h) => ((uint)((w + 15) / 16), (uint)((h + 15) / 16));
 
-        /// <summary>Samples per work-group side of the reducing kernels (16 invocations x TILE 4 in group_reduce.glsl).</summary>
-        public const int TileSide = 64;
+        /// <summary>Samples per work group of the reducing kernels at most (256 invocations x 16 in group_reduce.glsl).</summary>
+        public const int SamplesPerGroup = 4096;
 
-        /// <summary>Work groups of a reducing kernel over the samples of a W x H image taken every <paramref name="stride"/> pixels.</summary>
+        /// <summary>
+        /// Work groups of a reducing kernel over the samples of a W x H image taken every <paramref name="stride"/> pixels:
+        /// a row of groups (group_reduce.glsl splits the samples evenly over them in row order).
+        /// </summary>
         public static (uint X, uint Y) TileGroups(int w, int h, int stride = 1)
         {
-            int sw = (w + stride - 1) / stride, sh = (h + stride - 1) / stride;
-            return ((uint)((sw + TileSide - 1) / TileSide), (uint)((sh + TileSide - 1) / TileSide));
+            long n = (long)((w + stride - 1) / stride) * ((h + stride - 1) / stride);
+            return ((uint)((n + SamplesPerGroup - 1) / SamplesPerGroup), 1);
         }
 
         public static int TileGroupCount(int w, int h, int stride = 1) { var (x, y) = TileGroups(w, h, stride); return (int)(x * y); }

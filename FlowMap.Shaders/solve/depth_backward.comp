@@ -64,11 +64,12 @@ void main()
     int fr = int(gl_GlobalInvocationID.z);
     float vals[RED_WIDTH];
     vals[0] = 0.0; vals[1] = 0.0;
-    for (int j = 0; j < TILE; j++)
-        for (int i = 0; i < TILE; i++)
-        {
-            ivec2 xy = tileSample(i, j);
-            if (xy.x < pc.width && xy.y < pc.height) accumulate(xy.x, xy.y, fr, vals);
-        }
+    int n = pc.width * pc.height;
+    int spi = tileSamples(n);
+    for (int q = 0; q < spi; q++)
+    {
+        int i = tileSample(q, spi);
+        if (i < n) accumulate(i % pc.width, i / pc.width, fr, vals);
+    }
     groupReduceStore(vals, fr);
 }

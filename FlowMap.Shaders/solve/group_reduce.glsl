@@ -1,18 +1,27 @@
 // Work-group reduction of RED_WIDTH values per invocation into one partial record per group, in a fixed order:
-// every invocation first accumulates its TILE x TILE samples serially, then one barrier, then invocation c < RED_WIDTH
+// every invocation first accumulates its samples serially, then one barrier, then invocation c < RED_WIDTH
 // sums column c of the 256 invocation values serially (one barrier instead of a log-depth tree: cheap on CPU drivers
-// such as lavapipe, still fine on GPUs for these small records). Requires a 16 x 16 work group; a group covers
-// (16 TILE) x (16 TILE) samples. Include after defining RED_WIDTH and a buffer `partials` (float[problems, groups, RED_WIDTH]).
+// such as lavapipe, still fine on GPUs for these small records). Requires a 16 x 16 work group and a one-dimensional
+// grid of groups (x; z is the problem). The n samples of a problem, in row order, are split evenly over the groups:
+// group g takes the run of 256 s consecutive samples from 256 s g, invocation l every 256th of it from l (s = samples per
+// invocation, at most 16 with the host's group count, SolverKernels.TileGroups). Row order keeps the groups' work even
+// whatever the image's shape; 64 x 64 tiles left up to half of each group idle at the keyframe size (106 x 80).
+// Include after defining RED_WIDTH and a buffer `partials` (float[problems, groups, RED_WIDTH]).
 #ifndef FLOWMAP_GROUP_REDUCE_GLSL
 #define FLOWMAP_GROUP_REDUCE_GLSL
-#define TILE 4
 shared float red[RED_WIDTH * 256];
 
-// Sample (sx, sy) of tile step (i, j) handled by this invocation.
-ivec2 tileSample(int i, int j)
+// Samples per invocation for n samples over the dispatch's groups.
+int tileSamples(int n)
 {
-    return ivec2(int(gl_WorkGroupID.x) * 16 * TILE + int(gl_LocalInvocationID.x) + 16 * i,
-                 int(gl_WorkGroupID.y) * 16 * TILE + int(gl_LocalInvocationID.y) + 16 * j);
+    int perStep = 256 * int(gl_NumWorkGroups.x);
+    return (n + perStep - 1) / perStep;
+}
+
+// Index of this invocation's sample k of s (>= n past the end).
+int tileSample(int k, int s)
+{
+    return (int(gl_WorkGroupID.x) * s + k) * 256 + int(gl_LocalInvocationIndex);
 }
 
 void groupReduceStore(float vals[RED_WIDTH], int problem)

@@ -4,7 +4,7 @@
 // with the means of pass 0 read from the fit records. For pixel u of frame k with w = conf(u) (0 when u + flow leaves the
 // image): X = z_k(u) ray(u), Y = z_{k+1}(u + flow) ray(u + flow), z bilinear, ray(p) = ((p - c) / f, 1).
 // Problems: the pairs (focal = exp(prm[focalIndex]), pair = problem), or in candidate mode the candidate focals on pair 0.
-// Samples: pixels (sx stride, sy stride) (stride > 1 only for the candidates), TILE x TILE per invocation.
+// Samples: pixels (sx stride, sy stride) (stride > 1 only for the candidates), split over the groups in row order (group_reduce.glsl).
 #include "../common.glsl"
 FLOWMAP_LOCAL_SIZE_2D
 
@@ -69,11 +69,12 @@ void main()
     }
     float vals[RED_WIDTH];
     for (int c = 0; c < RED_WIDTH; c++) vals[c] = 0.0;
-    for (int j = 0; j < TILE; j++)
-        for (int i = 0; i < TILE; i++)
-        {
-            ivec2 sxy = tileSample(i, j) * pc.stride;
-            if (sxy.x < pc.width && sxy.y < pc.height) accumulate(sxy.x, sxy.y, pair, f, muX, muY, vals);
-        }
+    int sw = (pc.width + pc.stride - 1) / pc.stride, n = sw * ((pc.height + pc.stride - 1) / pc.stride);
+    int spi = tileSamples(n);
+    for (int q = 0; q < spi; q++)
+    {
+        int i = tileSample(q, spi);
+        if (i < n) accumulate((i % sw) * pc.stride, (i / sw) * pc.stride, pair, f, muX, muY, vals);
+    }
     groupReduceStore(vals, problem);
 }
