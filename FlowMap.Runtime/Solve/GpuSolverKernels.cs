@@ -72,23 +72,21 @@ namespace FlowMap.Solve
         public const int SamplesPerGroup = 4096;
 
         /// <summary>
-        /// Work groups of a reducing kernel over the samples of a W x H image taken every <paramref name="stride"/> pixels:
-        /// a row of groups (group_reduce.glsl splits the samples evenly over them in row order).
+        /// Work groups of a reducing kernel over the samples of a W x H image taken every <paramref name="stride"/> pixels,
+        /// dispatched as one row (group_reduce.glsl splits the samples evenly over them in row order).
         /// </summary>
-        public static (uint X, uint Y) TileGroups(int w, int h, int stride = 1)
+        public static int ReduceGroups(int w, int h, int stride = 1)
         {
             long n = (long)((w + stride - 1) / stride) * ((h + stride - 1) / stride);
-            return ((uint)((n + SamplesPerGroup - 1) / SamplesPerGroup), 1);
+            return (int)((n + SamplesPerGroup - 1) / SamplesPerGroup);
         }
 
-        public static int TileGroupCount(int w, int h, int stride = 1) { var (x, y) = TileGroups(w, h, stride); return (int)(x * y); }
-
-        public static void RecordTiles<TPush>(CommandBatch batch, GpuContext ctx, string shader, int w, int h, int stride, int depth, in TPush push, params GpuBuffer[] buffers)
+        /// <summary>A reducing kernel over the samples of a W x H image (every <paramref name="stride"/> pixels), <paramref name="depth"/> problems.</summary>
+        public static void RecordReducing<TPush>(CommandBatch batch, GpuContext ctx, string shader, int w, int h, int stride, int depth, in TPush push, params GpuBuffer[] buffers)
             where TPush : unmanaged
         {
             var k = ctx.Kernel(shader, 16, 16, 1);
-            var (gx, gy) = TileGroups(w, h, stride);
-            batch.Dispatch(k, gx, gy, (uint)depth, push, buffers);
+            batch.Dispatch(k, (uint)ReduceGroups(w, h, stride), 1, (uint)depth, push, buffers);
         }
 
         public static void RecordPixels<TPush>(CommandBatch batch, GpuContext ctx, string shader, int w, int h, int depth, in TPush push, params GpuBuffer[] buffers)

@@ -261,9 +261,9 @@ namespace FlowMap.Solve
                 _k = n - 1;
                 _candidates = ToFloat(SolverReference.FocalCandidates(p));
                 _c = _candidates.Length;
-                _groups = K.TileGroupCount(p.W, p.H);
+                _groups = K.ReduceGroups(p.W, p.H);
                 _stride = p.CandidateStride;
-                _candGroups = K.TileGroupCount(p.W, p.H, _stride);
+                _candGroups = K.ReduceGroups(p.W, p.H, _stride);
                 try
                 {
                     Params = Buf(p.ParamCount, "solver.params"); M = Buf(p.ParamCount, "solver.adam_m"); V = Buf(p.ParamCount, "solver.adam_v");
@@ -392,7 +392,7 @@ namespace FlowMap.Solve
                 int stride = candidates ? _stride : 1, groups = candidates ? _candGroups : _groups;
                 for (int pass = 0; pass < 2; pass++)
                 {
-                    K.RecordTiles(b, _ctx, K.ProcrustesSums, _p.W, _p.H, stride, problems,
+                    K.RecordReducing(b, _ctx, K.ProcrustesSums, _p.W, _p.H, stride, problems,
                         new K.SumsPush { Width = _p.W, Height = _p.H, CandidateMode = candidates ? 1 : 0, Pass = pass, FocalIndex = _p.FocalOffset, Stride = stride },
                         Params, Candidates, Depth, FlowF, ConfF, fits, SumsPartials);
                     K.RecordLinear(b, _ctx, K.ProcrustesSolve, problems, 64, new K.SolvePush { Problems = problems, Pass = pass, Groups = groups }, SumsPartials, fits);
@@ -408,7 +408,7 @@ namespace FlowMap.Solve
             {
                 int problems = candidates ? _c : _k;
                 int stride = candidates ? _stride : 1, groups = candidates ? _candGroups : _groups;
-                K.RecordTiles(b, _ctx, K.FlowLoss, _p.W, _p.H, stride, problems,
+                K.RecordReducing(b, _ctx, K.FlowLoss, _p.W, _p.H, stride, problems,
                     new K.LossPush
                     {
                         Width = _p.W, Height = _p.H, CandidateMode = candidates ? 1 : 0, Gradient = gradient ? 1 : 0, FocalIndex = _p.FocalOffset,
@@ -440,7 +440,7 @@ namespace FlowMap.Solve
                 if (throughPoses)
                 {
                     K.RecordLinear(b, _ctx, K.ProcrustesBackward, _k, 64, new K.PairsPush { Pairs = _k, Groups = _groups }, Fits, Losses, Back, LossPartials);
-                    K.RecordTiles(b, _ctx, K.PointsBackward, _p.W, _p.H, 1, _k,
+                    K.RecordReducing(b, _ctx, K.PointsBackward, _p.W, _p.H, 1, _k,
                         new K.PointsPush { Width = _p.W, Height = _p.H, FocalIndex = _p.FocalOffset },
                         Params, Depth, FlowF, ConfF, Fits, Back, GzA, Gy, ProcFPartials);
                 }
@@ -461,7 +461,7 @@ namespace FlowMap.Solve
             public void RecordDepthBackward(CommandBatch b, bool throughPoses)
             {
                 var g = GridPush();
-                K.RecordTiles(b, _ctx, K.DepthBackward, _p.W, _p.H, 1, _p.N,
+                K.RecordReducing(b, _ctx, K.DepthBackward, _p.W, _p.H, 1, _p.N,
                     new K.DepthBackwardPush
                     {
                         Width = g.Width, Height = g.Height, Frames = _p.N, Cell = g.Cell, Gw = g.Gw, Gh = g.Gh, Cw = g.Cw, Ch = g.Ch,

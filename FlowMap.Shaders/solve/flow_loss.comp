@@ -4,7 +4,7 @@
 // and backward term at pixel u of frame k+1 (X = z_{k+1}(u) ray(u), P = R^T (X - t), against the backward flow); each
 // conf * huber(|f P.xy / P.z + c - u - flow| / delta) * invTerms. Writes dL/dz per pixel (gzA: frame k, gzB: frame k+1)
 // and per-group partial records [loss, dL/dR (9), dL/dt (3), dL/df, 0, 0]. Candidate mode: pair 0 with the candidate
-// focal and fit of each problem, loss only, on pixels (sx stride, sy stride) with weight stride^2. samples split over the groups in row order (group_reduce.glsl).
+// focal and fit of each problem, loss only, on pixels (sx stride, sy stride) with weight stride^2, the samples split over the groups in row order (group_reduce.glsl).
 #include "../common.glsl"
 FLOWMAP_LOCAL_SIZE_2D
 
@@ -96,10 +96,10 @@ void main()
     float vals[RED_WIDTH];
     for (int c = 0; c < RED_WIDTH; c++) vals[c] = 0.0;
     int sw = (pc.width + pc.stride - 1) / pc.stride, n = sw * ((pc.height + pc.stride - 1) / pc.stride);
-    int spi = tileSamples(n);
+    int spi = groupSamples(n);
     for (int q = 0; q < spi; q++)
     {
-        int i = tileSample(q, spi);
+        int i = groupSample(q, spi);
         if (i < n) accumulate((i % sw) * pc.stride, (i / sw) * pc.stride, problem, pair, f, R, t, vals);
     }
     groupReduceStore(vals, problem);

@@ -4,7 +4,7 @@
 // such as lavapipe, still fine on GPUs for these small records). Requires a 16 x 16 work group and a one-dimensional
 // grid of groups (x; z is the problem). The n samples of a problem, in row order, are split evenly over the groups:
 // group g takes the run of 256 s consecutive samples from 256 s g, invocation l every 256th of it from l (s = samples per
-// invocation, at most 16 with the host's group count, SolverKernels.TileGroups). Row order keeps the groups' work even
+// invocation, at most 16 with the host's group count, SolverKernels.ReduceGroups). Row order keeps the groups' work even
 // whatever the image's shape; 64 x 64 tiles left up to half of each group idle at the keyframe size (106 x 80).
 // Include after defining RED_WIDTH and a buffer `partials` (float[problems, groups, RED_WIDTH]).
 #ifndef FLOWMAP_GROUP_REDUCE_GLSL
@@ -12,14 +12,14 @@
 shared float red[RED_WIDTH * 256];
 
 // Samples per invocation for n samples over the dispatch's groups.
-int tileSamples(int n)
+int groupSamples(int n)
 {
     int perStep = 256 * int(gl_NumWorkGroups.x);
     return (n + perStep - 1) / perStep;
 }
 
 // Index of this invocation's sample k of s (>= n past the end).
-int tileSample(int k, int s)
+int groupSample(int k, int s)
 {
     return (int(gl_WorkGroupID.x) * s + k) * 256 + int(gl_LocalInvocationIndex);
 }

@@ -69,10 +69,10 @@ void main()
     float vals[RED_WIDTH];
     vals[0] = 0.0;
     int n = pc.width * pc.height;
-    int spi = tileSamples(n);
+    int spi = groupSamples(n);
     for (int q = 0; q < spi; q++)
     {
-        int i = tileSample(q, spi);
+        int i = groupSample(q, spi);
         if (i < n) accumulate(i % pc.width, i / pc.width, k, f, pb, vals);
     }
     groupReduceStore(vals, k);

@@ -70,10 +70,10 @@ void main()
     float vals[RED_WIDTH];
     for (int c = 0; c < RED_WIDTH; c++) vals[c] = 0.0;
     int sw = (pc.width + pc.stride - 1) / pc.stride, n = sw * ((pc.height + pc.stride - 1) / pc.stride);
-    int spi = tileSamples(n);
+    int spi = groupSamples(n);
     for (int q = 0; q < spi; q++)
     {
-        int i = tileSample(q, spi);
+        int i = groupSample(q, spi);
         if (i < n) accumulate((i % sw) * pc.stride, (i / sw) * pc.stride, pair, f, muX, muY, vals);
     }
     groupReduceStore(vals, problem);

@@ -13,13 +13,6 @@ namespace FlowMap.Tests.Solve.Refine
         /// <summary>Per keyframe and cell: true when the true depth is smooth around the cell centre (within 5 % over the stride x stride block).</summary>
         public bool[][] Smooth = null!;
 
-        /// <summary>
-        /// Keyframes every <paramref name="step"/> frames of a rendered sequence, edges (i, i+1), (i, i+2), (i, i+3).
-        /// k1 = 0: the renderer's exact flow and occlusion (confidence = 1 - occlusion). k1 != 0: flow of a SIMPLE_RADIAL
-        /// camera synthesised from the true pinhole depth and poses (each distorted pixel undistorted, lifted with the
-        /// depth of its ray, moved, projected and distorted), confidence 0 where the ray leaves the rendered view, crosses a
-        /// depth edge, or is occluded in J (z-test against J's depth).
-        /// </summary>
         /// <summary>The linearisation tests' problem at an odd size: a walk rendered at 61x47, 4 keyframes 3 frames apart,
         /// stride 4 (15 x 11 = 165 cells, not a multiple of the 32-wide work group). The sequence stays the caller's to dispose.</summary>
         public static (SyntheticSequence Sequence, BundleScene Scene) Small(FlowMap.Gpu.GpuContext ctx, double k1)
@@ -29,6 +22,21 @@ namespace FlowMap.Tests.Solve.Refine
             return (seq, Create(seq, keyframes: 4, step: 3, stride: 4, k1: k1));
         }
 
+        /// <summary>The linearisation tests' start on <see cref="Small"/>: 1 degree, 5 % of the baseline, 10 % of the inverse depth and 3 % of the focal off; k1 at 0.9 of the scene's.</summary>
+        public BundleState SmallStart(Random rng)
+        {
+            var s = Perturbed(rng, 1, 0.05, 0.1, 1.03);
+            s.K1 = Truth.K1 * 0.9;
+            return s;
+        }
+
+        /// <summary>
+        /// Keyframes every <paramref name="step"/> frames of a rendered sequence, edges (i, i+1), (i, i+2), (i, i+3).
+        /// k1 = 0: the renderer's exact flow and occlusion (confidence = 1 - occlusion). k1 != 0: flow of a SIMPLE_RADIAL
+        /// camera synthesised from the true pinhole depth and poses (each distorted pixel undistorted, lifted with the
+        /// depth of its ray, moved, projected and distorted), confidence 0 where the ray leaves the rendered view, crosses a
+        /// depth edge, or is occluded in J (z-test against J's depth).
+        /// </summary>
         public static BundleScene Create(SyntheticSequence seq, int keyframes, int step, int stride, double k1 = 0, Func<int, int, FlowField, FlowField>? corrupt = null)
         {
             var K = seq.Intrinsics;

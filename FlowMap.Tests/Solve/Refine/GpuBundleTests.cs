@@ -41,8 +41,7 @@ namespace FlowMap.Tests.Solve.Refine
             var rng = Rng.Fresh(out int seed);
             var (seq, scene) = BundleScene.Small(Ctx, k1);
             using var sequence = seq;
-            var s = scene.Perturbed(rng, 1, 0.05, 0.1, 1.03);
-            s.K1 = k1 * 0.9;
+            var s = scene.SmallStart(rng);
             var kind = robust == 1 ? BundleRobust.Cauchy : BundleRobust.Huber;
             var p = scene.Problem;
             if (nearPoints)
