@@ -77,12 +77,12 @@ namespace FlowMap.Tests.Reconstruction
         [InlineData(7, 5, 7, 3)]           // one axis unchanged, the other shrunk
         [InlineData(1, 1, 3, 2)]           // a single pixel enlarged
         [InlineData(9, 4, 4, 9)]           // shrinking one axis, enlarging the other
-        public void Fractional_ratios_round_the_reference_mean(int w, int h, int tw, int th)
+        public void Fractional_ratios_give_the_reference_to_the_bit(int w, int h, int tw, int th)
         {
-            // The separable sum wy * sum(wx p) and the reference's sum(wx wy p) differ only in double rounding: relative
-            // 1e-16 per term, under 1e-12 absolute for at most a few hundred terms of at most 255. So each value is the
-            // reference mean rounded, except where that mean lies within such rounding of a midpoint (n + 0.5), where either
-            // neighbour is right; 1e-9 is far above the rounding and far below any mean's distance from a midpoint otherwise.
+            // The same products summed in the same order, so the same doubles and the same rounding, midpoints (n + 0.5, where
+            // the sums' rounding decides the byte) included. Found: a separable sum, equal up to double rounding, moved ~30
+            // values of each 1920x1080 phone frame by one level, and the phone video's online trajectory from 0.40 % of the
+            // path to 12.66 %: the reconstruction is sensitive to that, so the resize keeps the bits.
             var src = Pattern(w, h);
             var want = ReferenceMeans(src, tw, th);
             var got = ImageResampler.Resize(src, tw, th);
@@ -90,13 +90,8 @@ namespace FlowMap.Tests.Reconstruction
             int midpoints = 0;
             for (int i = 0; i < want.Length; i++)
             {
-                double frac = want[i] - Math.Floor(want[i]);
-                if (Math.Abs(frac - 0.5) < 1e-9)
-                {
-                    midpoints++;
-                    Assert.InRange(got.Pixels[i], Math.Floor(want[i]), Math.Ceiling(want[i]));
-                }
-                else Assert.Equal((byte)Math.Round(want[i]), got.Pixels[i]);
+                if (Math.Abs(want[i] - Math.Floor(want[i]) - 0.5) < 1e-9) midpoints++;
+                Assert.Equal((byte)Math.Round(want[i]), got.Pixels[i]);
             }
             Assert.True(midpoints < want.Length, "every value at a midpoint: the comparison would check nothing");
         }
