@@ -9,6 +9,22 @@ namespace FlowMap.Tests.Reconstruction
 {
     public sealed class DepthTransferTests
     {
+        /// <summary>The transfer reads the maps through pointers: a map of another size than the flow is refused, never read past its end.</summary>
+        [Fact]
+        public void Maps_of_another_size_than_the_flow_are_refused()
+        {
+            var k = Intrinsics.Centered(20, 10, 15);
+            var flow = new FlowField(20, 10);
+            var full = new FloatImage(20, 10); Array.Fill(full.Data, 1f);
+            var small = new FloatImage(10, 5); Array.Fill(small.Data, 1f);
+            Assert.Throws<ArgumentException>(() => DepthTransfer.FromKeyframe(flow, full, small, full, k, CameraPose.Identity));
+            Assert.Throws<ArgumentException>(() => DepthTransfer.FromKeyframe(flow, full, full, small, k, CameraPose.Identity));
+            Assert.Throws<ArgumentException>(() => DepthTransfer.FromKeyframe(flow, small, full, full, k, CameraPose.Identity));
+            var (depth, conf) = DepthTransfer.FromKeyframe(flow, full, full, full, k, CameraPose.Identity);
+            Assert.All(depth.Data, d => Assert.Equal(1f, d));
+            Assert.All(conf.Data, c => Assert.Equal(1f, c));
+        }
+
         /// <summary>
         /// A tilted plane Z = 2 + 0.5 X seen by a keyframe and by a frame turned by 0.3 rad about y and moved, both through
         /// a barrel-distorted camera (k1 = -0.2), with the exact backward flow. The transferred depth equals the frame's own
