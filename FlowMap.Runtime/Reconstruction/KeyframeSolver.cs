@@ -63,7 +63,10 @@ namespace FlowMap.Reconstruction
         public KeyframeSolver(IFlowEstimator flow, IWindowSolver descent, ReconstructionOptions options, StageClock clock, Gpu.GpuContext? gpu)
         {
             _flow = flow; _descent = descent; _o = options; _clock = clock; _gpu = gpu;
-            Calibrate = (pairs, w, h) => SelfCalibration.Estimate(pairs, w, h, _analysedPairs);
+            // Each held pair sampled with its ordinal in the session as the seed (positions otherwise: offline), so its analysis
+            // is kept while it is held, whatever left the queue before it.
+            Calibrate = (pairs, w, h) => SelfCalibration.Estimate(pairs, w, h, _analysedPairs,
+                pairs.Select((c, p) => _calibrationSeeds.TryGetValue(c, out var seed) ? seed : (ulong)p).ToList());
         }
 
         // Each keyframe pair's self-calibration analysis, kept while its correspondences are held (online: the recent pairs).
@@ -106,6 +109,13 @@ namespace FlowMap.Reconstruction
         /// <summary>Correspondence sets the online self-calibration holds now (at most <see cref="MaxCalibrationPairs"/>).</summary>
         internal int CalibrationPairs => _calibration.Count;
 
+        /// <summary>
+        /// The correspondence sets the online self-calibration holds now, oldest first, each with the seed of its sampling
+        /// and its kept analysis (null until an estimate analysed it).
+        /// </summary>
+        internal IReadOnlyList<(Correspondences Pair, ulong Seed, AnalysedPair? Analysis)> HeldCalibration =>
+            _calibration.Select(c => (c, _calibrationSeeds[c], _analysedPairs.TryGetValue(c, out var a) ? a : null)).ToList();
+
         /// <summary>Keyframe pairs the online self-calibration has seen in all.</summary>
         internal int CalibrationPairsSeen => _pairsSeen;
 
@@ -114,6 +124,7 @@ namespace FlowMap.Reconstruction
         private readonly Dictionary<(int, int), FlowResult> _pairFlows = new Dictionary<(int, int), FlowResult>();
         private readonly HashSet<(int, int)> _calibratedPairs = new HashSet<(int, int)>();
         private readonly Queue<Correspondences> _calibration = new Queue<Correspondences>();
+        private readonly Dictionary<Correspondences, ulong> _calibrationSeeds = new Dictionary<Correspondences, ulong>(); // by reference (Correspondences has no Equals of its own)
         private FocalEstimate? _focalEstimate;
         private int _pairsSeen, _pairsAtLastCalibration;
         // Undetermined windows: the sum of their own refined log focals and their count, and the focal of the last window
@@ -200,8 +211,10 @@ namespace FlowMap.Reconstruction
                 foreach (var e in edges)
                 {
                     if (!_calibratedPairs.Add((win[e.I].FrameIndex, win[e.J].FrameIndex))) continue;
-                    _calibration.Enqueue(Correspondences.FromFlow(e.Flow));
-                    if (_calibration.Count > MaxCalibrationPairs) _calibration.Dequeue();
+                    var c = Correspondences.FromFlow(e.Flow);
+                    _calibration.Enqueue(c);
+                    _calibrationSeeds[c] = (ulong)_pairsSeen; // its position while none has left: the same seed as offline
+                    if (_calibration.Count > MaxCalibrationPairs) _calibrationSeeds.Remove(_calibration.Dequeue());
                     _pairsSeen++;
                 }
             // Forget pairs that left the window: they never come back (their correspondences stay for the focal).

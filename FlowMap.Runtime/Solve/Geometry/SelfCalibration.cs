@@ -102,14 +102,19 @@ namespace FlowMap.Solve.Geometry
         /// <summary>
         /// As <see cref="Estimate(IReadOnlyList{Correspondences}, int, int)"/>, the same result; each pair's analysis (steps
         /// 1-4, the costly part: robust F and H, the scans, the bootstrap) is kept in <paramref name="analysed"/> and taken
-        /// from there when the same pair (the same object) comes again at the same position (its sampling's seed): online
+        /// from there when the same pair (the same object) comes again with the same seed of its sampling: online
         /// the recent pairs are combined again as new ones are appended, and re-analysing all of them was 664 ms of a live
-        /// session's 12-keyframe window solve on ICL-NUIM. (A pair's position changes once the oldest pairs leave; kept
-        /// across positions, the results changed by the seeds alone: online walk ATE 0.29 -> 1.07-1.20 % of the path.)
+        /// session's 12-keyframe window solve on ICL-NUIM. The seeds are the pairs' positions in <paramref name="pairs"/>,
+        /// or <paramref name="seeds"/> (one per pair) where the caller gives each pair its own: online, the pair's ordinal
+        /// in the session, which stays when the oldest pairs leave (by position, every pair moved and was analysed again
+        /// at every estimate once the most recent pairs were held). (A kept result reused under another seed made the
+        /// result depend on the order of the calls: online walk ATE 0.29 -> 1.07-1.20 % of the path.)
         /// </summary>
-        internal static FocalEstimate Estimate(IReadOnlyList<Correspondences> pairs, int width, int height, ConditionalWeakTable<Correspondences, AnalysedPair>? analysed)
+        internal static FocalEstimate Estimate(IReadOnlyList<Correspondences> pairs, int width, int height, ConditionalWeakTable<Correspondences, AnalysedPair>? analysed,
+            IReadOnlyList<ulong>? seeds = null)
         {
             if (pairs == null) throw new ArgumentNullException(nameof(pairs));
+            if (seeds != null && seeds.Count != pairs.Count) throw new ArgumentException("One seed per pair.", nameof(seeds));
             if (width < 2 || height < 2) throw new ArgumentOutOfRangeException(nameof(width), $"Image size {width}x{height} is too small.");
             double cx = (width - 1) / 2.0, cy = (height - 1) / 2.0;
             double gLo = Math.Log(MinFocalRatio * Math.Sqrt((double)width * height)), gHi = Math.Log(MaxFocalRatio * Math.Sqrt((double)width * height));
@@ -120,9 +125,10 @@ namespace FlowMap.Solve.Geometry
                 if (pairs[p] == null) throw new ArgumentException($"Pair {p} is null.", nameof(pairs));
             System.Threading.Tasks.Parallel.For(0, pairs.Count, p =>
             {
-                if (analysed != null && analysed.TryGetValue(pairs[p], out var kept) && kept.Seed == (ulong)p) { perPair[p] = kept.Result.Unused(); return; }
-                perPair[p] = AnalysePair(pairs[p], width, height, gLo, gHi, (ulong)p);
-                analysed?.AddOrUpdate(pairs[p], new AnalysedPair { Seed = (ulong)p, Result = perPair[p].Unused() });
+                ulong seed = seeds?[p] ?? (ulong)p;
+                if (analysed != null && analysed.TryGetValue(pairs[p], out var kept) && kept.Seed == seed) { perPair[p] = kept.Result.Unused(); return; }
+                perPair[p] = AnalysePair(pairs[p], width, height, gLo, gHi, seed);
+                analysed?.AddOrUpdate(pairs[p], new AnalysedPair { Seed = seed, Result = perPair[p].Unused() });
             });
             result.Pairs.AddRange(perPair);
 
