@@ -47,7 +47,9 @@ namespace FlowMap.Reconstruction
             if (src == null) throw new ArgumentNullException(nameof(src));
             if (width < 1 || height < 1) throw new ArgumentException($"Target size {width}x{height} is empty.");
             if (src.Width == width && src.Height == height) return new RgbImage(width, height, (byte[])src.Pixels.Clone());
-            if (src.Width % width == 0 && src.Height % height == 0) return ShrinkByBlocks(src, width, height);
+            // Blocks of at most 4,096 pixels: the table of block means holds 255 n + 1 bytes (an extreme ratio takes the footprints).
+            if (src.Width % width == 0 && src.Height % height == 0 && (long)(src.Width / width) * (src.Height / height) <= 4096)
+                return ShrinkByBlocks(src, width, height);
             return ResampleFootprints(src, width, height);
         }
 

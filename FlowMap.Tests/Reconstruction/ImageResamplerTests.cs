@@ -77,6 +77,7 @@ namespace FlowMap.Tests.Reconstruction
         [InlineData(7, 5, 7, 3)]           // one axis unchanged, the other shrunk
         [InlineData(1, 1, 3, 2)]           // a single pixel enlarged
         [InlineData(9, 4, 4, 9)]           // shrinking one axis, enlarging the other
+        [InlineData(130, 66, 2, 1)]        // a whole-number ratio whose blocks (65 x 66) exceed the table's bound
         public void Fractional_ratios_give_the_reference_to_the_bit(int w, int h, int tw, int th)
         {
             // The same products summed in the same order, so the same doubles and the same rounding, midpoints (n + 0.5, where
