@@ -321,18 +321,37 @@ namespace FlowMap.Reconstruction
                 }
             }
             solution.FocalDetermined = determined;
-            if (held == 0) return solution;
-            // Held: the solution is in the frame of the held poses scaled by sigma; handed on in theirs (the frozen depth's
-            // scale), so chaining needs no scale estimate.
-            return new KeyframeSolution
-            {
-                Poses = solution.Poses.Select(p => Scaled(p, 1 / sigma)).ToArray(),
-                Depth = solution.Depth.Select(d => ScaledImage(d, 1 / sigma)).ToArray(),
-                Confidence = solution.Confidence, Focal = solution.Focal, FocalRelStd = solution.FocalRelStd, K1 = solution.K1,
-                Warnings = solution.Warnings, RefineInitialRms = solution.RefineInitialRms, RefineFinalRms = solution.RefineFinalRms,
-                RefineFinalCost = solution.RefineFinalCost, RefineFinalMeanCost = solution.RefineFinalMeanCost, InHeldFrame = true, FocalDetermined = determined,
-            };
+            // 7. The gauge. Held: the solution is in the frame of the held poses scaled by sigma; handed on in theirs (the
+            //    frozen depth's scale), so chaining needs no scale estimate. Nothing frozen (the session's first window): the
+            //    data fix no scale, and descent and refinement left it wherever they stopped; every later window chains at
+            //    it. One phone video's first window ended at a median depth of 262 in one build and 12,488 in another (a
+            //    resize differing by one level in ~30 values a frame), and in the second the later windows grew to 1e6-1e9
+            //    and the trajectory was lost (0.40 % -> 12.66 % of the path). The first two keyframes are put one unit apart
+            //    (FlowMap.Tests/Issues/FirstWindowScaleLeftToDescent.cs).
+            if (held > 0) return Rescaled(solution, 1 / sigma, inHeldFrame: true);
+            if (frozen == 0 && n > 1) return Rescaled(solution, 1 / FirstBaseline(solution.Poses), inHeldFrame: false);
+            return solution;
         }
+
+        /// <summary>The distance between the first two keyframes' centres; 1 where it is not a positive finite number.</summary>
+        internal static double FirstBaseline(IReadOnlyList<CameraPose> poses)
+        {
+            var a = poses[0].Center;
+            var b = poses[1].Center;
+            double d = Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
+            return d > 0 && double.IsFinite(d) ? d : 1;
+        }
+
+        /// <summary>The solution with the reconstruction's scale multiplied by <paramref name="s"/> (poses' translations and depth).</summary>
+        private static KeyframeSolution Rescaled(KeyframeSolution solution, double s, bool inHeldFrame) => new KeyframeSolution
+        {
+            Poses = solution.Poses.Select(p => Scaled(p, s)).ToArray(),
+            Depth = solution.Depth.Select(d => ScaledImage(d, s)).ToArray(),
+            Confidence = solution.Confidence, Focal = solution.Focal, FocalRelStd = solution.FocalRelStd, K1 = solution.K1,
+            Warnings = solution.Warnings, RefineInitialRms = solution.RefineInitialRms, RefineFinalRms = solution.RefineFinalRms,
+            RefineFinalCost = solution.RefineFinalCost, RefineFinalMeanCost = solution.RefineFinalMeanCost, InHeldFrame = inHeldFrame,
+            FocalDetermined = solution.FocalDetermined,
+        };
 
         /// <summary>
         /// A window's warm start where some keyframes have none (live: keyframes chosen while mapping was behind, before the

@@ -69,6 +69,8 @@ namespace FlowMap.Tests.Reconstruction
             private readonly SemaphoreSlim _processed = new SemaphoreSlim(0);
             /// <summary>The updates delivered while the solve was held.</summary>
             public readonly ConcurrentQueue<FrameUpdate> During = new ConcurrentQueue<FrameUpdate>();
+            /// <summary>The keyframes' frame indices as tracking chose them.</summary>
+            public readonly ConcurrentQueue<int> Keyframes = new ConcurrentQueue<int>();
             public int Next; // the next frame to push
 
             /// <param name="focalGiven">The true focal given (a determined focal: the first solve is final); false: estimated,
@@ -82,7 +84,7 @@ namespace FlowMap.Tests.Reconstruction
                 Solver = new GatedSolver(new TruthSolver(Scene), blockCall);
                 Pipeline = new ReconstructionPipeline(o, new TruthFlow(Scene), Solver);
                 Session = new ReconstructionSession(new PipelineFrameProcessor(Pipeline), queueCapacity: 1, dropFrames: false);
-                Session.FrameProcessed += u => { if (Solver.Blocked) During.Enqueue(u); _processed.Release(); };
+                Session.FrameProcessed += u => { if (u.IsKeyframe) Keyframes.Enqueue(u.FrameIndex); if (Solver.Blocked) During.Enqueue(u); _processed.Release(); };
             }
 
             /// <summary>Pushes the next frame and waits until it is processed.</summary>
@@ -114,11 +116,14 @@ namespace FlowMap.Tests.Reconstruction
                 for (; Next < Scene.Frames; Next++) Session.PushFrame(Scene.Frame(Next));
                 Session.Complete();
                 Assert.True(Session.Completion.Wait(TimeSpan.FromMinutes(2)));
-                // The exact doubles put the keyframes on the true path at the first window's scale (truth); PnP against their
-                // exact depth then poses each frame on it (2e-3: the windows' scale chaining in float, as in ReconstructionPipelineTests).
+                // The exact doubles put the keyframes on the true path at one scale: the first window's gauge (its first two
+                // keyframes one unit apart), or a provisional first window's depth scale where it was solved again; PnP
+                // against their exact depth then poses each frame on it (2e-3 in the truth's units: the windows' scale
+                // chaining in float, as in ReconstructionPipelineTests).
                 var r = Session.Result!;
                 Assert.Equal(Enumerable.Range(0, Scene.Frames), r.Poses.Select(p => p.FrameIndex));
-                foreach (var p in r.Poses) AssertPose(Scene.Pose(p.FrameIndex), p.Pose, 2e-3, $"frame {p.FrameIndex} final");
+                double unit = Scene.Unit(r.Poses.Where(p => p.IsKeyframe).Select(p => (p.FrameIndex, p.Pose)));
+                foreach (var p in r.Poses) AssertPose(Scene.Pose(p.FrameIndex), PlaneScene.InTruthUnits(p.Pose, unit), 2e-3, $"frame {p.FrameIndex} final");
             }
 
             public void Dispose() { Solver.Gate.Set(); Session.Dispose(); }
@@ -136,7 +141,8 @@ namespace FlowMap.Tests.Reconstruction
             Assert.True(run.Solver.Blocked);
             var posed = run.During.Where(u => u.FrameIndex > keyframe).ToList();
             Assert.Equal(3, posed.Count);
-            foreach (var u in posed) AssertPose(run.Scene.Pose(u.FrameIndex), u.Pose, 2e-3, $"frame {u.FrameIndex} during the solve");
+            double unit = run.Scene.Unit(run.Keyframes);
+            foreach (var u in posed) AssertPose(run.Scene.Pose(u.FrameIndex), PlaneScene.InTruthUnits(u.Pose, unit), 2e-3, $"frame {u.FrameIndex} during the solve");
             // Completing waits for the mapping thread: every frame finalised on the true path.
             run.FinishOnTheTruePath();
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using FlowMap.Flow;
 using FlowMap.Solve;
@@ -45,6 +46,38 @@ namespace FlowMap.Tests.Reconstruction
         }
 
         public static int Tag(RgbImage img) => img.Pixels[0];
+
+        /// <summary>
+        /// An online reconstruction's unit in the truth's: its first window puts the first two keyframes one unit apart
+        /// (the gauge, <c>KeyframeSolver</c> stage 7), so its unit is their true distance. <paramref name="keyframes"/>: the
+        /// keyframes' frame indices in order.
+        /// </summary>
+        public double Unit(IEnumerable<int> keyframes)
+        {
+            using var k = keyframes.GetEnumerator();
+            if (!k.MoveNext()) throw new InvalidOperationException("no keyframe");
+            var a = Pose(k.Current).Center;
+            if (!k.MoveNext()) throw new InvalidOperationException("one keyframe: no unit");
+            var b = Pose(k.Current).Center;
+            return Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
+        }
+
+        /// <summary>
+        /// A reconstruction's unit in the truth's from its own first two keyframes (the true distance over theirs): the
+        /// gauge's unit where the first window's solution stands; where a provisional first window was solved again, the
+        /// new solution is chained to the provisional depth's scale (the mapper's depth ratio), still one scale for all.
+        /// </summary>
+        public double Unit(IEnumerable<(int Frame, CameraPose Pose)> keyframes)
+        {
+            var k = keyframes.Take(2).ToArray();
+            if (k.Length < 2) throw new InvalidOperationException("fewer than two keyframes: no unit");
+            var a = k[0].Pose.Center;
+            var b = k[1].Pose.Center;
+            return Unit(k.Select(x => x.Frame)) / Math.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y) + (a.Z - b.Z) * (a.Z - b.Z));
+        }
+
+        /// <summary>A reconstruction's pose in the truth's units (its translation times <paramref name="unit"/>, see <see cref="Unit"/>).</summary>
+        public static CameraPose InTruthUnits(CameraPose p, double unit) => FlowMap.Reconstruction.KeyframeSolver.Scaled(p, unit);
 
         /// <summary>
         /// A mapper window of <paramref name="count"/> keyframes from keyframe <paramref name="first"/>, keyframe k being frame

@@ -44,13 +44,15 @@ namespace FlowMap.Tests.Reconstruction
             Assert.Equal(Enumerable.Range(0, 30), r.Poses.Select(p => p.Index));
             Assert.True(solver.Calls.Count >= 5, $"solves {solver.Calls.Count}");
             Assert.True(r.Keyframes >= 6 && r.Keyframes <= 15, $"keyframes {r.Keyframes}");
-            // Each solve had its own scale (1, 1.5, 2, ...): the chained trajectory must still be the truth at the first window's scale.
-            foreach (var (index, _, pose) in r.Poses) AssertPose(s.Pose(index), pose, 2e-3, $"frame {index}");
-            // Depth of every frame at the same scale (z = 4), including frames carried over from their keyframe.
+            // Each solve had its own scale (1, 1.5, 2, ...): the chained trajectory must still be the truth in the first
+            // window's gauge (its first two keyframes one unit apart; 2e-3 in the truth's units).
+            double unit = s.Unit(frames.Where(f => f.IsKeyframe).Select(f => f.Index));
+            foreach (var (index, _, pose) in r.Poses) AssertPose(s.Pose(index), PlaneScene.InTruthUnits(pose, unit), 2e-3, $"frame {index}");
+            // Depth of every frame at the same scale (z = 4 in the truth's units), including frames carried over from their keyframe.
             foreach (var f in frames)
             {
                 Assert.Equal(64, f.Depth.Width);
-                Assert.Equal(4.0, f.Depth[32, 24], 2);
+                Assert.Equal(4.0, f.Depth[32, 24] * unit, 2);
             }
             // Windows are bounded and warm-started after the first.
             Assert.All(solver.Calls, c => Assert.True(c.Frames.Length <= 4));
@@ -61,7 +63,7 @@ namespace FlowMap.Tests.Reconstruction
             // A live update for every frame, and a point cloud at the plane's depth.
             Assert.Equal(30, live.Count);
             Assert.True(r.Points.Count > 100);
-            for (int i = 0; i < r.Points.Count; i++) Assert.Equal(4f, r.Points.Positions[3 * i + 2], 2);
+            for (int i = 0; i < r.Points.Count; i++) Assert.Equal(4.0, r.Points.Positions[3 * i + 2] * unit, 2);
             Assert.Equal(50, r.Processing.Fx, 6);
             Assert.Contains("solve", r.StageMedianMilliseconds.Keys);
             Assert.Contains("flow", r.StageMedianMilliseconds.Keys);

@@ -61,22 +61,23 @@ namespace FlowMap.Tests.Session
             Assert.NotNull(r);
             Assert.Same(r, run.Finished);
             Assert.Equal(30, run.Updates.Count);
-            // Every frame's final pose, in order, on the true path (the doubles are exact; 2e-3 as the pipeline's own test:
-            // the windows are chained at one scale from depth medians in float).
+            // Every frame's final pose, in order, on the true path in the first window's gauge (the doubles are exact; 2e-3 in
+            // the truth's units as the pipeline's own test: the windows are chained at one scale from depth medians in float).
             Assert.Equal(Enumerable.Range(0, 30), r!.Poses.Select(p => p.FrameIndex));
-            foreach (var p in r.Poses) AssertPose(run.Scene.Pose(p.FrameIndex), p.Pose, 2e-3, $"frame {p.FrameIndex}");
+            double unit = run.Scene.Unit(r.Poses.Where(p => p.IsKeyframe).Select(p => p.FrameIndex));
+            foreach (var p in r.Poses) AssertPose(run.Scene.Pose(p.FrameIndex), PlaneScene.InTruthUnits(p.Pose, unit), 2e-3, $"frame {p.FrameIndex}");
             Assert.Equal(run.Updates.Where(u => u.IsKeyframe).Select(u => u.FrameIndex), r.Poses.Where(p => p.IsKeyframe).Select(p => p.FrameIndex));
             Assert.Equal(run.Updates.Select(u => u.TimestampSeconds), r.Poses.Select(p => p.TimestampSeconds));
             // The last keyframes (the active part of the window when the stream ended) were fused only on completion: their
-            // points come with the result, not with any live update, and lie on the plane (z = 4 at the first window's scale).
+            // points come with the result, not with any live update, and lie on the plane (z = 4 in the truth's units).
             Assert.True(r.NewPoints.Count > 100, $"{r.NewPoints.Count} points fused on completion");
-            for (int i = 0; i < r.NewPoints.Count; i++) Assert.Equal(4f, r.NewPoints.Positions[3 * i + 2], 2);
+            for (int i = 0; i < r.NewPoints.Count; i++) Assert.Equal(4.0, r.NewPoints.Positions[3 * i + 2] * unit, 2);
             int live = run.Updates.Sum(u => u.NewPoints?.Count ?? 0);
             Assert.True(live > 0, "no points in the live updates");
             // The camera walks along +x, so the last keyframes see the plane further right than any keyframe fused live: a
             // keyframe at frame k sees x up to 0.05 k + 31.5 * 4 / 50, and it is at least one frame (0.05) later; half a
-            // step of margin for float positions.
-            double MaxX(IEnumerable<PointCloud> clouds) => clouds.SelectMany(c => Enumerable.Range(0, c.Count).Select(i => (double)c.Positions[3 * i])).Max();
+            // step of margin for float positions (all in the truth's units).
+            double MaxX(IEnumerable<PointCloud> clouds) => clouds.SelectMany(c => Enumerable.Range(0, c.Count).Select(i => c.Positions[3 * i] * unit)).Max();
             Assert.True(MaxX(new[] { r.NewPoints }) > MaxX(run.Updates.Where(u => u.NewPoints != null).Select(u => u.NewPoints!)) + 0.025,
                 "the points fused on completion are not the last keyframes'");
             // The whole cloud merges the points of overlapping keyframes per voxel: never more than the points delivered.
