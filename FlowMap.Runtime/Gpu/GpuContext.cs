@@ -75,7 +75,9 @@ namespace FlowMap.Gpu
         private readonly List<(long Serial, Action Destroy)> _retired = new List<(long, Action)>();
         private long _submittedSerial;
         private long _completedSerial;
-        private readonly Dictionary<string, ComputeKernel> _kernels = new Dictionary<string, ComputeKernel>();
+        // Each kernel built once, by the first thread that asks for it; the dictionary's lock is held only to find or add
+        // the entry, never while a pipeline is built (see Kernel).
+        private readonly Dictionary<string, Lazy<ComputeKernel>> _kernels = new Dictionary<string, Lazy<ComputeKernel>>();
         private int _liveHandles;
         private long _bufferBytes, _peakBufferBytes;
         private bool _disposed;
@@ -184,20 +186,57 @@ namespace FlowMap.Gpu
 
         // ---- kernels ----
 
-        /// <summary>A compute pipeline for an embedded shader, built once per context and specialization.</summary>
+        /// <summary>
+        /// A compute pipeline for an embedded shader, built once per context and specialization. A pipeline is built outside
+        /// the context's lock: a driver may compile the shader there (tens to hundreds of milliseconds), and a live session's
+        /// tracking thread, asking for kernels it already has, must not wait behind the mapping thread building its own
+        /// (FlowMap.Tests/Issues/KernelLookupWaitedForAnotherThreadsBuild.cs).
+        /// Threads asking for the same kernel at once wait for the one build; a build that fails is not kept (the next asks again).
+        /// </summary>
         internal ComputeKernel Kernel(string shaderName, uint localX = 16, uint localY = 16, uint localZ = 1)
         {
-            string key = $"{shaderName}/{localX}x{localY}x{localZ}";
+            string key = KernelKey(shaderName, localX, localY, localZ);
+            Lazy<ComputeKernel> entry;
             lock (_kernels)
             {
-                if (!_kernels.TryGetValue(key, out var k))
-                {
-                    k = new ComputeKernel(this, shaderName, localX, localY, localZ);
-                    _kernels[key] = k;
-                }
-                return k;
+                if (_disposed) throw new ObjectDisposedException(nameof(GpuContext));
+                if (_kernels.TryGetValue(key, out var found)) entry = found;
+                else _kernels[key] = entry = new Lazy<ComputeKernel>(() =>
+                    {
+                        KernelBuilding?.Invoke(key);
+                        return new ComputeKernel(this, shaderName, localX, localY, localZ);
+                    }, LazyThreadSafetyMode.ExecutionAndPublication);
+            }
+            try { return entry.Value; }
+            catch
+            {
+                lock (_kernels)
+                    if (_kernels.TryGetValue(key, out var current) && ReferenceEquals(current, entry)) _kernels.Remove(key);
+                throw;
             }
         }
+
+        internal static string KernelKey(string shaderName, uint localX, uint localY, uint localZ) => $"{shaderName}/{localX}x{localY}x{localZ}";
+
+        /// <summary>
+        /// Builds the given kernels now (those not built yet), on up to <see cref="Environment.ProcessorCount"/> threads, so
+        /// that none is built while frames stream (<see cref="KernelCatalog"/>).
+        /// </summary>
+        internal void Prebuild(IEnumerable<(string Shader, uint X, uint Y, uint Z)> kernels)
+        {
+            var list = kernels.ToList();
+            System.Threading.Tasks.Parallel.ForEach(list, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) },
+                k => Kernel(k.Shader, k.X, k.Y, k.Z));
+        }
+
+        /// <summary>The keys ("shader/XxYxZ") of the kernels this context has built, in order.</summary>
+        internal IReadOnlyList<string> KernelKeys
+        {
+            get { lock (_kernels) return _kernels.Where(kv => kv.Value.IsValueCreated).Select(kv => kv.Key).ToList(); }
+        }
+
+        /// <summary>Tests: called with the kernel's key on the building thread before a pipeline is built.</summary>
+        internal Action<string>? KernelBuilding { get; set; }
 
         // ---- submission ----
 
@@ -314,7 +353,7 @@ namespace FlowMap.Gpu
                 WaitIdle();
                 lock (_kernels)
                 {
-                    foreach (var k in _kernels.Values.Reverse()) k.Dispose();
+                    foreach (var k in _kernels.Values.Reverse()) if (k.IsValueCreated) k.Value.Dispose();
                     _kernels.Clear();
                 }
             }

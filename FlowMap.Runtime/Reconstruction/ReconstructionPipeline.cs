@@ -46,6 +46,9 @@ namespace FlowMap.Reconstruction
         /// (the tracker's is not shared across threads); null: <paramref name="flow"/> (only for a thread-safe estimator).
         /// Without a mapping thread (offline over keyframes, online): the estimator of the mapper's keyframe pairs, adjacent
         /// ones re-estimated with it (<see cref="ReconstructionOptions.PreciseMappingFlow"/>); null: tracking's flows and estimator.</param>
+        /// <summary>The device of the solver (and of the flow on it), null on the CPU solver.</summary>
+        internal FlowMap.Gpu.GpuContext? Gpu => (_solver as GpuWindowSolver)?.Context;
+
         public ReconstructionPipeline(ReconstructionOptions options, IFlowEstimator flow, IWindowSolver solver, IDepthPrior? depthPrior = null, bool ownsComponents = true,
             IFlowEstimator? mappingFlow = null)
         {
@@ -58,6 +61,8 @@ namespace FlowMap.Reconstruction
             _mappingFlow = mappingFlow;
             _state = new ReconstructionState(_o, _clock, _prior, e => FrameFinalized?.Invoke(e), () => FrameFinalized != null);
             var gpu = (_solver as GpuWindowSolver)?.Context;
+            // Every kernel built now, none while frames stream (a discrete GPU's driver compiles a shader when its pipeline is built).
+            gpu?.Prebuild(FlowMap.Gpu.Kernels.KernelCatalog.Reconstruction);
             // Frames finalised without their dense flow (tracked sparsely) get it here, on the caller's thread, if wanted.
             _state.FlowForDepth = (a, b, t) => _flow.Estimate(a, b, t);
             _sparse = _o.SparseTracking && gpu != null && (_o.Mode == ReconstructionMode.Online || _o.OfflineKeyframesOnly) ? new SparseTracker(gpu) : null;

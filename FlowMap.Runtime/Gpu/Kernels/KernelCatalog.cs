@@ -44,5 +44,46 @@ namespace FlowMap.Gpu.Kernels
             (FlowMap.Synthetic.SynthFlow.Shader, typeof(FlowMap.Synthetic.SynthFlow.Push)),
             (FlowMap.Solve.Refine.GpuBundleLinearizer.Shader, typeof(FlowMap.Solve.Refine.GpuBundleLinearizer.Push)),
         };
+
+        /// <summary>
+        /// The kernels (shader and work-group size) a reconstruction builds: tracking, the flow of tracking and mapping, and
+        /// the window solver. A pipeline builds them when it is created (<see cref="GpuContext.Prebuild"/>), so that no
+        /// pipeline is created while frames stream: the drivers of discrete GPUs compile a shader when its pipeline is created
+        /// (tens to hundreds of milliseconds each without a pipeline cache). Lavapipe compiles with LLVM at a kernel's first
+        /// dispatch instead, which this does not move (issue 12: a machine's first paced run, its Mesa shader cache empty,
+        /// solved its first window in 2.7-3.4 s against 1.1 s, with or without the pipelines built first). Kept complete by
+        /// FlowMap.Tests/Gpu/KernelPrebuildTests.cs.
+        /// </summary>
+        public static readonly IReadOnlyList<(string Shader, uint X, uint Y, uint Z)> Reconstruction = new (string, uint, uint, uint)[]
+        {
+            // Frames and tracking.
+            (Luminance.Shader, 16, 16, 1),
+            (Downsample.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.LucasKanade.Shader, 16, 16, 1),
+            // Flow (tracking's dense fallback, the keyframes' and mapping's pairs).
+            (FlowMap.Flow.Kernels.RgbHalf.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.FlowPrep.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.DisSearch.Shader, 8, 8, 1),
+            (FlowMap.Flow.Kernels.DisDensify.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.VarData.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.VarSor.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.FlowConfidence.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.FlowFinalize.Shader, 16, 16, 1),
+            (FlowMap.Flow.Kernels.FlowUpsample.Shader, 16, 16, 1),
+            // The window solver's step.
+            (Solve.SolverKernels.DepthForward, 16, 16, 1),
+            (Solve.SolverKernels.ProcrustesSums, 16, 16, 1),
+            (Solve.SolverKernels.ProcrustesSolve, 64, 1, 1),
+            (Solve.SolverKernels.FlowLoss, 16, 16, 1),
+            (Solve.SolverKernels.SoftminFocal, 1, 1, 1),
+            (Solve.SolverKernels.ProcrustesBackward, 64, 1, 1),
+            (Solve.SolverKernels.PointsBackward, 16, 16, 1),
+            (Solve.SolverKernels.DepthBackward, 16, 16, 1),
+            (Solve.SolverKernels.NodeGrad, 64, 1, 1),
+            (Solve.SolverKernels.Adam, 64, 1, 1),
+            (Solve.SolverKernels.ReducePartials, 256, 1, 1),
+        };
+
+        public static string Key((string Shader, uint X, uint Y, uint Z) k) => GpuContext.KernelKey(k.Shader, k.X, k.Y, k.Z);
     }
 }
