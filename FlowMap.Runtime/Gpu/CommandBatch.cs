@@ -152,6 +152,7 @@ namespace FlowMap.Gpu
                 fixed (byte* pp = push)
                     vk.CmdPushConstants(_cmd, kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)push.Length, pp);
             vk.CmdDispatch(_cmd, groupsX, groupsY, groupsZ);
+            if (!kernel.Dispatched) kernel.Dispatched = true;
             EndTimestamp(q);
             DispatchCount++;
             _commandsInChunk++;

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
@@ -23,6 +24,10 @@ namespace FlowMap.Gpu
         public SpirvReflection Reflection { get; }
         public int BindingCount => Reflection.StorageBuffers.Count;
         public uint PushSize => Reflection.PushConstantSize;
+
+        /// <summary>Whether a batch has recorded a dispatch of this kernel (lavapipe compiles a kernel at its first dispatch).</summary>
+        internal bool Dispatched { get => Volatile.Read(ref _dispatched); set => Volatile.Write(ref _dispatched, value); }
+        private bool _dispatched;
 
         internal DescriptorSetLayout SetLayout { get; private set; }
         internal PipelineLayout Layout { get; private set; }

@@ -235,6 +235,12 @@ namespace FlowMap.Gpu
             get { lock (_kernels) return _kernels.Where(kv => kv.Value.IsValueCreated).Select(kv => kv.Key).ToList(); }
         }
 
+        /// <summary>The keys of the kernels this context has built and some batch has dispatched.</summary>
+        internal IReadOnlyList<string> DispatchedKernelKeys
+        {
+            get { lock (_kernels) return _kernels.Where(kv => kv.Value.IsValueCreated && kv.Value.Value.Dispatched).Select(kv => kv.Key).ToList(); }
+        }
+
         /// <summary>Tests: called with the kernel's key on the building thread before a pipeline is built.</summary>
         internal Action<string>? KernelBuilding { get; set; }
 

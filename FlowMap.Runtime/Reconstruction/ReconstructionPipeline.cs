@@ -66,6 +66,7 @@ namespace FlowMap.Reconstruction
             // Frames finalised without their dense flow (tracked sparsely) get it here, on the caller's thread, if wanted.
             _state.FlowForDepth = (a, b, t) => _flow.Estimate(a, b, t);
             _sparse = _o.SparseTracking && gpu != null && (_o.Mode == ReconstructionMode.Online || _o.OfflineKeyframesOnly) ? new SparseTracker(gpu) : null;
+            if (gpu != null) WarmUp(gpu);
             var keyframeSolver = new KeyframeSolver(_flow, _solver, _o, _clock, gpu);
             // The modes as compositions of a tracker and a mapper.
             if (_o.Mode == ReconstructionMode.Online && _o.MappingThread)
@@ -92,6 +93,45 @@ namespace FlowMap.Reconstruction
                 _tracker = new ChainTracker(_state, _flow);
                 _mapper = new AllFramesMapper(_state, keyframeSolver);
             }
+        }
+
+        /// <summary>
+        /// Lavapipe compiles a kernel (with LLVM) at its first dispatch, not when its pipeline is built: with its shader cache
+        /// cold (a machine's first run) that took 2-3 s of the first window solve and the CPU tracking needed while frames
+        /// streamed (README, "A machine's first run"; FlowMap.Tests/Issues/FirstRunCompiledKernelsWhileStreaming.cs). The
+        /// flows, a two-step solve and a point tracker of its own on a small synthetic pair dispatch every kernel now; the
+        /// results are thrown away, and the pipeline's state is not touched.
+        /// </summary>
+        private void WarmUp(FlowMap.Gpu.GpuContext gpu)
+        {
+            if (!(_flow is VulkanFlowEstimator)) return; // a flow model's first run is the model's (and loads it)
+            var a = WarmUpImage(0);
+            var b = WarmUpImage(2);
+            var f = _flow.Estimate(a, b, default);
+            if (_mappingFlow is VulkanFlowEstimator m && !ReferenceEquals(m, _flow)) m.Estimate(a, b, default);
+            _solver.Solve(new SolverWindow(new[] { a, b }, new[] { f }), new SolverOptions { Steps = 2 });
+            if (_sparse != null)
+                using (var points = new SparseTracker(gpu)) // a tracker of its own: the pipeline's holds no keyframe yet
+                {
+                    points.SetKeyframe(a);
+                    points.Track(b);
+                }
+        }
+
+        /// <summary>A 128x96 smooth texture shifted by <paramref name="shift"/> pixels to the left (a flow pyramid of several levels).</summary>
+        private static RgbImage WarmUpImage(int shift)
+        {
+            const int w = 128, h = 96;
+            var px = new byte[w * h * 3];
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    double u = x + shift;
+                    byte v = (byte)(128 + 60 * Math.Sin(u * 0.35) * Math.Cos(y * 0.29) + 40 * Math.Sin((u + y) * 0.13));
+                    int i = 3 * (y * w + x);
+                    px[i] = v; px[i + 1] = (byte)(255 - v); px[i + 2] = (byte)(v / 2 + 60);
+                }
+            return new RgbImage(w, h, px);
         }
 
         /// <summary>

@@ -50,9 +50,8 @@ namespace FlowMap.Gpu.Kernels
         /// the window solver. A pipeline builds them when it is created (<see cref="GpuContext.Prebuild"/>), so that no
         /// pipeline is created while frames stream: the drivers of discrete GPUs compile a shader when its pipeline is created
         /// (tens to hundreds of milliseconds each without a pipeline cache). Lavapipe compiles with LLVM at a kernel's first
-        /// dispatch instead, which this does not move (issue 12: a machine's first paced run, its Mesa shader cache empty,
-        /// solved its first window in 2.7-3.4 s against 1.1 s, with or without the pipelines built first). Kept complete by
-        /// FlowMap.Tests/Gpu/KernelPrebuildTests.cs.
+        /// dispatch instead, which the pipeline's warm-up moves before the stream (<c>ReconstructionPipeline.WarmUp</c>).
+        /// Kept complete by FlowMap.Tests/Issues/FirstRunCompiledKernelsWhileStreaming.cs.
         /// </summary>
         public static readonly IReadOnlyList<(string Shader, uint X, uint Y, uint Z)> Reconstruction = new (string, uint, uint, uint)[]
         {
