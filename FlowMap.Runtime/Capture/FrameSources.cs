@@ -11,7 +11,7 @@ namespace FlowMap.Capture
     /// Opens the right <see cref="IFrameSource"/> for an input named on a command line:
     /// a factory added with <see cref="Register"/> (newest first) when it accepts the path; "camera", "camera:N" or a
     /// /dev/videoN device: <see cref="CameraSource"/>; a folder: <see cref="ImageFolderSource"/>; a file starting with the
-    /// session magic: <see cref="SessionFileSource"/> (paced by <see cref="PacedFrameSource"/> in real time); any other file: <see cref="VideoFileSource"/> (ffprobe decides).
+    /// session magic: <see cref="SessionFileSource"/> (paced by <see cref="PacedFrameSource"/> in real time); any other file: <see cref="VideoFileSource"/> (ffprobe decides; paced by <see cref="PacedFrameSource"/> in real time).
     /// </summary>
     internal static class FrameSources
     {
@@ -63,7 +63,11 @@ namespace FlowMap.Capture
                 var session = new SessionFileSource(input);
                 return realTime ? new PacedFrameSource(session) : session;
             }
-            return new VideoFileSource(input, realTime);
+            // Paced from the first frame read, not by ffmpeg's -re from its own start: the frames due while the app was still
+            // starting (a session's kernels built and dispatched once) came in one burst and were dropped
+            // (FlowMap.Tests/Issues/PacedVideoBurstAfterASlowStart.cs).
+            var video = new VideoFileSource(input);
+            return realTime ? new PacedFrameSource(video) : video;
         }
 
         private static readonly string[] StillImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm" };
