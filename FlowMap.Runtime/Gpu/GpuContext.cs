@@ -220,7 +220,7 @@ namespace FlowMap.Gpu
 
         /// <summary>
         /// Builds the given kernels now (those not built yet), on up to <see cref="Environment.ProcessorCount"/> threads, so
-        /// that none is built while frames stream (<see cref="KernelCatalog"/>).
+        /// that none is built while frames stream (<see cref="Kernels.KernelCatalog.Reconstruction"/>).
         /// </summary>
         internal void Prebuild(IEnumerable<(string Shader, uint X, uint Y, uint Z)> kernels)
         {

@@ -37,6 +37,9 @@ namespace FlowMap.Reconstruction
         private bool _finished;
         private int _framesIn;
 
+        /// <summary>The device of the solver (and of the flow on it), null on the CPU solver.</summary>
+        internal FlowMap.Gpu.GpuContext? Gpu => (_solver as GpuWindowSolver)?.Context;
+
         /// <param name="options">Settings (validated here).</param>
         /// <param name="flow">Flow estimator (the Vulkan one, or an ONNX model).</param>
         /// <param name="solver">Window solver.</param>
@@ -46,9 +49,6 @@ namespace FlowMap.Reconstruction
         /// (the tracker's is not shared across threads); null: <paramref name="flow"/> (only for a thread-safe estimator).
         /// Without a mapping thread (offline over keyframes, online): the estimator of the mapper's keyframe pairs, adjacent
         /// ones re-estimated with it (<see cref="ReconstructionOptions.PreciseMappingFlow"/>); null: tracking's flows and estimator.</param>
-        /// <summary>The device of the solver (and of the flow on it), null on the CPU solver.</summary>
-        internal FlowMap.Gpu.GpuContext? Gpu => (_solver as GpuWindowSolver)?.Context;
-
         public ReconstructionPipeline(ReconstructionOptions options, IFlowEstimator flow, IWindowSolver solver, IDepthPrior? depthPrior = null, bool ownsComponents = true,
             IFlowEstimator? mappingFlow = null)
         {

@@ -44,12 +44,14 @@ namespace FlowMap.Tests.Issues
 
         [Theory]
         [MemberData(nameof(Modes))]
-        public void Frames_build_and_dispatch_no_kernel_for_the_first_time(string mode)
+        public void Frames_build_and_dispatch_no_kernel_for_the_first_time(string mode) => Run(mode, 5);
+
+        internal void Run(string mode, int seed)
         {
             _ = Ctx; // skips visibly without a Vulkan device (fails when FLOWMAP_REQUIRE_GPU=1)
             const int n = 14;
-            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", 5),
-                new SyntheticSequenceOptions { Path = "walk", Frames = n, Width = 96, Height = 72, Seed = 5 });
+            using var seq = SyntheticSequence.Create(SyntheticScene.Create("room", seed),
+                new SyntheticSequenceOptions { Path = "walk", Frames = n, Width = 96, Height = 72, Seed = seed });
             var gpu = new GpuContextOptions { Validation = true, FailOnValidationError = true };
             using var pipeline = ReconstructionComponents.CreatePipeline(Options(mode), null, DepthModelPreset.Auto, null, gpu, DepthExecutionProvider.Auto);
             var ctx = pipeline.Gpu!;
@@ -60,6 +62,10 @@ namespace FlowMap.Tests.Issues
             _out.WriteLine("built at creation: " + string.Join(", ", built));
             _out.WriteLine("dispatched at creation: " + string.Join(", ", dispatched));
             Assert.Equal(KernelCatalog.Reconstruction.Select(KernelCatalog.Key).OrderBy(k => k, StringComparer.Ordinal), built.OrderBy(k => k, StringComparer.Ordinal));
+            // Every kernel of the catalog the mode can use was dispatched before the first frame (the point tracker's only
+            // where frames are tracked by points), whichever paths the frames then take.
+            var usable = KernelCatalog.Reconstruction.Where(k => Options(mode).SparseTracking || k.Shader != FlowMap.Flow.Kernels.LucasKanade.Shader);
+            Assert.Empty(usable.Select(KernelCatalog.Key).Except(dispatched));
             Assert.Empty(ctx.KernelKeys.Except(built));
             Assert.Empty(ctx.DispatchedKernelKeys.Except(dispatched));
         }

@@ -150,9 +150,8 @@ namespace FlowMap.Viewer.Cli
 
         private static JsonObject PacedRun(string video, string what, IReadOnlyList<CameraPose>? truth)
         {
-            // The session first, as an app starts it before its camera: a video paced by ffmpeg (-re) runs from its start, and
-            // the frames due while the session started (its kernels built and dispatched once: seconds on a machine's first
-            // run) would come in one burst.
+            // The session first, as an app starts it before its camera; its start (its kernels built and dispatched once:
+            // seconds on a machine's first run) is reported apart from the stream.
             var start = Stopwatch.StartNew();
             using var session = ReconstructionSession.Create(NewSessionOptions());
             double startSeconds = start.Elapsed.TotalSeconds;
