@@ -51,7 +51,18 @@ namespace FlowMap.Viewer.Cli
         }
 
         private static int Run(string? input, string outPath, int? maxFrames, double? maxSeconds, bool reconstruct, bool durable, bool pace, bool json,
-            SessionOptions options)
+            SessionOptions options) =>
+            Run(input, outPath, maxFrames, maxSeconds, reconstruct, durable, pace, json, options, FrameSources.Open, ReconstructionSession.Create);
+
+        /// <summary>
+        /// The recording, with the source's opening and the live session's creation given (tests observe their order). The
+        /// live session is created before the source is opened: creating it builds and dispatches its kernels once (0.5 s
+        /// warm, 2.3 s on a machine's first run on lavapipe), and a real-time source read first would have its next frames
+        /// due all at once when the session started, and the session would drop them
+        /// (FlowMap.Tests/Issues/RecordStartedItsSessionAfterTheFirstFrame.cs).
+        /// </summary>
+        internal static int Run(string? input, string outPath, int? maxFrames, double? maxSeconds, bool reconstruct, bool durable, bool pace, bool json,
+            SessionOptions options, Func<string, bool, IFrameSource> openSource, Func<SessionOptions, ReconstructionSession> createSession)
         {
             if (string.IsNullOrEmpty(input)) throw new CliException("record needs a SOURCE or --camera DEVICE.");
             if (maxFrames is int mfr && mfr < 1) throw new CliException($"--frames must be at least 1, got {mfr}.");
@@ -60,18 +71,32 @@ namespace FlowMap.Viewer.Cli
             if (Directory.Exists(outPath)) throw new CliException($"'{outPath}' is a folder; --out names the session file to create (e.g. {Path.Combine(outPath, "take1.fmsession")}).");
             var outParent = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (outParent != null && !Directory.Exists(outParent)) throw new CliException($"the folder of '{outPath}' does not exist; create it first.");
+            ReconstructionSession? session = null;
+            if (reconstruct)
+            {
+                try { session = createSession(options); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    throw new CliException("cannot start the live reconstruction: " + e.Message + " (use --no-reconstruct to only capture)", 3, e);
+                }
+            }
             IFrameSource src;
-            try { src = FrameSources.Open(input!, realTime: pace); }
+            try { src = openSource(input!, pace); }
             catch (Exception e) when (e is IOException || e is InvalidDataException || e is ArgumentException || e is InvalidOperationException)
             {
+                session?.Dispose();
                 throw new CliException(e.Message, 2, e);
+            }
+            catch
+            {
+                session?.Dispose();
+                throw;
             }
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
             Console.CancelKeyPress += onCtrlC;
             SessionWriter? writer = null;
-            ReconstructionSession? session = null;
             var writerLock = new object();
             var wall = Stopwatch.StartNew();
             string? stopReason = null;
@@ -106,13 +131,8 @@ namespace FlowMap.Viewer.Cli
                             {
                                 throw new CliException($"cannot create the session '{outPath}': {e.Message}", ExitCodes.Failed, e);
                             }
-                            if (reconstruct)
+                            if (session != null)
                             {
-                                try { session = ReconstructionSession.Create(options); }
-                                catch (Exception e) when (e is not OutOfMemoryException)
-                                {
-                                    throw new CliException("cannot start the live reconstruction: " + e.Message + " (use --no-reconstruct to only capture)", 3, e);
-                                }
                                 var w = writer;
                                 session.FrameProcessed += u =>
                                 {
