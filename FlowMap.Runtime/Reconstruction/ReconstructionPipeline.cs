@@ -104,10 +104,11 @@ namespace FlowMap.Reconstruction
         /// </summary>
         private void WarmUp(FlowMap.Gpu.GpuContext gpu)
         {
-            if (!(_flow is VulkanFlowEstimator)) return; // a flow model's first run is the model's (and loads it)
             var a = WarmUpImage(0);
-            var b = WarmUpImage(2);
-            var f = _flow.Estimate(a, b, default);
+            var b = WarmUpImage(WarmUpShift);
+            // A flow model's first run is the model's own (ONNX Runtime on its provider, not these kernels): with one, the
+            // solver takes the pair's known flow instead, and the solver's and the point tracker's kernels are warmed all the same.
+            var f = _flow is VulkanFlowEstimator ? _flow.Estimate(a, b, default) : ShiftFlow(a.Width, a.Height, -WarmUpShift);
             if (_mappingFlow is VulkanFlowEstimator m && !ReferenceEquals(m, _flow)) m.Estimate(a, b, default);
             _solver.Solve(new SolverWindow(new[] { a, b }, new[] { f }), new SolverOptions { Steps = 2 });
             if (_sparse != null)
@@ -116,6 +117,19 @@ namespace FlowMap.Reconstruction
                     points.SetKeyframe(a);
                     points.Track(b);
                 }
+        }
+
+        private const int WarmUpShift = 2;
+
+        /// <summary>The flow of <see cref="WarmUpImage"/>'s pair: <paramref name="u"/> pixels in x forward, -u backward, full confidence.</summary>
+        private static FlowResult ShiftFlow(int w, int h, float u)
+        {
+            var fwd = new float[2 * w * h];
+            var bwd = new float[2 * w * h];
+            for (int i = 0; i < w * h; i++) { fwd[2 * i] = u; bwd[2 * i] = -u; }
+            var ones = new float[w * h];
+            Array.Fill(ones, 1f);
+            return new FlowResult(new FlowField(w, h, fwd), new FlowField(w, h, bwd), new FloatImage(w, h, ones), new FloatImage(w, h, (float[])ones.Clone()));
         }
 
         /// <summary>A 128x96 smooth texture shifted by <paramref name="shift"/> pixels to the left (a flow pyramid of several levels).</summary>
