@@ -121,7 +121,7 @@ namespace FlowMap.Tests.Engine
                 var component = System.Text.Encoding.UTF8.GetString(entries["package/Runtime/FlowMapSession.cs"]);
                 Assert.Contains("public sealed class FlowMapSession : MonoBehaviour", component);
                 Assert.Contains("public bool PushFrame(Color32[] pixels, int width, int height)", component);
-                Assert.Contains("Session.FrameProcessed += _updates.Enqueue;", component);
+                Assert.Contains("session.FrameProcessed += _updates.Enqueue;", component);
                 Assert.Contains("private void Update()", component);
                 Assert.Contains("_updates.TryDequeue", component);
                 Assert.Contains("UnityAxes.Rotation(", component);

@@ -3,6 +3,7 @@
 // FlowMap.Core.UnityAxes in FlowMap.Runtime.dll, tested there without Unity.
 using System;
 using System.Collections.Concurrent;
+using System.Threading.Tasks;
 using FlowMap.Core;
 using FlowMap.Depth;
 using FlowMap.Session;
@@ -17,7 +18,9 @@ namespace FlowMap.Engine.Unity
     /// raw-bytes overload) from any thread. Out, raised on the main thread in <c>Update</c>: <see cref="poseUpdated"/>
     /// (camera position and rotation, Unity axes), <see cref="PointsAdded"/> (new fused points, Unity axes, RGB colours),
     /// <see cref="FrameProcessed"/> (the full update, FlowMap's OpenCV axes) and <see cref="Warning"/>. The session starts in
-    /// OnEnable and stops in OnDisable (its pipeline thread and Vulkan device are released).
+    /// OnEnable, off the main thread (creating it builds and runs its GPU kernels once: about half a second, a few seconds on a
+    /// device's first run), and is ready when <see cref="IsReady"/> is true; frames pushed before are not taken. It stops in
+    /// OnDisable (its pipeline thread and Vulkan device are released).
     /// </summary>
     [DisallowMultipleComponent]
     public sealed class FlowMapSession : MonoBehaviour
@@ -47,8 +50,13 @@ namespace FlowMap.Engine.Unity
         /// <summary>Warnings of the session (low parallax, depth provider fallback, failure), on the main thread.</summary>
         public event Action<string> Warning;
 
-        /// <summary>The running session, or null when the component is disabled or failed to start.</summary>
+        /// <summary>The running session, or null while it starts, when the component is disabled or when it failed to start.</summary>
         public ReconstructionSession Session { get; private set; }
+
+        /// <summary>Whether the session has started and takes frames (main thread; set in the first Update after it started).</summary>
+        public bool IsReady => Session != null;
+
+        private Task<ReconstructionSession> _starting;
 
         private readonly ConcurrentQueue<FrameUpdate> _updates = new ConcurrentQueue<FrameUpdate>();
         private readonly ConcurrentQueue<string> _warnings = new ConcurrentQueue<string>();
@@ -64,31 +72,37 @@ namespace FlowMap.Engine.Unity
                 DepthModelPath = string.IsNullOrEmpty(depthModelFile) ? null : System.IO.Path.Combine(Application.streamingAssetsPath, depthModelFile),
                 Logger = new UnityLogger(),
             };
-            try
-            {
-                Session = ReconstructionSession.Create(options);
-            }
-            catch (Exception e)
+            // Not on the main thread: a frame of the app would last as long as the session's start.
+            _starting = Task.Run(() => ReconstructionSession.Create(options));
+        }
+
+        /// <summary>Takes the started session (main thread, in Update), or reports why it could not start and disables the component.</summary>
+        private void Started(Task<ReconstructionSession> starting)
+        {
+            if (starting.Status != TaskStatus.RanToCompletion)
             {
                 // No Vulkan driver, an unusable model: the message says what to install or fix.
-                Debug.LogError("FlowMap could not start: " + e.Message);
+                var e = starting.Exception?.InnerException;
+                Debug.LogError("FlowMap could not start: " + (e?.Message ?? "cancelled"));
                 enabled = false;
                 return;
             }
+            var session = starting.Result;
             // Raised on FlowMap's pipeline thread: only queue here; Unity objects are touched in Update.
-            Session.FrameProcessed += _updates.Enqueue;
-            Session.Failed += e => _warnings.Enqueue("FlowMap stopped: " + e.Message);
+            session.FrameProcessed += _updates.Enqueue;
+            session.Failed += e => _warnings.Enqueue("FlowMap stopped: " + e.Message);
+            Session = session;
         }
 
         /// <summary>Pushes a frame of Unity pixels (Color32[], bottom row first, as WebCamTexture.GetPixels32 gives).</summary>
-        /// <returns>False when an older waiting frame was dropped to make room.</returns>
+        /// <returns>False when an older waiting frame was dropped to make room, or the session is not ready (<see cref="IsReady"/>).</returns>
         public bool PushFrame(Color32[] pixels, int width, int height)
         {
             var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<Color32>(pixels));
             return PushFrame(bytes, width, height, width * 4, PixelFormat.Rgba32, bottomRowFirst: true);
         }
 
-        /// <summary>Pushes raw pixels (any thread; the session copies them). Time stamps are seconds since start-up.</summary>
+        /// <summary>Pushes raw pixels (any thread; the session copies them). Time stamps are seconds since start-up. False: as above.</summary>
         public bool PushFrame(ReadOnlySpan<byte> pixels, int width, int height, int strideBytes, PixelFormat format, bool bottomRowFirst)
         {
             var s = Session;
@@ -97,6 +111,12 @@ namespace FlowMap.Engine.Unity
 
         private void Update()
         {
+            if (_starting != null && _starting.IsCompleted)
+            {
+                var starting = _starting;
+                _starting = null;
+                Started(starting);
+            }
             while (_warnings.TryDequeue(out var w)) Warning?.Invoke(w);
             while (_updates.TryDequeue(out var u))
             {
@@ -124,6 +144,9 @@ namespace FlowMap.Engine.Unity
 
         private void OnDisable()
         {
+            // Still starting: the session is released once it has started (or its failure observed), off the main thread.
+            _starting?.ContinueWith(t => { if (t.Status == TaskStatus.RanToCompletion) t.Result.Dispose(); else _ = t.Exception; }, TaskScheduler.Default);
+            _starting = null;
             Session?.Dispose(); // stops the pipeline thread, frees the Vulkan device
             Session = null;
         }

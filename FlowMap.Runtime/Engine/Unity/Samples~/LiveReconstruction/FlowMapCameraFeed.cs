@@ -45,7 +45,7 @@ namespace FlowMap.Engine.Unity.Samples
 
         private void Update()
         {
-            if (!_webcam.didUpdateThisFrame || _webcam.width <= 16) return;
+            if (!_flowMap.IsReady || !_webcam.didUpdateThisFrame || _webcam.width <= 16) return; // the session starts in the background
             if (_pixels == null || _pixels.Length != _webcam.width * _webcam.height) _pixels = new Color32[_webcam.width * _webcam.height];
             _webcam.GetPixels32(_pixels);
             _flowMap.PushFrame(_pixels, _webcam.width, _webcam.height); // newest frame wins when the pipeline is behind
