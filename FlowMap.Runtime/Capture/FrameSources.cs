@@ -40,6 +40,12 @@ namespace FlowMap.Capture
             }
         }
 
+        private static readonly Regex CameraName = new Regex(@"^camera(?::(\d+))?$");
+        private static readonly Regex CameraDevice = new Regex(@"^/dev/video\d+$");
+
+        /// <summary>Whether <see cref="Open"/> takes <paramref name="input"/> for a camera ("camera", "camera:N", /dev/videoN), which captures from its opening.</summary>
+        public static bool IsCamera(string input) => input != null && (CameraName.IsMatch(input) || CameraDevice.IsMatch(input));
+
         /// <summary>Opens <paramref name="input"/>; <paramref name="realTime"/> paces videos and sessions at their frame rate.</summary>
         public static IFrameSource Open(string input, bool realTime = false)
         {
@@ -51,9 +57,9 @@ namespace FlowMap.Capture
                 var s = f(input);
                 if (s != null) return s;
             }
-            var cam = Regex.Match(input, @"^camera(?::(\d+))?$");
+            var cam = CameraName.Match(input);
             if (cam.Success) return new CameraSource("/dev/video" + (cam.Groups[1].Success ? cam.Groups[1].Value : "0"));
-            if (Regex.IsMatch(input, @"^/dev/video\d+$")) return new CameraSource(input);
+            if (CameraDevice.IsMatch(input)) return new CameraSource(input);
             if (Directory.Exists(input)) return new ImageFolderSource(input);
             if (!File.Exists(input)) throw new FileNotFoundException($"Input '{input}' does not exist (expected an image folder, a video file, a session file or 'camera').", input);
             if (IsSingleImage(input))

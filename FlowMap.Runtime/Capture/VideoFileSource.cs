@@ -11,8 +11,8 @@ namespace FlowMap.Capture
     /// <summary>
     /// A video file decoded by an ffmpeg child process to raw rgb24 frames over a pipe, one frame in memory at a time.
     /// Size, frame rate and frame count come from ffprobe when the source is opened; a file ffprobe cannot read as a video is an
-    /// InvalidDataException naming it. With <c>realTime</c> ffmpeg paces the decoding at the video's frame rate (<c>-re</c>),
-    /// a stand-in for a live camera. Damage: a resolution change mid-stream is an InvalidDataException naming the file and frame
+    /// InvalidDataException naming it. Frames come as fast as they decode (<see cref="FrameSources.Open"/> paces a real-time
+    /// video with <see cref="PacedFrameSource"/>, from its first read). Damage: a resolution change mid-stream is an InvalidDataException naming the file and frame
     /// (ffmpeg would otherwise rescale the rest silently); a stream that ends early (truncated file) ends the read and is reported
     /// in <see cref="Warnings"/> with the counts, as are ffmpeg's decoding errors. Timestamps are the decoder's presentation
     /// times, from 0. Orientation metadata is ignored (<c>-noautorotate</c>): frames come as stored.
@@ -26,8 +26,8 @@ namespace FlowMap.Capture
         private int _next;
         private bool _ended;
 
-        /// <summary>Opens a video. <paramref name="realTime"/>: deliver frames no faster than the video's frame rate.</summary>
-        public VideoFileSource(string path, bool realTime = false)
+        /// <summary>Opens a video.</summary>
+        public VideoFileSource(string path)
         {
             if (string.IsNullOrEmpty(path)) throw new ArgumentException("No video path given.", nameof(path));
             if (!File.Exists(path)) throw new FileNotFoundException($"Video '{path}' does not exist.", path);
@@ -36,18 +36,15 @@ namespace FlowMap.Capture
             _width = probe.Width; _height = probe.Height;
             FramesPerSecond = probe.Fps;
             FrameCount = probe.Frames;
-            RealTime = realTime;
             var args = new List<string> { "-noautorotate", "-fflags", "+discardcorrupt" };
-            if (realTime) args.Add("-re");
             args.Add("-i"); args.Add(path);
             _pipe = new FfmpegPipe(args, $"video '{path}'");
             Description = $"video {System.IO.Path.GetFileName(path)} ({_width}x{_height}" +
                           (FramesPerSecond is double f ? $", {f.ToString("0.###", CultureInfo.InvariantCulture)} fps" : "") +
-                          (FrameCount is int n ? $", {n} frames" : "") + (realTime ? ", real time" : "") + ")";
+                          (FrameCount is int n ? $", {n} frames" : "") + ")";
         }
 
         public string Path { get; }
-        public bool RealTime { get; }
         public string Description { get; }
         /// <summary>Frame count from the container when it states one, else an estimate from duration and rate, else null.</summary>
         public int? FrameCount { get; }

@@ -184,7 +184,7 @@ namespace FlowMap.Tests.Capture
             using var tmp = new TempDir();
             MakeVideo(tmp, "p.mkv", 6, 16, 16, new Random(1), "-c:v", "ffv1");
             var sw = Stopwatch.StartNew();
-            using var src = new VideoFileSource(tmp.File("p.mkv"), realTime: true);
+            using var src = FrameSources.Open(tmp.File("p.mkv"), realTime: true);
             int n = 0;
             while (src.TryRead(out _)) n++;
             Assert.Equal(6, n);

@@ -15,23 +15,39 @@ namespace FlowMap.Tests.Issues
     /// read. Creating a session builds and dispatches its kernels once (0.5 s with the driver's cache warm, 2.3 s on a
     /// machine's first run on lavapipe), and a real-time source is paced from its first read, so the frames due meanwhile
     /// came at once when the session started and it dropped them (all were recorded; the live reconstruction lost them).
-    /// The session is now created before the source is opened, as `bench live` and `view` do.
+    /// The session is now created before the first frame is read: a file, folder or session is opened first (it is paced from
+    /// its first read, and a bad one is reported at once), a camera (which captures from its opening) after the session.
     /// </summary>
     public sealed class RecordStartedItsSessionAfterTheFirstFrame
     {
-        [Fact]
-        public void Record_creates_its_live_session_before_it_opens_the_source()
+        [Theory]
+        [InlineData("take.mkv", new[] { "open", "session", "read 0" })] // paced from its first read: opened first, a bad one reported at once
+        [InlineData("camera:7", new[] { "session", "open", "read 0" })] // captures from its opening: opened once the session is up
+        public void Record_creates_its_live_session_before_it_reads_the_first_frame(string input, string[] order)
         {
             using var tmp = new TempDir();
             var events = new List<string>();
             var options = new SessionOptions { DropFrames = false };
-            int code = RecordCommand.Run("synthetic", tmp.File("take.fmsession"), maxFrames: null, maxSeconds: null, reconstruct: true,
+            int code = RecordCommand.Run(input, tmp.File("take.fmsession"), maxFrames: null, maxSeconds: null, reconstruct: true,
                 durable: false, pace: true, json: true, options,
                 openSource: (_, _) => { events.Add("open"); return new ListSource(events); },
                 createSession: o => { events.Add("session"); return new ReconstructionSession(new IdentityProcessor(), queueCapacity: 4, dropFrames: o.DropFrames); });
             Assert.Equal(0, code);
-            Assert.Equal(new[] { "session", "open", "read 0" }, events.GetRange(0, 3));
+            Assert.Equal(order, events.GetRange(0, 3));
             Assert.Equal(ListSource.Frames + 1, events.FindAll(e => e.StartsWith("read", StringComparison.Ordinal)).Count); // the last read ends the stream
+        }
+
+        [Fact]
+        public void A_missing_file_is_reported_before_a_session_is_started()
+        {
+            using var tmp = new TempDir();
+            int sessions = 0;
+            var e = Assert.Throws<CliException>(() => RecordCommand.Run(tmp.File("missing.mp4"), tmp.File("take.fmsession"), null, null, reconstruct: true,
+                durable: false, pace: true, json: true, new SessionOptions(), FrameSources.Open,
+                _ => { sessions++; throw new InvalidOperationException("no session in this test"); }));
+            Assert.Equal(2, e.ExitCode);
+            Assert.Contains("missing.mp4", e.Message);
+            Assert.Equal(0, sessions);
         }
 
         /// <summary>Poses every frame at the identity (the session's machinery without a device).</summary>

@@ -56,10 +56,12 @@ namespace FlowMap.Viewer.Cli
 
         /// <summary>
         /// The recording, with the source's opening and the live session's creation given (tests observe their order). The
-        /// live session is created before the source is opened: creating it builds and dispatches its kernels once (0.5 s
-        /// warm, 2.3 s on a machine's first run on lavapipe), and a real-time source read first would have its next frames
-        /// due all at once when the session started, and the session would drop them
-        /// (FlowMap.Tests/Issues/RecordStartedItsSessionAfterTheFirstFrame.cs).
+        /// live session is created before the first frame is read: creating it builds and dispatches its kernels once (0.5 s
+        /// warm, 2.3 s on a machine's first run on lavapipe), and a real-time source read first had its next frames due all at
+        /// once when the session started, and the session dropped them
+        /// (FlowMap.Tests/Issues/RecordStartedItsSessionAfterTheFirstFrame.cs). Files, folders and sessions are paced from
+        /// their first read, so they are opened before the session (a bad one is reported at once, GPU or not); a camera
+        /// captures from its opening, so it is opened once the session can take its frames.
         /// </summary>
         internal static int Run(string? input, string outPath, int? maxFrames, double? maxSeconds, bool reconstruct, bool durable, bool pace, bool json,
             SessionOptions options, Func<string, bool, IFrameSource> openSource, Func<SessionOptions, ReconstructionSession> createSession)
@@ -71,26 +73,33 @@ namespace FlowMap.Viewer.Cli
             if (Directory.Exists(outPath)) throw new CliException($"'{outPath}' is a folder; --out names the session file to create (e.g. {Path.Combine(outPath, "take1.fmsession")}).");
             var outParent = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (outParent != null && !Directory.Exists(outParent)) throw new CliException($"the folder of '{outPath}' does not exist; create it first.");
+            bool camera = FrameSources.IsCamera(input!);
+            IFrameSource? opened = camera ? null : Open();
             ReconstructionSession? session = null;
             if (reconstruct)
             {
                 try { session = createSession(options); }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
+                    opened?.Dispose();
                     throw new CliException("cannot start the live reconstruction: " + e.Message + " (use --no-reconstruct to only capture)", 3, e);
                 }
             }
-            IFrameSource src;
-            try { src = openSource(input!, pace); }
-            catch (Exception e) when (e is IOException || e is InvalidDataException || e is ArgumentException || e is InvalidOperationException)
+            if (camera)
             {
-                session?.Dispose();
-                throw new CliException(e.Message, 2, e);
+                try { opened = Open(); }
+                catch { session?.Dispose(); throw; }
             }
-            catch
+
+            IFrameSource src = opened!; // opened above in either order
+
+            IFrameSource Open()
             {
-                session?.Dispose();
-                throw;
+                try { return openSource(input!, pace); }
+                catch (Exception e) when (e is IOException || e is InvalidDataException || e is ArgumentException || e is InvalidOperationException)
+                {
+                    throw new CliException(e.Message, 2, e);
+                }
             }
 
             using var cancel = new CancellationTokenSource();
